@@ -1,0 +1,62 @@
+# Makefile: compiles the C. musl-gcc -static for what ships; gcc + ASan/UBSan for unit tests.
+#
+# A component is a directory of .c files; the one holding main() is DIR/main.c. A program is
+# built from its component, the components it uses, and lib/. Unit tests are DIR/t/*.c, each
+# linked with the component's files except main.c, and run by prove from out/t/.
+
+O       ?= out
+MUSLCC  ?= musl-gcc
+CC      ?= cc
+WARN     = -Wall -Wextra -Wshadow -Wno-unused-parameter
+CPPFLAGS = -D_GNU_SOURCE -Ilib
+# musl-gcc does not look into the kernel headers on its own (<linux/loop.h> and friends).
+SHIP_CFLAGS = -std=c11 $(WARN) -Os -static -ffunction-sections -fdata-sections \
+              -Wl,--gc-sections -s -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
+TEST_CFLAGS = -std=c11 $(WARN) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+              -fno-omit-frame-pointer -Itests/lib
+
+# program = the component holding its main.c, then the components it uses
+PROG_init     = initramfs kmod
+PROG_modpick  = kmod
+PROG_mkcpio   = tools/mkcpio
+PROG_persist  = tools/persist
+PROG_powercut = tools/powercut
+# extra link flags of a program (compression libraries and the like)
+LIBS_persist  =
+
+PROGS := $(foreach p,init modpick mkcpio persist powercut,$(if $(wildcard $(firstword $(PROG_$(p)))/main.c),$(p)))
+
+srcs_of  = $(sort $(filter-out %/main.c,$(foreach d,$(1),$(wildcard $(d)/*.c))) $(wildcard lib/*.c))
+hdrs_of  = $(foreach d,lib $(1),$(wildcard $(d)/*.h))
+
+all: $(addprefix $(O)/bin/,$(PROGS))
+
+define program
+$(O)/bin/$(1): $(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $(call hdrs_of,$(PROG_$(1)))
+	@mkdir -p $$(@D)
+	$$(MUSLCC) $$(CPPFLAGS) $(addprefix -I,$(PROG_$(1))) $$(SHIP_CFLAGS) -o $$@ \
+		$(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $$(LIBS_$(1))
+endef
+$(foreach p,$(PROGS),$(eval $(call program,$(p))))
+
+# unit tests: a test in component D links D and what D's program uses
+comp_name = $(subst /,-,$(1))
+uses_of   = $(or $(foreach p,init modpick mkcpio persist powercut,$(if $(filter $(1),$(firstword $(PROG_$(p)))),$(PROG_$(p)))),$(1))
+TEST_DIRS = initramfs kmod tools/mkcpio tools/persist tools/powercut lib
+TESTS    :=
+
+define unit_test
+$(O)/t/$(call comp_name,$(1))-$(basename $(notdir $(2))).t: $(2) $(call srcs_of,$(call uses_of,$(1))) $(call hdrs_of,$(call uses_of,$(1))) tests/lib/tap.h
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) $(addprefix -I,$(call uses_of,$(1))) $$(TEST_CFLAGS) -o $$@ $(2) \
+		$(call srcs_of,$(call uses_of,$(1))) $$(LIBS_TEST_$(call comp_name,$(1)))
+TESTS += $(O)/t/$(call comp_name,$(1))-$(basename $(notdir $(2))).t
+endef
+$(foreach d,$(TEST_DIRS),$(foreach t,$(wildcard $(d)/t/*.c),$(eval $(call unit_test,$(d),$(t)))))
+
+tests: $(TESTS)
+
+clean:
+	rm -rf $(O)/bin $(O)/t
+
+.PHONY: all tests clean
