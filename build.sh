@@ -92,7 +92,168 @@ stage_kernel() {
 	say "kernel: $KVER"
 }
 
-case "${1:-all}" in
-kernel) stage_deps; stage_kernel; echo "$KERNEL_IMAGE"; echo "$MODULE_TREE" ;;
-*) die "unknown command '$1' (try ./build.sh help)" ;;
+# ---------------------------------------------------------------- compile
+stage_compile() {
+	say "compile: musl-gcc -static → $O/bin"
+	make -s -j"$JOBS" O="$O" all
+}
+
+# ---------------------------------------------------------------- modules
+# The drivers the init loads, in dependency order (the kmod issue replaces this fixed list).
+BASE_MODULES=(
+	virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk
+	loop squashfs overlay
+	crc16 mbcache jbd2 crc32c_generic "crc32c-intel optional" ext4
+	fat vfat nls_cp437 nls_ascii cdrom isofs
+)
+
+stage_modules() { # DEST: copies the modules into DEST/lib/modules with load.order
+	local dest=$1/lib/modules entry name ko
+	mkdir -p "$dest"
+	: > "$dest/load.order"
+	for entry in "${BASE_MODULES[@]}"; do
+		name=${entry%% *}
+		ko=$(find "$MODULE_TREE/kernel" -name "$name.ko" -print -quit)
+		[ -n "$ko" ] || ko=$(find "$MODULE_TREE/kernel" -name "${name//_/-}.ko" -print -quit)
+		[ -n "$ko" ] || die "module $name not found in $MODULE_TREE"
+		cp "$ko" "$dest/$(basename "$ko")"
+		echo "$(basename "$ko" .ko)${entry#$name}" >> "$dest/load.order"
+	done
+}
+
+# ---------------------------------------------------------------- initramfs
+stage_initramfs() {
+	local stage=$O/initramfs.d spec=$O/initramfs.spec
+	rm -rf "$stage" && mkdir -p "$stage"
+	stage_modules "$stage"
+	cat > "$spec" <<SPEC
+# the initramfs of overlive: our init, a rescue shell, the modules
+dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+nod /dev/kmsg 0644 0 0 c 1 11
+nod /dev/null 0666 0 0 c 1 3
+dir /proc 0755 0 0
+dir /sys 0755 0 0
+dir /run 0755 0 0
+dir /newroot 0755 0 0
+dir /bin 0755 0 0
+file /init $O/bin/init 0755 0 0
+file /bin/busybox /bin/busybox 0755 0 0
+slink /bin/sh busybox 0777 0 0
+tree /lib $stage/lib
+SPEC
+	"$O/bin/mkcpio" -o "$O/initramfs.cpio" "$spec"
+	zstd -q -19 -f "$O/initramfs.cpio" -o "$O/initramfs.img"
+	cp "$KERNEL_IMAGE" "$O/vmlinuz"
+	say "initramfs: $(stat -c %s "$O/initramfs.img") bytes zstd ($(stat -c %s "$O/initramfs.cpio") raw), $(wc -l < "$stage/lib/modules/load.order") modules"
+}
+
+# ---------------------------------------------------------------- root trees and squashfs
+# stage_root NAME SOURCE: SOURCE is a recipe name, a directory or a tarball; makes $O/NAME.sqfs.
+stage_root() {
+	local name=$1 src=$2 tree=$O/root-$1 sqfs=$O/$1.sqfs extra=()
+	if [ -d "$TOP/images/$src" ] && [ -x "$TOP/images/$src/recipe.sh" ]; then
+		say "root: recipe $src"
+		rm -rf "$tree" && mkdir -p "$tree"
+		TOOLS_DIR=$O/bin "$TOP/images/$src/recipe.sh" "$tree"
+		extra=(-all-root)
+	elif [ -d "$src" ]; then
+		say "root: directory $src"
+		tree=$src
+		[ "$(id -u)" -eq 0 ] || extra=(-all-root)
+	elif [ -f "$src" ]; then
+		say "root: tarball $src"
+		rm -rf "$tree" && mkdir -p "$tree"
+		if [ "$(id -u)" -eq 0 ]; then
+			tar -xpf "$src" --same-owner --numeric-owner -C "$tree"
+		else
+			tar -xf "$src" -C "$tree"
+			extra=(-all-root)
+			say "root: not root, so every file of the tarball will belong to root"
+		fi
+	else
+		die "no recipe, directory or tarball named '$src' (recipes: $(ls "$TOP/images" | tr '\n' ' '))"
+	fi
+	[ -e "$tree/sbin/init" ] || [ -L "$tree/sbin/init" ] ||
+		say "root: warning: $tree has no /sbin/init; boot it with live.init=PATH"
+	mksquashfs "$tree" "$sqfs.tmp" -comp zstd -noappend -no-progress -quiet "${extra[@]}" >/dev/null
+	mv -f "$sqfs.tmp" "$sqfs"
+	say "squashfs: $sqfs ($(stat -c %s "$sqfs") bytes)"
+}
+
+# ---------------------------------------------------------------- QEMU
+# qemu_accel: "kvm" when KVM really runs a guest here (tried once, remembered), else "tcg".
+qemu_accel() {
+	local f=$O/.accel
+	if [ ! -s "$f" ]; then
+		mkdir -p "$O"
+		if timeout 20 qemu-system-x86_64 -accel kvm -nodefaults -display none -serial stdio -m 128 \
+			-no-reboot -kernel "$O/vmlinuz" -append "console=ttyS0 panic=-1" 2>/dev/null |
+			grep -q 'Kernel panic\|VFS:'; then echo kvm > "$f"; else echo tcg > "$f"; fi
+	fi
+	cat "$f"
+}
+
+stage_boot() {
+	local name=${1:-minimal} medium=$O/${1:-minimal}-medium.img
+	[ -f "$O/$name.sqfs" ] || die "no $O/$name.sqfs: build it first (./build.sh, or ./build.sh image --root DIR --name $name)"
+	"$TOP/images/mkmedium.sh" vfat "$O/$name.sqfs" "$medium"
+	say "boot: $name from $medium (LABEL=OVERLIVE) under $(qemu_accel); leave with Ctrl-a x"
+	exec qemu-system-x86_64 -accel "$(qemu_accel)" -m "${QEMU_MEM:-1024}" -nographic -no-reboot \
+		-kernel "$O/vmlinuz" -initrd "$O/initramfs.img" \
+		-append "console=ttyS0 live.media=LABEL=OVERLIVE ${APPEND:-}" \
+		-drive "file=$medium,format=raw,if=virtio"
+}
+
+# ---------------------------------------------------------------- test, bench
+stage_test() {
+	local long=0 a
+	for a in "$@"; do
+		case "$a" in
+		--long) long=1 ;;
+		*) die "test: unknown option $a (try --long)" ;;
+		esac
+	done
+	make -s -j"$JOBS" O="$O" tests
+	say "test: unit tests, overlay tests, boots in QEMU ($(qemu_accel))"
+	O=$O LONG=$long KVER=$KVER MODULE_TREE=$MODULE_TREE ACCEL=$(qemu_accel) \
+		prove -e '' "$O"/t/*.t $(ls tests/*/*.t 2>/dev/null)
+}
+
+usage() { sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
+
+build_all() {
+	stage_deps
+	stage_kernel
+	stage_compile
+	stage_initramfs
+	stage_root minimal minimal
+	say "done: $O/vmlinuz $O/initramfs.img $O/minimal.sqfs"
+}
+
+cmd=${1:-all}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+all | build) build_all ;;
+image)
+	name='' src=''
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--root) src=${2:?--root needs a directory or tarball}; shift 2 ;;
+		--name) name=${2:?--name needs a name}; shift 2 ;;
+		--recipe) src=${2:?--recipe needs a name}; shift 2 ;;
+		*) die "image: unknown option $1 (see ./build.sh help)" ;;
+		esac
+	done
+	[ -n "$src" ] || die "image: give --root DIR|TARBALL or --recipe NAME"
+	[ -n "$name" ] || name=$(basename "${src%%.tar*}")
+	[[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || die "image: --name '$name' may hold letters, digits, . _ - only"
+	stage_deps; stage_kernel; stage_compile; stage_initramfs
+	stage_root "$name" "$src"
+	say "done: $O/vmlinuz $O/initramfs.img $O/$name.sqfs" ;;
+boot) stage_kernel >/dev/null; stage_boot "$@" ;;
+test) build_all; stage_test "$@" ;;
+kernel) stage_deps; stage_kernel ;;
+help | -h | --help) usage ;;
+*) die "unknown command '$cmd' (try ./build.sh help)" ;;
 esac

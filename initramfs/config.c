@@ -1,0 +1,180 @@
+/* config.c: the declared table of live.* kernel parameters and its parser. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cmdline.h"
+#include "config.h"
+
+typedef const char *(*setter)(struct config *c, const char *value);
+
+struct param {
+	const char *key;
+	setter set;
+	const char *help;
+};
+
+static const char *copy_str(char *dst, size_t cap, const char *v)
+{
+	if (!v || !*v)
+		return "needs a value";
+	if (strlen(v) >= cap)
+		return "value too long";
+	memcpy(dst, v, strlen(v) + 1);
+	return NULL;
+}
+
+static const char *set_media(struct config *c, const char *v)
+{
+	static const char *const kinds[] = { "LABEL=", "UUID=", "PARTLABEL=", "PARTUUID=", "/dev/", NULL };
+	for (int i = 0; v && kinds[i]; i++)
+		if (!strncmp(v, kinds[i], strlen(kinds[i])) && v[strlen(kinds[i])])
+			return copy_str(c->media, sizeof c->media, v);
+	return "expects LABEL=, UUID=, PARTLABEL=, PARTUUID= or a /dev/ path";
+}
+
+static int has_dotdot(const char *v)
+{
+	for (const char *p = v; *p; ) {
+		size_t n = strcspn(p, "/");
+		if (n == 2 && p[0] == '.' && p[1] == '.')
+			return 1;
+		p += n;
+		p += strspn(p, "/");
+	}
+	return 0;
+}
+
+static const char *set_path(char *dst, size_t cap, const char *v)
+{
+	if (!v || v[0] != '/')
+		return "expects an absolute path";
+	if (has_dotdot(v))
+		return "must not contain ..";
+	return copy_str(dst, cap, v);
+}
+
+static const char *set_root(struct config *c, const char *v) { return set_path(c->root, sizeof c->root, v); }
+static const char *set_init(struct config *c, const char *v) { return set_path(c->init, sizeof c->init, v); }
+
+static const char *set_upper(struct config *c, const char *v)
+{
+	if (v && !strcmp(v, "tmpfs")) {
+		c->upper = UPPER_TMPFS;
+		return NULL;
+	}
+	return "unknown upper (this build knows: tmpfs)";
+}
+
+static const char *set_size(struct config *c, const char *v)
+{
+	char *end;
+
+	if (!v || !*v)
+		return "needs a value";
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (end == v || errno || n == 0)
+		return "expects a number with k, m, g or % (as tmpfs size=)";
+	if (*end && (strchr("kKmMgG%", *end) == NULL || end[1]))
+		return "expects a number with k, m, g or % (as tmpfs size=)";
+	if (*end == '%' && n > 100)
+		return "a percentage above 100";
+	return copy_str(c->size, sizeof c->size, v);
+}
+
+static const char *set_wait(struct config *c, const char *v)
+{
+	char *end;
+
+	if (!v || !*v)
+		return "needs a number of seconds";
+	errno = 0;
+	unsigned long n = strtoul(v, &end, 10);
+	if (*end || errno || n > 3600)
+		return "expects seconds, 0 to 3600";
+	c->wait = (unsigned)n;
+	return NULL;
+}
+
+static const char *set_break(struct config *c, const char *v)
+{
+	if (!v || !*v)
+		v = "switch";
+	if (stage_known(v))
+		return copy_str(c->brk, sizeof c->brk, v);
+	return "unknown stage (see docs/kernel-parameters.md)";
+}
+
+static const char *set_debug(struct config *c, const char *v)
+{
+	c->debug = !v || strcmp(v, "0") != 0;
+	return NULL;
+}
+
+static const struct param params[] = {
+	{ "live.media", set_media, "the medium: LABEL=, UUID=, PARTLABEL=, PARTUUID= or /dev/..." },
+	{ "live.root",  set_root,  "the squashfs on the medium" },
+	{ "live.upper", set_upper, "the writable layer: tmpfs" },
+	{ "live.size",  set_size,  "size of a tmpfs upper (tmpfs size=)" },
+	{ "live.wait",  set_wait,  "seconds to wait for the medium" },
+	{ "live.init",  set_init,  "the root's init" },
+	{ "live.break", set_break, "open the rescue shell before a stage" },
+	{ "live.debug", set_debug, "echo every log line on the console" },
+};
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof *c);
+	strcpy(c->media, "LABEL=OVERLIVE");
+	strcpy(c->root, "/live/root.sqfs");
+	c->upper = UPPER_TMPFS;
+	strcpy(c->size, "50%");
+	c->wait = 30;
+	strcpy(c->init, "/sbin/init");
+}
+
+static void add_issue(struct config_result *res, const char *word, const char *why, int fatal)
+{
+	if (res->n >= CONFIG_MAX_ISSUES)
+		return;
+	snprintf(res->issue[res->n].word, sizeof res->issue[res->n].word, "%s", word);
+	res->issue[res->n].why = why;
+	res->issue[res->n].fatal = fatal;
+	res->n++;
+}
+
+int config_parse(struct config *c, const char *cmdline, struct config_result *res)
+{
+	char word[CONFIG_STR + 32], copy[sizeof word], *key, *value;
+	int r, fatal = 0;
+
+	res->n = 0;
+	while ((r = cmdline_next(&cmdline, word, sizeof word)) != 0) {
+		if (r < 0) {
+			if (!strncmp(word, "live.", 5)) {
+				add_issue(res, word, "word too long", 1);
+				fatal++;
+			}
+			continue;
+		}
+		memcpy(copy, word, sizeof word);
+		cmdline_split(word, &key, &value);
+		if (strncmp(key, "live.", 5))
+			continue;
+		size_t i;
+		for (i = 0; i < sizeof params / sizeof params[0]; i++)
+			if (!strcmp(key, params[i].key))
+				break;
+		if (i == sizeof params / sizeof params[0]) {
+			add_issue(res, copy, "unknown parameter, ignored", 0);
+			continue;
+		}
+		const char *why = params[i].set(c, value);
+		if (why) {
+			add_issue(res, copy, why, 1);
+			fatal++;
+		}
+	}
+	return fatal;
+}

@@ -1,0 +1,41 @@
+/* config.h: the kernel parameters the init understands, parsed once into one struct. */
+#ifndef OVERLIVE_CONFIG_H
+#define OVERLIVE_CONFIG_H
+#include <stddef.h>
+
+enum upper_kind { UPPER_TMPFS };
+
+#define CONFIG_STR 256
+
+struct config {
+	char media[CONFIG_STR];     /* live.media: LABEL=, UUID=, PARTLABEL=, PARTUUID= or /dev/... */
+	char root[CONFIG_STR];      /* live.root: the squashfs on the medium */
+	enum upper_kind upper;      /* live.upper */
+	char size[32];              /* live.size: tmpfs size= option */
+	unsigned wait;              /* live.wait: seconds to wait for the medium */
+	char init[CONFIG_STR];      /* live.init: the root's init */
+	char brk[32];               /* live.break: stop before this stage ("" = never) */
+	int debug;                  /* live.debug: echo every log line on the console */
+};
+
+/* A problem found while parsing: the word and what is wrong with it. */
+struct config_issue {
+	char word[96];
+	const char *why;
+	int fatal;                  /* a bad value of a known key; unknown keys only warn */
+};
+
+#define CONFIG_MAX_ISSUES 8
+
+struct config_result {
+	struct config_issue issue[CONFIG_MAX_ISSUES];
+	int n;
+};
+
+void config_defaults(struct config *c);
+/* Parses a kernel command line; issues are collected, never printed. Returns the fatal count. */
+int config_parse(struct config *c, const char *cmdline, struct config_result *res);
+/* Whether live.break may name this stage (stages.c). */
+int stage_known(const char *name);
+
+#endif

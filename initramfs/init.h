@@ -1,0 +1,79 @@
+/* init.h: the state of the init, one struct passed down through every stage. */
+#ifndef OVERLIVE_INIT_H
+#define OVERLIVE_INIT_H
+#include "config.h"
+#include "probe.h"
+#include "sys.h"
+
+/* Where the init puts things inside the initramfs before moving them into the new root. */
+#define LIVE_DIR     "/run/live"
+#define MEDIUM_DIR   LIVE_DIR "/medium"
+#define LOWER_DIR    LIVE_DIR "/lower"
+#define UPPER_DIR    LIVE_DIR "/upper"
+#define NEWROOT      "/newroot"
+
+enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
+
+struct init_ctx {
+	struct config cfg;
+	const struct sysops *sys;
+	int kmsg;                   /* /dev/kmsg, or -1 */
+	int console_level;          /* the kernel's console_loglevel: lines below it reach the console */
+	const char *stage;          /* the stage running now, for messages */
+	int sysfd, devfd;           /* /sys and /dev, relative walks only (a test points them elsewhere) */
+	void *kmod;                 /* the module loader's state (kmod/), or NULL */
+	char **argv;                /* the kernel's arguments for the root's init */
+
+	char medium_dev[64];        /* /dev/NAME of the medium */
+	struct probe_result medium; /* what its superblock said */
+	int medium_is_lower;        /* the medium is itself the squashfs (a raw partition) */
+
+	/* A stage that fails says what it was doing and what the user can try; main reports it. */
+	char what[320];
+	char hint[320];
+};
+
+/* Records what failed (printf-style) and the hint; returns err (a -errno) for the caller. */
+int fail(struct init_ctx *c, int err, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* stages.c: the boot, in order, ending with a NULL name; live.break=NAME stops before NAME. */
+struct stage {
+	const char *name;
+	int (*run)(struct init_ctx *c);
+};
+extern const struct stage init_stages[];
+
+/* log.c */
+void log_open(struct init_ctx *c);
+void log_msg(struct init_ctx *c, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void log_stage(struct init_ctx *c, const char *stage);
+double uptime_seconds(void);
+
+/* emergency.c: explains c->what and c->hint with err, then the rescue shell; never returns. */
+void emergency(struct init_ctx *c, int err) __attribute__((noreturn));
+/* A rescue shell on purpose (live.break); returns when the shell exits. */
+void rescue_shell(struct init_ctx *c, const char *why);
+
+/* modules.c */
+int modules_load_base(struct init_ctx *c);
+int modules_coldplug(struct init_ctx *c);
+
+/* media.c */
+int media_find(struct init_ctx *c);
+
+/* loopdev.c: attaches fd to a free loop device, read-only; *loopfd must stay open until mount. */
+int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
+
+/* mounts.c */
+int mount_medium(struct init_ctx *c);
+int mount_lower(struct init_ctx *c);
+int mount_upper(struct init_ctx *c);
+int mount_overlay(struct init_ctx *c);
+int move_mounts(struct init_ctx *c);
+
+/* switchroot.c */
+int check_init(struct init_ctx *c);
+int switch_root(struct init_ctx *c);
+
+#endif

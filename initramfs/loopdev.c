@@ -1,0 +1,51 @@
+/* loopdev.c: attaches an open file to a free loop device, read-only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "init.h"
+
+#define LOOP_TRIES 8
+
+/*
+ * LO_FLAGS_AUTOCLEAR detaches the device when its last user goes: the caller keeps *loopfd open
+ * until mount() has returned, then closes it and the mount is the only user.
+ */
+int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd)
+{
+	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	int r = -EBUSY;
+
+	if (ctl < 0)
+		return -errno;
+	for (int i = 0; i < LOOP_TRIES; i++) {
+		struct loop_config lc;
+		int nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+		if (nr < 0) {
+			r = -errno;
+			break;
+		}
+		snprintf(name, cap, "/dev/loop%d", nr);
+		int lfd = open(name, O_RDONLY | O_CLOEXEC);
+		if (lfd < 0) {
+			r = -errno;
+			break;
+		}
+		memset(&lc, 0, sizeof lc);
+		lc.fd = (unsigned)fd;
+		lc.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+		r = c->sys->ioctl_ptr(lfd, LOOP_CONFIGURE, &lc);
+		if (r == 0) {
+			*loopfd = lfd;
+			break;
+		}
+		close(lfd);
+		if (r != -EBUSY)        /* another user took it between GET_FREE and CONFIGURE: retry */
+			break;
+	}
+	close(ctl);
+	return r;
+}

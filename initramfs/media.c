@@ -1,0 +1,219 @@
+/* media.c: finds the live medium among the block devices, by superblock, waiting for late ones. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+#include "init.h"
+#include "io.h"
+
+#define MAX_DEVICES 128
+#define POLL_MS 50
+
+enum match_kind { BY_LABEL, BY_UUID, BY_PARTLABEL, BY_PATH };
+
+struct media_spec {
+	enum match_kind kind;
+	const char *value;
+};
+
+struct seen {
+	char name[32];
+	char partname[64];
+	unsigned long long bytes;
+	struct probe_result fs;
+	int err;                    /* probe result: 0, -ENOENT (no filesystem) or -errno */
+};
+
+static const struct { const char *prefix; enum match_kind kind; } spec_kinds[] = {
+	{ "LABEL=", BY_LABEL }, { "UUID=", BY_UUID }, { "PARTLABEL=", BY_PARTLABEL }, { "/dev/", BY_PATH },
+};
+
+static int parse_spec(const char *s, struct media_spec *m)
+{
+	for (size_t i = 0; i < sizeof spec_kinds / sizeof spec_kinds[0]; i++) {
+		size_t n = strlen(spec_kinds[i].prefix);
+		if (!strncmp(s, spec_kinds[i].prefix, n)) {
+			m->kind = spec_kinds[i].kind;
+			m->value = spec_kinds[i].kind == BY_PATH ? s : s + n;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* Reads KEY=value from a sysfs uevent text. */
+static void uevent_get(const char *text, const char *key, char *out, size_t cap)
+{
+	size_t kl = strlen(key);
+
+	out[0] = '\0';
+	for (const char *p = text; *p; ) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		if (len > kl && !strncmp(p, key, kl) && p[kl] == '=') {
+			size_t vl = len - kl - 1;
+			if (vl >= cap)
+				vl = cap - 1;
+			memcpy(out, p + kl + 1, vl);
+			out[vl] = '\0';
+			return;
+		}
+		p += len + (eol ? 1 : 0);
+	}
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct seen *)a)->name, ((const struct seen *)b)->name);
+}
+
+/* One pass over /sys/class/block: fills seen[] (sorted by name) and returns the count. */
+static int scan(struct init_ctx *c, struct seen *seen, int max)
+{
+	char path[320], text[512];
+	struct dirent *de;
+	int n = 0, dfd = openat(c->sysfd, "class/block", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d;
+
+	if (dfd < 0 || !(d = fdopendir(dfd))) {
+		if (dfd >= 0)
+			close(dfd);
+		return 0;
+	}
+	while ((de = readdir(d)) && n < max) {
+		struct seen *s = &seen[n];
+		size_t len = strlen(de->d_name);
+		if (de->d_name[0] == '.' || len >= sizeof s->name)
+			continue;
+		memset(s, 0, sizeof *s);
+		memcpy(s->name, de->d_name, len + 1);
+		snprintf(path, sizeof path, "%s/uevent", de->d_name);
+		if (read_small_file(dfd, path, text, sizeof text) == 0) {
+			char devname[32];
+			uevent_get(text, "DEVNAME", devname, sizeof devname);
+			if (devname[0])
+				snprintf(s->name, sizeof s->name, "%s", devname);
+			uevent_get(text, "PARTNAME", s->partname, sizeof s->partname);
+		}
+		snprintf(path, sizeof path, "%s/size", de->d_name);
+		if (read_small_file(dfd, path, text, sizeof text) == 0)
+			s->bytes = strtoull(text, NULL, 10) * 512;
+		n++;
+	}
+	closedir(d);
+	qsort(seen, (size_t)n, sizeof seen[0], by_name);
+	return n;
+}
+
+static void probe_one(struct init_ctx *c, struct seen *s)
+{
+	int fd;
+
+	if (s->bytes == 0) {
+		s->err = -ENOMEDIUM;
+		return;
+	}
+	fd = openat(c->devfd, s->name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		s->err = -errno;
+		return;
+	}
+	s->err = probe_fd(fd, &s->fs);
+	close(fd);
+}
+
+static int matches(const struct media_spec *m, const struct seen *s)
+{
+	switch (m->kind) {
+	case BY_LABEL:
+		return s->err == 0 && !strcmp(s->fs.label, m->value);
+	case BY_UUID:
+		return s->err == 0 && !strcasecmp(s->fs.uuid, m->value);
+	case BY_PARTLABEL:
+		return !strcmp(s->partname, m->value);
+	case BY_PATH:
+		return !strcmp(s->name, m->value + strlen("/dev/"));
+	}
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void report(struct init_ctx *c, const struct seen *seen, int n)
+{
+	log_msg(c, LOG_ERR, "block devices seen (%d):", n);
+	log_msg(c, LOG_ERR, "  %-10s %10s  %-9s %-16s %-36s %s", "DEVICE", "SIZE", "TYPE", "LABEL",
+		"UUID", "PARTLABEL");
+	for (int i = 0; i < n; i++) {
+		const struct seen *s = &seen[i];
+		const char *type = s->err == 0 ? s->fs.type :
+				   s->err == -ENOENT ? "(none)" :
+				   s->err == -ENOMEDIUM ? "(empty)" : strerror(-s->err);
+		log_msg(c, LOG_ERR, "  %-10s %9lluM  %-9s %-16s %-36s %s", s->name, s->bytes >> 20, type,
+			s->err == 0 ? s->fs.label : "", s->err == 0 ? s->fs.uuid : "", s->partname);
+	}
+}
+
+int media_find(struct init_ctx *c)
+{
+	struct seen seen[MAX_DEVICES];
+	struct media_spec m;
+	double deadline = now() + c->cfg.wait;
+	int n, passes = 0;
+
+	if (parse_spec(c->cfg.media, &m) < 0)
+		return fail(c, -EINVAL, "live.media=LABEL=..., UUID=..., PARTLABEL=... or /dev/NAME",
+			    "understand live.media=%s", c->cfg.media);
+	for (;;) {
+		int found = -1, again = 0;
+
+		(void)modules_coldplug(c);
+		n = scan(c, seen, MAX_DEVICES);
+		for (int i = 0; i < n; i++) {
+			if (m.kind != BY_PATH && m.kind != BY_PARTLABEL)
+				probe_one(c, &seen[i]);
+			if (!matches(&m, &seen[i]))
+				continue;
+			if (found < 0)
+				found = i;
+			else
+				again = 1;
+		}
+		passes++;
+		if (found >= 0) {
+			struct seen *s = &seen[found];
+			if (m.kind == BY_PATH || m.kind == BY_PARTLABEL)
+				probe_one(c, s);
+			if (again)
+				log_msg(c, LOG_WARN, "more than one device matches live.media=%s; using /dev/%s",
+					c->cfg.media, s->name);
+			if (s->err < 0)
+				return fail(c, s->err, "check the medium; is it formatted (ext4, vfat, iso9660, squashfs)?",
+					    "read a filesystem on /dev/%s (live.media=%s)", s->name, c->cfg.media);
+			snprintf(c->medium_dev, sizeof c->medium_dev, "/dev/%s", s->name);
+			c->medium = s->fs;
+			c->medium_is_lower = !strcmp(s->fs.type, "squashfs");
+			log_msg(c, LOG_INFO, "medium %s: %s label '%s' uuid '%s' after %d scans",
+				c->medium_dev, s->fs.type, s->fs.label, s->fs.uuid, passes);
+			return 0;
+		}
+		if (now() >= deadline)
+			break;
+		usleep(POLL_MS * 1000);
+	}
+	report(c, seen, n);
+	return fail(c, -ENODEV,
+		    "check that the medium is attached and its label; set live.media= (devices seen are listed above) or a longer live.wait=",
+		    "find the live medium %s within %u s", c->cfg.media, c->cfg.wait);
+}

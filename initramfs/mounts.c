@@ -1,0 +1,168 @@
+/* mounts.c: the medium, the squashfs lower, the upper and the overlay, then their move to /run/live. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "init.h"
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[256];
+	size_t len = strlen(path);
+
+	if (len >= sizeof buf)
+		return -ENAMETOOLONG;
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+				return -errno;
+			if (!saved)
+				return 0;
+			*p = saved;
+		}
+	}
+}
+
+/* The kernel's ext4 driver mounts ext2 and ext3 too; other probe types are mount types as they are. */
+static const char *mount_type(const char *probed)
+{
+	return strncmp(probed, "ext", 3) ? probed : "ext4";
+}
+
+int mount_medium(struct init_ctx *c)
+{
+	int r;
+
+	if (c->medium_is_lower)
+		return 0;
+	if ((r = mkdir_p(MEDIUM_DIR, 0755)) < 0)
+		return fail(c, r, NULL, "create %s", MEDIUM_DIR);
+	r = c->sys->mount(c->medium_dev, MEDIUM_DIR, mount_type(c->medium.type), MS_RDONLY, NULL);
+	if (r < 0)
+		return fail(c, r, "check the medium with fsck on another machine, or that the initramfs has the driver for it",
+			    "mount the medium %s (%s) on %s", c->medium_dev, c->medium.type, MEDIUM_DIR);
+	return 0;
+}
+
+static int mount_squashfs(struct init_ctx *c, const char *dev)
+{
+	return c->sys->mount(dev, LOWER_DIR, "squashfs", MS_RDONLY, NULL);
+}
+
+int mount_lower(struct init_ctx *c)
+{
+	char path[CONFIG_STR + sizeof MEDIUM_DIR], loop[32];
+	struct probe_result pr;
+	int r, fd, loopfd = -1;
+
+	if ((r = mkdir_p(LOWER_DIR, 0755)) < 0)
+		return fail(c, r, NULL, "create %s", LOWER_DIR);
+	if (c->medium_is_lower) {
+		if ((r = mount_squashfs(c, c->medium_dev)) < 0)
+			return fail(c, r, "check that the partition holds an intact squashfs",
+				    "mount the squashfs partition %s", c->medium_dev);
+		return 0;
+	}
+	snprintf(path, sizeof path, "%s%s", MEDIUM_DIR, c->cfg.root);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(c, -errno, "check live.root= and the files on the medium (in the rescue shell: ls /run/live/medium/live)",
+			    "open the root image %s on %s (%s label '%s')", c->cfg.root, c->medium_dev,
+			    c->medium.type, c->medium.label);
+	r = probe_fd(fd, &pr);
+	if (r < 0 || strcmp(pr.type, "squashfs")) {
+		close(fd);
+		return fail(c, -EINVAL, "rebuild the image (./build.sh) or point live.root= at a squashfs file",
+			    "use the root image %s on %s: it is not a squashfs (found: %s)", c->cfg.root,
+			    c->medium_dev, r < 0 ? "no known filesystem" : pr.type);
+	}
+	r = loop_attach(c, fd, loop, sizeof loop, &loopfd);
+	close(fd);
+	if (r < 0)
+		return fail(c, r, "check that the loop driver is in the initramfs",
+			    "attach %s to a loop device", c->cfg.root);
+	r = mount_squashfs(c, loop);
+	close(loopfd);
+	if (r < 0)
+		return fail(c, r, "check the image: it may be damaged (rebuild it, or try live.verify)",
+			    "mount the squashfs %s from %s", c->cfg.root, loop);
+	log_msg(c, LOG_INFO, "lower %s on %s, %llu bytes", c->cfg.root, loop, pr.size);
+	return 0;
+}
+
+int mount_upper(struct init_ctx *c)
+{
+	char opts[64];
+	int r;
+
+	if ((r = mkdir_p(UPPER_DIR, 0755)) < 0)
+		return fail(c, r, NULL, "create %s", UPPER_DIR);
+	snprintf(opts, sizeof opts, "mode=0755,size=%s", c->cfg.size);
+	r = c->sys->mount("tmpfs", UPPER_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts);
+	if (r < 0)
+		return fail(c, r, "check live.size= (a size such as 512M or 50%)", "mount the tmpfs upper (%s)", opts);
+	if (mkdir(UPPER_DIR "/upper", 0755) < 0 || mkdir(UPPER_DIR "/work", 0755) < 0)
+		return fail(c, -errno, NULL, "create upper/ and work/ in %s", UPPER_DIR);
+	return 0;
+}
+
+int mount_overlay(struct init_ctx *c)
+{
+	static const char opts[] = "lowerdir=" LOWER_DIR ",upperdir=" UPPER_DIR "/upper,workdir=" UPPER_DIR "/work";
+	int r;
+
+	if ((r = mkdir_p(NEWROOT, 0755)) < 0)
+		return fail(c, r, NULL, "create %s", NEWROOT);
+	r = c->sys->mount("overlay", NEWROOT, "overlay", 0, opts);
+	if (r < 0)
+		return fail(c, r, "check that the overlay module is in the initramfs (dmesg shows the kernel's reason)",
+			    "mount the overlay (%s)", opts);
+	return 0;
+}
+
+/* Moves one mount into the new root, creating its mount point there. */
+static int move(struct init_ctx *c, const char *from, const char *to)
+{
+	int r = mkdir_p(to, 0755);
+
+	if (r < 0)
+		return fail(c, r, NULL, "create %s", to);
+	r = c->sys->mount(from, to, NULL, MS_MOVE, NULL);
+	if (r < 0)
+		return fail(c, r, NULL, "move the mount %s to %s", from, to);
+	return 0;
+}
+
+int move_mounts(struct init_ctx *c)
+{
+	static const char *const lives[] = { MEDIUM_DIR, LOWER_DIR, UPPER_DIR };
+	static const char *const apis[] = { "/dev", "/proc", "/sys" };
+	char to[128];
+	int r;
+
+	/* /run of the live system is a fresh tmpfs that carries the live mounts, as systemd expects. */
+	if ((r = mkdir_p(NEWROOT "/run", 0755)) < 0)
+		return fail(c, r, NULL, "create %s/run", NEWROOT);
+	r = c->sys->mount("tmpfs", NEWROOT "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=20%");
+	if (r < 0)
+		return fail(c, r, NULL, "mount a tmpfs on %s/run", NEWROOT);
+	for (size_t i = 0; i < sizeof lives / sizeof lives[0]; i++) {
+		if (c->medium_is_lower && i == 0)       /* the medium is the lower */
+			continue;
+		snprintf(to, sizeof to, "%s%s", NEWROOT, lives[i]);
+		if ((r = move(c, lives[i], to)) < 0)
+			return r;
+	}
+	for (size_t i = 0; i < sizeof apis / sizeof apis[0]; i++) {
+		snprintf(to, sizeof to, "%s%s", NEWROOT, apis[i]);
+		if ((r = move(c, apis[i], to)) < 0)
+			return r;
+	}
+	return 0;
+}
