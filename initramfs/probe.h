@@ -1,0 +1,63 @@
+/* probe.h: identify a filesystem from its superblock (type, LABEL and UUID as blkid prints them). */
+#ifndef OVERLIVE_PROBE_H
+#define OVERLIVE_PROBE_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct probe_result {
+	char type[16];			/* the mount type: ext4 ext3 ext2 vfat iso9660 squashfs */
+	char label[256];		/* as blkid prints LABEL, "" if none */
+	char uuid[64];			/* as blkid prints UUID, "" if none */
+	unsigned long long size;	/* filesystem size in bytes when the superblock says, else 0 */
+};
+
+/* 0 found; -ENOENT no known filesystem; -errno when reading failed and nothing was found. */
+int probe_fd(int fd, struct probe_result *r);
+/* The same on bytes in memory; a short buffer reads as a short device. */
+int probe_buf(const unsigned char *buf, size_t len, struct probe_result *r);
+
+/* ---- for the probers (probe_*.c) ---- */
+
+/* Where the bytes come from: a file descriptor or a buffer. */
+struct probe_src {
+	int fd;				/* -1 for a buffer */
+	const unsigned char *buf;
+	size_t len;
+};
+
+/* Reads exactly len bytes at off: 0, -ENOENT past the end (no filesystem there), or -errno. */
+int probe_read(const struct probe_src *src, void *dst, size_t len, uint64_t off);
+
+/* Copies len raw bytes as a label: stops at the first NUL, drops trailing blanks (as blkid). */
+void probe_set_label(struct probe_result *r, const unsigned char *s, size_t len);
+void probe_set_type(struct probe_result *r, const char *type);
+
+typedef int (*prober_fn)(const struct probe_src *src, struct probe_result *r);
+int probe_squashfs(const struct probe_src *src, struct probe_result *r);
+int probe_iso9660(const struct probe_src *src, struct probe_result *r);
+int probe_ext4(const struct probe_src *src, struct probe_result *r);
+int probe_vfat(const struct probe_src *src, struct probe_result *r);
+
+/* Little- and big-endian fields at a byte offset, whatever the host order. */
+static inline uint16_t get_le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t get_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static inline uint64_t get_le64(const unsigned char *p)
+{
+	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
+}
+static inline uint16_t get_be16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline uint32_t get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+#endif
