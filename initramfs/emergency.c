@@ -58,8 +58,11 @@ void emergency(struct init_ctx *c, int err)
 {
 	if (err < 0)
 		err = -err;
-	log_msg(c, LOG_ERR, "fatal: unable to %s: %s", c->what[0] ? c->what : "boot",
-		err ? strerror(err) : "failed");
+	if (c->what_says_why)
+		log_msg(c, LOG_ERR, "fatal: unable to %s", c->what);
+	else
+		log_msg(c, LOG_ERR, "fatal: unable to %s: %s", c->what[0] ? c->what : "boot",
+			err ? strerror(err) : "failed");
 	log_msg(c, LOG_ERR, "failed at stage=%s t=%.3f%s%s", c->stage ? c->stage : "?",
 		uptime_seconds(), c->hint[0] ? "; try: " : "", c->hint);
 	for (;;) {

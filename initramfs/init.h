@@ -31,10 +31,14 @@ struct init_ctx {
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
 	char what[320];
 	char hint[320];
+	int what_says_why;          /* what[] already holds the reason: no errno text after it */
 };
 
 /* Records what failed (printf-style) and the hint; returns err (a -errno) for the caller. */
 int fail(struct init_ctx *c, int err, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The same, when the message itself says why, so no errno text follows it. */
+int failx(struct init_ctx *c, int err, const char *hint, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* stages.c: the boot, in order, ending with a NULL name; live.break=NAME stops before NAME. */

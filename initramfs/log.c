@@ -60,13 +60,30 @@ void log_stage(struct init_ctx *c, const char *stage)
 	log_msg(c, LOG_INFO, "stage=%s t=%.3f", stage, uptime_seconds());
 }
 
+static int vfail(struct init_ctx *c, int err, int says_why, const char *hint, const char *fmt, va_list ap)
+{
+	vsnprintf(c->what, sizeof c->what, fmt, ap);
+	snprintf(c->hint, sizeof c->hint, "%s", hint ? hint : "");
+	c->what_says_why = says_why;
+	return err;
+}
+
 int fail(struct init_ctx *c, int err, const char *hint, const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(c->what, sizeof c->what, fmt, ap);
+	err = vfail(c, err, 0, hint, fmt, ap);
 	va_end(ap);
-	snprintf(c->hint, sizeof c->hint, "%s", hint ? hint : "");
+	return err;
+}
+
+int failx(struct init_ctx *c, int err, const char *hint, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	err = vfail(c, err, 1, hint, fmt, ap);
+	va_end(ap);
 	return err;
 }

@@ -53,7 +53,7 @@ static int configure(struct init_ctx *c)
 		log_msg(c, res.issue[i].fatal ? LOG_ERR : LOG_WARN, "kernel parameter %s: %s",
 			res.issue[i].word, res.issue[i].why);
 	if (fatal)
-		return fail(c, -EINVAL, "fix the kernel parameter named above (docs/kernel-parameters.md lists them)",
+		return failx(c, -EINVAL, "fix the kernel parameter named above (docs/kernel-parameters.md lists them)",
 			    "use the kernel parameters (%d bad)", fatal);
 	return 0;
 }

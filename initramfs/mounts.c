@@ -78,7 +78,7 @@ int mount_lower(struct init_ctx *c)
 	r = probe_fd(fd, &pr);
 	if (r < 0 || strcmp(pr.type, "squashfs")) {
 		close(fd);
-		return fail(c, -EINVAL, "rebuild the image (./build.sh) or point live.root= at a squashfs file",
+		return failx(c, -EINVAL, "rebuild the image (./build.sh) or point live.root= at a squashfs file",
 			    "use the root image %s on %s: it is not a squashfs (found: %s)", c->cfg.root,
 			    c->medium_dev, r < 0 ? "no known filesystem" : pr.type);
 	}

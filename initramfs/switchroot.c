@@ -80,13 +80,13 @@ int switch_root(struct init_ctx *c)
 
 	/* Check every precondition before the first irreversible step. */
 	if (getpid() != 1)
-		return fail(c, -EPERM, NULL, "switch root: not PID 1");
+		return failx(c, -EPERM, NULL, "switch root: not PID 1");
 	if (statfs("/", &sfs) < 0 || (sfs.f_type != RAMFS_MAGIC && sfs.f_type != TMPFS_MAGIC))
-		return fail(c, -EINVAL, NULL, "switch root: / is not the initramfs (ramfs or tmpfs)");
+		return failx(c, -EINVAL, NULL, "switch root: / is not the initramfs (ramfs or tmpfs)");
 	if (stat("/", &root) < 0 || stat(NEWROOT, &newroot) < 0)
 		return fail(c, -errno, NULL, "stat / and %s", NEWROOT);
 	if (root.st_dev == newroot.st_dev)
-		return fail(c, -EINVAL, NULL, "switch root: %s is not a mount of its own", NEWROOT);
+		return failx(c, -EINVAL, NULL, "switch root: %s is not a mount of its own", NEWROOT);
 
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0)
