@@ -25,6 +25,8 @@ static int run_shell(void)
 
 		setsid();
 		fd = open("/dev/console", O_RDWR);
+		if (fd < 0)     /* after the move stage, /dev lives in the new root */
+			fd = open(NEWROOT "/dev/console", O_RDWR);
 		if (fd >= 0) {
 			(void)ioctl(fd, TIOCSCTTY, 1);
 			dup2(fd, 0);

@@ -4,12 +4,18 @@
 #include <unistd.h>
 #include "init.h"
 
+/* The root's init is checked while the initramfs (and its /dev for the rescue shell) is whole. */
+static int stage_move(struct init_ctx *c)
+{
+	int r = check_init(c);
+
+	return r < 0 ? r : move_mounts(c);
+}
+
 static int stage_switch(struct init_ctx *c)
 {
 	int r;
 
-	if ((r = check_init(c)) < 0)
-		return r;
 	if ((r = switch_root(c)) < 0)
 		return r;
 	log_stage(c, "exec");
@@ -26,7 +32,7 @@ const struct stage init_stages[] = {
 	{ "lower",   mount_lower },
 	{ "upper",   mount_upper },
 	{ "overlay", mount_overlay },
-	{ "move",    move_mounts },
+	{ "move",    stage_move },
 	{ "switch",  stage_switch },
 	{ NULL, NULL },
 };

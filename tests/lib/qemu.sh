@@ -12,6 +12,7 @@ QLOG=$QDIR/console.log
 QPOS=0
 QPID=
 trap 'qemu_stop >/dev/null 2>&1; rm -rf "$QDIR"' EXIT
+trap '' PIPE    # typing into a QEMU that has gone is an error to report, not a reason to die
 
 qemu_start() {
 	local append=$1
@@ -46,7 +47,7 @@ qemu_expect() {
 	done
 }
 
-qemu_send() { printf '%s\n' "$1" >&"$QIN"; }
+qemu_send() { printf '%s\n' "$1" >&"$QIN" 2>/dev/null; }
 
 # Runs a command in the guest shell and returns its status; its output is in $QLOG.
 QRUN=0

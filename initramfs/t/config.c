@@ -1,0 +1,71 @@
+/* initramfs/t/config.c: the kernel-parameter table: defaults, values, bad values, unknown keys. */
+#include <string.h>
+#include "config.h"
+#include "tap.h"
+
+static int parse(struct config *c, const char *line, struct config_result *res)
+{
+	config_defaults(c);
+	return config_parse(c, line, res);
+}
+
+int main(void)
+{
+	struct config c;
+	struct config_result res;
+
+	is_int(parse(&c, "BOOT_IMAGE=/vmlinuz quiet console=ttyS0", &res), 0, "no live.* keys: no errors");
+	is_str(c.media, "LABEL=OVERLIVE", "default live.media");
+	is_str(c.root, "/live/root.sqfs", "default live.root");
+	is_str(c.init, "/sbin/init", "default live.init");
+	is_int(c.wait, 30, "default live.wait");
+	is_str(c.size, "50%", "default live.size");
+	is_int(c.upper, UPPER_TMPFS, "default live.upper");
+	is_str(c.brk, "", "no live.break by default");
+	is_int(res.n, 0, "nothing to report");
+
+	is_int(parse(&c, "live.media=\"LABEL=MY STICK\" live.root=/live/a.sqfs live.wait=5 "
+			 "live.size=512M live.init=/bin/sh live.upper=tmpfs live.debug", &res), 0,
+	       "a full set of good values");
+	is_str(c.media, "LABEL=MY STICK", "quoted label with a space");
+	is_str(c.root, "/live/a.sqfs", "live.root");
+	is_int(c.wait, 5, "live.wait");
+	is_str(c.size, "512M", "live.size");
+	is_str(c.init, "/bin/sh", "live.init");
+	is_int(c.debug, 1, "live.debug without a value is on");
+
+	static const char *const good_media[] = { "UUID=1234-ABCD", "PARTLABEL=overlive-root", "/dev/sda1" };
+	for (size_t i = 0; i < 3; i++) {
+		char line[64];
+		snprintf(line, sizeof line, "live.media=%s", good_media[i]);
+		is_int(parse(&c, line, &res), 0, line);
+		is_str(c.media, good_media[i], "stored as given");
+	}
+
+	static const char *const bad[] = {
+		"live.upper=bogus", "live.media=sda1", "live.media=LABEL=", "live.wait=soon",
+		"live.wait=99999", "live.root=live/root.sqfs", "live.root=/live/../etc/passwd",
+		"live.init=sbin/init", "live.size=lots", "live.size=200%", "live.size=0",
+		"live.break=nosuchstage", "live.media",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		int n = parse(&c, bad[i], &res);
+		ok(n == 1 && res.n == 1 && res.issue[0].fatal && !strcmp(res.issue[0].word, bad[i]),
+		   "%s is refused and named (%s)", bad[i], res.n ? res.issue[0].why : "-");
+	}
+	parse(&c, "live.upper=bogus", &res);
+	is_int(c.upper, UPPER_TMPFS, "a refused value leaves the default");
+
+	is_int(parse(&c, "live.colour=blue live.wait=3", &res), 0, "an unknown live.* key is not fatal");
+	ok(res.n == 1 && !res.issue[0].fatal && !strcmp(res.issue[0].word, "live.colour=blue"),
+	   "but it is reported as a warning, by name");
+	is_int(c.wait, 3, "and the rest still applies");
+
+	is_int(parse(&c, "live.break", &res), 0, "live.break alone");
+	is_str(c.brk, "switch", "means: before switch_root");
+	is_int(parse(&c, "live.break=media", &res), 0, "live.break=media");
+	is_str(c.brk, "media", "names a stage");
+	is_int(parse(&c, "live.debug=0", &res), 0, "live.debug=0");
+	is_int(c.debug, 0, "turns debugging off");
+	return tap_done(0);
+}
