@@ -306,7 +306,10 @@ int main(void)
 	if (system("command -v cpio >/dev/null 2>&1") != 0) {
 		tap_skip(15, "cpio is not installed");
 	} else {
-		ok(!as_root || rc == 0, "cpio -i unpacks it%s", as_root ? "" : " (device nodes fail without root)");
+		if (as_root)
+			is_int(rc, 0, "cpio -i unpacks it");
+		else
+			tap_skip(1, "cpio -i cannot make device nodes without root");
 		const struct want w[] = {
 			{ "dev", S_IFDIR, 0755, 0, 0, NULL, 0, 0 },
 			{ "dev/console", S_IFCHR, 0600, 0, 0, NULL, 5, 1 },
