@@ -19,7 +19,9 @@ struct image {
 	const char *name;
 	const char *tool;		/* must be on PATH, else the case is skipped */
 	const char *size;		/* for truncate -s, NULL when the tool makes the file */
-	const char *argv[12];		/* "@" stands for the image path, "%" for the source dir */
+	const char *need;		/* a file the tool needs (skipped without it) */
+	int none;			/* blkid finds no filesystem on it, and neither may we */
+	const char *argv[16];		/* "@" stands for the image path, "%" for the source dir */
 	char path[4096];
 	unsigned char *buf;		/* the first len bytes of the image */
 	size_t len;
@@ -56,6 +58,28 @@ static struct image images[] = {
 	  .argv = { "xorriso", "-as", "mkisofs", "-quiet", "-J", "-V", "live cd", "-o", "@", "%" } },
 	{ .name = "squashfs", .tool = "mksquashfs", .size = NULL,
 	  .argv = { "mksquashfs", "%", "@", "-quiet", "-no-progress", "-noappend", "-comp", "gzip" } },
+	{ .name = "ext4 16-byte label", .tool = "mkfs.ext4", .size = "8M",
+	  .argv = { "mkfs.ext4", "-q", "-F", "-L", "0123456789abcdef", "@" } },
+	{ .name = "fat32 4k sectors", .tool = "mkfs.vfat", .size = "300M",
+	  .argv = { "mkfs.vfat", "-F", "32", "-S", "4096", "-s", "1", "-n", "Live usb", "@" } },
+	{ .name = "fat16 2k sectors", .tool = "mkfs.vfat", .size = "64M",
+	  .argv = { "mkfs.vfat", "-F", "16", "-S", "2048", "-n", "F16_2K", "@" } },
+	{ .name = "iso9660 hybrid el torito", .tool = "xorriso", .size = NULL,
+	  .need = "/usr/lib/ISOLINUX/isohdpfx.bin",
+	  .argv = { "xorriso", "-as", "mkisofs", "-quiet", "-J", "-V", "Boot Me", "-b", "hello",
+		    "-no-emul-boot", "-isohybrid-mbr", "/usr/lib/ISOLINUX/isohdpfx.bin", "-o", "@",
+		    "%" } },
+	/* whole disks: a partition table and boot code, a FAT inside a partition; nothing at 0 */
+	{ .name = "gpt disk", .tool = "sfdisk", .size = "8M", .none = 1,
+	  .need = "/usr/lib/syslinux/mbr/gptmbr.bin",
+	  .argv = { "sh", "-c", "printf 'label: gpt\\n,,U\\n' | sfdisk -q \"$0\" && "
+		    "mkfs.vfat --offset 2048 -n PART \"$0\" && "
+		    "dd if=/usr/lib/syslinux/mbr/gptmbr.bin of=\"$0\" conv=notrunc", "@" } },
+	{ .name = "mbr disk", .tool = "sfdisk", .size = "8M", .none = 1,
+	  .need = "/usr/lib/syslinux/mbr/mbr.bin",
+	  .argv = { "sh", "-c", "printf 'label: dos\\n,,c\\n' | sfdisk -q \"$0\" && "
+		    "mkfs.vfat --offset 2048 -n PART \"$0\" && "
+		    "dd if=/usr/lib/syslinux/mbr/mbr.bin of=\"$0\" conv=notrunc", "@" } },
 };
 #define N_IMAGES (sizeof images / sizeof images[0])
 
@@ -130,7 +154,7 @@ static int blkid_says(const char *path, struct probe_result *w)
 
 static int make_image(struct image *im, const char *srcdir)
 {
-	const char *argv[12];
+	const char *argv[16];
 	size_t i;
 
 	snprintf(im->path, sizeof im->path, "%s/img%d", tmpdir, (int)(im - images));
@@ -213,6 +237,22 @@ static void check_against_blkid(struct image *im)
 	ok(rc == 0 && !strcmp(got.type, fromfd.type) && !strcmp(got.label, fromfd.label) &&
 	   !strcmp(got.uuid, fromfd.uuid) && got.size == fromfd.size,
 	   "%s: probe_buf on the first %zu bytes agrees with probe_fd", im->name, im->len);
+}
+
+/* An image where blkid sees no filesystem: probe_fd and probe_buf must not see one either. */
+static void check_nothing(struct image *im)
+{
+	struct probe_result want, got;
+	int fd, rc;
+
+	ok(blkid_says(im->path, &want) != 0, "%s: blkid finds no filesystem", im->name);
+	fd = open(im->path, O_RDONLY);
+	rc = probe_fd(fd, &got);
+	if (fd >= 0)
+		close(fd);
+	ok(rc == -ENOENT, "%s: probe_fd finds none either (%d %s)", im->name, rc, got.type);
+	rc = probe_exact(im->buf, im->len, &got);
+	ok(rc == -ENOENT, "%s: probe_buf finds none either", im->name);
 }
 
 /* Cuts the image at many offsets: each cut gives -ENOENT or the same type, never a crash. */
@@ -580,10 +620,10 @@ int main(void)
 	for (size_t i = 0; i < N_IMAGES; i++) {
 		struct image *im = &images[i];
 		char why[128];
-		if (!have_tool(im->tool) || !have_blkid) {
+		if (!have_tool(im->tool) || !have_blkid || (im->need && access(im->need, R_OK))) {
 			snprintf(why, sizeof why, "%s: %s not installed", im->name,
-				 have_blkid ? im->tool : "blkid");
-			tap_skip(8, why);
+				 !have_blkid ? "blkid" : !have_tool(im->tool) ? im->tool : im->need);
+			tap_skip(im->none ? 3 : 8, why);
 			continue;
 		}
 		if (make_image(im, srcdir) || load_prefix(im)) {
@@ -591,6 +631,10 @@ int main(void)
 			continue;
 		}
 		im->made = 1;
+		if (im->none) {
+			check_nothing(im);
+			continue;
+		}
 		check_against_blkid(im);
 		struct probe_result r;
 		(void)probe_exact(im->buf, im->len, &r);
