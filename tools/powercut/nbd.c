@@ -64,7 +64,7 @@ static int opt_reply(int fd, uint32_t opt, uint32_t type, const void *data, uint
 
 static int send_export_info(int fd, uint32_t opt, const struct nbd_export *ex)
 {
-	unsigned char info[12];
+	unsigned char info[14];
 	int r;
 
 	put16(info, NBD_INFO_EXPORT);
@@ -77,7 +77,8 @@ static int send_export_info(int fd, uint32_t opt, const struct nbd_export *ex)
 	put16(info, NBD_INFO_BLOCK_SIZE);
 	put32(info + 2, NBD_MIN_BLOCK);
 	put32(info + 6, NBD_PREF_BLOCK);
-	r = opt_reply(fd, opt, NBD_REP_INFO, info, 10);
+	put32(info + 10, NBD_MAX_LEN);
+	r = opt_reply(fd, opt, NBD_REP_INFO, info, 14);
 	if (r)
 		return r;
 	return opt_reply(fd, opt, NBD_REP_ACK, NULL, 0);
