@@ -1,0 +1,205 @@
+#!/bin/bash
+# nbd-client.t: powercut against a real NBD client (qemu-io from qemu-utils).
+# Layout: one 1 MiB raw image in a temporary directory, served on a unix socket there; the
+# client writes patterns in 64 KiB blocks (block N at N*64k), flushes, writes more; then
+# the server is cut and the image checked on the host.
+. "$(dirname "$0")/../lib/tap.sh"
+
+PC=$O/bin/powercut
+command -v qemu-io >/dev/null || skip_all "qemu-io is missing (apt-get install qemu-utils)"
+[ -x "$PC" ] || skip_all "$PC is not built (make)"
+
+T=$(mktemp -d)
+SERVER=
+CLIENT=
+cleanup() {
+	[ -n "$CLIENT" ] && kill "$CLIENT" 2>/dev/null
+	[ -n "$SERVER" ] && kill -9 "$SERVER" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+K=65536
+
+# start ARGS...: serves $T/img on $T/sock; waits until the socket is there (it means ready)
+start() {
+	"$PC" --socket "$T/sock" "$@" "$T/img" >"$T/line" 2>"$T/err" &
+	SERVER=$!
+	for _ in $(seq 100); do
+		[ -S "$T/sock" ] && return 0
+		sleep 0.05
+	done
+	diag "server did not start: $(cat "$T/err")"
+	return 1
+}
+
+# client QEMU-IO-ARGS...: qemu-io in the background, writeback cache (no FUA on each write),
+# line-buffered so that until_output sees its progress
+client() {
+	timeout 60 stdbuf -oL qemu-io -t writeback -d unmap -f raw "nbd+unix:///disk?socket=$T/sock" \
+		"$@" >"$T/client" 2>&1 &
+	CLIENT=$!
+}
+
+# until_output N: waits until the client printed N result lines (its commands ran)
+until_output() {
+	for _ in $(seq 200); do
+		[ "$(grep -c -E '^(wrote|read|discard)' "$T/client")" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	diag "client output: $(cat "$T/client")"
+	return 1
+}
+
+# finish: waits for the server and returns its exit status; stops the client
+finish() {
+	local st
+	wait "$SERVER"
+	st=$?
+	SERVER=
+	kill "$CLIENT" 2>/dev/null
+	wait "$CLIENT" 2>/dev/null
+	CLIENT=
+	return $st
+}
+
+# block_is FILE N BYTE: 64 KiB block N of FILE is all BYTE (octal escape for printf)
+block_is() {
+	cmp -s <(dd if="$1" bs=$K skip="$2" count=1 status=none) \
+		<(head -c $K /dev/zero | tr '\0' "$3")
+}
+line_has() { grep -q -E "$1" "$T/line" || { diag "line: $(cat "$T/line")"; return 1; }; }
+
+fresh() { rm -f "$T/img"; truncate -s 1M "$T/img"; }
+
+# 1: policy none, cut by SIGUSR1 while the client waits
+fresh
+start
+client -c "write -P 0xaa 0 64k" -c flush -c "write -P 0xbb 64k 64k" \
+	-c "write -z 0 4k" -c "discard 128k 64k" -c "read -P 0xbb 64k 64k" -c "sleep 5000"
+until_output 5
+kill -USR1 "$SERVER"
+finish
+is $? 0 "SIGUSR1: the server cuts and exits 0"
+is "$(wc -l <"$T/line")" 1 "it prints one line"
+line_has '^cut trigger=sigusr1 policy=none seed=0 keep=- torn=0 epoch=1 writes=4 unflushed=3 kept=0 torn_writes=0 dropped=3$'
+ok $? "the line: trigger, policy, seed, epoch 1, 4 writes, 3 dropped"
+block_is "$T/img" 0 '\252'
+ok $? "the flushed block survives (the unflushed write-zeroes over it does not)"
+block_is "$T/img" 1 '\0'
+ok $? "the unflushed block is absent"
+grep -q 'Pattern verification failed' "$T/client"
+ok $((!$?)) "the client read its unflushed write back through the cache"
+
+# 2: a prefix covering all, cut after write 3 (unanswered)
+fresh
+start --policy prefix --keep 100 --cut-after-write 3
+client -c "write -P 0xaa 0 64k" -c flush -c "write -P 0xbb 64k 64k" -c "write -P 0xcc 128k 64k"
+finish
+is $? 0 "--cut-after-write 3: exits 0"
+line_has '^cut trigger=write policy=prefix seed=[0-9]+ keep=2 torn=0 epoch=1 writes=3 unflushed=2 kept=2 torn_writes=0 dropped=0$'
+ok $? "the line: write 3, both unflushed writes kept"
+block_is "$T/img" 0 '\252' && block_is "$T/img" 1 '\273' && block_is "$T/img" 2 '\314'
+ok $? "flushed and unflushed blocks are all present"
+
+# 3: cut at flush 2, before it is done
+fresh
+start --cut-at-flush 2
+client -c "write -P 0xaa 0 64k" -c flush -c "write -P 0xbb 64k 64k" -c flush
+finish
+is $? 0 "--cut-at-flush 2: exits 0"
+line_has '^cut trigger=flush policy=none .* epoch=1 writes=2 unflushed=1 .* dropped=1$'
+ok $? "the line: at flush 2, epoch 1"
+block_is "$T/img" 0 '\252' && block_is "$T/img" 1 '\0'
+ok $? "flush 1 held, the write before flush 2 is lost"
+
+# 4: a timer
+fresh
+start --cut-after-ms 700
+client -c "write -P 0xaa 0 64k" -c flush -c "write -P 0xbb 64k 64k" -c "sleep 5000"
+finish
+is $? 0 "--cut-after-ms 700: exits 0"
+line_has '^cut trigger=time policy=none .* epoch=1 writes=2 .* dropped=1$'
+ok $? "the line: trigger=time"
+block_is "$T/img" 0 '\252' && block_is "$T/img" 1 '\0'
+ok $? "the flushed block present, the unflushed one absent"
+
+# 5: torn: the write after an empty prefix keeps some of its sectors
+fresh
+start --policy prefix --keep 0 --torn --seed 12
+client -c "write -P 0xaa 0 64k" -c flush -c "write -P 0xbb 64k 64k" -c "sleep 5000"
+until_output 2
+kill -TERM "$SERVER"
+finish
+is $? 0 "SIGTERM: cuts and exits 0"
+line_has '^cut trigger=sigterm policy=prefix seed=12 keep=0 torn=1 epoch=1 writes=2 unflushed=1 kept=0 torn_writes=1 dropped=0$'
+ok $? "the line: one torn write"
+dd if="$T/img" bs=$K skip=1 count=1 status=none >"$T/blk"
+n=$(cmp "$T/blk" <(head -c $K /dev/zero | tr '\0' '\273') 2>/dev/null | sed -n 's/.*byte \([0-9]*\).*/\1/p')
+kept=$(( ${n:-1} - 1 ))
+[ $kept -gt 0 ] && [ $kept -lt $K ] && [ $((kept % 512)) -eq 0 ] &&
+	cmp -s <(tail -c +$((kept + 1)) "$T/blk") <(head -c $((K - kept)) /dev/zero)
+ok $? "the torn block is new for $kept bytes (whole sectors), old after"
+
+# 6: record once, replay many
+fresh
+cp "$T/img" "$T/base"
+start --record "$T/log"
+client -c "write -P 0xaa 0 64k" -c flush -c "write -P 0xbb 64k 64k" -c "write -P 0xcc 128k 64k" \
+	-c flush -c "write -P 0xdd 192k 64k"
+finish
+is $? 0 "a recorded run ends with the client"
+line_has '^cut trigger=disconnect policy=none .* epoch=3 writes=4 unflushed=0'
+ok $? "the client flushed at close: nothing to drop"
+"$PC" info --log "$T/log" >"$T/info"
+is "$(tr '\n' ' ' <"$T/info")" "epochs=4 writes=4 epoch=0 writes=1 epoch=1 writes=2 epoch=2 writes=1 epoch=3 writes=0 " \
+	"info: writes per epoch"
+"$PC" replay --log "$T/log" --base "$T/base" --out "$T/r1" --epoch 1 >"$T/rline"
+ok $? "replay at epoch 1, policy none"
+block_is "$T/r1" 0 '\252' && block_is "$T/r1" 1 '\0' && block_is "$T/r1" 2 '\0'
+ok $? "epoch 0 present, epoch 1 absent"
+grep -q '^cut trigger=replay policy=none .* epoch=1 writes=3 unflushed=2 .* dropped=2$' "$T/rline"
+ok $? "replay prints the cut line"
+"$PC" replay --log "$T/log" --base "$T/base" --out "$T/r2" --epoch 1 --policy prefix --keep 1 >/dev/null &&
+	block_is "$T/r2" 1 '\273' && block_is "$T/r2" 2 '\0'
+ok $? "replay at epoch 1, prefix 1: the first unflushed write only"
+"$PC" replay --log "$T/log" --base "$T/base" --out "$T/r3" --epoch 3 >/dev/null &&
+	cmp -s "$T/r3" "$T/img"
+ok $? "replay at the end equals the live image"
+"$PC" replay --log "$T/log" --base "$T/base" --out "$T/r4" --epoch 1 --policy random --seed 5 >/dev/null &&
+	"$PC" replay --log "$T/log" --base "$T/base" --out "$T/r5" --epoch 1 --policy random --seed 5 >/dev/null &&
+	cmp -s "$T/r4" "$T/r5"
+ok $? "replay random, seed 5: the same image twice"
+"$PC" replay --log "$T/log" --base "$T/base" --out "$T/r6" --epoch 9 2>/dev/null
+is $? 100 "replay at an epoch the log lacks: exit 100"
+
+# 7: a live random cut equals its replay
+fresh
+cp "$T/img" "$T/base"
+start --record "$T/log" --policy random --seed 77 --cut-at-flush 2
+client -c "write -P 0xaa 0 64k" -c flush -c "write -P 0x11 64k 64k" -c "write -P 0x22 128k 64k" \
+	-c "write -P 0x33 192k 64k" -c "write -P 0x44 256k 64k" -c flush
+finish
+args=$(sed -n 's/.*seed=\([0-9]*\) .* epoch=\([0-9]*\) writes=\([0-9]*\) .*/--seed \1 --epoch \2 --writes \3/p' "$T/line")
+"$PC" replay --log "$T/log" --base "$T/base" --out "$T/r7" --policy random $args >/dev/null &&
+	cmp -s "$T/r7" "$T/img"
+ok $? "a live random cut replays to the same image ($args)"
+
+# 8: errors
+"$PC" --socket "$T/sock" "$T/nonexistent" 2>"$T/err"
+is $? 100 "a missing image: exit 100"
+grep -q 'unable to open image' "$T/err"
+ok $? "and says so"
+fresh
+start
+"$PC" --socket "$T/sock" "$T/img" 2>"$T/err2"
+is $? 111 "a socket in use: exit 111"
+grep -q 'socket in use' "$T/err2"
+ok $? "and says so"
+kill -TERM "$SERVER"
+finish
+"$PC" --socket "$T/sock" --policy most "$T/img" 2>/dev/null
+is $? 100 "an unknown policy: exit 100"
+"$PC" --help | grep -q '^usage: powercut'
+ok $? "--help prints the usage"
+
+done_testing
