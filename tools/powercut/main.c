@@ -328,7 +328,9 @@ static int serve_main(struct opts *o)
 			die_msg(EXIT_SYSTEM, 0, "unable to cache write %" PRIu64 ": the cache is full "
 				"(%" PRIu64 " MiB); raise --cache-max or flush more often",
 				s.writes, o->cache_max);
-		if (r == -ENOMEM || (r < 0 && s.rec && r == -EIO))
+		if (s.rec_err)
+			die_msg(EXIT_SYSTEM, r, "unable to write record log %s", o->record);
+		if (r == -ENOMEM)
 			die_msg(EXIT_SYSTEM, r, "unable to keep write %" PRIu64, s.writes);
 		if (r == -EPROTO)
 			warn_msg(0, "client broke the protocol: treating it as a disconnect");

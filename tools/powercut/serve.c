@@ -40,7 +40,7 @@ static int do_write(struct serve *s, const struct nbd_req *rq)
 				       .off = rq->off, .len = rq->len };
 		r = record_append(s->rec, &e, data);
 		if (r)
-			return r;
+			return s->rec_err = r;
 	}
 	r = cache_write(s->cache, data, rq->off, rq->len, fua);
 	if (r == -ENOSPC || r == -ENOMEM)
@@ -63,7 +63,7 @@ static int do_flush(struct serve *s, const struct nbd_req *rq)
 			struct rec_entry e = { .type = REC_FLUSH };
 			int w = record_append(s->rec, &e, NULL);
 			if (w)
-				return w;
+				return s->rec_err = w;
 		}
 	}
 	return reply(s, rq->handle, -r, NULL, 0);

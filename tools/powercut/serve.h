@@ -13,6 +13,7 @@ struct serve {
 	uint64_t writes;      /* WRITE, WRITE_ZEROES and TRIM requests taken, counted from 1 */
 	uint64_t flushes;     /* FLUSH requests done; also the epoch of the cached writes */
 	uint64_t cut_after_write, cut_at_flush; /* 0: never */
+	int rec_err;          /* set when the record log failed (serve_step returned it) */
 };
 
 enum serve_event {
