@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "cache.h"
+#include "listen.h"
 #include "nbd.h"
 #include "record.h"
 #include "replay.h"
@@ -170,43 +171,6 @@ static int open_image(const char *path, uint64_t *size)
 	return fd;
 }
 
-/*
- * Listens on path. The socket is bound under a temporary name and renamed into place once it
- * listens, so its appearance means "ready". A live server on path is an error; a stale
- * socket is replaced; anything else there is left alone.
- */
-static int listen_on(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	char tmp[sizeof sa.sun_path];
-	struct stat st;
-	int fd;
-
-	if (strlen(path) + 5 > sizeof sa.sun_path)
-		die_msg(EXIT_USAGE, 0, "unable to use socket path %s: longer than %zu bytes",
-			path, sizeof sa.sun_path - 5);
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			die_msg(EXIT_USAGE, 0, "unable to listen on %s: it exists and is not a "
-				"socket", path);
-		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		strcpy(sa.sun_path, path);
-		if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-			die_msg(EXIT_SYSTEM, 0, "unable to listen on %s: socket in use by another "
-				"server; stop it or choose another path", path);
-		if (fd >= 0)
-			close(fd);
-	}
-	snprintf(tmp, sizeof tmp, "%s.new", path);
-	strcpy(sa.sun_path, tmp);
-	(void)unlink(tmp);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) || listen(fd, 1) ||
-	    rename(tmp, path))
-		die_msg(EXIT_SYSTEM, errno, "unable to listen on %s", path);
-	return fd;
-}
-
 /* Blocks the cut signals and returns a signalfd for them. */
 static int signal_fd(void)
 {
@@ -295,7 +259,15 @@ static int serve_main(struct opts *o)
 		s.rec = &rec;
 	}
 	sfd = signal_fd();
-	lfd = listen_on(o->socket);
+	lfd = listen_unix(o->socket);
+	if (lfd == -EADDRINUSE)
+		die_msg(EXIT_SYSTEM, 0, "unable to listen on %s: socket in use by another server; "
+			"stop it or choose another path", o->socket);
+	if (lfd == -EEXIST || lfd == -ENAMETOOLONG)
+		die_msg(EXIT_USAGE, 0, "unable to listen on %s: %s", o->socket, lfd == -EEXIST ?
+			"it exists and is not a socket" : "the path is too long for a unix socket");
+	if (lfd < 0)
+		die_msg(EXIT_SYSTEM, lfd, "unable to listen on %s", o->socket);
 	trigger = accept_client(lfd, sfd, &ex, &s.fd);
 	close(lfd);
 	(void)unlink(o->socket); /* one client: nobody else may connect */
