@@ -11,8 +11,8 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 #include "cache.h"
@@ -24,6 +24,9 @@
 #include "serve.h"
 
 const char *prog_name = "powercut";
+
+/* A client silent this long inside a message is treated as gone. */
+#define STALL_SECONDS 30
 
 static const char usage[] =
 "usage: powercut --socket SOCK [OPTIONS] IMAGE\n"
@@ -208,6 +211,8 @@ static const char *read_signal(int fd)
 /* Waits for a client that completes the handshake; NULL-trigger means connected. */
 static const char *accept_client(int lfd, int sfd, const struct nbd_export *ex, int *conn)
 {
+	const struct timeval stall = { .tv_sec = STALL_SECONDS };
+
 	for (;;) {
 		struct pollfd p[2] = { { .fd = lfd, .events = POLLIN }, { .fd = sfd, .events = POLLIN } };
 		int fd, r;
@@ -222,6 +227,9 @@ static const char *accept_client(int lfd, int sfd, const struct nbd_export *ex, 
 		fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
 			continue;
+		/* Signals wait while a message is half read: a client stalled inside one
+		 * must not keep the server from them for ever. Between requests poll waits. */
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &stall, sizeof stall);
 		r = nbd_handshake(fd, ex);
 		if (r == NBD_HS_TRANSMIT) {
 			*conn = fd;
