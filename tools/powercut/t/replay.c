@@ -1,6 +1,7 @@
 /* t/replay.c: the record log and offline replay: a replayed cut equals the live one. */
 #include <errno.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include "cache.h"
 #include "helpers.h"
 #include "record.h"
@@ -154,6 +155,32 @@ int main(void)
 		return 2;
 	close(fd);
 	is_int(replay_run(&a, &res), -EINVAL, "a damaged entry: EINVAL");
+	/* damaged logs: random bytes changed, replayed at random positions */
+	{
+		uint64_t x = 99;
+		int fine = 1, k;
+		struct stat lst;
+
+		make_log(log);
+		for (k = 0; k < 200; k++) {
+			unsigned char byte;
+
+			fd = open(log, O_RDWR);
+			if (fd < 0 || fstat(fd, &lst))
+				return 2;
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			byte = (unsigned char)(x >> 56);
+			if (pwrite(fd, &byte, 1, (off_t)((x >> 16) % (uint64_t)lst.st_size)) != 1)
+				return 2;
+			close(fd);
+			a.epoch = (x >> 8) % 4;
+			a.writes = (x >> 12) % 3;
+			a.spec.policy = (enum cut_policy)((x >> 20) % 3);
+			r = replay_run(&a, &res);
+			fine &= r == 0 || r == -EINVAL || r == -ERANGE;
+		}
+		ok(fine, "200 damaged logs: replayed, refused as corrupt or as too short");
+	}
 	unlink(log);
 	unlink(out);
 	unlink(base);
