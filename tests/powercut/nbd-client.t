@@ -213,6 +213,13 @@ kill -TERM "$SERVER"
 finish
 "$PC" --socket "$T/sock" --policy most "$T/img" 2>/dev/null
 is $? 100 "an unknown policy: exit 100"
+fresh
+start --cache-max 1
+client -c "write -P 0xaa 0 512k" -c "write -P 0xbb 512k 512k" -c "write -P 0xcc 0 4k"
+finish
+is $? 111 "a write past --cache-max: exit 111"
+grep -q 'the cache is full' "$T/err"
+ok $? "and says so"
 "$PC" --help | grep -q '^usage: powercut'
 ok $? "--help prints the usage"
 

@@ -96,7 +96,7 @@ int cache_write(struct cache *c, const void *data, uint64_t off, uint32_t len, i
 	if (!len)
 		return 0;
 	if (c->n >= CACHE_MAX_ENTRIES || (data && c->bytes + len > c->max_bytes))
-		return -ENOSPC;
+		return -ENOBUFS;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
 		struct cache_ent *p = realloc(c->ents, cap * sizeof *p);

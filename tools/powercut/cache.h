@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include "cut.h"
 
-/* Bounds of the cache; past them a write fails with -ENOSPC. */
+/* Bounds of the cache; past them a write fails with -ENOBUFS. */
 #define CACHE_MAX_ENTRIES (1U << 20)
 #define CACHE_DEFAULT_BYTES (1ULL << 30)
 

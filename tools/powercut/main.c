@@ -195,6 +195,12 @@ static const struct { int sig; const char *name; } sig_names[] = {
 	{ SIGUSR1, "sigusr1" }, { SIGTERM, "sigterm" }, { SIGINT, "sigint" }, { SIGHUP, "sighup" },
 };
 
+/* What a session event means for the cut line; NULL: keep serving. */
+static const char *const event_trigger[] = {
+	[SERVE_MORE] = NULL, [SERVE_END] = "disconnect",
+	[SERVE_CUT_WRITE] = "write", [SERVE_CUT_FLUSH] = "flush",
+};
+
 static const char *read_signal(int fd)
 {
 	struct signalfd_siginfo si;
@@ -304,7 +310,7 @@ static int serve_main(struct opts *o)
 			break;
 		}
 		r = serve_step(&s);
-		if (r == -ENOSPC)
+		if (r == -ENOBUFS)
 			die_msg(EXIT_SYSTEM, 0, "unable to cache write %" PRIu64 ": the cache is full "
 				"(%" PRIu64 " MiB); raise --cache-max or flush more often",
 				s.writes, o->cache_max);
@@ -314,12 +320,10 @@ static int serve_main(struct opts *o)
 			die_msg(EXIT_SYSTEM, r, "unable to keep write %" PRIu64, s.writes);
 		if (r == -EPROTO)
 			warn_msg(0, "client broke the protocol: treating it as a disconnect");
-		if (r < 0 || r == SERVE_END)
-			trigger = "disconnect";
-		else if (r == SERVE_CUT_WRITE)
-			trigger = "write";
-		else if (r == SERVE_CUT_FLUSH)
-			trigger = "flush";
+		if (r < 0)
+			trigger = "disconnect"; /* a failed connection is a gone client */
+		else
+			trigger = event_trigger[r];
 	}
 	r = cache_cut(&cache, &o->spec, &st);
 	if (r)

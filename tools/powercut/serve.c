@@ -43,7 +43,7 @@ static int do_write(struct serve *s, const struct nbd_req *rq)
 			return s->rec_err = r;
 	}
 	r = cache_write(s->cache, data, rq->off, rq->len, fua);
-	if (r == -ENOSPC || r == -ENOMEM)
+	if (r == -ENOBUFS || r == -ENOMEM)
 		return r;
 	if (s->cut_after_write && s->writes == s->cut_after_write)
 		return SERVE_CUT_WRITE;

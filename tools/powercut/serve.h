@@ -25,7 +25,7 @@ enum serve_event {
 
 /*
  * Reads, executes and answers one request. Returns a serve_event, or -errno for what ends
- * the session: -EPROTO (the client broke the protocol), -ENOSPC (the cache is full), a
+ * the session: -EPROTO (the client broke the protocol), -ENOBUFS (the cache is full), a
  * failed record log or connection. Image I/O errors go to the client as NBD errors.
  */
 int serve_step(struct serve *s);
