@@ -12,7 +12,9 @@ command -v qemu-io >/dev/null || skip_all "qemu-io is missing (apt-get install q
 T=$(mktemp -d)
 SERVER=
 CLIENT=
+QEMU=
 cleanup() {
+	[ -n "$QEMU" ] && kill -9 "$QEMU" 2>/dev/null
 	[ -n "$CLIENT" ] && kill "$CLIENT" 2>/dev/null
 	[ -n "$SERVER" ] && kill -9 "$SERVER" 2>/dev/null
 	rm -rf "$T"
@@ -242,8 +244,31 @@ if command -v qemu-system-x86_64 >/dev/null; then
 	grep -aq 'read 65536/65536 bytes at offset 65536' "$T/qemu" &&
 		! grep -aq 'Pattern verification failed' "$T/qemu"
 	ok $? "QEMU: reads see the cached write"
+
+	# SIGKILL of QEMU: the disconnect is the cut (QEMU had no chance to flush)
+	fresh
+	start
+	printf '%s\n' 'qemu-io d0 "write -P 0xaa 0 64k"' 'qemu-io d0 "flush"' \
+		'qemu-io d0 "write -P 0xbb 64k 64k"' >"$T/monitor"
+	qemu-system-x86_64 -S -nodefaults -display none -monitor stdio -machine accel=tcg \
+		-blockdev driver=nbd,node-name=d0,server.type=unix,server.path="$T/sock",export=disk \
+		-device virtio-blk-pci,drive=d0,share-rw=on <"$T/monitor" >"$T/qemu" 2>&1 &
+	QEMU=$!
+	for _ in $(seq 200); do
+		grep -aq 'wrote 65536/65536 bytes at offset 65536' "$T/qemu" && break
+		sleep 0.05
+	done
+	kill -9 "$QEMU"
+	wait "$QEMU" 2>/dev/null
+	QEMU=
+	finish
+	is $? 0 "QEMU killed: the server cuts at the disconnect"
+	line_has '^cut trigger=disconnect policy=none .* epoch=1 writes=2 unflushed=1 .* dropped=1$'
+	ok $? "QEMU killed: the line"
+	block_is "$T/img" 0 '\252' && block_is "$T/img" 1 '\0'
+	ok $? "QEMU killed: the flushed write survives, the unflushed one does not"
 else
-	skip 4 "qemu-system-x86_64 is missing"
+	skip 7 "qemu-system-x86_64 is missing"
 fi
 
 done_testing
