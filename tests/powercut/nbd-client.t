@@ -1,5 +1,6 @@
 #!/bin/bash
-# nbd-client.t: powercut against a real NBD client (qemu-io from qemu-utils).
+# nbd-client.t: powercut against real NBD clients: qemu-io (qemu-utils), and qemu-system-x86_64
+# through the -blockdev line of docs/powercut.md when it is installed.
 # Layout: one 1 MiB raw image in a temporary directory, served on a unix socket there; the
 # client writes patterns in 64 KiB blocks (block N at N*64k), flushes, writes more; then
 # the server is cut and the image checked on the host.
