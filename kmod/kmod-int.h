@@ -1,6 +1,7 @@
 /* kmod-int.h: the boot side's context, shared by its files (not part of the API). */
 #ifndef OVERLIVE_KMOD_INT_H
 #define OVERLIVE_KMOD_INT_H
+#include <stddef.h>
 #include <stdint.h>
 #include "kmod.h"
 
