@@ -51,7 +51,7 @@ static int add_edge(struct resolve *r, int to, int hard)
 static int on_depends(void *arg, const char *val)
 {
 	struct resolve *r = arg;
-	char buf[1024], *save = NULL, *name;
+	char buf[4096], *save = NULL, *name;
 	int err;
 
 	snprintf(buf, sizeof buf, "%s", val);
@@ -104,7 +104,7 @@ static int soft_target(struct resolve *r, const char *name)
 static int on_softdep(void *arg, const char *val)
 {
 	struct resolve *r = arg;
-	char buf[1024], *save = NULL, *tok;
+	char buf[4096], *save = NULL, *tok;
 	int pre = 0, err;
 
 	snprintf(buf, sizeof buf, "%s", val);

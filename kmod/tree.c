@@ -41,7 +41,7 @@ int pick_each(const struct pick_mod *m, const char *key, int (*fn)(void *arg, co
 	struct modinfo mi = { m->info, m->info_len };
 	size_t pos = 0, klen, vlen, want = strlen(key);
 	const char *k, *v;
-	char val[1024];
+	char val[4096];
 	int err;
 
 	while (modinfo_next(&mi, &pos, &k, &klen, &v, &vlen)) {
