@@ -178,7 +178,6 @@ int media_find(struct init_ctx *c)
 	for (;;) {
 		int found = -1, again = 0;
 
-		(void)modules_coldplug(c);
 		n = scan(c, seen, MAX_DEVICES);
 		for (int i = 0; i < n; i++) {
 			if (m.kind != BY_PATH && m.kind != BY_PARTLABEL)
@@ -210,7 +209,9 @@ int media_find(struct init_ctx *c)
 		}
 		if (now() >= deadline)
 			break;
-		usleep(POLL_MS * 1000);
+		/* Drivers for what appeared since (a USB disk behind its controller); else wait. */
+		if (modules_coldplug(c) <= 0)
+			usleep(POLL_MS * 1000);
 	}
 	report(c, seen, n);
 	return fail(c, -ENODEV,

@@ -8,7 +8,6 @@
 
 #define MODULE_DIR   "/lib/modules"
 #define MODULE_INDEX "modules.idx"
-#define SETTLE_PASSES 8     /* coldplug rounds at the modules stage while new drivers appear */
 
 static void kmod_to_log(void *arg, int level, const char *msg)
 {
@@ -46,16 +45,38 @@ int modules_load_base(struct init_ctx *c)
 	if ((r = kmod_load_base(k)) < 0)
 		return fail(c, r, "rebuild the initramfs with modules of this kernel (the failing module is named above)",
 			    "load the base kernel modules");
-	for (int i = 0; i < SETTLE_PASSES; i++) {
-		int n = modules_coldplug(c);
-		if (n <= 0)
-			break;
-		loaded += n;
-	}
+	/* One round for the controllers present; the media stage goes on while it waits. */
+	loaded = modules_coldplug(c);
 	struct kmod_stats st;
 	kmod_get_stats(k, &st);
 	log_msg(c, LOG_INFO, "modules: %d loaded (%d for devices present), %d failed, %.3f s",
-		st.loaded, loaded, st.failed, uptime_seconds() - t0);
+		st.loaded, loaded > 0 ? loaded : 0, st.failed, uptime_seconds() - t0);
+	return 0;
+}
+
+/* The modules a filesystem type needs besides its own driver (Debian's FAT charset is ascii). */
+static const struct fs_modules {
+	const char *type;
+	const char *mods[4];
+} fs_modules[] = {
+	{ "ext2", { "ext4" } }, { "ext3", { "ext4" } }, { "ext4", { "ext4" } },
+	{ "vfat", { "vfat", "nls_cp437", "nls_ascii" } },
+	{ "iso9660", { "isofs" } },
+};
+
+int modules_load_fs(struct init_ctx *c, const char *type)
+{
+	for (size_t i = 0; c->kmod && i < sizeof fs_modules / sizeof fs_modules[0]; i++) {
+		if (strcmp(fs_modules[i].type, type))
+			continue;
+		for (int m = 0; m < 4 && fs_modules[i].mods[m]; m++) {
+			int r = kmod_load_name(c->kmod, fs_modules[i].mods[m]);
+			/* -ENOENT: not in this initramfs; built in, or the mount will say */
+			if (r < 0 && r != -ENOENT)
+				return fail(c, r, "rebuild the initramfs with this kernel's modules",
+					    "load the %s driver %s", type, fs_modules[i].mods[m]);
+		}
+	}
 	return 0;
 }
 

@@ -43,6 +43,8 @@ int mount_medium(struct init_ctx *c)
 		return 0;
 	if ((r = mkdir_p(MEDIUM_DIR, 0755)) < 0)
 		return fail(c, r, NULL, "create %s", MEDIUM_DIR);
+	if ((r = modules_load_fs(c, c->medium.type)) < 0)
+		return r;
 	r = c->sys->mount(c->medium_dev, MEDIUM_DIR, mount_type(c->medium.type), MS_RDONLY, NULL);
 	if (r < 0)
 		return fail(c, r, "check the medium with fsck on another machine, or that the initramfs has the driver for it",

@@ -171,8 +171,11 @@ int main(void)
 	}
 	ok(norder > 30 && late == 0, "load order of %d modules: every dependency first", norder);
 	i = pick_tree_find(&t, "crc32c_intel");
-	ok(i >= 0 && (t.mods[i].flags & PICK_OPTIONAL) && (t.mods[i].flags & PICK_BASE),
-	   "crc32c-intel: base, optional");
+	ok(i >= 0 && (t.mods[i].flags & PICK_OPTIONAL) && !(t.mods[i].flags & PICK_BASE),
+	   "crc32c-intel: on demand (with ext4), optional");
+	i = pick_tree_find(&t, "ext4");
+	ok(i >= 0 && !(t.mods[i].flags & (PICK_OPTIONAL | PICK_BASE)),
+	   "ext4: on demand, loaded by name once the medium is known");
 	i = pick_tree_find(&t, "virtio_pci");
 	ok(i >= 0 && !(t.mods[i].flags & (PICK_OPTIONAL | PICK_BASE)), "virtio_pci: on demand");
 	i = pick_tree_find(&t, "overlay");
