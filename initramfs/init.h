@@ -66,6 +66,18 @@ int modules_coldplug(struct init_ctx *c);
 int modules_load_fs(struct init_ctx *c, const char *type);
 
 /* media.c */
+struct found_device {
+	char dev[64];               /* /dev/NAME */
+	struct probe_result fs;
+};
+/*
+ * Finds the block device matching spec (LABEL=, UUID=, PARTLABEL=, /dev/NAME) within wait_s
+ * seconds, loading drivers for devices that appear meanwhile. param names the kernel parameter
+ * in messages. On timeout it lists the devices seen and returns -ENODEV (after fail()).
+ */
+int device_find(struct init_ctx *c, const char *param, const char *spec, unsigned wait_s,
+		struct found_device *out);
+/* The boot medium: device_find for live.media, into c->medium*. */
 int media_find(struct init_ctx *c);
 
 /* loopdev.c: attaches fd to a free loop device, read-only; *loopfd must stay open until mount. */

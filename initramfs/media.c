@@ -165,16 +165,17 @@ static void report(struct init_ctx *c, const struct seen *seen, int n)
 	}
 }
 
-int media_find(struct init_ctx *c)
+int device_find(struct init_ctx *c, const char *param, const char *spec, unsigned wait_s,
+		struct found_device *out)
 {
 	struct seen seen[MAX_DEVICES];
 	struct media_spec m;
-	double deadline = now() + c->cfg.wait;
+	double deadline = now() + wait_s;
 	int n, passes = 0;
 
-	if (parse_spec(c->cfg.media, &m) < 0)
-		return fail(c, -EINVAL, "live.media=LABEL=..., UUID=..., PARTLABEL=... or /dev/NAME",
-			    "understand live.media=%s", c->cfg.media);
+	if (parse_spec(spec, &m) < 0)
+		return failx(c, -EINVAL, "use LABEL=..., UUID=..., PARTLABEL=... or /dev/NAME",
+			     "understand %s=%s: not a device", param, spec);
 	for (;;) {
 		int found = -1, again = 0;
 
@@ -195,16 +196,15 @@ int media_find(struct init_ctx *c)
 			if (m.kind == BY_PATH || m.kind == BY_PARTLABEL)
 				probe_one(c, s);
 			if (again)
-				log_msg(c, LOG_WARN, "more than one device matches live.media=%s; using /dev/%s",
-					c->cfg.media, s->name);
+				log_msg(c, LOG_WARN, "more than one device matches %s=%s; using /dev/%s",
+					param, spec, s->name);
 			if (s->err < 0)
-				return fail(c, s->err, "check the medium; is it formatted (ext4, vfat, iso9660, squashfs)?",
-					    "read a filesystem on /dev/%s (live.media=%s)", s->name, c->cfg.media);
-			snprintf(c->medium_dev, sizeof c->medium_dev, "/dev/%s", s->name);
-			c->medium = s->fs;
-			c->medium_is_lower = !strcmp(s->fs.type, "squashfs");
-			log_msg(c, LOG_INFO, "medium %s: %s label '%s' uuid '%s' after %d scans",
-				c->medium_dev, s->fs.type, s->fs.label, s->fs.uuid, passes);
+				return fail(c, s->err, "check the device; is it formatted (ext4, vfat, iso9660, squashfs)?",
+					    "read a filesystem on /dev/%s (%s=%s)", s->name, param, spec);
+			snprintf(out->dev, sizeof out->dev, "/dev/%s", s->name);
+			out->fs = s->fs;
+			log_msg(c, LOG_INFO, "%s %s: %s label '%s' uuid '%s' after %d scans", param,
+				out->dev, s->fs.type, s->fs.label, s->fs.uuid, passes);
 			return 0;
 		}
 		if (now() >= deadline)
@@ -215,6 +215,23 @@ int media_find(struct init_ctx *c)
 	}
 	report(c, seen, n);
 	return fail(c, -ENODEV,
-		    "check that the medium is attached and its label; set live.media= (devices seen are listed above) or a longer live.wait=",
-		    "find the live medium %s within %u s", c->cfg.media, c->cfg.wait);
+		    "check that the device is attached and its label (devices seen are listed above), or wait longer (live.wait=)",
+		    "find the device %s=%s within %u s", param, spec, wait_s);
+}
+
+int media_find(struct init_ctx *c)
+{
+	struct found_device d;
+	int r = device_find(c, "live.media", c->cfg.media, c->cfg.wait, &d);
+
+	if (r == -ENODEV)
+		return fail(c, r,
+			    "check that the medium is attached and its label; set live.media= (devices seen are listed above) or a longer live.wait=",
+			    "find the live medium %s within %u s", c->cfg.media, c->cfg.wait);
+	if (r < 0)
+		return r;
+	memcpy(c->medium_dev, d.dev, sizeof c->medium_dev);
+	c->medium = d.fs;
+	c->medium_is_lower = !strcmp(d.fs.type, "squashfs");
+	return 0;
 }
