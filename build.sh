@@ -133,6 +133,7 @@ file /bin/busybox /bin/busybox 0755 0 0
 slink /bin/sh busybox 0777 0 0
 tree /lib $stage/lib
 SPEC
+	if [ -x "$O/bin/persist" ]; then echo "file /bin/persist $O/bin/persist 0755 0 0" >> "$spec"; fi
 	"$O/bin/mkcpio" -o "$O/initramfs.cpio" "$spec"
 	zstd -q -19 -f "$O/initramfs.cpio" -o "$O/initramfs.img"
 	cp "$KERNEL_IMAGE" "$O/vmlinuz"

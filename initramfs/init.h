@@ -10,6 +10,7 @@
 #define MEDIUM_DIR   LIVE_DIR "/medium"
 #define LOWER_DIR    LIVE_DIR "/lower"
 #define UPPER_DIR    LIVE_DIR "/upper"
+#define PERSIST_DIR  LIVE_DIR "/persist"
 #define NEWROOT      "/newroot"
 
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
@@ -27,6 +28,8 @@ struct init_ctx {
 	char medium_dev[64];        /* /dev/NAME of the medium */
 	struct probe_result medium; /* what its superblock said */
 	int medium_is_lower;        /* the medium is itself the squashfs (a raw partition) */
+	int persist_mounted;        /* the save file's own device is mounted on PERSIST_DIR */
+	char persist_env[1024];     /* /run/live/persist.env for the live system's persist, or "" */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
 	char what[320];
@@ -56,6 +59,8 @@ double uptime_seconds(void);
 
 /* emergency.c: explains c->what and c->hint with err, then the rescue shell; never returns. */
 void emergency(struct init_ctx *c, int err) __attribute__((noreturn));
+/* Says what c->what and c->hint hold, at level (a failure the boot survives: LOG_WARN). */
+void report_failure(struct init_ctx *c, int err, int level);
 /* A rescue shell on purpose (live.break); returns when the shell exits. */
 void rescue_shell(struct init_ctx *c, const char *why);
 
@@ -90,7 +95,12 @@ int mount_upper(struct init_ctx *c);
 int mount_overlay(struct init_ctx *c);
 int move_mounts(struct init_ctx *c);
 
+/* persist.c */
+int persist_restore(struct init_ctx *c);
+
 /* switchroot.c */
+/* Removes path (relative to dirfd) and all below it, never leaving its filesystem. */
+void remove_tree_at(int dirfd, const char *path);
 int check_init(struct init_ctx *c);
 int switch_root(struct init_ctx *c);
 
