@@ -44,7 +44,7 @@ int entry_compare(const char *upper, struct pentry *now, const struct pentry *wa
 	if (in_group)
 		return CH_MOD;
 	snprintf(abs, sizeof abs, "%s/%s", upper, now->path);
-	fd = open(abs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return CH_MOD;
 	r = file_content_crc(fd, now->size, &now->crc);

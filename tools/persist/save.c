@@ -48,7 +48,7 @@ static int save_file(struct pwriter *w, const char *upper, struct pentry *e, voi
 	for (attempt = 0; attempt < PF_SAVE_RETRIES; attempt++) {
 		struct stat a, b;
 		struct data_ctx c = { w, 0, 0, pr };
-		int fd = open(abs, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int fd = open(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 		if (fd < 0)
 			return -errno;
