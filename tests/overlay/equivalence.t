@@ -66,7 +66,7 @@ run_seed() { # run_seed SEED: 0 when all views match
 		"$H/opgen" "$d/mnt" "$((s * 100 + b))" "$per"
 		"$P" save --upper "$d/up" --file "$d/save.dat" "${LOWERARG[@]}" --quiet ||
 			{ fail_seed "$s" "save $b"; return 1; }
-		"$H/treesum" "$d/mnt" >"$d/view.$b"
+		"$H/treesum" "$d/mnt" "$d/up" >"$d/view.$b"
 	done
 	# status after a save: nothing to report
 	if [ -n "$("$P" status --upper "$d/up" --file "$d/save.dat")" ]; then
@@ -81,7 +81,7 @@ run_seed() { # run_seed SEED: 0 when all views match
 		"$P" restore --file "$d/save.dat" --into "$r/up" "${LOWERARG[@]}" --quiet "$@" ||
 			{ fail_seed "$s" "restore $tag"; umount "$r"; return 1; }
 		overlay "$r/up" "$r/wk" "$r/mnt" || { fail_seed "$s" "mount restored $tag"; umount "$r"; return 1; }
-		"$H/treesum" "$r/mnt" >"$d/got.$tag"
+		"$H/treesum" "$r/mnt" "$r/up" >"$d/got.$tag"
 		umount "$r/mnt"; umount "$r"
 		if ! cmp -s "$want" "$d/got.$tag"; then
 			fail_seed "$s" "merged views differ after restore $tag"

@@ -11,10 +11,16 @@
 #include <dirent.h>
 #include <unistd.h>
 
-/* usage: treesum DIR   -> path type mode uid gid size hash target rdev mtime link-group xattrs */
+/*
+ * usage: treesum MERGED [UPPER] -> path mode uid gid size hash [target] rdev mtime xattrs link-group
+ * Hardlink groups: a file present in UPPER is keyed by its upper inode. The merged view reports a
+ * copied-up file's st_ino from its lower origin (the origin xattr, which persist drops on purpose)
+ * and another link of the same upper inode with the upper's: the groups are the upper's truth.
+ */
 
 struct ent { char *path; ino_t ino; dev_t dev; nlink_t nlink; int isreg; char *line; };
 static struct ent *v;
+static const char *upper;
 static size_t n, cap;
 
 static int cmp(const void *a, const void *b)
@@ -82,6 +88,15 @@ static void walk(const char *root, const char *rel)
 	v[n].path = strdup(*rel ? rel : ".");
 	v[n].ino = st.st_ino;
 	v[n].dev = st.st_dev;
+	if (upper && S_ISREG(st.st_mode)) {
+		struct stat ust;
+		char up[8192];
+		snprintf(up, sizeof up, "%s/%s", upper, rel);
+		if (lstat(up, &ust) == 0 && S_ISREG(ust.st_mode)) {
+			v[n].ino = ust.st_ino;
+			v[n].dev = (dev_t)-1;
+		}
+	}
 	v[n].nlink = st.st_nlink;
 	v[n].isreg = S_ISREG(st.st_mode);
 	v[n].line = strdup(line);
@@ -103,8 +118,9 @@ static void walk(const char *root, const char *rel)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2)
+	if (argc != 2 && argc != 3)
 		return 100;
+	upper = argc == 3 ? argv[2] : NULL;
 	walk(argv[1], "");
 	qsort(v, n, sizeof *v, cmp);
 	for (size_t i = 0; i < n; i++) {
