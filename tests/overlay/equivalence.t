@@ -4,7 +4,7 @@
 # the merged views must be equal entry by entry. Also an older generation (--at), compact, rollback.
 # Disk layout: everything on tmpfs mounts under a temporary directory; the lower is a squashfs
 # image mounted with -o loop when mksquashfs and loop devices work, else a plain directory.
-# SEEDS=N (default 24), OPS=N per seed (default 400), LONG=1: 200 seeds of 2000 ops. SEED=N: one seed.
+# SEEDS=N (default 12), OPS=N per seed (default 500), LONG=1: 200 seeds of 2000 ops. SEED=N: one seed.
 . "$(dirname "$0")/../lib/tap.sh"
 
 [ "$(id -u)" = 0 ] || skip_all "needs root (mounts overlay and tmpfs)"
@@ -13,7 +13,7 @@ P=$O/bin/persist
 [ -x "$P" ] || skip_all "no $P: run make first"
 command -v cc >/dev/null || skip_all "no C compiler for the test helpers"
 
-if [ -n "${LONG:-}" ]; then : "${SEEDS:=200}" "${OPS:=2000}"; else : "${SEEDS:=24}" "${OPS:=400}"; fi
+if [ -n "${LONG:-}" ]; then : "${SEEDS:=200}" "${OPS:=2000}"; else : "${SEEDS:=12}" "${OPS:=500}"; fi
 BATCHES=4
 H=$O/tests-overlay
 mkdir -p "$H"

@@ -7,6 +7,17 @@
 #include "cli.h"
 #include "report.h"
 
+int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
 static int parse_size(const char *s, uint64_t *v)
 {
 	static const struct { char suffix; unsigned shift; } units[] = {

@@ -53,9 +53,6 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 	pf->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (pf->fd < 0)
 		return bad(pf, -errno, "cannot open");
-	pf->rbuf = malloc(PF_REC_HDR + PF_REC_MAX + 8);
-	if (!pf->rbuf)
-		return -ENOMEM;
 	if (fstat(pf->fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
@@ -106,6 +103,22 @@ int pf_pick_alt(struct pfile *pf)
 	return 0;
 }
 
+/* The record buffer grows to the largest record read (bounded by PF_REC_MAX). */
+static int rbuf_need(struct pfile *pf, size_t n)
+{
+	unsigned char *b;
+
+	if (n <= pf->rcap)
+		return 0;
+	n = n < 4096 ? 4096 : n;
+	b = realloc(pf->rbuf, n);
+	if (!b)
+		return -ENOMEM;
+	pf->rbuf = b;
+	pf->rcap = n;
+	return 0;
+}
+
 /* CRC32C over le64(epoch), then the record from its type field on. */
 uint32_t rec_crc(uint64_t epoch, const unsigned char *rec, uint32_t len)
 {
@@ -124,9 +137,13 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 		uint32_t *type, uint32_t *len, uint64_t *next)
 {
 	uint64_t base = pf_area_base(h, h->area);
-	unsigned char *b = pf->rbuf;
+	unsigned char *b;
 	size_t got;
 	int r;
+
+	if ((r = rbuf_need(pf, PF_REC_HDR)))
+		return r;
+	b = pf->rbuf;
 
 	if (end - off < PF_REC_HDR)
 		return bad(pf, -EBADMSG, "truncated record at area offset %llu", (unsigned long long)off);
@@ -143,6 +160,9 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	size_t want = *len;
 	if (*type == REC_DATA && !want_data)
 		want = *len < 8 ? *len : 8;
+	if ((r = rbuf_need(pf, PF_REC_HDR + want + 8)))
+		return r;
+	b = pf->rbuf;
 	r = pread_all(pf->fd, b + PF_REC_HDR, want, (off_t)(base + off + PF_REC_HDR), &got);
 	if (r)
 		return r;
@@ -190,7 +210,10 @@ static int replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int
 	uint32_t type, len;
 	struct pgen cur = { 0 };
 	struct data_run dr = { 0 };
-	unsigned char *p = pf->rbuf + PF_REC_HDR;
+	unsigned char *p;
+
+	if ((r = rbuf_need(pf, 4096)))
+		return r;
 
 	if (depth > PF_ROLLBACK_DEPTH)
 		return bad(pf, -EBADMSG, "rollbacks nested too deep");
@@ -198,6 +221,7 @@ static int replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int
 		r = pf_read_rec(pf, h, off, h->end, check_data, &type, &len, &next);
 		if (r)
 			return r;
+		p = pf->rbuf + PF_REC_HDR;
 		if ((type == REC_BEGIN) == in_txn)
 			return bad(pf, -EBADMSG, "record outside a transaction at area offset %llu",
 				   (unsigned long long)off);
@@ -350,11 +374,13 @@ int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, st
 		r = state_init(st);
 		if (!r)
 			r = pf_replay(pf, &pf->hdr, at, check_data, st, log);
-		if (r == 0)
+		if (r == 0) {
 			snprintf(pf->err, sizeof pf->err, "newest generation damaged (%.150s), using generation %llu",
 				 why, (unsigned long long)pf->hdr.gen);
-		else
+		} else {
+			state_free(st);
 			return r;
+		}
 		return 1;	/* fell back: the caller warns with pf->err */
 	}
 	if (r)

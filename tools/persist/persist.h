@@ -85,6 +85,7 @@ struct pfile {
 	int alt_valid;
 	char err[256];		/* what was wrong, for the top to report */
 	unsigned char *rbuf;	/* one record */
+	size_t rcap;
 };
 
 struct lower_id {

@@ -276,7 +276,7 @@ static int walk(const char *upper, const char *rel, dev_t dev, const struct patt
 		nn++;
 	}
 	closedir(d);
-	if (!r)
+	if (!r && nn)
 		qsort(names, nn, sizeof *names, name_cmp);
 	for (i = 0; i < nn && !r; i++) {
 		if (path_check(names[i], strlen(names[i]))) {
