@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "crc32c.h"
 #include "io.h"
 #include "persist.h"
 
