@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "crc32c.h"
@@ -53,6 +54,9 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 	pf->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (pf->fd < 0)
 		return bad(pf, -errno, "cannot open");
+	/* One writer at a time: a second save would interleave its records with ours. */
+	if (writable && flock(pf->fd, LOCK_EX | LOCK_NB) < 0)
+		return bad(pf, -errno, errno == EWOULDBLOCK ? "another persist is writing it" : "cannot lock it");
 	if (fstat(pf->fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "persist.h"
 
@@ -23,6 +24,17 @@ static int data_fn(void *ctx, uint64_t off, const void *p, size_t n)
 	c->bytes += n;
 	progress_bytes(c->pr, n);
 	return w_data(c->w, off, p, n);
+}
+
+/* Modified within the last 200 ms (several timestamp ticks)? */
+static int recent(const struct stat *st)
+{
+	struct timespec now;
+	int64_t d;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	d = (int64_t)(now.tv_sec - st->st_ctim.tv_sec) * 1000 + (now.tv_nsec - st->st_ctim.tv_nsec) / 1000000;
+	return d < 200;
 }
 
 static int same_file(const struct stat *a, const struct stat *b)
@@ -81,6 +93,19 @@ static int save_file(struct pwriter *w, const char *upper, struct pentry *e, voi
 		r = walk_data(fd, e->size, buf, data_fn, &c);
 		if (r == 0 && fstat(fd, &b) < 0)
 			r = -errno;
+		if (r == 0 && same_file(&a, &b) && recent(&b)) {
+			/*
+			 * Timestamps tick coarsely (a jiffy on 6.1): a write in the same tick as the
+			 * last one leaves them unchanged. For a recently modified file, read it again
+			 * and demand the same content and stat.
+			 */
+			uint32_t again;
+			r = file_content_crc(fd, e->size, &again);
+			if (r == 0 && fstat(fd, &b) < 0)
+				r = -errno;
+			if (r == 0 && again != c.crc)
+				r = -EAGAIN;
+		}
 		close(fd);
 		if (r == 0 && same_file(&a, &b)) {
 			e->crc = c.crc;
@@ -91,6 +116,7 @@ static int save_file(struct pwriter *w, const char *upper, struct pentry *e, voi
 		if (r && r != -EAGAIN)
 			return r;
 		w_rewind(w, m);
+		nanosleep(&(struct timespec){ 0, 20000000 * (attempt + 1) }, NULL);	/* let a burst finish */
 	}
 	snprintf(res->err, sizeof res->err, "%.300s kept changing while it was read (%d tries); stop its writer and save again",
 		 abs, PF_SAVE_RETRIES);
@@ -125,7 +151,7 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 		      struct save_result *res)
 {
 	struct pwriter w = { 0 };
-	uint64_t gen = pf->hdr.gen + 1, bytes = 0, nchanged = 0, ngroup = 0, *sgroup = NULL;
+	uint64_t gen = pf->hdr.gen + 1, bytes = 0, nchanged = 0, ngroup = 0, ngone = 0, *sgroup = NULL;
 	int *chg = NULL;
 	size_t i;
 	int r;
@@ -181,6 +207,15 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 		} else {
 			r = save_entry(&w, upper, e, chg[i] == CH_TOUCH && e->type == PT_FILE, 0, buf, pr, res);
 		}
+		if ((r == -ENOENT || r == -EAGAIN) && !e->group) {
+			/* Removed (or replaced by another type) since the scan: as if deleted before it. */
+			if (e->type == PT_FILE)
+				bytes -= e->size;
+			e->type = 0;
+			ngone++;
+			res->entries_written--;
+			r = 0;
+		}
 	}
 	if (!r && !fresh) {
 		/* Catalogue entries gone from the upper (or now excluded): delete them. */
@@ -206,10 +241,10 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 		r = 1;	/* nothing to save */
 		goto out;
 	}
-	r = w_commit(&w, (uint32_t)sc->n, bytes);
+	r = w_commit(&w, (uint32_t)(sc->n - ngone), bytes);
 	if (!r) {
 		res->gen = gen;
-		res->state_entries = sc->n;
+		res->state_entries = sc->n - ngone;
 	}
 out:
 	free(chg);

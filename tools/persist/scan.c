@@ -357,7 +357,7 @@ int scan_has(struct scan *sc, const char *path)
 	}
 	key.path = (char *)path;
 	hit = bsearch(&kp, sc->sorted, sc->n, sizeof *sc->sorted, path_cmp);
-	return hit != NULL;
+	return hit != NULL && (*hit)->type != 0;	/* type 0: vanished during the save */
 }
 
 void scan_free(struct scan *sc)

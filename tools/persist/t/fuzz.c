@@ -1,7 +1,7 @@
 /*
  * fuzz.c: the reader's fuzz entry: a seeded mutation loop over a real save file (with the checksums
  * fixed up most of the time, so that mutations reach the parser), then load + restore into a
- * sandbox; nothing may crash (ASan/UBSan) or appear outside the target. Replays tools/persist/t/fuzz/*.
+ * sandbox; nothing may crash (ASan/UBSan) or appear outside the target. Replays the saved inputs in tools/persist/t/fuzz/.
  * PERSIST_FUZZ_SECONDS (default 2), PERSIST_FUZZ_SEED; a crash writes its input to /tmp/persist-fuzz-crash.bin:
  * copy it into t/fuzz/ as a regression file.
  */
