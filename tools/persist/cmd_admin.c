@@ -103,10 +103,10 @@ int cmd_log(struct opts *o)
 		fmt_time(g->time_ns, when, sizeof when);
 		if (o->json)
 			printf("%s\n  {\"gen\":%llu,\"time\":\"%s\",\"kind\":\"%s\",\"entries\":%u,\"bytes\":%llu,"
-			       "\"journal_bytes\":%llu%s%llu}", i ? "," : "", (unsigned long long)g->gen, when,
-			       txn_kind_name(g->kind), g->entries, (unsigned long long)g->bytes,
-			       (unsigned long long)(g->end - g->start), g->kind == TXN_ROLLBACK ? ",\"to\":" : ",\"to\":",
-			       (unsigned long long)g->target);
+			       "\"journal_bytes\":%llu,\"rollback_to\":%llu,\"current\":%s}", i ? "," : "",
+			       (unsigned long long)g->gen, when, txn_kind_name(g->kind), g->entries,
+			       (unsigned long long)g->bytes, (unsigned long long)(g->end - g->start),
+			       (unsigned long long)g->target, g->gen == pf.hdr.gen ? "true" : "false");
 		else
 			printf("%-6llu %-20s %-8s %8u %12llu %12llu%s\n", (unsigned long long)g->gen, when,
 			       txn_kind_name(g->kind), g->entries, (unsigned long long)g->bytes,

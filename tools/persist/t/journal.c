@@ -346,6 +346,41 @@ static void test_metatable(void)
 	ok(!xattr_restorable("trusted.overlay.opaque", (const unsigned char *)"y\n", 2), "opaque y\\n not restorable");
 }
 
+static void test_patterns(void)
+{
+	char up[256], file[256], conf[300], p[512], r4[256], err[512];
+	struct patterns pat;
+	struct save_result res;
+	size_t n;
+	FILE *f;
+
+	path(up, sizeof up, "pup"); path(file, sizeof file, "p.dat"); path(r4, sizeof r4, "r4");
+	snprintf(conf, sizeof conf, "%s.conf", file);
+	f = fopen(conf, "w");
+	fprintf(f, "# keep etc, but not its caches\ninclude /etc\nexclude *.cache\n");
+	fclose(f);
+	is_int(patterns_load(file, &pat, err, sizeof err), 0, "F.conf read");
+	ok(patterns_want(&pat, "etc") && patterns_want(&pat, "etc/x/y") && !patterns_want(&pat, "var/log")
+	   && !patterns_want(&pat, "etc/a.cache") && !patterns_want(&pat, "etc/a.cache/z"), "include/exclude semantics");
+	mkdir(up, 0755);
+	snprintf(p, sizeof p, "%s/etc", up); mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/etc/keep", up); put_file(p, "k", 1);
+	snprintf(p, sizeof p, "%s/etc/x.cache", up); put_file(p, "c", 1);
+	snprintf(p, sizeof p, "%s/var", up); mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/var/log", up); put_file(p, "l", 1);
+	pf_create(file, 1 << 20);
+	is_int(persist_save(file, up, &pat, NULL, 0, &res), 0, "save with patterns");
+	mkdir(r4, 0700);
+	load_restore(file, UINT64_MAX, r4, err, sizeof err, &n);
+	is_int(n, 3, "root, etc and etc/keep saved");
+	patterns_free(&pat);
+	f = fopen(conf, "w");
+	fprintf(f, "bogus line\n");
+	fclose(f);
+	ok(patterns_load(file, &pat, err, sizeof err) == -EINVAL && strstr(err, ":1:"), "a bad line is an error with its number");
+	rm_rf(r4);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof base, "/tmp/persist-t.XXXXXX");
@@ -355,6 +390,7 @@ int main(void)
 	test_codec();
 	test_metatable();
 	test_round_trip();
+	test_patterns();
 	test_damage();
 	test_hostile();
 	rm_rf(base);
