@@ -89,8 +89,10 @@ void pf_close(struct pfile *pf)
 	if (pf->fd > 0)
 		close(pf->fd);
 	free(pf->rbuf);
+	free(pf->win);
 	pf->fd = -1;
 	pf->rbuf = NULL;
+	pf->win = NULL;
 }
 
 /* Falls back to the other slot's header (when the chosen one's records are damaged). */
@@ -123,6 +125,35 @@ static int rbuf_need(struct pfile *pf, size_t n)
 	return 0;
 }
 
+/*
+ * Reads n bytes at absolute offset off. Small reads go through a 64 KiB window (a journal of many
+ * small records costs few syscalls); large ones go straight to dst, so that a metadata-only replay
+ * that skips DATA payloads does not read them.
+ */
+#define PF_WINDOW (64 * 1024)
+static int pf_pread(struct pfile *pf, void *dst, size_t n, uint64_t off, size_t *got)
+{
+	int r;
+
+	if (off >= pf->win_off && off + n <= pf->win_off + pf->win_len) {
+		memcpy(dst, pf->win + (off - pf->win_off), n);
+		*got = n;
+		return 0;
+	}
+	if (n >= PF_WINDOW / 2)
+		return pread_all(pf->fd, dst, n, (off_t)off, got);
+	if (!pf->win && !(pf->win = malloc(PF_WINDOW)))
+		return -ENOMEM;
+	pf->win_len = 0;
+	pf->win_off = off;
+	r = pread_all(pf->fd, pf->win, PF_WINDOW, (off_t)off, &pf->win_len);
+	if (r)
+		return r;
+	*got = n < pf->win_len ? n : pf->win_len;
+	memcpy(dst, pf->win, *got);
+	return 0;
+}
+
 /* CRC32C over le64(epoch), then the record from its type field on. */
 uint32_t rec_crc(uint64_t epoch, const unsigned char *rec, uint32_t len)
 {
@@ -151,7 +182,7 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 
 	if (end - off < PF_REC_HDR)
 		return bad(pf, -EBADMSG, "truncated record at area offset %llu", (unsigned long long)off);
-	r = pread_all(pf->fd, b, PF_REC_HDR, (off_t)(base + off), &got);
+	r = pf_pread(pf, b, PF_REC_HDR, base + off, &got);
 	if (r)
 		return r;
 	if (got != PF_REC_HDR)
@@ -167,7 +198,7 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	if ((r = rbuf_need(pf, PF_REC_HDR + want + 8)))
 		return r;
 	b = pf->rbuf;
-	r = pread_all(pf->fd, b + PF_REC_HDR, want, (off_t)(base + off + PF_REC_HDR), &got);
+	r = pf_pread(pf, b + PF_REC_HDR, want, base + off + PF_REC_HDR, &got);
 	if (r)
 		return r;
 	if (got != want)

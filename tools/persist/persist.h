@@ -86,6 +86,9 @@ struct pfile {
 	char err[256];		/* what was wrong, for the top to report */
 	unsigned char *rbuf;	/* one record */
 	size_t rcap;
+	unsigned char *win;	/* read window (journal.c) */
+	uint64_t win_off;
+	size_t win_len;
 };
 
 struct lower_id {

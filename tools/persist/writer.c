@@ -25,6 +25,7 @@ static int w_flush(struct pwriter *w)
 
 	if (!w->blen)
 		return 0;
+	w->pf->win_len = 0;	/* the reader's window may hold what we overwrite */
 	r = pwrite_all(w->pf->fd, w->buf, w->blen, (off_t)(w->base + w->bstart));
 	if (r)
 		return r;
