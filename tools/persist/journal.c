@@ -240,7 +240,7 @@ struct data_run {
 static int replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int check_data,
 		  struct pstate *st, struct pgenlist *log, int depth)
 {
-	uint64_t off = 0, next, last_gen = 0;
+	uint64_t off = 0, next, last_gen = 0, last_end = 0;
 	int in_txn = 0, found = 0, r;
 	uint32_t type, len;
 	struct pgen cur = { 0 };
@@ -370,7 +370,10 @@ static int replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int
 				return r;
 			in_txn = 0;
 			last_gen = cur.gen;
+			last_end = next;
 			found = cur.gen == stop_gen;
+			/* the next transaction starts on its own block */
+			next = (next + PF_TXN_ALIGN - 1) & ~(uint64_t)(PF_TXN_ALIGN - 1);
 			break;
 		}
 		off = next;
@@ -379,7 +382,7 @@ static int replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int
 		return bad(pf, -EBADMSG, "committed range ends inside a transaction");
 	if (stop_gen != UINT64_MAX && !found)
 		return bad(pf, -ENOENT, "generation %llu is not in the journal", (unsigned long long)stop_gen);
-	if (stop_gen == UINT64_MAX && last_gen != (h->end ? h->gen : 0))
+	if (stop_gen == UINT64_MAX && (last_gen != (h->end ? h->gen : 0) || last_end != h->end))
 		return bad(pf, -EBADMSG, "header generation %llu does not match the journal",
 			   (unsigned long long)h->gen);
 	return 0;

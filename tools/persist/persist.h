@@ -14,6 +14,7 @@
 #define PF_REC_HDR 16
 #define PF_ENTRY_FIXED 96
 #define PF_BEGIN_LEN 40
+#define PF_TXN_ALIGN 4096	/* transactions start on their own block */
 
 /* Limits: checked before allocating or looping on anything read from a file. */
 #define PF_PATH_MAX 4095
