@@ -52,11 +52,14 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 
 	memset(pf, 0, sizeof *pf);
 	pf->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (pf->fd < 0)
-		return bad(pf, -errno, "cannot open");
+	if (pf->fd < 0) {
+		int e = errno;
+		return bad(pf, -e, "%s", strerror(e));
+	}
 	/* One writer at a time: a second save would interleave its records with ours. */
 	if (writable && flock(pf->fd, LOCK_EX | LOCK_NB) < 0)
-		return bad(pf, -errno, errno == EWOULDBLOCK ? "another persist is writing it" : "cannot lock it");
+		return bad(pf, -errno, errno == EWOULDBLOCK ? "another persist is writing it" : "cannot lock it: %s",
+			   strerror(errno));
 	if (fstat(pf->fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
