@@ -174,3 +174,26 @@ int cmd_compact(struct opts *o)
 	pf_close(&pf);
 	return 0;
 }
+
+int cmd_grow(struct opts *o)
+{
+	struct pfile pf;
+	struct save_result res;
+	uint64_t size;
+	int r;
+
+	need(o, o->size, "--size");
+	if (parse_size(o->size, &size))
+		die_msg(EXIT_USAGE, 0, "unable to use --size %s: say a number of bytes, with K, M or G", o->size);
+	open_rw(o, &pf);
+	r = persist_grow(&pf, o->file, size, &res);
+	if (r)
+		die_msg(exit_code(r), res.err[0] ? 0 : r, "unable to grow %s%s%s", o->file, res.err[0] ? ": " : "",
+			res.err);
+	if (!o->quiet)
+		printf("persist: %s is now %llu bytes, two halves of %llu bytes (generation %llu)\n", o->file,
+		       (unsigned long long)pf.hdr.file_size, (unsigned long long)pf.hdr.area_size,
+		       (unsigned long long)pf.hdr.gen);
+	pf_close(&pf);
+	return 0;
+}

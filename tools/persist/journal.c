@@ -39,7 +39,8 @@ static int read_slot(struct pfile *pf, int slot, struct phdr *h)
 	if (got != sizeof b)
 		return -EBADMSG;
 	r = hdr_decode(b, h);
-	if (r == 0 && h->file_size != pf->size)
+	/* Larger is fine: grow extends the file (durably) before a header adopts the new size. */
+	if (r == 0 && h->file_size > pf->size)
 		r = -EBADMSG;
 	return r;
 }

@@ -221,6 +221,7 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 		 const struct lower_id *lower, int progress, struct save_result *res);
 int persist_compact(struct pfile *pf, struct save_result *res);
 int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res);
+int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_result *res);
 
 /* restore.c */
 int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, struct progress *pr,

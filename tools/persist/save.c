@@ -305,7 +305,7 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 			r = write_save(&pf, &st, &sc, upper, lower, 1, buf, &pr, res);
 		if (r == -ENOSPC)
 			snprintf(res->err, sizeof res->err,
-				 "%s is too small for the upper's %zu entries: make a larger one with persist init",
+				 "%s is too small for the upper's %zu entries: make it larger with persist grow",
 				 file, sc.n);
 	}
 out:

@@ -501,6 +501,51 @@ static void test_cuts(void)
 	free(R);
 }
 
+/* grow: a cut after the extension or during the new header still presents the same generation. */
+static void test_grow(void)
+{
+	char up[256], file[256], p[512], r5[256], err[512];
+	struct save_result res;
+	struct pfile pf;
+	unsigned char *P, *Q, *X;
+	size_t small = 1 << 20, big = 2 << 20, k, count, n;
+	uint64_t gen;
+	int bad = 0;
+
+	path(up, sizeof up, "gup"); path(file, sizeof file, "g.dat"); path(r5, sizeof r5, "r5");
+	mkdir(up, 0755);
+	snprintf(p, sizeof p, "%s/a", up); put_file(p, "grow me", 7);
+	pf_create(file, small);
+	persist_save(file, up, NULL, NULL, 0, &res);
+	P = snapshot(file, small);
+	pf_open(&pf, file, 1);
+	is_int(persist_grow(&pf, file, big, &res), 0, "grow 1 MiB -> 2 MiB");
+	ok(pf.hdr.file_size == big && pf.hdr.gen == 1, "the header adopted the new size, same generation");
+	pf_close(&pf);
+	Q = snapshot(file, big);
+	X = calloc(1, big);
+	memcpy(X, P, small);	/* extended and synced, header not yet written */
+	path(p, sizeof p, "gcut.dat");
+	if (load_image(p, X, big, &gen, &count) || gen != 1 || count != 2)
+		bad++;
+	for (k = 0; k <= PF_HDR_LEN; k++) {
+		int slot = memcmp(X, Q, PF_HDR_LEN) ? 0 : 1;
+		memcpy(X + slot * PF_SLOT_SIZE, Q + slot * PF_SLOT_SIZE, k);
+		if (load_image(p, X, big, &gen, &count) || gen != 1 || count != 2)
+			bad++;
+	}
+	is_int(bad, 0, "a cut at any point of grow presents generation 1 whole");
+	snprintf(p, sizeof p, "%s/b", up); put_file(p, "after", 5);
+	is_int(persist_save(file, up, NULL, NULL, 0, &res), 0, "save after grow");
+	mkdir(r5, 0700);
+	is_int(load_restore(file, UINT64_MAX, r5, err, sizeof err, &n), 0, "restore after grow");
+	is_int(n, 3, "three entries");
+	rm_rf(r5);
+	free(P);
+	free(Q);
+	free(X);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof base, "/tmp/persist-t.XXXXXX");
@@ -513,6 +558,7 @@ int main(void)
 	test_patterns();
 	test_damage();
 	test_cuts();
+	test_grow();
 	test_hostile();
 	rm_rf(base);
 	return tap_done(0);
