@@ -11,6 +11,9 @@
 #define LOWER_DIR    LIVE_DIR "/lower"
 #define UPPER_DIR    LIVE_DIR "/upper"
 #define PERSIST_DIR  LIVE_DIR "/persist"
+#define ISO_DIR      LIVE_DIR "/iso"       /* live.iso: the ISO file's filesystem */
+#define RAM_DIR      LIVE_DIR "/ram"       /* live.toram: the layers' copies */
+#define LAYERS_DIR   LIVE_DIR "/layers"    /* the layers above the base one */
 #define NEWROOT      "/newroot"
 
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
@@ -28,7 +31,7 @@ struct init_ctx {
 	char medium_dev[64];        /* /dev/NAME of the medium */
 	struct probe_result medium; /* what its superblock said */
 	int medium_is_lower;        /* the medium is itself the squashfs (a raw partition) */
-	int persist_mounted;        /* the save file's own device is mounted on PERSIST_DIR */
+	char lowerdir[1024];        /* the overlay's lowerdir=, top layer first */
 	char persist_env[1024];     /* /run/live/persist.env for the live system's persist, or "" */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
@@ -89,6 +92,7 @@ int media_find(struct init_ctx *c);
 int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
 
 /* mounts.c */
+int mkdir_p(const char *path, unsigned mode);
 int mount_medium(struct init_ctx *c);
 int mount_lower(struct init_ctx *c);
 int mount_upper(struct init_ctx *c);
