@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # tests/boot/attach.t: one initramfs boots the minimal system with the medium (LABEL=OVERLIVE)
 # on virtio-blk, virtio-scsi, SATA (AHCI), NVMe, USB mass storage behind xHCI, and a CD-ROM
-# (ISO 9660 on the PC machine's PIIX IDE); each boot loads the drivers for the controllers
-# present and none for the absent ones.
+# (ISO 9660 on the PC machine's PIIX IDE, and on AHCI); each boot loads the drivers for the
+# controllers present and none for the absent ones.
 # Disks: a vfat medium labelled OVERLIVE (snapshot: never written) and an ISO 9660 image made
 # with xorriso, both holding live/root.sqfs. Machine: QEMU's default "pc" (i440FX), which keeps
 # its PIIX3 IDE controller under -nodefaults, so ata_piix loads on every boot: what is present
@@ -106,4 +106,7 @@ attach "USB mass storage (xHCI)" sda "xhci_pci usb_storage sd_mod" \
 	-drive "$drive" -device qemu-xhci -device usb-storage,drive=medium
 attach "CD-ROM (ISO 9660, PIIX IDE)" sr0 "ata_piix sr_mod" \
 	-drive "file=$QDIR/cd.iso,format=raw,media=cdrom,if=ide"
+attach "CD-ROM (ISO 9660, AHCI)" sr0 "ahci sr_mod" \
+	-drive "file=$QDIR/cd.iso,format=raw,media=cdrom,if=none,id=cd" \
+	-device ahci,id=ahci -device ide-cd,bus=ahci.0,drive=cd
 done_testing
