@@ -2,7 +2,8 @@
 # bench/modules.sh: per attachment of the medium, the guest time spent loading modules and
 # waiting for the medium, from the init's "overlive: stage=NAME t=SECONDS" lines in dmesg.
 # Boots the minimal system once per attachment (as tests/boot/attach.t does); no pass or fail.
-#   bench/modules.sh [ATTACHMENT...]    (virtio-blk virtio-scsi sata nvme usb cd; default all)
+#   bench/modules.sh [ATTACHMENT...]    (virtio-blk virtio-scsi sata nvme usb cd cd-ahci;
+#                                        default all)
 # Columns: modules: loaded by the init, and the sum of their finit_module times; modules stage:
 # base modules + coldplug until no new driver (stage=modules to stage=media); medium wait:
 # scans and coldplug until the medium shows (stage=media to stage=medium); unpack: the kernel
@@ -29,9 +30,10 @@ declare -A ARGS=(
 	[nvme]="-drive $drive -device nvme,serial=overlive0,drive=medium"
 	[usb]="-drive $drive -device qemu-xhci -device usb-storage,drive=medium"
 	[cd]="-drive file=$QDIR/cd.iso,format=raw,media=cdrom,if=ide"
+	[cd-ahci]="-drive file=$QDIR/cd.iso,format=raw,media=cdrom,if=none,id=cd -device ahci,id=ahci -device ide-cd,bus=ahci.0,drive=cd"
 )
 which=("$@")
-[ ${#which[@]} -gt 0 ] || which=(virtio-blk virtio-scsi sata nvme usb cd)
+[ ${#which[@]} -gt 0 ] || which=(virtio-blk virtio-scsi sata nvme usb cd cd-ahci)
 
 # The guest prints its dmesg lines that matter, each tagged "@bx" (typed as "@b""x").
 GET='dmesg | sed -n "/overlive: stage=\|overlive: loaded module\|unpack rootfs image as initramfs\|Freeing initrd/s/^/@b""x /p"'
