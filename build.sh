@@ -40,6 +40,7 @@ stage_deps() {
 	miss=$(missing_packages | tr '\n' ' ')
 	if [ -z "$miss" ]; then
 		say "deps: all ${#PACKAGES[@]} packages present"
+		stage_busybox_source
 		return
 	fi
 	if [ "$(id -u)" -ne 0 ]; then
@@ -50,6 +51,76 @@ stage_deps() {
 	say "deps: installing $miss"
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $miss >/dev/null
+	stage_busybox_source
+}
+
+# The rescue shell is a small busybox built from Debian's own source (initramfs/busybox.config).
+# The source is fetched once into $CACHE/busybox; without it, Debian's busybox-static stands in.
+BUSYBOX_SRC=$CACHE/busybox/src/tree
+DEB_SRC_LIST=/etc/apt/sources.list.d/overlive-deb-src.sources
+
+# deb_src_stanzas: a deb-src stanza for every enabled Debian "deb" source of this machine.
+deb_src_stanzas() {
+	local f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		sed -n 's/^[[:space:]]*deb[[:space:]]\+\(\(\[[^]]*\][[:space:]]*\)\{0,1\}[a-z]*:\/\/[^ ]*debian[^ ]*[[:space:]].*\)/\1/p' "$f" |
+			awk '{ opts = ""; i = 1
+			       if ($1 ~ /^\[/) { for (; i <= NF; i++) { opts = opts " " $i; if ($i ~ /\]$/) { i++; break } } }
+			       printf "Types: deb-src\nURIs: %s\nSuites: %s\nComponents:", $i, $(i + 1)
+			       for (j = i + 2; j <= NF; j++) printf " %s", $j
+			       printf "\n"
+			       if (match(opts, /signed-by=[^] ]*/)) printf "Signed-By: %s\n", substr(opts, RSTART + 10, RLENGTH - 10)
+			       printf "\n" }'
+	done
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] && [ "$f" != "$DEB_SRC_LIST" ] || continue
+		awk 'function flush() { if (deb && !off && debian) printf "%s\n", st; st = ""; deb = off = debian = 0 }
+		     /^[[:space:]]*$/ { flush(); next }
+		     /^#/ { next }
+		     /^Types:/ { deb = ($0 ~ /[[:space:]]deb([[:space:]]|$)/); st = st "Types: deb-src\n"; next }
+		     /^Enabled:[[:space:]]*no/ { off = 1 }
+		     /^URIs:/ && /debian/ { debian = 1 }
+		     { st = st $0 "\n" }
+		     END { flush() }' "$f"
+	done
+}
+
+# stage_busybox_source: Debian's busybox source in $BUSYBOX_SRC, fetched when missing (adding
+# deb-src entries for the Debian sources first when apt has none). Never fatal.
+stage_busybox_source() {
+	[ -e "$BUSYBOX_SRC/.unpacked" ] && { say "deps: busybox source: $(cat "$BUSYBOX_SRC/.unpacked") (cached)"; return 0; }
+	local dl=$CACHE/busybox/src why=''
+	if [ "$(id -u)" -ne 0 ]; then
+		why="not root"
+	elif ! command -v dpkg-source >/dev/null; then
+		why="no dpkg-source (dpkg-dev)"
+	else
+		if ! apt-cache showsrc busybox 2>/dev/null | grep -q '^Package: busybox'; then
+			local stanzas
+			stanzas=$(deb_src_stanzas)
+			if [ -n "$stanzas" ]; then
+				say "deps: apt has no deb-src: writing $DEB_SRC_LIST (the Debian URIs of this machine) and running apt-get update"
+				printf '# deb-src for the Debian sources of this machine, written by overlive'"'"'s build.sh\n%s\n' \
+					"$stanzas" > "$DEB_SRC_LIST"
+				apt-get update -qq >/dev/null 2>&1 || true
+			fi
+		fi
+		if apt-cache showsrc busybox 2>/dev/null | grep -q '^Package: busybox'; then
+			say "deps: fetching Debian's busybox source into $dl (apt-get source)"
+			rm -rf "$dl" && mkdir -p "$dl"
+			if (cd "$dl" && apt-get source -q --download-only busybox >"$dl/fetch.log" 2>&1) &&
+				dpkg-source -q -x "$(ls "$dl"/busybox_*.dsc | head -n 1)" "$BUSYBOX_SRC" >>"$dl/fetch.log" 2>&1; then
+				basename "$(ls "$dl"/busybox_*.dsc | head -n 1)" .dsc > "$BUSYBOX_SRC/.unpacked"
+				say "deps: busybox source: $(cat "$BUSYBOX_SRC/.unpacked")"
+				return 0
+			fi
+			why="apt-get source failed (see $dl/fetch.log)"
+		else
+			why="no deb-src for busybox"
+		fi
+	fi
+	say "deps: no busybox source ($why): the rescue shell will be Debian's busybox-static (bigger)"
 }
 
 # ---------------------------------------------------------------- kernel
@@ -113,10 +184,55 @@ stage_modules() {
 }
 
 # ---------------------------------------------------------------- initramfs
+: "${INITRAMFS_MAX:=2000000}"      # the size target of the compressed initramfs, in bytes
+: "${INITRAMFS_COMPRESS:=auto}"    # zstd, xz, or auto: zstd when it meets the target, else the smaller
+
+# stage_rescue_busybox: sets RESCUE_BUSYBOX, the rescue shell's busybox: built from the cached
+# Debian source with initramfs/busybox.config (incremental), else Debian's busybox-static.
+stage_rescue_busybox() {
+	local build=$CACHE/busybox/build bin st=0
+	RESCUE_BUSYBOX=/bin/busybox
+	if [ -e "$BUSYBOX_SRC/.unpacked" ]; then
+		[ -x "$build/busybox" ] || say "busybox: building from $(cat "$BUSYBOX_SRC/.unpacked") (the first build takes a few minutes)"
+		bin=$(JOBS=$JOBS "$TOP/initramfs/busybox.sh" "$BUSYBOX_SRC" "$build" "$TOP/initramfs/busybox.config") || st=$?
+		[ "$st" -ne 100 ] || die "initramfs/busybox.config does not fit the busybox source (said above)"
+		if [ "$st" -eq 0 ]; then
+			RESCUE_BUSYBOX=$bin
+			say "busybox: $(stat -c %s "$bin") bytes (musl static, initramfs/busybox.config, $(cat "$BUSYBOX_SRC/.unpacked"))"
+			return
+		fi
+		say "busybox: the build failed (see $build/build.log)"
+	fi
+	say "busybox: using Debian's busybox-static ($(stat -c %s /bin/busybox) bytes): no busybox source in $CACHE/busybox (see the deps stage)"
+}
+
+# compress_initramfs CPIO IMG: zstd -19, or xz (CRC32, the kernel's) when asked or when zstd
+# misses the size target and xz is smaller; sets INITRAMFS_FORMAT and INITRAMFS_SIZES.
+compress_initramfs() {
+	local cpio=$1 img=$2 zs xs
+	zstd -q -19 -f "$cpio" -o "$img.zst"
+	zs=$(stat -c %s "$img.zst")
+	INITRAMFS_FORMAT=zstd INITRAMFS_SIZES="zstd -19 $zs"
+	case "$INITRAMFS_COMPRESS" in
+	zstd) ;;
+	xz | auto)
+		if [ "$INITRAMFS_COMPRESS" = xz ] || [ "$zs" -gt "$INITRAMFS_MAX" ]; then
+			xz -T1 -9e --check=crc32 -c "$cpio" > "$img.xz"
+			xs=$(stat -c %s "$img.xz")
+			INITRAMFS_SIZES+=", xz -9e $xs"
+			if [ "$INITRAMFS_COMPRESS" = xz ] || [ "$xs" -lt "$zs" ]; then INITRAMFS_FORMAT=xz; fi
+		fi ;;
+	*) die "INITRAMFS_COMPRESS=$INITRAMFS_COMPRESS: give zstd, xz or auto" ;;
+	esac
+	mv -f "$img.$([ "$INITRAMFS_FORMAT" = xz ] && echo xz || echo zst)" "$img"
+	rm -f "$img.zst" "$img.xz"
+}
+
 stage_initramfs() {
-	local stage=$O/initramfs.d spec=$O/initramfs.spec
+	local stage=$O/initramfs.d spec=$O/initramfs.spec size
 	rm -rf "$stage" && mkdir -p "$stage"
 	stage_modules "$stage"
+	stage_rescue_busybox
 	cat > "$spec" <<SPEC
 # the initramfs of overlive: our init, a rescue shell, the modules
 dir /dev 0755 0 0
@@ -129,15 +245,21 @@ dir /run 0755 0 0
 dir /newroot 0755 0 0
 dir /bin 0755 0 0
 file /init $O/bin/init 0755 0 0
-file /bin/busybox /bin/busybox 0755 0 0
+file /bin/busybox $RESCUE_BUSYBOX 0755 0 0
 slink /bin/sh busybox 0777 0 0
 tree /lib $stage/lib
 SPEC
 	if [ -x "$O/bin/persist" ]; then echo "file /bin/persist $O/bin/persist 0755 0 0" >> "$spec"; fi
 	"$O/bin/mkcpio" -o "$O/initramfs.cpio" "$spec"
-	zstd -q -19 -f "$O/initramfs.cpio" -o "$O/initramfs.img"
+	compress_initramfs "$O/initramfs.cpio" "$O/initramfs.img"
 	cp "$KERNEL_IMAGE" "$O/vmlinuz"
-	say "initramfs: $(stat -c %s "$O/initramfs.img") bytes zstd ($(stat -c %s "$O/initramfs.cpio") raw); $MODULE_SUMMARY"
+	size=$(stat -c %s "$O/initramfs.img")
+	say "initramfs: $size bytes $INITRAMFS_FORMAT ($INITRAMFS_SIZES; $(stat -c %s "$O/initramfs.cpio") raw); $MODULE_SUMMARY"
+	if [ "$size" -le "$INITRAMFS_MAX" ]; then
+		say "initramfs: meets the size target: $size <= $INITRAMFS_MAX bytes"
+	else
+		say "initramfs: MISSES the size target by $((size - INITRAMFS_MAX)) bytes ($size > $INITRAMFS_MAX)"
+	fi
 }
 
 # ---------------------------------------------------------------- root trees and squashfs
