@@ -241,8 +241,8 @@ int device_find(struct init_ctx *c, const char *param, const char *spec, unsigne
 					    "read a filesystem on /dev/%s (%s=%s)", s->name, param, spec);
 			snprintf(out->dev, sizeof out->dev, "/dev/%s", s->name);
 			out->fs = s->fs;
-			log_msg(c, LOG_INFO, "%s %s: %s label '%s' uuid '%s' after %d scans", param,
-				out->dev, s->fs.type, s->fs.label, s->fs.uuid, passes);
+			log_msg(c, LOG_INFO, "%s %s: %s label '%s' uuid '%s' after %d scans",
+				strcmp(param, "live.media") ? param : "medium", out->dev, s->fs.type, s->fs.label, s->fs.uuid, passes);
 			return 0;
 		}
 		if (now() >= deadline)
