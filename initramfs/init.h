@@ -65,9 +65,25 @@ int modules_coldplug(struct init_ctx *c);
 
 /* media.c */
 int media_find(struct init_ctx *c);
+/* A block device found by spec, with what its superblock said (probe_err < 0: nothing known). */
+struct blockdev {
+	char dev[64];
+	struct probe_result fs;
+	int probe_err;
+	int scans;
+};
+/* Finds SPEC (LABEL=, UUID=, PARTLABEL=, /dev/NAME) polling up to wait seconds: 0, -EINVAL (bad
+ * spec) or -ENODEV; when not found and list_level != 0, logs the devices seen at that level. */
+int blockdev_find(struct init_ctx *c, const char *spec, unsigned wait, int list_level,
+		  struct blockdev *out);
 
 /* loopdev.c: attaches fd to a free loop device, read-only; *loopfd must stay open until mount. */
 int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
+/* The same, read-write (fd must be open O_RDWR): for a persistence image file. */
+int loop_attach_rw(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
+
+/* upper.c: a persistent upper on a partition or an image file, or -ENOENT to use a tmpfs. */
+int upper_persistent(struct init_ctx *c);
 
 /* mounts.c */
 int mount_medium(struct init_ctx *c);

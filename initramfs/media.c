@@ -1,4 +1,4 @@
-/* media.c: finds the live medium among the block devices, by superblock, waiting for late ones. */
+/* media.c: finds block devices by LABEL/UUID/PARTLABEL/path (the medium, persistence), waiting for late ones. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -150,31 +150,31 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void report(struct init_ctx *c, const struct seen *seen, int n)
+static void report(struct init_ctx *c, const struct seen *seen, int n, int level)
 {
-	log_msg(c, LOG_ERR, "block devices seen (%d):", n);
-	log_msg(c, LOG_ERR, "  %-10s %10s  %-9s %-16s %-36s %s", "DEVICE", "SIZE", "TYPE", "LABEL",
+	log_msg(c, level, "block devices seen (%d):", n);
+	log_msg(c, level, "  %-10s %10s  %-9s %-16s %-36s %s", "DEVICE", "SIZE", "TYPE", "LABEL",
 		"UUID", "PARTLABEL");
 	for (int i = 0; i < n; i++) {
 		const struct seen *s = &seen[i];
 		const char *type = s->err == 0 ? s->fs.type :
 				   s->err == -ENOENT ? "(none)" :
 				   s->err == -ENOMEDIUM ? "(empty)" : strerror(-s->err);
-		log_msg(c, LOG_ERR, "  %-10s %9lluM  %-9s %-16s %-36s %s", s->name, s->bytes >> 20, type,
+		log_msg(c, level, "  %-10s %9lluM  %-9s %-16s %-36s %s", s->name, s->bytes >> 20, type,
 			s->err == 0 ? s->fs.label : "", s->err == 0 ? s->fs.uuid : "", s->partname);
 	}
 }
 
-int media_find(struct init_ctx *c)
+int blockdev_find(struct init_ctx *c, const char *spec, unsigned wait, int list_level,
+		  struct blockdev *out)
 {
 	struct seen seen[MAX_DEVICES];
 	struct media_spec m;
-	double deadline = now() + c->cfg.wait;
+	double deadline = now() + wait;
 	int n, passes = 0;
 
-	if (parse_spec(c->cfg.media, &m) < 0)
-		return fail(c, -EINVAL, "live.media=LABEL=..., UUID=..., PARTLABEL=... or /dev/NAME",
-			    "understand live.media=%s", c->cfg.media);
+	if (parse_spec(spec, &m) < 0)
+		return -EINVAL;
 	for (;;) {
 		int found = -1, again = 0;
 
@@ -196,24 +196,41 @@ int media_find(struct init_ctx *c)
 			if (m.kind == BY_PATH || m.kind == BY_PARTLABEL)
 				probe_one(c, s);
 			if (again)
-				log_msg(c, LOG_WARN, "more than one device matches live.media=%s; using /dev/%s",
-					c->cfg.media, s->name);
-			if (s->err < 0)
-				return fail(c, s->err, "check the medium; is it formatted (ext4, vfat, iso9660, squashfs)?",
-					    "read a filesystem on /dev/%s (live.media=%s)", s->name, c->cfg.media);
-			snprintf(c->medium_dev, sizeof c->medium_dev, "/dev/%s", s->name);
-			c->medium = s->fs;
-			c->medium_is_lower = !strcmp(s->fs.type, "squashfs");
-			log_msg(c, LOG_INFO, "medium %s: %s label '%s' uuid '%s' after %d scans",
-				c->medium_dev, s->fs.type, s->fs.label, s->fs.uuid, passes);
+				log_msg(c, LOG_WARN, "more than one device matches %s; using /dev/%s", spec, s->name);
+			snprintf(out->dev, sizeof out->dev, "/dev/%s", s->name);
+			out->fs = s->fs;
+			out->probe_err = s->err;
+			out->scans = passes;
 			return 0;
 		}
 		if (now() >= deadline)
 			break;
 		usleep(POLL_MS * 1000);
 	}
-	report(c, seen, n);
-	return fail(c, -ENODEV,
-		    "check that the medium is attached and its label; set live.media= (devices seen are listed above) or a longer live.wait=",
-		    "find the live medium %s within %u s", c->cfg.media, c->cfg.wait);
+	if (list_level)
+		report(c, seen, n, list_level);
+	return -ENODEV;
+}
+
+int media_find(struct init_ctx *c)
+{
+	struct blockdev b;
+	int r = blockdev_find(c, c->cfg.media, c->cfg.wait, LOG_ERR, &b);
+
+	if (r == -EINVAL)
+		return fail(c, -EINVAL, "live.media=LABEL=..., UUID=..., PARTLABEL=... or /dev/NAME",
+			    "understand live.media=%s", c->cfg.media);
+	if (r < 0)
+		return fail(c, -ENODEV,
+			    "check that the medium is attached and its label; set live.media= (devices seen are listed above) or a longer live.wait=",
+			    "find the live medium %s within %u s", c->cfg.media, c->cfg.wait);
+	if (b.probe_err < 0)
+		return fail(c, b.probe_err, "check the medium; is it formatted (ext4, vfat, iso9660, squashfs)?",
+			    "read a filesystem on %s (live.media=%s)", b.dev, c->cfg.media);
+	snprintf(c->medium_dev, sizeof c->medium_dev, "%s", b.dev);
+	c->medium = b.fs;
+	c->medium_is_lower = !strcmp(b.fs.type, "squashfs");
+	log_msg(c, LOG_INFO, "medium %s: %s label '%s' uuid '%s' after %d scans",
+		c->medium_dev, b.fs.type, b.fs.label, b.fs.uuid, b.scans);
+	return 0;
 }
