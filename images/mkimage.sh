@@ -142,6 +142,8 @@ LABEL overlive
 EOF
 mcopy -i "$fat" "$work/syslinux.cfg" ::syslinux/syslinux.cfg
 syslinux --install --directory /syslinux "$fat" || fail "unable to install syslinux into the ESP"
+# syslinux writes its boot code into the boot sector only: give the FAT32 backup (sector 6) the same.
+dd if="$fat" of="$fat" bs=512 count=1 seek=6 conv=notrunc status=none
 if [ "$persist" = file ]; then
 	pimg=$work/persistence.img
 	mkfs.ext4 -q -F -L persistence -E root_owner=0:0 "$pimg" "${persist_mib}M" >/dev/null ||
