@@ -46,3 +46,13 @@ qemu_disk_start() {
 
 # qemu_disk_elapsed: wall seconds since qemu_disk_start (for the bench lines)
 qemu_disk_elapsed() { echo "$(date +%s.%N) $QSTART" | awk '{ printf "%.1f", $1 - $2 }'; }
+
+# part_field IMAGE INDEX FIELD: a field of partition INDEX (0-based) from `sfdisk -J` (start, size,
+# type, name, attrs), or of the table with INDEX "-" (label, firstlba, lastlba); perl's JSON::PP only
+part_field() {
+	PATH=$PATH:/sbin:/usr/sbin sfdisk -J "$1" | perl -MJSON::PP -e '
+		my ($i, $f) = @ARGV;
+		my $t = decode_json(join "", <STDIN>)->{partitiontable};
+		my $v = $i eq "-" ? $t->{$f} : $t->{partitions}[$i]{$f};
+		print defined $v ? "$v\n" : "\n";' "$2" "$3"
+}
