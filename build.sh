@@ -5,7 +5,7 @@
 #   ./build.sh test [--long]   the test suite (TAP, run by prove)
 #   ./build.sh image --root DIR|TARBALL [--name NAME]    a live system from your own root
 #   ./build.sh image [--recipe minimal|kiosk] [--root DIR|TARBALL] [--name NAME]
-#                    [--persist none|partition|file] [--size SIZE]   → out/NAME.img (BIOS + UEFI)
+#                    [--persist none|partition|file|data] [--size SIZE]   → out/NAME.img (BIOS + UEFI)
 #   ./build.sh iso [NAME]      out/NAME.iso: a hybrid ISO (CD, DVD or stick; BIOS and UEFI)
 #   ./build.sh boot [NAME]     boot out/NAME.sqfs in QEMU on this terminal
 #   ./build.sh bench           benchmarks, ratios against baselines measured in the same run
@@ -264,6 +264,8 @@ image)
 	[[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || die "image: --name '$name' may hold letters, digits, . _ - only"
 	stage_deps; stage_kernel; stage_compile; stage_initramfs
 	stage_root "$name" "$src"
+	# a recipe may ask for image options (images/RECIPE/image.args); the command line's come after
+	[ ! -f "$TOP/images/$src/image.args" ] || imgargs=($(cat "$TOP/images/$src/image.args") "${imgargs[@]}")
 	stage_disk "$name" "${imgargs[@]}"
 	echo "$O/$name.img" ;;
 iso)

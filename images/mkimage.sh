@@ -9,14 +9,19 @@
 #                    /syslinux/...           syslinux (BIOS): ldlinux.sys/.c32, syslinux.cfg
 #                    /live/vmlinuz, /live/initrd.img, /live/root.sqfs
 #                    /live/persistence.img   (--persist file) an ext4 image labelled persistence
-#   after it       partition 2 "persistence" (--persist partition): ext4 labelled persistence
+#   after it       partition 2 "persistence" (--persist partition or data): ext4 labelled persistence
 # Both loaders start the same kernel, initramfs and command line.
 set -euo pipefail
 
 usage() {
 	cat <<'EOF'
 usage: mkimage.sh --kernel VMLINUZ --initrd INITRD --sqfs ROOT.SQFS --out DISK.IMG [options]
-  --persist none|partition|file   writable layer kept on the stick (default none: tmpfs)
+  --persist none|partition|file|data
+                                  none: changes live in RAM (tmpfs upper), lost at shutdown
+                                  partition: the overlay's upper on an ext4 partition (all kept)
+                                  file: the upper in an ext4 image file on the ESP (all kept)
+                                  data: an ext4 partition the live system uses itself (the kiosk
+                                  keeps its listed paths there); the upper stays a tmpfs
   --size SIZE                     whole image size (e.g. 1G, 512M); default: what fits, plus
                                   256M for a persistence partition or 128M for a persistence file
   --label LABEL                   the ESP's FAT label (default OVERLIVE)
@@ -60,7 +65,7 @@ for t in sfdisk mkfs.vfat mkfs.ext4 mcopy mmd syslinux; do
 		fail "unable to find $t: install fdisk, dosfstools, mtools, syslinux, e2fsprogs"
 done
 export PATH=$PATH:/sbin:/usr/sbin
-case "$persist" in none | partition | file) ;; *) die "--persist takes none, partition or file, not '$persist'" ;; esac
+case "$persist" in none | partition | file | data) ;; *) die "--persist takes none, partition, file or data, not '$persist'" ;; esac
 [[ "$label" =~ ^[A-Z0-9_-]{1,11}$ ]] || die "--label '$label': 1-11 capitals, digits, _ or - (a FAT label)"
 
 # to_mib SIZE: 512M, 2G, 1048576 (bytes) → MiB, rounded up
@@ -89,7 +94,7 @@ if [ -n "$size" ]; then
 	total=$(to_mib "$size")
 	case "$persist" in
 	none) esp=$((total - 2)) ;;
-	partition) persist_mib=$((total - esp - 2)) ;;
+	partition | data) persist_mib=$((total - esp - 2)) ;;
 	file) persist_mib=$((total - esp - 4)); esp=$((total - 2)) ;;
 	esac
 	[ "$esp" -ge 64 ] && [ "$esp" -ge $((content + 8)) ] ||
@@ -100,11 +105,11 @@ if [ -n "$size" ]; then
 		die "--persist file: a FAT file stays below 4 GiB; use --persist partition for a larger one"
 else
 	case "$persist" in
-	partition) persist_mib=256 ;;
+	partition | data) persist_mib=256 ;;
 	file) persist_mib=128; esp=$((esp + persist_mib + 2)) ;;
 	esac
 	total=$((esp + 2))
-	[ "$persist" != partition ] || total=$((esp + persist_mib + 2))
+	[ "$persist_mib" -eq 0 ] || [ "$persist" = file ] || total=$((esp + persist_mib + 2))
 fi
 
 # ---- the kernel command line: the medium by its FAT volume id, so no other stick can stand in
@@ -160,13 +165,13 @@ truncate -s "${total}M" "$disk"
 	echo "label: gpt"
 	echo "first-lba: 2048"
 	echo "start=2048, size=$((esp * 2048)), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=\"overlive\", attrs=\"LegacyBIOSBootable\""
-	[ "$persist" != partition ] ||
+	[ "$persist" != partition ] && [ "$persist" != data ] ||
 		echo "start=$(((esp + 1) * 2048)), size=$((persist_mib * 2048)), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=\"persistence\""
 } | sfdisk -q --no-reread --no-tell-kernel "$disk" >/dev/null || fail "unable to write the partition table (sfdisk)"
 dd if="$GPTMBR" of="$disk" bs=440 count=1 conv=notrunc status=none
 dd if="$fat" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none
 rm -f "$fat"
-if [ "$persist" = partition ]; then
+if [ "$persist" = partition ] || [ "$persist" = data ]; then
 	pimg=$work/persistence.img
 	mkfs.ext4 -q -F -L persistence -E root_owner=0:0 "$pimg" "${persist_mib}M" >/dev/null ||
 		fail "unable to make the persistence file system (mkfs.ext4)"
