@@ -102,26 +102,17 @@ stage_compile() {
 }
 
 # ---------------------------------------------------------------- modules
-# The drivers the init loads, in dependency order (the kmod issue replaces this fixed list).
-BASE_MODULES=(
-	virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk
-	loop squashfs overlay
-	crc16 mbcache jbd2 crc32c_generic "crc32c-intel optional" ext4
-	fat vfat nls_cp437 nls_ascii cdrom isofs
-)
+: "${MODULES_EXTRA:=}"             # more modules for the initramfs, by name, space separated
 
-stage_modules() { # DEST: copies the modules into DEST/lib/modules with load.order
-	local dest=$1/lib/modules entry name ko
-	mkdir -p "$dest"
-	: > "$dest/load.order"
-	for entry in "${BASE_MODULES[@]}"; do
-		name=${entry%% *}
-		ko=$(find "$MODULE_TREE/kernel" -name "$name.ko" -print -quit)
-		[ -n "$ko" ] || ko=$(find "$MODULE_TREE/kernel" -name "${name//_/-}.ko" -print -quit)
-		[ -n "$ko" ] || die "module $name not found in $MODULE_TREE"
-		cp "$ko" "$dest/$(basename "$ko")"
-		echo "$(basename "$ko" .ko)${entry#$name}" >> "$dest/load.order"
-	done
+# stage_modules DEST: modpick copies the storage and filesystem drivers with everything they
+# need into DEST/lib/modules and writes the index the init loads them from.
+stage_modules() {
+	local dest=$1/lib/modules m extra=()
+	for m in $MODULES_EXTRA; do extra+=(--module "$m"); done
+	rm -rf "$dest" && mkdir -p "$dest"
+	"$O/bin/modpick" --tree "$MODULE_TREE" --out "$dest" "${extra[@]}" 2> "$O/modpick.log" ||
+		{ cat "$O/modpick.log" >&2; die "unable to pick the kernel modules (MODULES_EXTRA='$MODULES_EXTRA'?)"; }
+	MODULE_SUMMARY=$(tail -n 1 "$O/modpick.log" | sed 's/ in .*//; s/^modpick: //')
 }
 
 # ---------------------------------------------------------------- initramfs
@@ -145,10 +136,11 @@ file /bin/busybox /bin/busybox 0755 0 0
 slink /bin/sh busybox 0777 0 0
 tree /lib $stage/lib
 SPEC
+	if [ -x "$O/bin/persist" ]; then echo "file /bin/persist $O/bin/persist 0755 0 0" >> "$spec"; fi
 	"$O/bin/mkcpio" -o "$O/initramfs.cpio" "$spec"
 	zstd -q -19 -f "$O/initramfs.cpio" -o "$O/initramfs.img"
 	cp "$KERNEL_IMAGE" "$O/vmlinuz"
-	say "initramfs: $(stat -c %s "$O/initramfs.img") bytes zstd ($(stat -c %s "$O/initramfs.cpio") raw), $(wc -l < "$stage/lib/modules/load.order") modules"
+	say "initramfs: $(stat -c %s "$O/initramfs.img") bytes zstd ($(stat -c %s "$O/initramfs.cpio") raw); $MODULE_SUMMARY"
 }
 
 # ---------------------------------------------------------------- root trees and squashfs

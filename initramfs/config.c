@@ -129,6 +129,46 @@ static const char *set_break(struct config *c, const char *v)
 	return "unknown stage (see docs/kernel-parameters.md)";
 }
 
+/* [DEVICE:]/PATH, the device as live.media takes it; without one, the save file is on the medium. */
+static const char *set_persist(struct config *c, const char *v)
+{
+	const char *sep;
+	struct config probe;
+
+	if (!v || !*v)
+		return "expects [LABEL=...:]/PATH of the save file";
+	if (v[0] == '/') {
+		c->persist_dev[0] = '\0';
+		return set_path(c->persist_path, sizeof c->persist_path, v);
+	}
+	sep = strstr(v, ":/");
+	if (!sep || (size_t)(sep - v) >= sizeof c->persist_dev)
+		return "expects [LABEL=...:]/PATH of the save file";
+	char dev[CONFIG_STR];
+	memcpy(dev, v, (size_t)(sep - v));
+	dev[sep - v] = '\0';
+	if (set_media(&probe, dev))
+		return "the device before ':' is LABEL=, UUID=, PARTLABEL= or /dev/NAME";
+	const char *why = set_path(c->persist_path, sizeof c->persist_path, sep + 1);
+	if (!why)
+		memcpy(c->persist_dev, dev, strlen(dev) + 1);
+	return why;
+}
+
+static const char *set_persist_at(struct config *c, const char *v)
+{
+	char *end;
+
+	if (!v || !*v)
+		return "expects a generation number (persist log lists them)";
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (*end || errno || n > 0x7fffffffULL)
+		return "expects a generation number (persist log lists them)";
+	c->persist_at = (long)n;
+	return NULL;
+}
+
 static const char *set_debug(struct config *c, const char *v)
 {
 	c->debug = !v || strcmp(v, "0") != 0;
@@ -145,6 +185,8 @@ static const struct param params[] = {
 	{ "live.init",  set_init,  "the root's init" },
 	{ "live.break", set_break, "open the rescue shell before a stage" },
 	{ "live.debug", set_debug, "echo every log line on the console" },
+	{ "live.persist", set_persist, "the save file to restore into the tmpfs upper: [DEVICE:]/PATH" },
+	{ "live.persist.at", set_persist_at, "restore this generation instead of the newest" },
 };
 
 void config_defaults(struct config *c)
@@ -156,6 +198,7 @@ void config_defaults(struct config *c)
 	strcpy(c->size, "50%");
 	c->wait = 30;
 	strcpy(c->init, "/sbin/init");
+	c->persist_at = -1;
 }
 
 static void add_issue(struct config_result *res, const char *word, const char *why, int fatal)

@@ -19,6 +19,9 @@ struct config {
 	char init[CONFIG_STR];      /* live.init: the root's init */
 	char brk[32];               /* live.break: stop before this stage ("" = never) */
 	int debug;                  /* live.debug: echo every log line on the console */
+	char persist_dev[CONFIG_STR]; /* live.persist=[DEVICE:]PATH: the save file's device ("" = the medium) */
+	char persist_path[CONFIG_STR];/* ... and its path there ("" = no journal) */
+	long persist_at;            /* live.persist.at: the generation to restore (-1 = the newest) */
 };
 
 /* A problem found while parsing: the word and what is wrong with it. */

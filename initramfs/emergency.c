@@ -56,17 +56,24 @@ void rescue_shell(struct init_ctx *c, const char *why)
 		log_msg(c, LOG_WARN, "no rescue shell (%s) in this initramfs; going on", RESCUE_SHELL);
 }
 
-void emergency(struct init_ctx *c, int err)
+void report_failure(struct init_ctx *c, int err, int level)
 {
+	const char *kind = level <= LOG_ERR ? "fatal: " : "warning: ";
+
 	if (err < 0)
 		err = -err;
 	if (c->what_says_why)
-		log_msg(c, LOG_ERR, "fatal: unable to %s", c->what);
+		log_msg(c, level, "%sunable to %s", kind, c->what);
 	else
-		log_msg(c, LOG_ERR, "fatal: unable to %s: %s", c->what[0] ? c->what : "boot",
+		log_msg(c, level, "%sunable to %s: %s", kind, c->what[0] ? c->what : "boot",
 			err ? strerror(err) : "failed");
-	log_msg(c, LOG_ERR, "failed at stage=%s t=%.3f%s%s", c->stage ? c->stage : "?",
-		uptime_seconds(), c->hint[0] ? "; try: " : "", c->hint);
+	log_msg(c, level, "%s at stage=%s t=%.3f%s%s", level <= LOG_ERR ? "failed" : "noticed",
+		c->stage ? c->stage : "?", uptime_seconds(), c->hint[0] ? "; try: " : "", c->hint);
+}
+
+void emergency(struct init_ctx *c, int err)
+{
+	report_failure(c, err, LOG_ERR);
 	for (;;) {
 		log_msg(c, LOG_ERR, "starting the rescue shell (%s); 'reboot -f' restarts the machine",
 			RESCUE_SHELL);

@@ -10,6 +10,7 @@
 #define MEDIUM_DIR   LIVE_DIR "/medium"
 #define LOWER_DIR    LIVE_DIR "/lower"
 #define UPPER_DIR    LIVE_DIR "/upper"
+#define PERSIST_DIR  LIVE_DIR "/persist"
 #define NEWROOT      "/newroot"
 
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
@@ -27,6 +28,8 @@ struct init_ctx {
 	char medium_dev[64];        /* /dev/NAME of the medium */
 	struct probe_result medium; /* what its superblock said */
 	int medium_is_lower;        /* the medium is itself the squashfs (a raw partition) */
+	int persist_mounted;        /* the save file's own device is mounted on PERSIST_DIR */
+	char persist_env[1024];     /* /run/live/persist.env for the live system's persist, or "" */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
 	char what[320];
@@ -56,27 +59,32 @@ double uptime_seconds(void);
 
 /* emergency.c: explains c->what and c->hint with err, then the rescue shell; never returns. */
 void emergency(struct init_ctx *c, int err) __attribute__((noreturn));
+/* Says what c->what and c->hint hold, at level (a failure the boot survives: LOG_WARN). */
+void report_failure(struct init_ctx *c, int err, int level);
 /* A rescue shell on purpose (live.break); returns when the shell exits. */
 void rescue_shell(struct init_ctx *c, const char *why);
 
 /* modules.c */
 int modules_load_base(struct init_ctx *c);
 int modules_coldplug(struct init_ctx *c);
+/* Loads the driver(s) of a probed filesystem type ("ext4", "vfat", ...); 0 or fail()'s -errno. */
+int modules_load_fs(struct init_ctx *c, const char *type);
 
 /* media.c */
-int media_find(struct init_ctx *c);
-/* A block device found by spec, with what its superblock said (probe_err < 0: nothing known). */
-struct blockdev {
-	char dev[64];
+struct found_device {
+	char dev[64];               /* /dev/NAME */
 	struct probe_result fs;
-	int probe_err;
-	int scans;
 };
-/* Finds SPEC (LABEL=, UUID=, PARTLABEL=, /dev/NAME) polling up to wait seconds: 0, -EINVAL (bad
- * spec) or -ENODEV; when not found and list_level != 0, logs the devices seen at that level. */
-int blockdev_find(struct init_ctx *c, const char *spec, unsigned wait, int list_level,
-		  struct blockdev *out);
-
+/*
+ * Finds the block device matching spec (LABEL=, UUID=, PARTLABEL=, /dev/NAME) within wait_s
+ * seconds, loading drivers for devices that appear meanwhile. param names the kernel parameter
+ * in messages. On timeout it lists the devices seen and returns -ENODEV (after fail()). A device
+ * found whose filesystem is unknown returns its probe error (-ENOENT: none) with out->dev set.
+ */
+int device_find(struct init_ctx *c, const char *param, const char *spec, unsigned wait_s,
+		struct found_device *out);
+/* The boot medium: device_find for live.media, into c->medium*. */
+int media_find(struct init_ctx *c);
 /* loopdev.c: attaches fd to a free loop device, read-only; *loopfd must stay open until mount. */
 int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
 /* The same, read-write (fd must be open O_RDWR): for a persistence image file. */
@@ -92,7 +100,12 @@ int mount_upper(struct init_ctx *c);
 int mount_overlay(struct init_ctx *c);
 int move_mounts(struct init_ctx *c);
 
+/* persist.c */
+int persist_restore(struct init_ctx *c);
+
 /* switchroot.c */
+/* Removes path (relative to dirfd) and all below it, never leaving its filesystem. */
+void remove_tree_at(int dirfd, const char *path);
 int check_init(struct init_ctx *c);
 int switch_root(struct init_ctx *c);
 

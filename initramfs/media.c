@@ -1,4 +1,4 @@
-/* media.c: finds block devices by LABEL/UUID/PARTLABEL/path (the medium, persistence), waiting for late ones. */
+/* media.c: finds the live medium among the block devices, by superblock, waiting for late ones. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -150,35 +150,35 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void report(struct init_ctx *c, const struct seen *seen, int n, int level)
+static void report(struct init_ctx *c, const struct seen *seen, int n)
 {
-	log_msg(c, level, "block devices seen (%d):", n);
-	log_msg(c, level, "  %-10s %10s  %-9s %-16s %-36s %s", "DEVICE", "SIZE", "TYPE", "LABEL",
+	log_msg(c, LOG_ERR, "block devices seen (%d):", n);
+	log_msg(c, LOG_ERR, "  %-10s %10s  %-9s %-16s %-36s %s", "DEVICE", "SIZE", "TYPE", "LABEL",
 		"UUID", "PARTLABEL");
 	for (int i = 0; i < n; i++) {
 		const struct seen *s = &seen[i];
 		const char *type = s->err == 0 ? s->fs.type :
 				   s->err == -ENOENT ? "(none)" :
 				   s->err == -ENOMEDIUM ? "(empty)" : strerror(-s->err);
-		log_msg(c, level, "  %-10s %9lluM  %-9s %-16s %-36s %s", s->name, s->bytes >> 20, type,
+		log_msg(c, LOG_ERR, "  %-10s %9lluM  %-9s %-16s %-36s %s", s->name, s->bytes >> 20, type,
 			s->err == 0 ? s->fs.label : "", s->err == 0 ? s->fs.uuid : "", s->partname);
 	}
 }
 
-int blockdev_find(struct init_ctx *c, const char *spec, unsigned wait, int list_level,
-		  struct blockdev *out)
+int device_find(struct init_ctx *c, const char *param, const char *spec, unsigned wait_s,
+		struct found_device *out)
 {
 	struct seen seen[MAX_DEVICES];
 	struct media_spec m;
-	double deadline = now() + wait;
+	double deadline = now() + wait_s;
 	int n, passes = 0;
 
 	if (parse_spec(spec, &m) < 0)
-		return -EINVAL;
+		return failx(c, -EINVAL, "use LABEL=..., UUID=..., PARTLABEL=... or /dev/NAME",
+			     "understand %s=%s: not a device", param, spec);
 	for (;;) {
 		int found = -1, again = 0;
 
-		(void)modules_coldplug(c);
 		n = scan(c, seen, MAX_DEVICES);
 		for (int i = 0; i < n; i++) {
 			if (m.kind != BY_PATH && m.kind != BY_PARTLABEL)
@@ -196,41 +196,42 @@ int blockdev_find(struct init_ctx *c, const char *spec, unsigned wait, int list_
 			if (m.kind == BY_PATH || m.kind == BY_PARTLABEL)
 				probe_one(c, s);
 			if (again)
-				log_msg(c, LOG_WARN, "more than one device matches %s; using /dev/%s", spec, s->name);
+				log_msg(c, LOG_WARN, "more than one device matches %s=%s; using /dev/%s",
+					param, spec, s->name);
 			snprintf(out->dev, sizeof out->dev, "/dev/%s", s->name);
+			if (s->err < 0)
+				return fail(c, s->err, "check the device; is it formatted (ext4, vfat, iso9660, squashfs)?",
+					    "read a filesystem on /dev/%s (%s=%s)", s->name, param, spec);
 			out->fs = s->fs;
-			out->probe_err = s->err;
-			out->scans = passes;
+			log_msg(c, LOG_INFO, "%s %s: %s label '%s' uuid '%s' after %d scans", param,
+				out->dev, s->fs.type, s->fs.label, s->fs.uuid, passes);
 			return 0;
 		}
 		if (now() >= deadline)
 			break;
-		usleep(POLL_MS * 1000);
+		/* Drivers for what appeared since (a USB disk behind its controller); else wait. */
+		if (modules_coldplug(c) <= 0)
+			usleep(POLL_MS * 1000);
 	}
-	if (list_level)
-		report(c, seen, n, list_level);
-	return -ENODEV;
+	report(c, seen, n);
+	return fail(c, -ENODEV,
+		    "check that the device is attached and its label (devices seen are listed above), or wait longer (live.wait=)",
+		    "find the device %s=%s within %u s", param, spec, wait_s);
 }
 
 int media_find(struct init_ctx *c)
 {
-	struct blockdev b;
-	int r = blockdev_find(c, c->cfg.media, c->cfg.wait, LOG_ERR, &b);
+	struct found_device d;
+	int r = device_find(c, "live.media", c->cfg.media, c->cfg.wait, &d);
 
-	if (r == -EINVAL)
-		return fail(c, -EINVAL, "live.media=LABEL=..., UUID=..., PARTLABEL=... or /dev/NAME",
-			    "understand live.media=%s", c->cfg.media);
-	if (r < 0)
-		return fail(c, -ENODEV,
+	if (r == -ENODEV)
+		return fail(c, r,
 			    "check that the medium is attached and its label; set live.media= (devices seen are listed above) or a longer live.wait=",
 			    "find the live medium %s within %u s", c->cfg.media, c->cfg.wait);
-	if (b.probe_err < 0)
-		return fail(c, b.probe_err, "check the medium; is it formatted (ext4, vfat, iso9660, squashfs)?",
-			    "read a filesystem on %s (live.media=%s)", b.dev, c->cfg.media);
-	snprintf(c->medium_dev, sizeof c->medium_dev, "%s", b.dev);
-	c->medium = b.fs;
-	c->medium_is_lower = !strcmp(b.fs.type, "squashfs");
-	log_msg(c, LOG_INFO, "medium %s: %s label '%s' uuid '%s' after %d scans",
-		c->medium_dev, b.fs.type, b.fs.label, b.fs.uuid, b.scans);
+	if (r < 0)
+		return r;
+	memcpy(c->medium_dev, d.dev, sizeof c->medium_dev);
+	c->medium = d.fs;
+	c->medium_is_lower = !strcmp(d.fs.type, "squashfs");
 	return 0;
 }

@@ -1,55 +1,96 @@
-/* modules.c: loads the kernel modules listed in /lib/modules/load.order, in that order. */
+/* modules.c: the init's side of kmod/: base modules at boot, then drivers for the devices present. */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "init.h"
-#include "io.h"
+#include "kmod.h"
 
 #define MODULE_DIR   "/lib/modules"
-#define ORDER_FILE   MODULE_DIR "/load.order"
-#define ORDER_MAX    16384
+#define MODULE_INDEX "modules.idx"
 
-/* Each line: NAME [optional]. A required module that fails stops the boot; an optional one warns. */
+static void kmod_to_log(void *arg, int level, const char *msg)
+{
+	log_msg(arg, level, "%s", msg);
+}
+
+static int seam_finit(void *arg, int fd, const char *params, int flags)
+{
+	const struct init_ctx *c = arg;
+
+	return c->sys->finit_module(fd, params, flags);
+}
+
 int modules_load_base(struct init_ctx *c)
 {
-	char list[ORDER_MAX], path[128];
-	int r, count = 0;
+	struct kmod_ops ops = { .finit_module = seam_finit, .arg = c };
+	struct kmod_config cfg = { .index = MODULE_INDEX, .ops = &ops, .log = kmod_to_log, .log_arg = c };
+	struct kmod_ctx *k;
+	double t0 = uptime_seconds();
+	int r, loaded = 0;
 
-	r = read_small_file(AT_FDCWD, ORDER_FILE, list, sizeof list);
-	if (r == -ENOENT)
+	cfg.dirfd = open(MODULE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cfg.dirfd < 0) {
+		log_msg(c, LOG_WARN, "no %s in the initramfs: the kernel's built-in drivers only", MODULE_DIR);
 		return 0;
-	if (r < 0)
-		return fail(c, r, NULL, "read %s", ORDER_FILE);
-	for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
-		char name[64], flag[16] = "";
-		if (sscanf(line, "%63s %15s", name, flag) < 1 || name[0] == '#')
-			continue;
-		double t0 = uptime_seconds();
-		snprintf(path, sizeof path, "%s/%s.ko", MODULE_DIR, name);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		r = fd < 0 ? -errno : c->sys->finit_module(fd, "", 0);
-		if (fd >= 0)
-			close(fd);
-		if (r == -EEXIST)
-			r = 0;
-		if (r < 0 && !strcmp(flag, "optional")) {
-			log_msg(c, LOG_INFO, "module %s (optional) not loaded: %s", name, strerror(-r));
-			continue;
-		}
-		if (r < 0)
-			return fail(c, r, "rebuild the initramfs with this module for this kernel",
-				    "load the kernel module %s", name);
-		count++;
-		log_msg(c, LOG_DEBUG, "module %s loaded in %.3f s", name, uptime_seconds() - t0);
 	}
-	log_msg(c, LOG_INFO, "%d modules loaded", count);
+	/* kmod copies cfg and ops, and opens the .ko files through dirfd: it stays open. */
+	r = kmod_ctx_new(&cfg, &k);
+	if (r < 0) {
+		close(cfg.dirfd);
+		return fail(c, r, "rebuild the initramfs (./build.sh)", "read the module index %s/%s",
+			    MODULE_DIR, MODULE_INDEX);
+	}
+	c->kmod = k;
+	if ((r = kmod_load_base(k)) < 0)
+		return fail(c, r, "rebuild the initramfs with modules of this kernel (the failing module is named above)",
+			    "load the base kernel modules");
+	/* One round for the controllers present; the media stage goes on while it waits. */
+	loaded = modules_coldplug(c);
+	struct kmod_stats st;
+	kmod_get_stats(k, &st);
+	log_msg(c, LOG_INFO, "modules: %d loaded (%d for devices present), %d failed, %.3f s",
+		st.loaded, loaded > 0 ? loaded : 0, st.failed, uptime_seconds() - t0);
 	return 0;
 }
 
-/* The fixed list loads every driver up front; scanning for new hardware comes with kmod/. */
+/* The modules a filesystem type needs besides its own driver (Debian's FAT charset is ascii). */
+static const struct fs_modules {
+	const char *type;
+	const char *mods[4];
+} fs_modules[] = {
+	{ "ext2", { "ext4" } }, { "ext3", { "ext4" } }, { "ext4", { "ext4" } },
+	{ "vfat", { "vfat", "nls_cp437", "nls_ascii" } },
+	{ "iso9660", { "isofs" } },
+};
+
+int modules_load_fs(struct init_ctx *c, const char *type)
+{
+	for (size_t i = 0; c->kmod && i < sizeof fs_modules / sizeof fs_modules[0]; i++) {
+		if (strcmp(fs_modules[i].type, type))
+			continue;
+		for (int m = 0; m < 4 && fs_modules[i].mods[m]; m++) {
+			int r = kmod_load_name(c->kmod, fs_modules[i].mods[m]);
+			/* -ENOENT: not in this initramfs; built in, or the mount will say */
+			if (r < 0 && r != -ENOENT)
+				return fail(c, r, "rebuild the initramfs with this kernel's modules",
+					    "load the %s driver %s", type, fs_modules[i].mods[m]);
+		}
+	}
+	return 0;
+}
+
+/* One coldplug round over /sys/devices: how many drivers it newly loaded. */
 int modules_coldplug(struct init_ctx *c)
 {
-	return 0;
+	int fd, n;
+
+	if (!c->kmod)
+		return 0;
+	fd = openat(c->sysfd, "devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = kmod_coldplug(c->kmod, fd);
+	close(fd);
+	return n;
 }

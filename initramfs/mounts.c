@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "init.h"
+#include "io.h"
 
 static int mkdir_p(const char *path, mode_t mode)
 {
@@ -43,6 +44,8 @@ int mount_medium(struct init_ctx *c)
 		return 0;
 	if ((r = mkdir_p(MEDIUM_DIR, 0755)) < 0)
 		return fail(c, r, NULL, "create %s", MEDIUM_DIR);
+	if ((r = modules_load_fs(c, c->medium.type)) < 0)
+		return r;
 	/* Read-write only for a persistence image file on it; read-only if that is all it allows. */
 	r = -EROFS;
 	if (c->cfg.upper == UPPER_FILE)
@@ -148,7 +151,7 @@ static int move(struct init_ctx *c, const char *from, const char *to)
 
 int move_mounts(struct init_ctx *c)
 {
-	static const char *const lives[] = { MEDIUM_DIR, LOWER_DIR, UPPER_DIR };
+	static const char *const lives[] = { MEDIUM_DIR, LOWER_DIR, UPPER_DIR, PERSIST_DIR };
 	static const char *const apis[] = { "/dev", "/proc", "/sys" };
 	char to[128];
 	int r;
@@ -162,9 +165,19 @@ int move_mounts(struct init_ctx *c)
 	for (size_t i = 0; i < sizeof lives / sizeof lives[0]; i++) {
 		if (c->medium_is_lower && i == 0)       /* the medium is the lower */
 			continue;
+		if (i == 3 && !c->persist_mounted)
+			continue;
 		snprintf(to, sizeof to, "%s%s", NEWROOT, lives[i]);
 		if ((r = move(c, lives[i], to)) < 0)
 			return r;
+	}
+	if (c->persist_env[0]) {
+		int fd = open(NEWROOT LIVE_DIR "/persist.env", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || write_all(fd, c->persist_env, strlen(c->persist_env)) < 0)
+			log_msg(c, LOG_WARN, "unable to write %s/persist.env: persist save will need --file and --upper",
+				LIVE_DIR);
+		if (fd >= 0)
+			close(fd);
 	}
 	for (size_t i = 0; i < sizeof apis / sizeof apis[0]; i++) {
 		snprintf(to, sizeof to, "%s%s", NEWROOT, apis[i]);

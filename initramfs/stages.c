@@ -31,6 +31,7 @@ const struct stage init_stages[] = {
 	{ "medium",  mount_medium },
 	{ "lower",   mount_lower },
 	{ "upper",   mount_upper },
+	{ "restore", persist_restore },
 	{ "overlay", mount_overlay },
 	{ "move",    stage_move },
 	{ "switch",  stage_switch },

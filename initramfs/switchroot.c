@@ -72,6 +72,21 @@ static void remove_tree(int dfd, dev_t dev, int depth)
 	closedir(d);
 }
 
+void remove_tree_at(int dirfd, const char *path)
+{
+	struct stat st;
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return;
+	}
+	remove_tree(fd, st.st_dev, 0);
+	(void)unlinkat(dirfd, path, AT_REMOVEDIR);
+}
+
 int switch_root(struct init_ctx *c)
 {
 	struct statfs sfs;

@@ -105,36 +105,44 @@ static int make_dirs(char *why, size_t cap)
 
 static int from_partition(struct init_ctx *c, char *why, size_t cap)
 {
-	struct blockdev b;
+	struct found_device d;
 	int r, fd;
 
-	r = blockdev_find(c, c->cfg.upper_spec, PERSIST_WAIT, LOG_WARN, &b);
-	if (r < 0) {
-		snprintf(why, cap, r == -EINVAL ? "not a device spec" :
-			 "no such device within %d s (the devices seen are listed above)", PERSIST_WAIT);
+	memset(&d, 0, sizeof d);
+	r = device_find(c, "live.upper", c->cfg.upper_spec, PERSIST_WAIT, &d);
+	if (r == -ENODEV) {
+		snprintf(why, cap, "no such device within %d s (the devices seen are listed above)", PERSIST_WAIT);
 		return r;
 	}
-	if (!strcmp(b.dev, c->medium_dev)) {
-		snprintf(why, cap, "%s is the live medium itself", b.dev);
+	if (r < 0 && !(r == -ENOENT && d.dev[0])) {     /* -ENOENT: found, no file system yet */
+		snprintf(why, cap, "%s%s%s", d.dev[0] ? d.dev : "", d.dev[0] ? ": " : "", strerror(-r));
+		return r;
+	}
+	if (!strcmp(d.dev, c->medium_dev)) {
+		snprintf(why, cap, "%s is the live medium itself", d.dev);
 		return -EBUSY;
 	}
-	fd = openat(c->devfd, b.dev + strlen("/dev/"), O_RDONLY | O_CLOEXEC);
+	fd = openat(c->devfd, d.dev + strlen("/dev/"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(why, cap, "unable to open %s: %s", b.dev, strerror(-r));
+		snprintf(why, cap, "unable to open %s: %s", d.dev, strerror(-r));
 		return r;
 	}
-	r = check_or_create(c, b.dev, fd, b.dev, why, cap);
+	r = check_or_create(c, d.dev, fd, d.dev, why, cap);
 	close(fd);
 	if (r < 0)
 		return r;
-	r = c->sys->mount(b.dev, UPPER_DIR, "ext4", MS_NOATIME, NULL);
-	if (r < 0) {
-		snprintf(why, cap, "unable to mount %s as ext4: %s (check it with e2fsck on another machine)",
-			 b.dev, strerror(-r));
+	if ((r = modules_load_fs(c, "ext4")) < 0) {
+		snprintf(why, cap, "unable to load the ext4 driver: %s", strerror(-r));
 		return r;
 	}
-	log_msg(c, LOG_INFO, "upper: %s (%s label '%s')", b.dev, b.fs.type, b.fs.label);
+	r = c->sys->mount(d.dev, UPPER_DIR, "ext4", MS_NOATIME, NULL);
+	if (r < 0) {
+		snprintf(why, cap, "unable to mount %s as ext4: %s (check it with e2fsck on another machine)",
+			 d.dev, strerror(-r));
+		return r;
+	}
+	log_msg(c, LOG_INFO, "upper: %s (label '%s')", d.dev, d.fs.label);
 	return 0;
 }
 
@@ -168,6 +176,8 @@ static int from_file(struct init_ctx *c, char *why, size_t cap)
 		return r;
 	}
 	r = check_or_create(c, loop, loopfd, c->cfg.upper_spec, why, cap);
+	if (r == 0 && (r = modules_load_fs(c, "ext4")) < 0)
+		snprintf(why, cap, "unable to load the ext4 driver: %s", strerror(-r));
 	if (r == 0) {
 		r = c->sys->mount(loop, UPPER_DIR, "ext4", MS_NOATIME, NULL);
 		if (r < 0)

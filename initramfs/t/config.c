@@ -84,6 +84,23 @@ int main(void)
 	is_str(c.brk, "switch", "means: before switch_root");
 	is_int(parse(&c, "live.break=media", &res), 0, "live.break=media");
 	is_str(c.brk, "media", "names a stage");
+	is_int(parse(&c, "quiet", &res), 0, "no live.persist");
+	ok(c.persist_path[0] == 0 && c.persist_at == -1, "means no save file and the newest generation");
+	is_int(parse(&c, "live.persist=/persist.dat live.persist.at=7", &res), 0, "a save file on the medium");
+	ok(c.persist_dev[0] == 0 && !strcmp(c.persist_path, "/persist.dat") && c.persist_at == 7,
+	   "path on the medium, generation 7");
+	is_int(parse(&c, "live.persist=\"LABEL=MY DATA:/saves/live.dat\"", &res), 0, "a save file on another device");
+	is_str(c.persist_dev, "LABEL=MY DATA", "its device");
+	is_str(c.persist_path, "/saves/live.dat", "its path");
+	static const char *const bad_persist[] = {
+		"live.persist=persist.dat", "live.persist=LABEL=X", "live.persist=sda1:/p",
+		"live.persist=LABEL=X:/../p", "live.persist.at=-1", "live.persist.at=new",
+	};
+	for (size_t i = 0; i < sizeof bad_persist / sizeof bad_persist[0]; i++) {
+		int n = parse(&c, bad_persist[i], &res);
+		ok(n == 1 && res.n == 1 && res.issue[0].fatal, "%s is refused (%s)", bad_persist[i],
+		   res.n ? res.issue[0].why : "-");
+	}
 	is_int(parse(&c, "live.debug=0", &res), 0, "live.debug=0");
 	is_int(c.debug, 0, "turns debugging off");
 	return tap_done(0);

@@ -1,0 +1,137 @@
+/* persist.c: the restore stage: a save file (tools/persist) replayed into the tmpfs upper. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "init.h"
+
+#define PERSIST_BIN  "/bin/persist"
+#define RESTORE_TMP  UPPER_DIR "/restore"
+
+/* Runs persist with argv on the console; its exit status, or -errno when it could not run. */
+static int run_persist(char *const argv[])
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char *envp[] = { "PATH=/bin", "PERSIST_ENV=/nonexistent", NULL };
+		execve(PERSIST_BIN, argv, envp);
+		_exit(127);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st) == 127 ? -ENOENT : WEXITSTATUS(st);
+	return 128 + WTERMSIG(st);
+}
+
+/* Mounts the save file's device read-write: the boot medium (remounted) or its own device. */
+static int mount_journal_device(struct init_ctx *c, char *dir, size_t cap)
+{
+	struct found_device d;
+	int r;
+
+	if (!c->cfg.persist_dev[0] || !strcmp(c->cfg.persist_dev, c->cfg.media)) {
+		if (c->medium_is_lower)
+			return failx(c, -EROFS, "name the save file's device: live.persist=LABEL=...:/PATH",
+				     "keep a save file on %s: it is a squashfs partition", c->medium_dev);
+		r = c->sys->mount(NULL, MEDIUM_DIR, NULL, MS_REMOUNT, NULL);
+		if (r < 0)
+			return fail(c, r, "check the medium's write-protect switch, or run fsck on it",
+				    "remount the medium %s read-write for the save file", c->medium_dev);
+		snprintf(dir, cap, "%s", MEDIUM_DIR);
+		return 0;
+	}
+	if ((r = device_find(c, "live.persist", c->cfg.persist_dev, c->cfg.wait, &d)) < 0)
+		return r;
+	if (!strcmp(d.dev, c->medium_dev)) {   /* the medium, named another way */
+		c->cfg.persist_dev[0] = '\0';
+		return mount_journal_device(c, dir, cap);
+	}
+	if ((r = modules_load_fs(c, d.fs.type)) < 0)
+		return r;
+	(void)mkdir(PERSIST_DIR, 0755);
+	c->persist_mounted = 1;
+	r = c->sys->mount(d.dev, PERSIST_DIR, !strncmp(d.fs.type, "ext", 3) ? "ext4" : d.fs.type, 0, NULL);
+	if (r < 0) {
+		c->persist_mounted = 0;
+		return fail(c, r, "check the device with fsck", "mount %s (%s) for the save file", d.dev, d.fs.type);
+	}
+	snprintf(dir, cap, "%s", PERSIST_DIR);
+	return 0;
+}
+
+/*
+ * live.persist: restores the save file into the upper before the overlay exists. A save file that
+ * cannot be used (missing device, corrupt, another lower) means a clean boot with a message and
+ * the file untouched; only a failure of the initramfs itself stops the boot.
+ */
+int persist_restore(struct init_ctx *c)
+{
+	char dir[64], file[CONFIG_STR + 64], lower[CONFIG_STR + 64], at[24];
+	char *argv[12];
+	int n = 0, r;
+
+	if (!c->cfg.persist_path[0])
+		return 0;
+	if ((r = mount_journal_device(c, dir, sizeof dir)) < 0) {
+		report_failure(c, r, LOG_WARN);
+		log_msg(c, LOG_WARN, "booting without the saved changes: nothing was read or written");
+		return 0;
+	}
+	snprintf(file, sizeof file, "%s%s", dir, c->cfg.persist_path);
+	/* The live system's persist finds everything here (paths as they are after the switch). */
+	snprintf(c->persist_env, sizeof c->persist_env,
+		 "PERSIST_FILE=%s\nPERSIST_UPPER=%s/upper\n%s%s%s", file, UPPER_DIR,
+		 c->medium_is_lower ? "" : "PERSIST_LOWER=", c->medium_is_lower ? "" : MEDIUM_DIR,
+		 c->medium_is_lower ? "" : c->cfg.root);
+	if (!c->medium_is_lower)
+		strcat(c->persist_env, "\n");
+	if (access(file, F_OK) < 0) {
+		log_msg(c, LOG_NOTICE, "no save file %s yet: booting clean (persist init and save create it)",
+			file);
+		return 0;
+	}
+	if (mkdir(RESTORE_TMP, 0755) < 0)
+		return fail(c, -errno, NULL, "create %s", RESTORE_TMP);
+	argv[n++] = "persist";
+	argv[n++] = "restore";
+	argv[n++] = "--file";
+	argv[n++] = file;
+	argv[n++] = "--into";
+	argv[n++] = RESTORE_TMP;
+	if (!c->medium_is_lower) {
+		snprintf(lower, sizeof lower, "%s%s", MEDIUM_DIR, c->cfg.root);
+		argv[n++] = "--lower";
+		argv[n++] = lower;
+	}
+	if (c->cfg.persist_at >= 0) {
+		snprintf(at, sizeof at, "%ld", c->cfg.persist_at);
+		argv[n++] = "--at";
+		argv[n++] = at;
+	}
+	argv[n] = NULL;
+	double t0 = uptime_seconds();
+	r = run_persist(argv);
+	if (r != 0) {
+		/* A bad save never half-applies: the partial tree goes, the file stays as it is. */
+		remove_tree_at(AT_FDCWD, RESTORE_TMP);
+		log_msg(c, LOG_WARN, "unable to restore %s (%s %d): booting clean; the save file is untouched "
+			"(persist verify and persist log tell more)", file,
+			r < 0 ? "error" : "persist exit", r < 0 ? -r : r);
+		return 0;
+	}
+	/* The restored tree becomes the upper in one rename; upper/ is empty and unused until now. */
+	if (rmdir(UPPER_DIR "/upper") < 0 || rename(RESTORE_TMP, UPPER_DIR "/upper") < 0)
+		return fail(c, -errno, NULL, "put the restored tree in place as %s/upper", UPPER_DIR);
+	log_msg(c, LOG_NOTICE, "restored %s in %.3f s", file, uptime_seconds() - t0);
+	return 0;
+}

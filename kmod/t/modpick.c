@@ -1,0 +1,87 @@
+/* kmod/t/modpick.c: the modpick command (out/bin/modpick, built by make) on the real tree. */
+#include <sys/wait.h>
+#include "kmod.h"
+#include "tap.h"
+#include "kmodtest.h"
+
+/* Runs modpick with args, stderr into errbuf; returns its exit status. */
+static int run(const char *prog, const char *const *args, char *errbuf, size_t cap)
+{
+	const char *argv[32] = { prog };
+	int pipefd[2], status, i;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	for (i = 0; args[i] && i < 30; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	if (pipe(pipefd) != 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+
+		dup2(null, 1);
+		dup2(pipefd[1], 2);
+		close(pipefd[0]);
+		execv(prog, (char **)argv);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	while ((n = read(pipefd[0], errbuf + got, cap - 1 - got)) > 0)
+		got += n;
+	while (got > 0 && errbuf[got - 1] == '\n')
+		got--;
+	errbuf[got] = '\0';
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+int main(void)
+{
+	const char *why, *tree = module_tree(&why), *o = getenv("O");
+	char prog[4096], dir[4096], out[4200], err[4096];
+	struct kmod_config cfg = { 0 };
+	struct kmod_ctx *ctx = NULL;
+	struct stat a, b;
+	int top;
+
+	snprintf(prog, sizeof prog, "%s/bin/modpick", o && *o ? o : "out");
+	if (access(prog, X_OK) != 0) {
+		tap_skip(1, "modpick is not built (run make first)");
+		return tap_done(0);
+	}
+	is_int(run(prog, (const char *[]){ "--help", NULL }, err, sizeof err), 0, "--help");
+	is_int(run(prog, (const char *[]){ NULL }, err, sizeof err), 100, "no arguments: usage error");
+	ok(strstr(err, "--tree") != NULL, "and says what is missing: %s", err);
+	if (!tree) {
+		tap_skip(8, why);
+		return tap_done(0);
+	}
+	if (make_tmpdir(dir, sizeof dir, "modpick") != 0) {
+		tap_skip(1, "no temporary directory");
+		return tap_done(0);
+	}
+	snprintf(out, sizeof out, "%s/mods", dir);
+	is_int(run(prog, (const char *[]){ "--tree", tree, "--out", out, "--module", "nosuch-mod",
+		   NULL }, err, sizeof err), 100, "unknown module: exit 100");
+	ok(strstr(err, "nosuch-mod") != NULL, "and the message names it: %s", err);
+	is_int(run(prog, (const char *[]){ "--tree", tree, "--out", out, "--class", "nope", NULL },
+		   err, sizeof err), 100, "unknown class: exit 100");
+	is_int(run(prog, (const char *[]){ "--tree", tree, "--out", out, NULL }, err, sizeof err), 0,
+	       "default classes");
+	ok(strstr(err, "modules for") && strstr(err, "bytes"), "summary: %s", err);
+	top = open(out, O_RDONLY | O_DIRECTORY);
+	snprintf(err, sizeof err, "%s/kernel/fs/ext4/ext4.ko", tree);
+	ok(fstatat(top, "ext4.ko", &a, 0) == 0 && stat(err, &b) == 0 && a.st_size == b.st_size,
+	   "ext4.ko copied whole");
+	ok(fstatat(top, "usb_storage.ko", &a, 0) == 0, "usb-storage.ko copied as usb_storage.ko");
+	cfg.dirfd = top;
+	cfg.index = "modules.idx";
+	is_int(kmod_ctx_new(&cfg, &ctx), 0, "modules.idx reads back");
+	kmod_ctx_free(ctx);
+	close(top);
+	rm_tree(dir);
+	return tap_done(0);
+}

@@ -1,0 +1,176 @@
+/* cmd_admin.c: the init, log, rollback and compact commands. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+#include "report.h"
+
+int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+static int parse_size(const char *s, uint64_t *v)
+{
+	static const struct { char suffix; unsigned shift; } units[] = {
+		{ 'K', 10 }, { 'k', 10 }, { 'M', 20 }, { 'm', 20 }, { 'G', 30 }, { 'g', 30 }, { 'T', 40 },
+	};
+	char *end;
+	size_t i;
+
+	errno = 0;
+	if (!s || !*s || *s == '-')
+		return -EINVAL;
+	*v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (!*end)
+		return 0;
+	for (i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (end[0] == units[i].suffix && (!end[1] || (end[1] == 'i' && end[2] == 'B' && !end[3]))) {
+			if (*v > (UINT64_MAX >> units[i].shift))
+				return -ERANGE;
+			*v <<= units[i].shift;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int cmd_init(struct opts *o)
+{
+	uint64_t size;
+	int r;
+
+	need(o, o->file, "--file");
+	need(o, o->size, "--size");
+	if (parse_size(o->size, &size))
+		die_msg(EXIT_USAGE, 0, "unable to use --size %s: say a number of bytes, with K, M or G", o->size);
+	r = pf_create(o->file, size);
+	if (r == -ERANGE)
+		die_msg(EXIT_USAGE, 0, "unable to create %s: size must be between %d KiB and 16 TiB",
+			o->file, PF_MIN_SIZE / 1024);
+	if (r)
+		die_msg(r == -EEXIST ? EXIT_USAGE : EXIT_SYSTEM, r, "unable to create %s", o->file);
+	if (!o->quiet)
+		printf("persist: created %s: %llu bytes, two halves of %llu bytes\n", o->file,
+		       (unsigned long long)(size & ~4095ull),
+		       (unsigned long long)((((size & ~4095ull) - PF_DATA_START) / 2) & ~4095ull));
+	return 0;
+}
+
+static void fmt_time(uint64_t ns, char *buf, size_t cap)
+{
+	time_t t = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int cmd_log(struct opts *o)
+{
+	struct pfile pf;
+	struct pstate st;
+	struct pgenlist log = { 0 };
+	size_t i;
+	int r;
+
+	need(o, o->file, "--file");
+	r = pf_open(&pf, o->file, 0);
+	if (r)
+		die_msg(exit_code(r), pf.err[0] ? 0 : r, "unable to open %s%s%s", o->file, pf.err[0] ? ": " : "", pf.err);
+	r = pf_load(&pf, UINT64_MAX, 0, &st, &log);
+	if (r < 0)
+		die_msg(exit_code(r), 0, "unable to read %s: %s", o->file, pf.err);
+	if (r == 1)
+		warn_msg(0, "%s", pf.err);
+	if (o->json)
+		printf("[");
+	else
+		printf("%-6s %-20s %-8s %8s %12s %12s\n", "gen", "time (UTC)", "kind", "entries", "data bytes",
+		       "journal");
+	for (i = 0; i < log.n; i++) {
+		const struct pgen *g = &log.v[i];
+		char when[32];
+		fmt_time(g->time_ns, when, sizeof when);
+		if (o->json)
+			printf("%s\n  {\"gen\":%llu,\"time\":\"%s\",\"kind\":\"%s\",\"entries\":%u,\"bytes\":%llu,"
+			       "\"journal_bytes\":%llu%s%llu}", i ? "," : "", (unsigned long long)g->gen, when,
+			       txn_kind_name(g->kind), g->entries, (unsigned long long)g->bytes,
+			       (unsigned long long)(g->end - g->start), g->kind == TXN_ROLLBACK ? ",\"to\":" : ",\"to\":",
+			       (unsigned long long)g->target);
+		else
+			printf("%-6llu %-20s %-8s %8u %12llu %12llu%s\n", (unsigned long long)g->gen, when,
+			       txn_kind_name(g->kind), g->entries, (unsigned long long)g->bytes,
+			       (unsigned long long)(g->end - g->start),
+			       g->gen == pf.hdr.gen ? "  (current)" : "");
+	}
+	if (o->json)
+		printf("%s]\n", log.n ? "\n" : "");
+	genlist_free(&log);
+	state_free(&st);
+	pf_close(&pf);
+	return 0;
+}
+
+static int open_rw(struct opts *o, struct pfile *pf)
+{
+	int r;
+
+	need(o, o->file, "--file");
+	r = pf_open(pf, o->file, 1);
+	if (r)
+		die_msg(exit_code(r), pf->err[0] ? 0 : r, "unable to open %s%s%s", o->file, pf->err[0] ? ": " : "",
+			pf->err);
+	return 0;
+}
+
+int cmd_rollback(struct opts *o)
+{
+	struct pfile pf;
+	struct save_result res;
+	uint64_t gen;
+	int r;
+
+	if (o->nargs != 1 || parse_u64(o->args[0], &gen)) {
+		fprintf(stderr, "usage: persist %s\n", o->cmd->synopsis);
+		return EXIT_USAGE;
+	}
+	open_rw(o, &pf);
+	r = persist_rollback(&pf, gen, &res);
+	if (r)
+		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), res.err[0] ? 0 : r, "unable to roll %s back to %llu%s%s",
+			o->file, (unsigned long long)gen, res.err[0] ? ": " : "", res.err);
+	if (!o->quiet)
+		printf("persist: generation %llu is generation %llu's state (%llu entries); the next restore gets it\n",
+		       (unsigned long long)res.gen, (unsigned long long)gen, (unsigned long long)res.state_entries);
+	pf_close(&pf);
+	return 0;
+}
+
+int cmd_compact(struct opts *o)
+{
+	struct pfile pf;
+	struct save_result res;
+	int r;
+
+	open_rw(o, &pf);
+	r = persist_compact(&pf, &res);
+	if (r)
+		die_msg(exit_code(r), res.err[0] ? 0 : r, "unable to compact %s%s%s", o->file,
+			res.err[0] ? ": " : "", res.err);
+	if (!o->quiet)
+		printf("persist: compacted into generation %llu: %llu entries, %llu bytes of data, %llu journal bytes\n",
+		       (unsigned long long)res.gen, (unsigned long long)res.state_entries,
+		       (unsigned long long)res.bytes, (unsigned long long)pf.hdr.end);
+	pf_close(&pf);
+	return 0;
+}

@@ -1,0 +1,113 @@
+/* cmd_restore.c: the restore and verify commands. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "report.h"
+
+static int dir_is_empty(int fd)
+{
+	int dfd = dup(fd);
+	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+	struct dirent *de;
+	int empty = 1;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+/* Restore verifies every record before it creates anything, so a damaged file restores nothing. */
+int cmd_restore(struct opts *o)
+{
+	struct pfile pf;
+	struct pstate st;
+	struct lower_id lower;
+	struct progress pr;
+	char err[512] = "";
+	uint64_t t0 = mono_ms();
+	int r, fd;
+
+	need(o, o->file, "--file");
+	need(o, o->into, "--into");
+	r = pf_open(&pf, o->file, 0);
+	if (r)
+		die_msg(exit_code(r), pf.err[0] ? 0 : r, "unable to open %s%s%s", o->file, pf.err[0] ? ": " : "", pf.err);
+	r = pf_load(&pf, o->has_at ? o->at : UINT64_MAX, 1, &st, NULL);
+	if (r < 0)
+		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing restored",
+			o->file, pf.err);
+	if (r == 1)
+		warn_msg(0, "%s", pf.err);
+	if (o->lower) {
+		r = lower_identify(o->lower, &lower);
+		if (r)
+			die_msg(EXIT_SYSTEM, r, "unable to read the lower image %s", o->lower);
+		if (!pf.hdr.lower_size)
+			warn_msg(0, "%s records no lower image: cannot check it matches %s", o->file, o->lower);
+		else if (lower.size != pf.hdr.lower_size || lower.crc != pf.hdr.lower_crc) {
+			if (!o->any_lower)
+				die_msg(EXIT_USAGE, 0, "unable to restore %s: it was saved over a different lower image "
+					"than %s; use --any-lower to restore anyway", o->file, o->lower);
+			warn_msg(0, "%s was saved over a different lower image than %s; restoring anyway",
+				 o->file, o->lower);
+		}
+	} else if (pf.hdr.lower_size && !o->quiet) {
+		warn_msg(0, "no --lower given: not checking the lower image");
+	}
+	fd = open(o->into, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		die_msg(EXIT_SYSTEM, -errno, "unable to open %s", o->into);
+	r = dir_is_empty(fd);
+	if (r < 0)
+		die_msg(EXIT_SYSTEM, r, "unable to read %s", o->into);
+	if (!r)
+		die_msg(EXIT_USAGE, 0, "unable to restore into %s: it is not empty", o->into);
+	progress_init(&pr, !o->quiet, "restoring");
+	r = persist_restore(&pf, &st, fd, &pr, err, sizeof err);
+	progress_done(&pr);
+	if (r)
+		die_msg(exit_code(r), 0, "unable to restore into %s: %s", o->into, err);
+	if (!o->quiet)
+		printf("persist: restored generation %llu: %zu entries, %llu bytes of data, %.2f s\n",
+		       (unsigned long long)(o->has_at ? o->at : pf.hdr.gen), st.count,
+		       (unsigned long long)st.bytes, (double)(mono_ms() - t0) / 1000);
+	close(fd);
+	state_free(&st);
+	pf_close(&pf);
+	return 0;
+}
+
+int cmd_verify(struct opts *o)
+{
+	struct pfile pf;
+	struct pstate st;
+	struct pgenlist log = { 0 };
+	int r;
+
+	need(o, o->file, "--file");
+	r = pf_open(&pf, o->file, 0);
+	if (r)
+		die_msg(exit_code(r), pf.err[0] ? 0 : r, "unable to verify %s%s%s", o->file, pf.err[0] ? ": " : "", pf.err);
+	r = pf_load(&pf, UINT64_MAX, 1, &st, &log);
+	if (r < 0)
+		die_msg(exit_code(r), 0, "unable to verify %s: %s", o->file, pf.err);
+	if (r == 1)
+		warn_msg(0, "%s", pf.err);
+	printf("persist: %s is %s: generation %llu, %zu generations in the active half, %zu entries, "
+	       "%llu bytes of data, %llu of %llu journal bytes used\n",
+	       o->file, r == 1 ? "usable (damaged newest generation)" : "good",
+	       (unsigned long long)pf.hdr.gen, log.n, st.count, (unsigned long long)st.bytes,
+	       (unsigned long long)pf.hdr.end, (unsigned long long)pf.hdr.area_size);
+	genlist_free(&log);
+	state_free(&st);
+	pf_close(&pf);
+	return r == 1 ? EXIT_USAGE : 0;
+}

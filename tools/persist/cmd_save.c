@@ -1,0 +1,156 @@
+/* cmd_save.c: the save, status and diff commands. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "report.h"
+
+/* Bad input (a damaged or foreign save file, a refused item) is 100, the system 111. */
+int exit_code(int err)
+{
+	switch (err) {
+	case -EBADMSG: case -EINVAL: case -EPROTONOSUPPORT: case -ENOTSUP: case -ERANGE: case -E2BIG:
+	case -ENAMETOOLONG: case -EBUSY:
+		return EXIT_USAGE;
+	default:
+		return EXIT_SYSTEM;
+	}
+}
+
+void need(const struct opts *o, const char *val, const char *flag)
+{
+	if (!val) {
+		fprintf(stderr, "usage: persist %s\n", o->cmd->synopsis);
+		die_msg(EXIT_USAGE, 0, "unable to run %s: %s is needed (or a /run/live/persist.env)",
+			o->cmd->name, flag);
+	}
+}
+
+void json_str(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+int cmd_save(struct opts *o)
+{
+	struct patterns pat;
+	struct lower_id lower;
+	struct save_result res;
+	char err[512] = "";
+	uint64_t t0 = mono_ms();
+	int r;
+
+	need(o, o->file, "--file");
+	need(o, o->upper, "--upper");
+	r = patterns_load(o->file, &pat, err, sizeof err);
+	if (r)
+		die_msg(exit_code(r), err[0] ? 0 : r, "unable to read the include/exclude list%s%s",
+			err[0] ? ": " : "", err);
+	if (o->lower && (r = lower_identify(o->lower, &lower)))
+		die_msg(EXIT_SYSTEM, r, "unable to read the lower image %s", o->lower);
+	r = persist_save(o->file, o->upper, &pat, o->lower ? &lower : NULL, !o->quiet, &res);
+	patterns_free(&pat);
+	if (res.warn[0])
+		warn_msg(0, "%s", res.warn);
+	if (r < 0)
+		die_msg(exit_code(r), res.err[0] ? 0 : r, "unable to save %s into %s%s%s", o->upper, o->file,
+			res.err[0] ? ": " : "", res.err);
+	if (o->quiet)
+		return 0;
+	if (r == 1)
+		printf("persist: nothing changed since generation %llu (%llu entries)\n",
+		       (unsigned long long)res.gen, (unsigned long long)res.state_entries);
+	else
+		printf("persist: saved generation %llu%s: %llu entries written, %llu deleted, %llu bytes of data, "
+		       "%.2f s (%llu entries in the save)\n",
+		       (unsigned long long)res.gen, res.full ? " (full, into the other half)" : "",
+		       (unsigned long long)res.entries_written, (unsigned long long)res.deletes,
+		       (unsigned long long)res.bytes, (double)(mono_ms() - t0) / 1000,
+		       (unsigned long long)res.state_entries);
+	return 0;
+}
+
+static void report_change(const struct opts *o, int *first, char code, const struct pentry *e, const char *note)
+{
+	int diff = strcmp(o->cmd->name, "diff") == 0;
+
+	if (o->json) {
+		printf("%s\n  {\"change\":\"%c\",\"path\":", *first ? "" : ",", code);
+		json_str(e->path);
+		printf(",\"type\":\"%s\",\"note\":\"%s\"}", ptype_name(e->type), note);
+	} else if (diff) {
+		printf("%c %-8s %s%s%s\n", code, ptype_name(e->type), e->path, *note ? "  # " : "", note);
+	} else {
+		printf("%c %s\n", code, e->path);
+	}
+	*first = 0;
+}
+
+/* What a save would write now, from the merged view's angle. */
+int cmd_status(struct opts *o)
+{
+	struct pfile pf;
+	struct pstate st;
+	struct patterns pat;
+	struct scan sc;
+	struct pentry **v = NULL;
+	char err[512] = "";
+	int r, n, first = 1;
+	size_t i;
+
+	need(o, o->file, "--file");
+	need(o, o->upper, "--upper");
+	r = pf_open(&pf, o->file, 0);
+	if (r)
+		die_msg(exit_code(r), pf.err[0] ? 0 : r, "unable to open %s%s%s", o->file, pf.err[0] ? ": " : "", pf.err);
+	r = pf_load(&pf, UINT64_MAX, 0, &st, NULL);
+	if (r < 0)
+		die_msg(exit_code(r), 0, "unable to read %s: %s", o->file, pf.err);
+	r = patterns_load(o->file, &pat, err, sizeof err);
+	if (r)
+		die_msg(exit_code(r), err[0] ? 0 : r, "unable to read the include/exclude list%s%s",
+			err[0] ? ": " : "", err);
+	r = scan_upper(o->upper, &pat, &sc);
+	if (r)
+		die_msg(exit_code(r), sc.err[0] ? 0 : r, "unable to scan %s%s%s", o->upper, sc.err[0] ? ": " : "", sc.err);
+	if (o->json)
+		printf("[");
+	for (i = 0; i < sc.n; i++) {
+		struct pentry *e = &sc.v[i];
+		const struct pentry *was = state_get(&st, e->path);
+		int ch = was ? entry_compare(o->upper, e, was, e->group != 0) : CH_ADD;
+		if (ch == CH_NONE || ch == CH_TOUCH)
+			continue;
+		if (e->type == PT_WHITEOUT)
+			report_change(o, &first, 'D', e, "whiteout: deleted from the lower");
+		else if (e->type == PT_DIR && is_opaque(e) && (ch == CH_ADD || !is_opaque(was)))
+			report_change(o, &first, 'R', e, "opaque: replaces the lower directory");
+		else
+			report_change(o, &first, ch == CH_ADD ? 'A' : 'M', e, "");
+	}
+	n = state_sorted(&st, &v);
+	for (int j = 0; j < n; j++)
+		if (!scan_has(&sc, v[j]->path))
+			report_change(o, &first, 'D', v[j], v[j]->type == PT_WHITEOUT ?
+				      "whiteout removed: the lower entry shows again" : "removed from the upper");
+	if (o->json)
+		printf("%s]\n", first ? "" : "\n");
+	free(v);
+	scan_free(&sc);
+	patterns_free(&pat);
+	state_free(&st);
+	pf_close(&pf);
+	return 0;
+}

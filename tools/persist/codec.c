@@ -1,0 +1,292 @@
+/* codec.c: encode and decode the save file's header and entries; check untrusted paths. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "crc32c.h"
+#include "persist.h"
+
+void put_le16(unsigned char *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
+void put_le32(unsigned char *p, uint32_t v) { put_le16(p, v); put_le16(p + 2, v >> 16); }
+void put_le64(unsigned char *p, uint64_t v) { put_le32(p, v); put_le32(p + 4, v >> 32); }
+uint16_t get_le16(const unsigned char *p) { return p[0] | (uint16_t)p[1] << 8; }
+uint32_t get_le32(const unsigned char *p) { return get_le16(p) | (uint32_t)get_le16(p + 2) << 16; }
+uint64_t get_le64(const unsigned char *p) { return get_le32(p) | (uint64_t)get_le32(p + 4) << 32; }
+
+uint64_t rec_size(uint32_t len)
+{
+	return (PF_REC_HDR + (uint64_t)len + 7) & ~(uint64_t)7;
+}
+
+void hdr_encode(const struct phdr *h, unsigned char b[PF_HDR_LEN])
+{
+	memset(b, 0, PF_HDR_LEN);
+	memcpy(b, PF_MAGIC, 8);
+	put_le32(b + 8, PF_VERSION);
+	put_le32(b + 12, PF_HDR_LEN);
+	put_le64(b + 16, h->seq);
+	put_le64(b + 24, h->gen);
+	put_le64(b + 32, h->file_size);
+	put_le64(b + 40, h->area_size);
+	put_le32(b + 48, h->area);
+	put_le32(b + 52, h->flags);
+	put_le64(b + 56, h->epoch);
+	put_le64(b + 64, h->end);
+	put_le64(b + 72, h->time_ns);
+	put_le64(b + 80, h->lower_size);
+	put_le32(b + 88, h->lower_crc);
+	put_le32(b + 92, h->entries);
+	put_le64(b + 96, h->bytes);
+	put_le32(b + 156, crc32c(0, b, 156));
+}
+
+/* Checks magic, version, CRC and geometry against itself; the caller checks the real file size. */
+int hdr_decode(const unsigned char *b, struct phdr *h)
+{
+	if (memcmp(b, PF_MAGIC, 8) != 0)
+		return -EBADMSG;
+	if (get_le32(b + 156) != crc32c(0, b, 156))
+		return -EBADMSG;
+	if (get_le32(b + 8) != PF_VERSION || get_le32(b + 12) != PF_HDR_LEN)
+		return -EPROTONOSUPPORT;
+	h->seq = get_le64(b + 16);
+	h->gen = get_le64(b + 24);
+	h->file_size = get_le64(b + 32);
+	h->area_size = get_le64(b + 40);
+	h->area = get_le32(b + 48);
+	h->flags = get_le32(b + 52);
+	h->epoch = get_le64(b + 56);
+	h->end = get_le64(b + 64);
+	h->time_ns = get_le64(b + 72);
+	h->lower_size = get_le64(b + 80);
+	h->lower_crc = get_le32(b + 88);
+	h->entries = get_le32(b + 92);
+	h->bytes = get_le64(b + 96);
+	if (h->area > 1 || h->flags != 0 || h->file_size > PF_MAX_SIZE || h->file_size < PF_MIN_SIZE)
+		return -EBADMSG;
+	if (h->area_size % 4096 || h->area_size == 0 ||
+	    h->area_size > (h->file_size - PF_DATA_START) / 2 || h->end > h->area_size)
+		return -EBADMSG;
+	return 0;
+}
+
+/* A relative path without empty, "." or ".." components and without NUL; "." alone is the root. */
+int path_check(const char *p, size_t len)
+{
+	size_t i, start = 0;
+
+	if (len == 1 && p[0] == '.')
+		return 0;
+	if (len == 0 || len > PF_PATH_MAX || memchr(p, 0, len))
+		return -EINVAL;
+	for (i = 0; i <= len; i++) {
+		if (i < len && p[i] != '/')
+			continue;
+		size_t n = i - start;
+		if (n == 0 || n > PF_NAME_MAX)
+			return -EINVAL;
+		if ((n == 1 && p[start] == '.') || (n == 2 && p[start] == '.' && p[start + 1] == '.'))
+			return -EINVAL;
+		start = i + 1;
+	}
+	return 0;
+}
+
+size_t entry_encoded_len(const struct pentry *e)
+{
+	return PF_ENTRY_FIXED + strlen(e->path) + (e->target ? strlen(e->target) : 0) + e->xattr_len;
+}
+
+void entry_encode(const struct pentry *e, unsigned char *b)
+{
+	size_t pl = strlen(e->path), tl = e->target ? strlen(e->target) : 0;
+
+	memset(b, 0, PF_ENTRY_FIXED);
+	put_le32(b, e->type);
+	put_le32(b + 4, e->mode);
+	put_le32(b + 8, e->uid);
+	put_le32(b + 12, e->gid);
+	put_le64(b + 16, e->rdev);
+	put_le64(b + 24, e->size);
+	put_le64(b + 32, (uint64_t)e->mtime_sec);
+	put_le32(b + 40, e->mtime_nsec);
+	put_le32(b + 44, e->flags);
+	put_le64(b + 48, e->ino);
+	put_le64(b + 56, (uint64_t)e->ctime_sec);
+	put_le32(b + 64, e->ctime_nsec);
+	put_le32(b + 68, e->crc);
+	put_le64(b + 72, e->group);
+	put_le32(b + 80, pl);
+	put_le32(b + 84, tl);
+	put_le32(b + 88, e->nxattr);
+	put_le32(b + 92, e->xattr_len);
+	memcpy(b + PF_ENTRY_FIXED, e->path, pl);
+	if (tl)
+		memcpy(b + PF_ENTRY_FIXED + pl, e->target, tl);
+	if (e->xattr_len)
+		memcpy(b + PF_ENTRY_FIXED + pl + tl, e->xattrs, e->xattr_len);
+}
+
+/* Walks an encoded xattr list: count and bytes must agree, names sorted, unique, NUL-free. */
+int xattrs_check(const unsigned char *x, uint32_t n, uint32_t len)
+{
+	uint32_t off = 0, i;
+	const unsigned char *prev = NULL;
+	uint16_t prevlen = 0;
+
+	if (n > PF_XATTR_COUNT_MAX || len > PF_XATTR_BYTES_MAX)
+		return -E2BIG;
+	for (i = 0; i < n; i++) {
+		if (len - off < 8)
+			return -EINVAL;
+		uint16_t nl = get_le16(x + off);
+		uint32_t vl = get_le32(x + off + 4);
+		if (nl == 0 || nl > PF_NAME_MAX || get_le16(x + off + 2) != 0 ||
+		    vl > len - off - 8 || nl > len - off - 8 - vl)
+			return -EINVAL;
+		const unsigned char *name = x + off + 8;
+		if (memchr(name, 0, nl))
+			return -EINVAL;
+		if (prev) {
+			int c = memcmp(prev, name, prevlen < nl ? prevlen : nl);
+			if (c > 0 || (c == 0 && prevlen >= nl))
+				return -EINVAL;
+		}
+		prev = name;
+		prevlen = nl;
+		off += 8 + nl + vl;
+	}
+	return off == len ? 0 : -EINVAL;
+}
+
+const unsigned char *xattr_find(const struct pentry *e, const char *name, uint32_t *vlen)
+{
+	uint32_t off = 0, i;
+	size_t want = strlen(name);
+
+	for (i = 0; i < e->nxattr; i++) {
+		uint16_t nl = get_le16(e->xattrs + off);
+		uint32_t vl = get_le32(e->xattrs + off + 4);
+		if (nl == want && memcmp(e->xattrs + off + 8, name, nl) == 0) {
+			*vlen = vl;
+			return e->xattrs + off + 8 + nl;
+		}
+		off += 8 + nl + vl;
+	}
+	return NULL;
+}
+
+static char *dup_bytes(const unsigned char *p, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	if (s) {
+		memcpy(s, p, n);
+		s[n] = 0;
+	}
+	return s;
+}
+
+/* Decodes and checks one ENTRY payload; e owns new allocations on success. */
+int entry_decode(const unsigned char *b, size_t len, struct pentry *e)
+{
+	uint32_t pl, tl;
+
+	memset(e, 0, sizeof *e);
+	e->data_off = -1;
+	if (len < PF_ENTRY_FIXED)
+		return -EINVAL;
+	e->type = get_le32(b);
+	e->mode = get_le32(b + 4);
+	e->uid = get_le32(b + 8);
+	e->gid = get_le32(b + 12);
+	e->rdev = get_le64(b + 16);
+	e->size = get_le64(b + 24);
+	e->mtime_sec = (int64_t)get_le64(b + 32);
+	e->mtime_nsec = get_le32(b + 40);
+	e->flags = get_le32(b + 44);
+	e->ino = get_le64(b + 48);
+	e->ctime_sec = (int64_t)get_le64(b + 56);
+	e->ctime_nsec = get_le32(b + 64);
+	e->crc = get_le32(b + 68);
+	e->group = get_le64(b + 72);
+	pl = get_le32(b + 80);
+	tl = get_le32(b + 84);
+	e->nxattr = get_le32(b + 88);
+	e->xattr_len = get_le32(b + 92);
+	if (e->type == 0 || e->type >= PT_TYPES || e->mode > 07777 || e->mtime_nsec >= 1000000000 ||
+	    e->ctime_nsec >= 1000000000 || (e->flags & ~(uint32_t)(EF_DATA | EF_KEEP)) ||
+	    e->flags == (EF_DATA | EF_KEEP))
+		return -EINVAL;
+	if ((e->flags && e->type != PT_FILE) || (e->type != PT_FILE && e->size != 0 && e->type != PT_SYMLINK))
+		return -EINVAL;
+	if (e->size > (1ull << 50) || (e->group && e->type != PT_FILE))
+		return -EINVAL;
+	if (e->type == PT_WHITEOUT && e->rdev != 0)
+		return -EINVAL;
+	if (pl > PF_PATH_MAX || tl > PF_TARGET_MAX || e->xattr_len > PF_XATTR_BYTES_MAX ||
+	    (uint64_t)PF_ENTRY_FIXED + pl + tl + e->xattr_len != len)
+		return -EINVAL;
+	if ((e->type == PT_SYMLINK) != (tl != 0) || path_check((const char *)b + PF_ENTRY_FIXED, pl))
+		return -EINVAL;
+	if (tl && memchr(b + PF_ENTRY_FIXED + pl, 0, tl))
+		return -EINVAL;
+	if (xattrs_check(b + PF_ENTRY_FIXED + pl + tl, e->nxattr, e->xattr_len))
+		return -EINVAL;
+	if (e->type == PT_SYMLINK && e->size != tl)
+		return -EINVAL;
+	if (pl == 1 && b[PF_ENTRY_FIXED] == '.' && e->type != PT_DIR)
+		return -EINVAL;
+	e->path = dup_bytes(b + PF_ENTRY_FIXED, pl);
+	e->target = tl ? dup_bytes(b + PF_ENTRY_FIXED + pl, tl) : NULL;
+	e->xattrs = e->xattr_len ? (unsigned char *)dup_bytes(b + PF_ENTRY_FIXED + pl + tl, e->xattr_len) : NULL;
+	if (!e->path || (tl && !e->target) || (e->xattr_len && !e->xattrs)) {
+		entry_free(e);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void entry_free(struct pentry *e)
+{
+	if (!e)
+		return;
+	free(e->path);
+	free(e->target);
+	free(e->xattrs);
+	e->path = e->target = NULL;
+	e->xattrs = NULL;
+}
+
+int entry_copy(struct pentry *d, const struct pentry *s)
+{
+	*d = *s;
+	d->path = strdup(s->path);
+	d->target = s->target ? strdup(s->target) : NULL;
+	d->xattrs = s->xattr_len ? malloc(s->xattr_len) : NULL;
+	if (!d->path || (s->target && !d->target) || (s->xattr_len && !d->xattrs)) {
+		entry_free(d);
+		return -ENOMEM;
+	}
+	if (s->xattr_len)
+		memcpy(d->xattrs, s->xattrs, s->xattr_len);
+	return 0;
+}
+
+static const char *const ptype_names[PT_TYPES] = {
+	[PT_FILE] = "file", [PT_DIR] = "dir", [PT_SYMLINK] = "symlink", [PT_CHR] = "char",
+	[PT_BLK] = "block", [PT_FIFO] = "fifo", [PT_SOCK] = "socket", [PT_WHITEOUT] = "whiteout",
+};
+
+const char *ptype_name(uint32_t t)
+{
+	return t < PT_TYPES && ptype_names[t] ? ptype_names[t] : "?";
+}
+
+static const char *const kind_names[TXN_KINDS] = {
+	[TXN_SAVE] = "save", [TXN_FULL] = "full", [TXN_COMPACT] = "compact", [TXN_ROLLBACK] = "rollback",
+};
+
+const char *txn_kind_name(uint32_t k)
+{
+	return k < TXN_KINDS && kind_names[k] ? kind_names[k] : "?";
+}

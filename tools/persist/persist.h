@@ -1,0 +1,239 @@
+/* persist.h: the save file's types, limits and the interfaces between persist's files. */
+#ifndef OVERLIVE_PERSIST_H
+#define OVERLIVE_PERSIST_H
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* On-disk constants (docs/persist-format.md). */
+#define PF_MAGIC "OVLPERS1"
+#define PF_VERSION 1
+#define PF_SLOT_SIZE 4096
+#define PF_HDR_LEN 160
+#define PF_DATA_START 8192
+#define PF_REC_HDR 16
+#define PF_ENTRY_FIXED 96
+#define PF_BEGIN_LEN 40
+
+/* Limits: checked before allocating or looping on anything read from a file. */
+#define PF_PATH_MAX 4095
+#define PF_NAME_MAX 255
+#define PF_TARGET_MAX 4095
+#define PF_XATTR_COUNT_MAX 1024
+#define PF_XATTR_BYTES_MAX 65536
+#define PF_DATA_CHUNK (1024 * 1024)
+#define PF_REC_MAX (PF_DATA_CHUNK + 8 + 65536)
+#define PF_ENTRY_PAYLOAD_MAX (PF_ENTRY_FIXED + PF_PATH_MAX + PF_TARGET_MAX + PF_XATTR_BYTES_MAX)
+#define PF_ENTRIES_MAX (16u * 1024 * 1024)
+#define PF_ROLLBACK_DEPTH 1000
+#define PF_MIN_SIZE (PF_DATA_START + 2 * 65536)
+#define PF_MAX_SIZE (1ull << 44)
+#define PF_SAVE_RETRIES 5
+
+enum rec_type { REC_BEGIN = 1, REC_ENTRY, REC_DATA, REC_DELETE, REC_COMMIT, REC_ROLLBACK, REC_TYPES };
+enum txn_kind { TXN_SAVE = 1, TXN_FULL, TXN_COMPACT, TXN_ROLLBACK, TXN_KINDS };
+enum ptype { PT_FILE = 1, PT_DIR, PT_SYMLINK, PT_CHR, PT_BLK, PT_FIFO, PT_SOCK, PT_WHITEOUT, PT_TYPES };
+enum { EF_DATA = 1, EF_KEEP = 2 };
+
+/* One entry of the upper, as scanned or as held in the journal's state (the catalogue). */
+struct pentry {
+	char *path;		/* relative, "." is the upper's root */
+	char *target;		/* symlink target or NULL */
+	unsigned char *xattrs;	/* encoded: (u16 nlen, u16 0, u32 vlen, name, value)*, sorted by name */
+	uint32_t nxattr, xattr_len;
+	uint32_t type, mode, uid, gid, flags, crc, mtime_nsec, ctime_nsec;
+	int64_t mtime_sec, ctime_sec;
+	uint64_t rdev, size, ino, group;
+	int64_t data_off;	/* area offset of the first DATA record, -1 when none */
+	uint64_t nlink;		/* scan only */
+	int crc_known;		/* scan only: crc holds the content CRC */
+};
+
+/* The state replayed from the journal: path -> entry. */
+struct pnode {
+	struct pnode *next;
+	struct pentry e;
+};
+struct pstate {
+	struct pnode **bucket;
+	size_t nbucket, count;
+	uint64_t bytes;		/* sum of regular file sizes */
+};
+
+struct phdr {
+	uint64_t seq, gen, file_size, area_size, epoch, end, time_ns, lower_size, bytes;
+	uint32_t area, flags, lower_crc, entries;
+};
+
+/* One committed generation, as listed by log. */
+struct pgen {
+	uint64_t gen, time_ns, start, end, lower_size, bytes, target;
+	uint32_t kind, nrec, entries, lower_crc;
+};
+struct pgenlist {
+	struct pgen *v;
+	size_t n, cap;
+};
+
+/* An open save file and the header chosen from its two slots. */
+struct pfile {
+	int fd;
+	uint64_t size;
+	struct phdr hdr;	/* the chosen header */
+	int slot;		/* its slot */
+	struct phdr alt;	/* the other slot's header, when valid */
+	int alt_valid;
+	char err[256];		/* what was wrong, for the top to report */
+	unsigned char *rbuf;	/* one record */
+	size_t rcap;
+};
+
+struct lower_id {
+	uint64_t size;
+	uint32_t crc;
+};
+
+/* codec.c */
+void put_le16(unsigned char *p, uint16_t v);
+void put_le32(unsigned char *p, uint32_t v);
+void put_le64(unsigned char *p, uint64_t v);
+uint16_t get_le16(const unsigned char *p);
+uint32_t get_le32(const unsigned char *p);
+uint64_t get_le64(const unsigned char *p);
+void hdr_encode(const struct phdr *h, unsigned char buf[PF_HDR_LEN]);
+int hdr_decode(const unsigned char *buf, struct phdr *h);
+int path_check(const char *p, size_t len);
+size_t entry_encoded_len(const struct pentry *e);
+void entry_encode(const struct pentry *e, unsigned char *buf);
+int entry_decode(const unsigned char *p, size_t len, struct pentry *e);
+int xattrs_check(const unsigned char *x, uint32_t n, uint32_t len);
+const unsigned char *xattr_find(const struct pentry *e, const char *name, uint32_t *vlen);
+void entry_free(struct pentry *e);
+int entry_copy(struct pentry *dst, const struct pentry *src);
+const char *ptype_name(uint32_t t);
+const char *txn_kind_name(uint32_t k);
+uint64_t rec_size(uint32_t len);
+
+/* state.c */
+int state_init(struct pstate *s);
+void state_free(struct pstate *s);
+struct pentry *state_get(const struct pstate *s, const char *path);
+int state_put(struct pstate *s, struct pentry *e);	/* takes e's contents */
+int state_del(struct pstate *s, const char *path);
+int state_sorted(const struct pstate *s, struct pentry ***out);
+int path_cmp(const void *a, const void *b);
+
+/* journal.c: the reader */
+int pf_open(struct pfile *pf, const char *path, int writable);
+void pf_close(struct pfile *pf);
+int pf_pick_alt(struct pfile *pf);
+uint64_t pf_area_base(const struct phdr *h, uint32_t area);
+uint32_t rec_crc(uint64_t epoch, const unsigned char *rec, uint32_t len);
+int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t end, int want_data,
+		uint32_t *type, uint32_t *len, uint64_t *next);
+/* Replays h's area into st up to stop_gen (UINT64_MAX: all); check_data reads DATA payloads too. */
+int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int check_data,
+	      struct pstate *st, struct pgenlist *log);
+int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, struct pgenlist *log);
+void genlist_free(struct pgenlist *l);
+
+/* writer.c */
+struct pwriter {
+	struct pfile *pf;
+	struct phdr next;	/* header to write at commit */
+	uint64_t base, pos, limit;
+	uint32_t nrec, entries;
+	uint64_t bytes, written;
+	unsigned char *buf;
+	size_t blen;
+	uint64_t bstart;
+};
+struct wmark {
+	uint64_t pos;
+	uint32_t nrec;
+	uint64_t written;
+};
+struct wmark w_mark(const struct pwriter *w);
+void w_rewind(struct pwriter *w, struct wmark m);
+int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
+	    const struct lower_id *lower);
+int w_entry(struct pwriter *w, const struct pentry *e);
+int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n);
+int w_delete(struct pwriter *w, const char *path);
+int w_rollback(struct pwriter *w, uint64_t gen);
+int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes);
+void w_abort(struct pwriter *w);
+int pf_create(const char *path, uint64_t size);
+
+/* metatable.c: what happens to each xattr */
+enum xact { XA_KEEP, XA_DROP, XA_OPAQUE, XA_WHITEOUT, XA_REFUSE };
+enum xact xattr_action(const char *name);
+int xattr_restorable(const char *name, const unsigned char *v, uint32_t vlen);
+
+/* scan.c */
+struct patterns;
+struct scan {
+	struct pentry *v;
+	struct pentry **sorted;
+	size_t n, cap;
+	char err[512];
+};
+int scan_upper(const char *upper, const struct patterns *pat, struct scan *sc);
+void scan_free(struct scan *sc);
+int scan_has(struct scan *sc, const char *path);
+int scan_path(const char *upper, const char *rel, struct pentry *e, char *err, size_t errlen);
+
+/* data.c */
+int walk_data(int fd, uint64_t size, void *buf, int (*fn)(void *ctx, uint64_t off, const void *p, size_t n),
+	      void *ctx);
+uint32_t content_crc_step(uint32_t crc, uint64_t off, const void *p, size_t n);
+int file_content_crc(int fd, uint64_t size, uint32_t *crc);
+
+/* diff.c */
+enum change { CH_NONE, CH_TOUCH, CH_ADD, CH_MOD, CH_DEL, CH_REPLACE };
+int entry_compare(const char *upper, struct pentry *now, const struct pentry *was, int in_group);
+int is_opaque(const struct pentry *e);
+
+/* progress.c: a status line on a terminal for long work, nothing otherwise */
+struct progress {
+	int on, shown;
+	const char *what;
+	uint64_t n, total, bytes, start_ms, last_ms;
+};
+void progress_init(struct progress *p, int on, const char *what);
+void progress_total(struct progress *p, uint64_t total);
+void progress_entry(struct progress *p);
+void progress_bytes(struct progress *p, uint64_t n);
+void progress_done(struct progress *p);
+uint64_t mono_ms(void);
+
+/* save.c */
+struct save_result {
+	uint64_t gen, entries_written, deletes, bytes, state_entries;
+	int full;
+	char err[512], warn[512];
+};
+int persist_save(const char *file, const char *upper, const struct patterns *pat,
+		 const struct lower_id *lower, int progress, struct save_result *res);
+int persist_compact(struct pfile *pf, struct save_result *res);
+int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res);
+
+/* restore.c */
+int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, struct progress *pr,
+		    char *err, size_t errlen);
+
+/* config.c */
+struct patterns {
+	char **inc, **exc;
+	size_t ninc, nexc;
+};
+int patterns_load(const char *savefile, struct patterns *p, char *err, size_t errlen);
+void patterns_free(struct patterns *p);
+int patterns_want(const struct patterns *p, const char *path);
+int lower_identify(const char *path, struct lower_id *id);
+struct live_env {
+	char file[4096], upper[4096], lower[4096];
+};
+int live_env_load(const char *path, struct live_env *env);
+
+#endif

@@ -1,0 +1,420 @@
+/* save.c: the writing commands' work: incremental or full save, compaction, rollback. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "persist.h"
+
+struct data_ctx {
+	struct pwriter *w;
+	uint32_t crc;
+	uint64_t bytes;
+	struct progress *pr;
+};
+
+static int data_fn(void *ctx, uint64_t off, const void *p, size_t n)
+{
+	struct data_ctx *c = ctx;
+
+	c->crc = content_crc_step(c->crc, off, p, n);
+	c->bytes += n;
+	progress_bytes(c->pr, n);
+	return w_data(c->w, off, p, n);
+}
+
+/* Modified within the last 200 ms (several timestamp ticks)? */
+static int recent(const struct stat *st)
+{
+	struct timespec now;
+	int64_t d;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	d = (int64_t)(now.tv_sec - st->st_ctim.tv_sec) * 1000 + (now.tv_nsec - st->st_ctim.tv_nsec) / 1000000;
+	return d < 200;
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/*
+ * Appends DATA records then the ENTRY of a regular file. The file is fstat'ed before and after
+ * reading; when it changed, what was appended is rewound and the file read again (bounded), so a
+ * file modified during the save is stored whole, never torn.
+ */
+static int save_file(struct pwriter *w, const char *upper, struct pentry *e, void *buf,
+		     struct progress *pr, struct save_result *res)
+{
+	struct wmark m = w_mark(w);
+	char abs[8192];
+	int attempt, r = 0;
+
+	snprintf(abs, sizeof abs, "%s/%s", upper, e->path);
+	for (attempt = 0; attempt < PF_SAVE_RETRIES; attempt++) {
+		struct stat a, b;
+		struct data_ctx c = { w, 0, 0, pr };
+		int fd = open(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+		if (fd < 0)
+			return -errno;
+		if (fstat(fd, &a) < 0 || !S_ISREG(a.st_mode)) {
+			r = S_ISREG(a.st_mode) ? -errno : -EAGAIN;
+			close(fd);
+			return r;
+		}
+		if (attempt > 0 || a.st_ino != e->ino || (uint64_t)a.st_size != e->size ||
+		    a.st_ctim.tv_sec != e->ctime_sec || (uint32_t)a.st_ctim.tv_nsec != e->ctime_nsec) {
+			/* Changed since the scan: take its metadata again, from the same moment on. */
+			struct pentry f;
+			uint64_t group = e->group;
+			r = scan_path(upper, e->path, &f, res->err, sizeof res->err);
+			if (r || f.type != PT_FILE) {
+				close(fd);
+				if (!r)
+					entry_free(&f);
+				return r ? r : -EAGAIN;
+			}
+			f.group = group;
+			entry_free(e);
+			*e = f;
+			if (fstat(fd, &a) < 0) {
+				close(fd);
+				return -errno;
+			}
+			e->size = (uint64_t)a.st_size;
+		}
+		r = walk_data(fd, e->size, buf, data_fn, &c);
+		if (r == 0 && fstat(fd, &b) < 0)
+			r = -errno;
+		if (r == 0 && same_file(&a, &b) && recent(&b)) {
+			/*
+			 * Timestamps tick coarsely (a jiffy on 6.1): a write in the same tick as the
+			 * last one leaves them unchanged. For a recently modified file, read it again
+			 * and demand the same content and stat.
+			 */
+			uint32_t again;
+			r = file_content_crc(fd, e->size, &again);
+			if (r == 0 && fstat(fd, &b) < 0)
+				r = -errno;
+			if (r == 0 && again != c.crc)
+				r = -EAGAIN;
+		}
+		close(fd);
+		if (r == 0 && same_file(&a, &b)) {
+			e->crc = c.crc;
+			e->flags = EF_DATA;
+			res->bytes += c.bytes;
+			return w_entry(w, e);
+		}
+		if (r && r != -EAGAIN)
+			return r;
+		w_rewind(w, m);
+		nanosleep(&(struct timespec){ 0, 20000000 * (attempt + 1) }, NULL);	/* let a burst finish */
+	}
+	snprintf(res->err, sizeof res->err, "%.300s kept changing while it was read (%d tries); stop its writer and save again",
+		 abs, PF_SAVE_RETRIES);
+	return -EBUSY;
+}
+
+/* Writes one scanned entry; primaries of hardlink groups carry the data, the others point at it. */
+static int save_entry(struct pwriter *w, const char *upper, struct pentry *e, int keep, int primary,
+		      void *buf, struct progress *pr, struct save_result *res)
+{
+	res->entries_written++;
+	e->flags = 0;
+	if (e->type != PT_FILE)
+		return w_entry(w, e);
+	if (keep) {
+		e->flags = EF_KEEP;
+		return w_entry(w, e);
+	}
+	if (e->group && !primary)
+		return w_entry(w, e);
+	return save_file(w, upper, e, buf, pr, res);
+}
+
+static int lower_same(const struct phdr *h, const struct lower_id *l)
+{
+	return l ? h->lower_size == l->size && h->lower_crc == l->crc : h->lower_size == 0;
+}
+
+/* Writes a transaction; fresh: the whole scan into the other area (a full save). */
+static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc, const char *upper,
+		      const struct lower_id *lower, int fresh, void *buf, struct progress *pr,
+		      struct save_result *res)
+{
+	struct pwriter w = { 0 };
+	uint64_t gen = pf->hdr.gen + 1, bytes = 0, nchanged = 0, ngroup = 0, ngone = 0, *sgroup = NULL;
+	int *chg = NULL;
+	size_t i;
+	int r;
+
+	r = w_begin(&w, pf, fresh, fresh ? TXN_FULL : TXN_SAVE, lower);
+	if (r)
+		goto out;
+	res->entries_written = res->deletes = res->bytes = 0;
+	res->full = fresh;
+	/* Pass 1: how each entry changed; a hardlink group changes as a whole (shared ctime). */
+	chg = malloc((sc->n + 1) * sizeof *chg);
+	sgroup = malloc((sc->n + 1) * sizeof *sgroup);
+	if (!chg || !sgroup) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < sc->n; i++) {
+		struct pentry *e = &sc->v[i];
+		const struct pentry *was = fresh ? NULL : state_get(st, e->path);
+		chg[i] = was ? entry_compare(upper, e, was, e->group != 0) : CH_ADD;
+		sgroup[i] = e->group;
+	}
+	for (i = 0; i < sc->n; i++) {
+		if (!sgroup[i] || chg[i] != CH_NONE)
+			continue;
+		for (size_t j = 0; j < sc->n; j++)
+			if (sgroup[j] == sgroup[i] && chg[j] != CH_NONE)
+				chg[i] = CH_MOD;
+	}
+	/* Pass 2: write. A rewritten group gets a new id (gen << 32 | n); its first member has the data. */
+	for (i = 0; i < sc->n && !r; i++) {
+		struct pentry *e = &sc->v[i];
+		const struct pentry *was = fresh ? NULL : state_get(st, e->path);
+
+		if (e->type == PT_FILE)
+			bytes += e->size;
+		progress_entry(pr);
+		if (chg[i] == CH_NONE) {
+			if (e->group)
+				e->group = was->group;
+			continue;
+		}
+		nchanged++;
+		if (sgroup[i]) {
+			int primary = 1;
+			for (size_t j = 0; j < i; j++)
+				if (sgroup[j] == sgroup[i])
+					primary = 0;
+			if (primary)
+				ngroup++;
+			e->group = ((uint64_t)gen << 32) | ngroup;
+			r = save_entry(&w, upper, e, 0, primary, buf, pr, res);
+		} else {
+			r = save_entry(&w, upper, e, chg[i] == CH_TOUCH && e->type == PT_FILE, 0, buf, pr, res);
+		}
+		if ((r == -ENOENT || r == -EAGAIN) && !e->group) {
+			/* Removed (or replaced by another type) since the scan: as if deleted before it. */
+			if (e->type == PT_FILE)
+				bytes -= e->size;
+			e->type = 0;
+			ngone++;
+			res->entries_written--;
+			r = 0;
+		}
+	}
+	if (!r && !fresh) {
+		/* Catalogue entries gone from the upper (or now excluded): delete them. */
+		struct pentry **v;
+		int n = state_sorted(st, &v);
+		if (n < 0) {
+			r = n;
+			goto out;
+		}
+		for (int j = n - 1; j >= 0 && !r; j--)
+			if (!scan_has(sc, v[j]->path)) {
+				r = w_delete(&w, v[j]->path);
+				res->deletes++;
+				nchanged++;
+			}
+		free(v);
+	}
+	if (r)
+		goto out;
+	if (!fresh && nchanged == 0 && lower_same(&pf->hdr, lower) && pf->hdr.end) {
+		res->gen = pf->hdr.gen;
+		res->state_entries = sc->n;
+		r = 1;	/* nothing to save */
+		goto out;
+	}
+	r = w_commit(&w, (uint32_t)(sc->n - ngone), bytes);
+	if (!r) {
+		res->gen = gen;
+		res->state_entries = sc->n - ngone;
+	}
+out:
+	free(chg);
+	free(sgroup);
+	w_abort(&w);
+	return r;
+}
+
+int persist_save(const char *file, const char *upper, const struct patterns *pat,
+		 const struct lower_id *lower, int progress, struct save_result *res)
+{
+	struct pfile pf;
+	struct pstate st = { 0 };
+	struct scan sc = { 0 };
+	struct progress pr;
+	void *buf = NULL;
+	int r, loaded = 0;
+
+	memset(res, 0, sizeof *res);
+	progress_init(&pr, progress, "saving");
+	r = pf_open(&pf, file, 1);
+	if (r) {
+		snprintf(res->err, sizeof res->err, "%s: %s", file, pf.err[0] ? pf.err : strerror(-r));
+		goto out;
+	}
+	r = pf_load(&pf, UINT64_MAX, 0, &st, NULL);
+	if (r < 0) {
+		snprintf(res->err, sizeof res->err, "%s: %s", file, pf.err);
+		goto out;
+	}
+	if (r == 1)
+		snprintf(res->warn, sizeof res->warn, "%s", pf.err);
+	loaded = 1;
+	r = scan_upper(upper, pat, &sc);
+	if (r) {
+		snprintf(res->err, sizeof res->err, "scan %.200s: %.290s", upper, sc.err[0] ? sc.err : strerror(-r));
+		goto out;
+	}
+	progress_total(&pr, sc.n);
+	buf = malloc(PF_DATA_CHUNK);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = write_save(&pf, &st, &sc, upper, lower, 0, buf, &pr, res);
+	if (r == -ENOSPC) {
+		/* The active area is full: a full save into the other one (the old one stays intact). */
+		scan_free(&sc);
+		r = scan_upper(upper, pat, &sc);
+		if (!r)
+			r = write_save(&pf, &st, &sc, upper, lower, 1, buf, &pr, res);
+		if (r == -ENOSPC)
+			snprintf(res->err, sizeof res->err,
+				 "%s is too small for the upper's %zu entries: make a larger one with persist init",
+				 file, sc.n);
+	}
+out:
+	progress_done(&pr);
+	free(buf);
+	scan_free(&sc);
+	if (loaded)
+		state_free(&st);
+	pf_close(&pf);
+	return r;
+}
+
+/* Copies the DATA run at data_off of the old area into w; returns the content CRC seen. */
+static int copy_data(struct pfile *pf, const struct phdr *old, int64_t data_off, struct pwriter *w,
+		     uint64_t *bytes)
+{
+	uint64_t off = (uint64_t)data_off, next;
+	uint32_t type, len;
+	int r;
+
+	if (data_off < 0)
+		return 0;
+	while (off < old->end) {
+		r = pf_read_rec(pf, old, off, old->end, 1, &type, &len, &next);
+		if (r)
+			return r;
+		if (type != REC_DATA)
+			break;
+		r = w_data(w, get_le64(pf->rbuf + PF_REC_HDR), pf->rbuf + PF_REC_HDR + 8, len - 8);
+		if (r)
+			return r;
+		*bytes += len - 8;
+		off = next;
+	}
+	return 0;
+}
+
+/* Rewrites the live state into the other area as one transaction (persist-format.md). */
+int persist_compact(struct pfile *pf, struct save_result *res)
+{
+	struct pstate st;
+	struct pentry **v = NULL;
+	struct pwriter w = { 0 };
+	struct phdr old = pf->hdr;
+	struct lower_id lower = { old.lower_size, old.lower_crc };
+	int n, i, r;
+
+	memset(res, 0, sizeof *res);
+	r = pf_load(pf, UINT64_MAX, 0, &st, NULL);
+	if (r < 0) {
+		snprintf(res->err, sizeof res->err, "%s", pf->err);
+		return r;
+	}
+	old = pf->hdr;
+	n = state_sorted(&st, &v);
+	if (n < 0) {
+		r = n;
+		goto out;
+	}
+	r = w_begin(&w, pf, 1, TXN_COMPACT, old.lower_size ? &lower : NULL);
+	for (i = 0; i < n && !r; i++) {
+		struct pentry *e = v[i];
+		if (e->type == PT_FILE && (e->flags & (EF_DATA | EF_KEEP))) {
+			r = copy_data(pf, &old, e->data_off, &w, &res->bytes);
+			e->flags = EF_DATA;
+		}
+		if (!r)
+			r = w_entry(&w, e);
+		res->entries_written++;
+	}
+	if (!r)
+		r = w_commit(&w, (uint32_t)st.count, st.bytes);
+	if (r == -ENOSPC)
+		snprintf(res->err, sizeof res->err, "the live state does not fit in half of the save file");
+	else if (r && !res->err[0])
+		snprintf(res->err, sizeof res->err, "%s", pf->err[0] ? pf->err : strerror(-r));
+	res->gen = pf->hdr.gen;
+	res->state_entries = st.count;
+out:
+	w_abort(&w);
+	free(v);
+	state_free(&st);
+	return r;
+}
+
+/* Appends a generation whose state is that of gen: the next restore (boot) gets it. */
+int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res)
+{
+	struct pstate st;
+	struct pwriter w = { 0 };
+	struct lower_id lower;
+	int r;
+
+	memset(res, 0, sizeof *res);
+	if (gen >= pf->hdr.gen) {
+		snprintf(res->err, sizeof res->err, "generation %llu is not older than the current %llu",
+			 (unsigned long long)gen, (unsigned long long)pf->hdr.gen);
+		return -EINVAL;
+	}
+	r = pf_load(pf, gen, 0, &st, NULL);
+	if (r < 0) {
+		snprintf(res->err, sizeof res->err, "%s", pf->err);
+		return r;
+	}
+	lower.size = pf->hdr.lower_size;
+	lower.crc = pf->hdr.lower_crc;
+	r = w_begin(&w, pf, 0, TXN_ROLLBACK, lower.size ? &lower : NULL);
+	if (!r)
+		r = w_rollback(&w, gen);
+	if (!r)
+		r = w_commit(&w, (uint32_t)st.count, st.bytes);
+	if (r == -ENOSPC)
+		snprintf(res->err, sizeof res->err, "the save file is full: run persist compact first");
+	res->gen = pf->hdr.gen;
+	res->state_entries = st.count;
+	w_abort(&w);
+	state_free(&st);
+	return r;
+}

@@ -1,0 +1,372 @@
+/* scan.c: walks the upper directory into a sorted list of entries (metadata only, no data). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include "persist.h"
+
+struct xa {
+	char *name;
+	unsigned char *val;
+	uint32_t vlen;
+};
+
+static int xa_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct xa *)a)->name, ((const struct xa *)b)->name);
+}
+
+static void abs_path(char *buf, size_t cap, const char *upper, const char *rel)
+{
+	if (strcmp(rel, ".") == 0)
+		snprintf(buf, cap, "%s", upper);
+	else
+		snprintf(buf, cap, "%s/%s", upper, rel);
+}
+
+/* Reads, classifies (metatable.c) and encodes the xattrs of one entry. */
+static int read_xattrs(const char *abs, struct pentry *e, char *err, size_t errlen)
+{
+	char *names = NULL, *n;
+	struct xa v[PF_XATTR_COUNT_MAX];
+	uint32_t nv = 0, total = 0, i;
+	ssize_t len = llistxattr(abs, NULL, 0), got;
+	int r = 0, whiteout = 0;
+
+	if (len < 0)
+		return errno == ENOTSUP ? 0 : -errno;
+	if (len == 0)
+		return 0;
+	names = malloc((size_t)len + 1);
+	if (!names)
+		return -ENOMEM;
+	len = llistxattr(abs, names, (size_t)len);
+	if (len < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (n = names; n < names + len; n += strlen(n) + 1) {
+		enum xact a = xattr_action(n);
+		if (a == XA_DROP)
+			continue;
+		if (a == XA_REFUSE) {
+			snprintf(err, errlen, "%s has %s, which persist does not know how to keep", abs, n);
+			r = -ENOTSUP;
+			goto out;
+		}
+		if (a == XA_WHITEOUT) {
+			whiteout = 1;
+			continue;
+		}
+		if (nv == PF_XATTR_COUNT_MAX) {
+			snprintf(err, errlen, "%s has more than %d xattrs", abs, PF_XATTR_COUNT_MAX);
+			r = -E2BIG;
+			goto out;
+		}
+		got = lgetxattr(abs, n, NULL, 0);
+		if (got < 0 || got > PF_XATTR_BYTES_MAX) {
+			r = got < 0 ? -errno : -E2BIG;
+			goto out;
+		}
+		v[nv].name = n;
+		v[nv].val = malloc((size_t)got + 1);
+		if (!v[nv].val) {
+			r = -ENOMEM;
+			goto out;
+		}
+		got = lgetxattr(abs, n, v[nv].val, (size_t)got);
+		if (got < 0) {
+			r = -errno;
+			free(v[nv].val);
+			goto out;
+		}
+		v[nv].vlen = (uint32_t)got;
+		nv++;
+		/* The kernel reads only exactly "y" as opaque; anything else is not opaque: drop it. */
+		if (a == XA_OPAQUE && !(got == 1 && v[nv - 1].val[0] == 'y'))
+			free(v[--nv].val);
+	}
+	if (whiteout && e->type == PT_FILE && e->size == 0) {
+		/* An xattr-style whiteout (kernels >= 6.7): converted to the char 0/0 form. */
+		e->type = PT_WHITEOUT;
+		e->rdev = 0;
+		goto out;
+	}
+	qsort(v, nv, sizeof v[0], xa_cmp);
+	for (i = 0; i < nv; i++)
+		total += 8 + (uint32_t)strlen(v[i].name) + v[i].vlen;
+	if (total > PF_XATTR_BYTES_MAX) {
+		snprintf(err, errlen, "%s has more than %d bytes of xattrs", abs, PF_XATTR_BYTES_MAX);
+		r = -E2BIG;
+		goto out;
+	}
+	if (total) {
+		unsigned char *p = e->xattrs = malloc(total);
+		if (!p) {
+			r = -ENOMEM;
+			goto out;
+		}
+		for (i = 0; i < nv; i++) {
+			uint16_t nl = (uint16_t)strlen(v[i].name);
+			put_le16(p, nl);
+			put_le16(p + 2, 0);
+			put_le32(p + 4, v[i].vlen);
+			memcpy(p + 8, v[i].name, nl);
+			memcpy(p + 8 + nl, v[i].val, v[i].vlen);
+			p += 8 + nl + v[i].vlen;
+		}
+		e->nxattr = nv;
+		e->xattr_len = total;
+	}
+out:
+	for (i = 0; i < nv; i++)
+		free(v[i].val);
+	free(names);
+	return r;
+}
+
+/* Fills e from one path of the upper: stat, symlink target, xattrs. -ENOENT when it vanished. */
+int scan_path(const char *upper, const char *rel, struct pentry *e, char *err, size_t errlen)
+{
+	char abs[8192], tgt[PF_TARGET_MAX + 2];
+	struct stat st;
+	ssize_t n;
+	int r;
+
+	memset(e, 0, sizeof *e);
+	e->data_off = -1;
+	abs_path(abs, sizeof abs, upper, rel);
+	if (lstat(abs, &st) < 0)
+		return -errno;
+	switch (st.st_mode & S_IFMT) {
+	case S_IFREG: e->type = PT_FILE; e->size = (uint64_t)st.st_size; break;
+	case S_IFDIR: e->type = PT_DIR; break;
+	case S_IFLNK: e->type = PT_SYMLINK; break;
+	case S_IFCHR: e->type = st.st_rdev == makedev(0, 0) ? PT_WHITEOUT : PT_CHR; break;
+	case S_IFBLK: e->type = PT_BLK; break;
+	case S_IFIFO: e->type = PT_FIFO; break;
+	case S_IFSOCK: e->type = PT_SOCK; break;
+	default: return -EINVAL;
+	}
+	if (e->type == PT_CHR || e->type == PT_BLK)
+		e->rdev = (uint64_t)st.st_rdev;
+	e->mode = st.st_mode & 07777;
+	e->uid = st.st_uid;
+	e->gid = st.st_gid;
+	e->mtime_sec = st.st_mtim.tv_sec;
+	e->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
+	e->ctime_sec = st.st_ctim.tv_sec;
+	e->ctime_nsec = (uint32_t)st.st_ctim.tv_nsec;
+	e->ino = st.st_ino;
+	e->nlink = st.st_nlink;
+	e->path = strdup(rel);
+	if (!e->path)
+		return -ENOMEM;
+	if (e->type == PT_SYMLINK) {
+		n = readlink(abs, tgt, sizeof tgt);
+		if (n < 0 || n > PF_TARGET_MAX || n == 0) {
+			r = n < 0 ? -errno : -ENAMETOOLONG;
+			goto fail;
+		}
+		e->target = strndup(tgt, (size_t)n);
+		if (!e->target) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		e->size = (uint64_t)n;
+	}
+	r = read_xattrs(abs, e, err, errlen);
+	if (r)
+		goto fail;
+	return 0;
+fail:
+	entry_free(e);
+	return r;
+}
+
+static int sc_push(struct scan *sc, struct pentry *e)
+{
+	if (sc->n == sc->cap) {
+		size_t nc = sc->cap ? sc->cap * 2 : 256;
+		struct pentry *v = realloc(sc->v, nc * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		sc->v = v;
+		sc->cap = nc;
+	}
+	if (sc->n >= PF_ENTRIES_MAX)
+		return -E2BIG;
+	sc->v[sc->n++] = *e;
+	return 0;
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Visits rel (already known to be a directory entry) and, for a directory, its children. */
+static int walk(const char *upper, const char *rel, dev_t dev, const struct patterns *pat,
+		struct scan *sc, int depth)
+{
+	struct pentry e;
+	size_t idx = sc->n, nn = 0, cap = 0, i;
+	char **names = NULL, abs[8192];
+	int r, wanted = strcmp(rel, ".") == 0 || patterns_want(pat, rel);
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > 2048)
+		return -ELOOP;
+	r = scan_path(upper, rel, &e, sc->err, sizeof sc->err);
+	if (r == -ENOENT)
+		return 0;	/* vanished during the scan: as if deleted */
+	if (r) {
+		if (!sc->err[0])
+			snprintf(sc->err, sizeof sc->err, "%s/%s", upper, rel);
+		return r;
+	}
+	r = sc_push(sc, &e);
+	if (r) {
+		entry_free(&e);
+		return r;
+	}
+	if (sc->v[idx].type != PT_DIR)
+		goto done;
+	abs_path(abs, sizeof abs, upper, rel);
+	d = opendir(abs);
+	if (!d) {
+		if (errno == ENOENT)
+			goto done;
+		snprintf(sc->err, sizeof sc->err, "%.500s", abs);
+		return -errno;
+	}
+	if (depth == 0) {
+		struct stat st;
+		if (fstat(dirfd(d), &st) == 0)
+			dev = st.st_dev;
+	}
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (nn == cap) {
+			cap = cap ? cap * 2 : 32;
+			char **nv = realloc(names, cap * sizeof *nv);
+			if (!nv) {
+				r = -ENOMEM;
+				break;
+			}
+			names = nv;
+		}
+		names[nn] = malloc(strlen(rel) + strlen(de->d_name) + 2);
+		if (!names[nn]) {
+			r = -ENOMEM;
+			break;
+		}
+		if (strcmp(rel, ".") == 0)
+			strcpy(names[nn], de->d_name);
+		else
+			sprintf(names[nn], "%s/%s", rel, de->d_name);
+		nn++;
+	}
+	closedir(d);
+	if (!r && nn)
+		qsort(names, nn, sizeof *names, name_cmp);
+	for (i = 0; i < nn && !r; i++) {
+		if (path_check(names[i], strlen(names[i]))) {
+			snprintf(sc->err, sizeof sc->err, "%s/%s: path too long to save", upper, names[i]);
+			r = -ENAMETOOLONG;
+			break;
+		}
+		r = walk(upper, names[i], dev, pat, sc, depth + 1);
+	}
+	for (i = 0; i < nn; i++)
+		free(names[i]);
+	free(names);
+	if (r)
+		return r;
+done:
+	/* Not wanted and nothing wanted below: drop it (ancestors of wanted entries stay). */
+	if (!wanted && sc->n == idx + 1) {
+		entry_free(&sc->v[idx]);
+		sc->n--;
+	}
+	return 0;
+}
+
+static int ino_cmp(const void *a, const void *b)
+{
+	const struct pentry *x = *(struct pentry *const *)a, *y = *(struct pentry *const *)b;
+
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+/*
+ * Scans the whole upper. Hardlinked regular files (nlink > 1, the same inode under several scanned
+ * paths) get group = their inode number; whiteouts share one inode but are never grouped.
+ */
+int scan_upper(const char *upper, const struct patterns *pat, struct scan *sc)
+{
+	struct pentry **byino = NULL;
+	size_t i, j, k = 0;
+	int r;
+
+	memset(sc, 0, sizeof *sc);
+	r = walk(upper, ".", 0, pat, sc, 0);
+	if (r)
+		return r;
+	byino = malloc((sc->n + 1) * sizeof *byino);
+	if (!byino)
+		return -ENOMEM;
+	for (i = 0; i < sc->n; i++)
+		if (sc->v[i].type == PT_FILE && sc->v[i].nlink > 1)
+			byino[k++] = &sc->v[i];
+	qsort(byino, k, sizeof *byino, ino_cmp);
+	for (i = 0; i < k; i = j) {
+		for (j = i + 1; j < k && byino[j]->ino == byino[i]->ino; j++)
+			;
+		if (j - i > 1)
+			for (size_t m = i; m < j; m++)
+				byino[m]->group = byino[i]->ino ? byino[i]->ino : 1;
+	}
+	free(byino);
+	return 0;
+}
+
+/* Is path among the scanned entries? (sorted lookup, built on first use) */
+int scan_has(struct scan *sc, const char *path)
+{
+	struct pentry key = { 0 }, *kp = &key, **hit;
+	size_t i;
+
+	if (!sc->sorted) {
+		sc->sorted = malloc((sc->n + 1) * sizeof *sc->sorted);
+		if (!sc->sorted)
+			return 1;	/* out of memory: claim present, so nothing is deleted by mistake */
+		for (i = 0; i < sc->n; i++)
+			sc->sorted[i] = &sc->v[i];
+		qsort(sc->sorted, sc->n, sizeof *sc->sorted, path_cmp);
+	}
+	key.path = (char *)path;
+	hit = bsearch(&kp, sc->sorted, sc->n, sizeof *sc->sorted, path_cmp);
+	return hit != NULL && (*hit)->type != 0;	/* type 0: vanished during the save */
+}
+
+void scan_free(struct scan *sc)
+{
+	size_t i;
+
+	for (i = 0; i < sc->n; i++)
+		entry_free(&sc->v[i]);
+	free(sc->v);
+	free(sc->sorted);
+	memset(sc, 0, sizeof *sc);
+}

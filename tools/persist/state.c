@@ -1,0 +1,146 @@
+/* state.c: the catalogue replayed from the journal, a hash map path -> entry. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include "persist.h"
+
+static size_t hash(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
+}
+
+int state_init(struct pstate *s)
+{
+	memset(s, 0, sizeof *s);
+	s->nbucket = 1024;
+	s->bucket = calloc(s->nbucket, sizeof *s->bucket);
+	return s->bucket ? 0 : -ENOMEM;
+}
+
+void state_free(struct pstate *s)
+{
+	size_t i;
+
+	if (!s->bucket)
+		return;
+	for (i = 0; i < s->nbucket; i++) {
+		struct pnode *n = s->bucket[i], *next;
+		for (; n; n = next) {
+			next = n->next;
+			entry_free(&n->e);
+			free(n);
+		}
+	}
+	free(s->bucket);
+	memset(s, 0, sizeof *s);
+}
+
+static struct pnode **slot_of(const struct pstate *s, const char *path)
+{
+	struct pnode **pp = &s->bucket[hash(path) & (s->nbucket - 1)];
+
+	while (*pp && strcmp((*pp)->e.path, path) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+struct pentry *state_get(const struct pstate *s, const char *path)
+{
+	struct pnode *n = *slot_of(s, path);
+
+	return n ? &n->e : NULL;
+}
+
+static int grow(struct pstate *s)
+{
+	size_t nb = s->nbucket * 2, i;
+	struct pnode **b = calloc(nb, sizeof *b);
+
+	if (!b)
+		return -ENOMEM;
+	for (i = 0; i < s->nbucket; i++) {
+		struct pnode *n = s->bucket[i], *next;
+		for (; n; n = next) {
+			next = n->next;
+			size_t h = hash(n->e.path) & (nb - 1);
+			n->next = b[h];
+			b[h] = n;
+		}
+	}
+	free(s->bucket);
+	s->bucket = b;
+	s->nbucket = nb;
+	return 0;
+}
+
+/* Inserts or replaces; the state takes over e's allocations (and e is cleared). */
+int state_put(struct pstate *s, struct pentry *e)
+{
+	struct pnode **pp = slot_of(s, e->path), *n = *pp;
+
+	if (n) {
+		if (n->e.type == PT_FILE)
+			s->bytes -= n->e.size;
+		entry_free(&n->e);
+	} else {
+		if (s->count >= PF_ENTRIES_MAX)
+			return -E2BIG;
+		if (s->count >= s->nbucket && grow(s) == 0)
+			pp = slot_of(s, e->path);
+		n = calloc(1, sizeof *n);
+		if (!n)
+			return -ENOMEM;
+		*pp = n;
+		s->count++;
+	}
+	n->e = *e;
+	if (e->type == PT_FILE)
+		s->bytes += e->size;
+	memset(e, 0, sizeof *e);
+	return 0;
+}
+
+int state_del(struct pstate *s, const char *path)
+{
+	struct pnode **pp = slot_of(s, path), *n = *pp;
+
+	if (!n)
+		return -ENOENT;
+	*pp = n->next;
+	if (n->e.type == PT_FILE)
+		s->bytes -= n->e.size;
+	entry_free(&n->e);
+	free(n);
+	s->count--;
+	return 0;
+}
+
+int path_cmp(const void *a, const void *b)
+{
+	const struct pentry *x = *(struct pentry *const *)a, *y = *(struct pentry *const *)b;
+
+	/* "." (the root) first, then byte order: a parent is a prefix of its children. */
+	if (strcmp(x->path, ".") == 0 || strcmp(y->path, ".") == 0)
+		return (strcmp(y->path, ".") == 0) - (strcmp(x->path, ".") == 0);
+	return strcmp(x->path, y->path);
+}
+
+/* An array of pointers into the state, sorted so that parents come before children. */
+int state_sorted(const struct pstate *s, struct pentry ***out)
+{
+	struct pentry **v = malloc((s->count + 1) * sizeof *v);
+	size_t i, k = 0;
+
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < s->nbucket; i++)
+		for (struct pnode *n = s->bucket[i]; n; n = n->next)
+			v[k++] = &n->e;
+	qsort(v, k, sizeof *v, path_cmp);
+	*out = v;
+	return (int)k;
+}

@@ -1,0 +1,216 @@
+/*
+ * fuzz.c: the reader's fuzz entry: a seeded mutation loop over a real save file (with the checksums
+ * fixed up most of the time, so that mutations reach the parser), then load + restore into a
+ * sandbox; nothing may crash (ASan/UBSan) or appear outside the target. Replays the saved inputs in tools/persist/t/fuzz/.
+ * PERSIST_FUZZ_SECONDS (default 2), PERSIST_FUZZ_SEED; a crash writes its input to /tmp/persist-fuzz-crash.bin:
+ * copy it into t/fuzz/ as a regression file.
+ */
+#include <sanitizer/common_interface_defs.h>
+#include <time.h>
+#include "tap.h"
+#include "helpers.h"
+
+
+static unsigned char *cur;
+static size_t cur_len;
+
+static void on_death(void)
+{
+	int fd = open("/tmp/persist-fuzz-crash.bin", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd >= 0) {
+		(void)write_all(fd, cur, cur_len);
+		close(fd);
+	}
+	fprintf(stderr, "fuzz: crashing input written to /tmp/persist-fuzz-crash.bin\n");
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* Recomputes header and record checksums so that a mutation is seen by the parser, not the CRC. */
+static void fixup(unsigned char *img, size_t size)
+{
+	int slot;
+
+	for (slot = 0; slot < 2; slot++) {
+		unsigned char *h = img + slot * PF_SLOT_SIZE;
+		if (memcmp(h, PF_MAGIC, 8))
+			continue;
+		uint64_t area_size = get_le64(h + 40), epoch = get_le64(h + 56), end = get_le64(h + 64);
+		uint32_t area = get_le32(h + 48);
+		if (area > 1 || area_size > size || end > area_size)
+			goto hcrc;
+		uint64_t base = PF_DATA_START + area * area_size, off = 0;
+		while (base + off + PF_REC_HDR <= size && off + PF_REC_HDR <= end) {
+			unsigned char *r = img + base + off;
+			uint32_t len = get_le32(r + 8);
+			if (len > PF_REC_MAX || base + off + rec_size(len) > size)
+				break;
+			put_le32(r, rec_crc(epoch, r, len));
+			off += rec_size(len);
+		}
+hcrc:
+		put_le32(h + 156, crc32c(0, h, 156));
+	}
+}
+
+static void mutate(unsigned char *img, size_t used, uint64_t *s)
+{
+	int n = 1 + (int)(rnd(s) % 4);
+
+	while (n--) {
+		size_t at = (size_t)(rnd(s) % used);
+		if (at < PF_DATA_START && at % PF_SLOT_SIZE >= PF_HDR_LEN)
+			at = at / PF_SLOT_SIZE * PF_SLOT_SIZE + at % PF_HDR_LEN;	/* only the used header bytes */
+		switch (rnd(s) % 5) {
+		case 0: img[at] ^= (unsigned char)(1u << (rnd(s) % 8)); break;
+		case 1: img[at] = (unsigned char)rnd(s); break;
+		case 2: {
+			static const uint32_t v[] = { 0, 1, 0xffffffffu, 0x80000000u, 0x7fffffffu, 4095, 4096, 16, 8 };
+			if (at + 4 <= used)
+				put_le32(img + at, v[rnd(s) % (sizeof v / sizeof *v)]);
+			break;
+		}
+		case 3: {
+			size_t from = (size_t)(rnd(s) % used), len = 1 + (size_t)(rnd(s) % 64);
+			if (from + len <= used && at + len <= used)
+				memmove(img + at, img + from, len);
+			break;
+		}
+		default:
+			if (at + 8 <= used)
+				put_le64(img + at, rnd(s) % 3 ? rnd(s) % 70000 : rnd(s));
+		}
+	}
+}
+
+/* Writes the first len bytes of img over the save file (of the right size already). */
+static int run_one(const char *file, const unsigned char *img, size_t len, const char *box, const char *target)
+{
+	char err[512];
+	size_t n;
+	int fd = open(file, O_WRONLY | O_CREAT, 0600), r;
+
+	if (fd < 0)
+		return -errno;
+	(void)pwrite_all(fd, img, len, 0);
+	close(fd);
+	mkdir(target, 0700);
+	r = load_restore(file, UINT64_MAX, target, err, sizeof err, &n);
+	rm_rf(target);
+	if (count_entries(box) != 0)
+		return -EEXIST;	/* something outside the target */
+	return r;
+}
+
+int main(void)
+{
+	char base[64] = "/tmp/persist-fuzz.XXXXXX", up[128], file[128], box[128], target[160], p[256];
+	const char *env = getenv("PERSIST_FUZZ_SECONDS"), *senv = getenv("PERSIST_FUZZ_SEED");
+	double seconds = env ? atof(env) : 2;
+	uint64_t seed = senv ? strtoull(senv, NULL, 10) : (uint64_t)time(NULL), s;
+	struct save_result res;
+	unsigned char *img, *work;
+	size_t size, used, iter = 0, loaded = 0, escaped = 0;
+	struct timespec t0, t;
+	int fd, replayed = 0, bad = 0;
+
+	__sanitizer_set_death_callback(on_death);
+	if (!mkdtemp(base))
+		return 1;
+	snprintf(up, sizeof up, "%s/up", base);
+	snprintf(file, sizeof file, "%s/s.dat", base);
+	snprintf(box, sizeof box, "%s/box", base);
+	snprintf(target, sizeof target, "%s/box/r", base);
+	mkdir(up, 0755);
+	mkdir(box, 0700);
+	snprintf(p, sizeof p, "%s/d", up); mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/d/f", up); put_file(p, "some data", 9);
+	snprintf(p, sizeof p, "%s/d/l", up); (void)symlink("f", p);
+	snprintf(p, sizeof p, "%s/h", up); { char a[256]; snprintf(a, sizeof a, "%s/d/f", up); (void)link(a, p); }
+	snprintf(p, sizeof p, "%s/x", up); put_file(p, "x", 1);
+	size = PF_MIN_SIZE;
+	pf_create(file, size);
+	persist_save(file, up, NULL, NULL, 0, &res);
+	snprintf(p, sizeof p, "%s/x", up); unlink(p);
+	snprintf(p, sizeof p, "%s/y", up); put_file(p, "yyyy", 4);
+	persist_save(file, up, NULL, NULL, 0, &res);
+	{
+		struct pfile pf;
+		pf_open(&pf, file, 1);
+		persist_rollback(&pf, 1, &res);
+		pf_close(&pf);
+	}
+	img = malloc(size);
+	work = malloc(size);
+	fd = open(file, O_RDONLY);
+	pread_all(fd, img, size, 0, &used);
+	close(fd);
+	ok(used == size, "seed save file built (%zu bytes)", used);
+	{
+		struct pfile pf;
+		pf_open(&pf, file, 0);
+		used = PF_DATA_START + (pf.hdr.end > pf.alt.end ? pf.hdr.end : pf.alt.end) + 64;
+		pf_close(&pf);
+	}
+	is_int(run_one(file, img, size, box, target), 0, "the unmutated file restores");
+
+	/* replay saved inputs: each is the start of a save file, padded with zeros to its size */
+	{
+		DIR *d = opendir("tools/persist/t/fuzz");
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			char rp[512];
+			size_t got;
+			if (!strstr(de->d_name, ".bin"))
+				continue;
+			snprintf(rp, sizeof rp, "tools/persist/t/fuzz/%s", de->d_name);
+			memset(work, 0, size);
+			fd = open(rp, O_RDONLY);
+			if (fd < 0)
+				continue;
+			pread_all(fd, work, size, 0, &got);
+			close(fd);
+			int r = run_one(file, work, size, box, target);
+			if (r == -EEXIST)
+				bad++;
+			replayed++;
+		}
+		if (d)
+			closedir(d);
+	}
+	ok(bad == 0, "%d saved inputs replayed without harm", replayed);
+
+	tap_diag("fuzz seed %llu for %.1f s (PERSIST_FUZZ_SEED, PERSIST_FUZZ_SECONDS)", (unsigned long long)seed, seconds);
+	cur = work;
+	cur_len = used;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s = seed * 2654435761u + 1;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 > seconds)
+			break;
+		memcpy(work, img, used);
+		mutate(work, used, &s);
+		if (rnd(&s) % 4)
+			fixup(work, size);
+		int r = run_one(file, work, used, box, target);
+		if (r == -EEXIST)
+			escaped++;
+		if (r >= 0)
+			loaded++;
+		iter++;
+	}
+	ok(escaped == 0, "%zu mutated inputs: none created anything outside the target (%zu restored)", iter, loaded);
+	ok(iter > 10, "the fuzz loop ran");
+	rm_rf(base);
+	free(img);
+	free(work);
+	return tap_done(0);
+}

@@ -1,0 +1,87 @@
+/* helpers.h: shared by persist's unit tests: temp trees, a save file built through the API. */
+#ifndef PERSIST_T_HELPERS_H
+#define PERSIST_T_HELPERS_H
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "crc32c.h"
+#include "io.h"
+#include "persist.h"
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)st; (void)flag; (void)f;
+	(void)remove(p);
+	return 0;
+}
+
+static void __attribute__((unused)) rm_rf(const char *p)
+{
+	(void)nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int __attribute__((unused)) count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			n++;
+	closedir(d);
+	return n;
+}
+
+static void __attribute__((unused)) put_file(const char *path, const char *data, size_t n)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+	if (fd >= 0) {
+		(void)write_all(fd, data, n);
+		close(fd);
+	}
+}
+
+/* Loads the newest state (or at), restores it into dir: 0, 1 (fell back to the older slot) or -errno. */
+static int __attribute__((unused)) load_restore(const char *file, uint64_t at, const char *dir,
+						  char *err, size_t errlen, size_t *entries)
+{
+	struct pfile pf;
+	struct pstate st;
+	struct progress pr;
+	int r, fd;
+
+	r = pf_open(&pf, file, 0);
+	if (r) {
+		snprintf(err, errlen, "open: %s", pf.err);
+		pf_close(&pf);
+		return r;
+	}
+	int fell = r = pf_load(&pf, at, 1, &st, NULL);
+	if (r < 0) {
+		snprintf(err, errlen, "load: %s", pf.err);
+		pf_close(&pf);
+		return r;
+	}
+	if (entries)
+		*entries = st.count;
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	progress_init(&pr, 0, "restoring");
+	r = fd < 0 ? -errno : persist_restore(&pf, &st, fd, &pr, err, errlen);
+	if (fd >= 0)
+		close(fd);
+	state_free(&st);
+	pf_close(&pf);
+	return r ? r : fell;	/* 1: restored the other slot's (older) generation */
+}
+
+#endif

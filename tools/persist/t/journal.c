@@ -1,0 +1,362 @@
+/* journal.c: unit tests of the codec, writer, reader and restore, with crafted bad save files. */
+#include "tap.h"
+#include "helpers.h"
+
+static char base[64];
+
+static void path(char *buf, size_t cap, const char *name)
+{
+	snprintf(buf, cap, "%s/%s", base, name);
+}
+
+static void test_paths(void)
+{
+	static const char *const good[] = { ".", "a", "a/b", "a.b/..c/...", "x/y/z" };
+	static const char *const bad[] = { "", "..", "a/..", "../a", "/abs", "a//b", "a/", "./a", "a/./b" };
+	char longname[300], longpath[4200];
+	size_t i;
+
+	for (i = 0; i < sizeof good / sizeof *good; i++)
+		is_int(path_check(good[i], strlen(good[i])), 0, good[i]);
+	for (i = 0; i < sizeof bad / sizeof *bad; i++)
+		ok(path_check(bad[i], strlen(bad[i])) == -EINVAL, "path '%s' refused", bad[i]);
+	ok(path_check("a\0b", 3) == -EINVAL, "path with NUL refused");
+	memset(longname, 'n', 256);
+	longname[256] = 0;
+	ok(path_check(longname, 256) == -EINVAL, "256-byte component refused");
+	ok(path_check(longname, 255) == 0, "255-byte component accepted");
+	for (i = 0; i < 4096; i++)
+		longpath[i] = i % 100 == 99 ? '/' : 'p';
+	ok(path_check(longpath, 4096) == -EINVAL, "4096-byte path refused");
+}
+
+static void test_codec(void)
+{
+	struct pentry e = { 0 }, d;
+	unsigned char buf[1024], x[64], hb[PF_HDR_LEN];
+	struct phdr h = { 0 }, h2;
+	uint32_t vl;
+
+	put_le16(x, 11); put_le16(x + 2, 0); put_le32(x + 4, 1); memcpy(x + 8, "trusted.abcy", 12);
+	e.path = "dir/link";
+	e.target = "../t";
+	e.type = PT_SYMLINK;
+	e.mode = 0777;
+	e.size = 4;
+	e.uid = 7;
+	e.mtime_sec = -5;
+	e.mtime_nsec = 999999999;
+	e.xattrs = x;
+	e.nxattr = 1;
+	e.xattr_len = 8 + 11 + 1;
+	memcpy(x + 8, "trusted.abc", 11);
+	x[19] = 'y';
+	entry_encode(&e, buf);
+	is_int(entry_decode(buf, entry_encoded_len(&e), &d), 0, "entry decodes");
+	is_str(d.path, "dir/link", "path round trip");
+	is_str(d.target, "../t", "target round trip");
+	ok(d.mtime_sec == -5 && d.mtime_nsec == 999999999 && d.uid == 7, "times and owner round trip");
+	ok(xattr_find(&d, "trusted.abc", &vl) && vl == 1, "xattr round trip");
+	entry_free(&d);
+	ok(entry_decode(buf, entry_encoded_len(&e) - 1, &d) == -EINVAL, "short entry refused");
+	put_le64(buf + 24, 1ull << 60);
+	ok(entry_decode(buf, entry_encoded_len(&e), &d) == -EINVAL, "absurd size refused");
+	entry_encode(&e, buf);
+	put_le32(buf + 88, 100000);
+	ok(entry_decode(buf, entry_encoded_len(&e), &d) == -EINVAL, "absurd xattr count refused");
+
+	h.seq = 3; h.gen = 2; h.file_size = 1 << 20; h.area_size = ((1 << 20) - PF_DATA_START) / 2 & ~4095;
+	h.epoch = 1; h.end = 4096;
+	hdr_encode(&h, hb);
+	is_int(hdr_decode(hb, &h2), 0, "header decodes");
+	ok(h2.seq == 3 && h2.gen == 2 && h2.end == 4096, "header round trip");
+	for (int bit = 0; bit < PF_HDR_LEN * 8; bit += 7) {
+		hb[bit / 8] ^= 1 << (bit % 8);
+		if (hdr_decode(hb, &h2) == 0)
+			break;
+		hb[bit / 8] ^= 1 << (bit % 8);
+		if (bit + 7 >= PF_HDR_LEN * 8)
+			ok(1, "every tested header bit flip detected");
+	}
+}
+
+/* A small upper: files, a sparse file, dirs, a symlink, hardlinks, a fifo. */
+static void make_upper(const char *up)
+{
+	char p[512], big[70000];
+	int fd;
+
+	mkdir(up, 0755);
+	snprintf(p, sizeof p, "%s/d", up); mkdir(p, 0750);
+	snprintf(p, sizeof p, "%s/d/e", up); mkdir(p, 0700);
+	snprintf(p, sizeof p, "%s/d/f", up); put_file(p, "hello\n", 6);
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (char)(i * 7);
+	snprintf(p, sizeof p, "%s/big", up); put_file(p, big, sizeof big);
+	snprintf(p, sizeof p, "%s/sparse", up);
+	fd = open(p, O_WRONLY | O_CREAT, 0600);
+	(void)pwrite(fd, "x", 1, 3000000);
+	close(fd);
+	snprintf(p, sizeof p, "%s/d/link", up); (void)symlink("../big", p);
+	char a[512], b[512];
+	snprintf(a, sizeof a, "%s/d/f", up); snprintf(b, sizeof b, "%s/hard", up); (void)link(a, b);
+	snprintf(p, sizeof p, "%s/fifo", up); (void)mkfifo(p, 0640);
+}
+
+static int same_file(const char *a, const char *b)
+{
+	char x[80000], y[80000];
+	size_t gx, gy;
+	int fa = open(a, O_RDONLY), fb = open(b, O_RDONLY), r = 0;
+
+	if (fa >= 0 && fb >= 0 && pread_all(fa, x, sizeof x, 0, &gx) == 0 && pread_all(fb, y, sizeof y, 0, &gy) == 0)
+		r = gx == gy && memcmp(x, y, gx) == 0;
+	if (fa >= 0) close(fa);
+	if (fb >= 0) close(fb);
+	return r;
+}
+
+static void test_round_trip(void)
+{
+	char up[256], file[256], r1[256], a[512], b[512], err[512], tgt[64];
+	struct save_result res;
+	struct stat s1, s2;
+	size_t n;
+
+	path(up, sizeof up, "up"); path(file, sizeof file, "s.dat"); path(r1, sizeof r1, "r1");
+	make_upper(up);
+	is_int(pf_create(file, 1 << 20), 0, "init 1 MiB");
+	ok(pf_create(file, 1 << 20) == -EEXIST, "init refuses an existing file");
+	is_int(persist_save(file, up, NULL, NULL, 0, &res), 0, "first save");
+	ok(res.gen == 1 && res.entries_written == 9, "gen 1 wrote 9 entries (got gen %llu, %llu)",
+	   (unsigned long long)res.gen, (unsigned long long)res.entries_written);
+	is_int(persist_save(file, up, NULL, NULL, 0, &res), 1, "nothing changed: nothing written");
+	snprintf(a, sizeof a, "%s/d/f", up); put_file(a, "changed!\n", 9);
+	snprintf(a, sizeof a, "%s/big", up); unlink(a);
+	is_int(persist_save(file, up, NULL, NULL, 0, &res), 0, "incremental save");
+	ok(res.deletes == 1 && res.entries_written == 3, "it wrote the changed hardlink group and the root, one delete (%llu, %llu)",
+	   (unsigned long long)res.entries_written, (unsigned long long)res.deletes);
+	mkdir(r1, 0700);
+	is_int(load_restore(file, UINT64_MAX, r1, err, sizeof err, &n), 0, "restore newest");
+	snprintf(a, sizeof a, "%s/d/f", up); snprintf(b, sizeof b, "%s/d/f", r1);
+	ok(same_file(a, b), "content restored");
+	snprintf(b, sizeof b, "%s/hard", r1);
+	ok(stat(b, &s1) == 0 && s1.st_nlink == 2, "hardlink restored");
+	snprintf(b, sizeof b, "%s/big", r1);
+	ok(access(b, F_OK) < 0, "deleted file gone");
+	snprintf(b, sizeof b, "%s/sparse", r1);
+	ok(stat(b, &s1) == 0 && s1.st_size == 3000001 && s1.st_blocks < 64, "sparse file restored sparse");
+	snprintf(b, sizeof b, "%s/d/link", r1);
+	ok(readlink(b, tgt, sizeof tgt) == 6 && memcmp(tgt, "../big", 6) == 0, "symlink restored");
+	snprintf(a, sizeof a, "%s/d", up); snprintf(b, sizeof b, "%s/d", r1);
+	ok(stat(a, &s1) == 0 && stat(b, &s2) == 0 && s1.st_mode == s2.st_mode &&
+	   s1.st_mtim.tv_sec == s2.st_mtim.tv_sec && s1.st_mtim.tv_nsec == s2.st_mtim.tv_nsec, "dir mode and mtime");
+	snprintf(b, sizeof b, "%s/fifo", r1);
+	ok(stat(b, &s1) == 0 && S_ISFIFO(s1.st_mode) && (s1.st_mode & 07777) == 0640, "fifo restored");
+	rm_rf(r1);
+	mkdir(r1, 0700);
+	is_int(load_restore(file, 1, r1, err, sizeof err, &n), 0, "restore --at 1");
+	snprintf(a, sizeof a, "%s/big", r1);
+	ok(access(a, F_OK) == 0, "gen 1 still has big");
+	rm_rf(r1);
+
+	/* after a restore, the first save finds nothing new in the data (KEEP, no data rewritten) */
+	mkdir(r1, 0700);
+	load_restore(file, UINT64_MAX, r1, err, sizeof err, &n);
+	is_int(persist_save(file, r1, NULL, NULL, 0, &res), 0, "save of a restored tree");
+	ok(res.bytes == 9, "only the hardlinked file's 9 bytes rewritten (got %llu)", (unsigned long long)res.bytes);
+	rm_rf(r1);
+}
+
+/* Truncations and bit flips of a real save file: a clear error, or an acknowledged generation. */
+static void test_damage(void)
+{
+	char up[256], file[256], bad[256], r2[256], out[256], err[512], p[512];
+	unsigned char *img, orig;
+	struct pfile pf;
+	struct save_result res;
+	size_t size = 1 << 20, n, k;
+	uint64_t end;
+	int fd, wrong = 0, good = 0, errors = 0, r;
+
+	path(up, sizeof up, "small"); path(file, sizeof file, "d.dat"); path(bad, sizeof bad, "bad.dat");
+	path(r2, sizeof r2, "box/r"); path(out, sizeof out, "box");
+	mkdir(out, 0700);
+	mkdir(up, 0755);
+	snprintf(p, sizeof p, "%s/sub", up); mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/sub/f", up); put_file(p, "first version", 13);
+	snprintf(p, sizeof p, "%s/g", up); put_file(p, "gg", 2);
+	pf_create(file, size);
+	persist_save(file, up, NULL, NULL, 0, &res);
+	snprintf(p, sizeof p, "%s/sub/f", up); put_file(p, "second", 6);
+	snprintf(p, sizeof p, "%s/g", up); unlink(p);
+	persist_save(file, up, NULL, NULL, 0, &res);
+	img = malloc(size);
+	fd = open(file, O_RDONLY);
+	pread_all(fd, img, size, 0, &n);
+	close(fd);
+	pf_open(&pf, file, 0);
+	end = pf_area_base(&pf.hdr, pf.hdr.area) + pf.hdr.end;
+	pf_close(&pf);
+	/* truncated at every offset of the headers and the journal, then every 509th */
+	fd = open(bad, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	write_all(fd, img, size);
+	for (k = size; k-- > 0;) {
+		if (k > end + 4096 && k % 509)
+			continue;
+		(void)ftruncate(fd, (off_t)k);
+		if (pf_open(&pf, bad, 0) == 0)
+			wrong++;
+		pf_close(&pf);
+	}
+	close(fd);
+	is_int(wrong, 0, "a save file truncated at any offset never opens");
+	/* one bit flipped in every byte of the headers' used part and of the committed journal */
+	fd = open(bad, O_RDWR | O_TRUNC, 0600);
+	write_all(fd, img, size);
+	wrong = 0;
+	for (k = 0; k < end; k++) {
+		if (k % PF_SLOT_SIZE >= PF_HDR_LEN && k < PF_DATA_START)
+			continue;
+		orig = img[k] ^ (unsigned char)(1u << (k % 8));
+		pwrite_all(fd, &orig, 1, (off_t)k);
+		mkdir(r2, 0700);
+		r = load_restore(bad, UINT64_MAX, r2, err, sizeof err, &n);
+		if (r == 0 || r == 1)
+			good++;
+		else if (r == -EBADMSG || r == -EPROTONOSUPPORT)
+			errors++;
+		else {
+			wrong++;
+			tap_diag("flip at %zu: %d %s", k, r, err);
+		}
+		rm_rf(r2);
+		if (count_entries(out) != 0)
+			wrong++;
+		pwrite_all(fd, &img[k], 1, (off_t)k);
+	}
+	close(fd);
+	ok(wrong == 0 && good > 0, "bit flips: %d restored an acknowledged generation, %d refused, %d otherwise",
+	   good, errors, wrong);
+	free(img);
+}
+
+/* Save files written by a hostile writer: every path trick must fail cleanly inside the target. */
+static int craft(const char *file, struct pentry *v, int n, const char *delete_path)
+{
+	struct pfile pf;
+	struct pwriter w;
+	uint64_t bytes = 0;
+	int r, i;
+
+	for (i = 0; i < n; i++)
+		bytes += v[i].type == PT_FILE ? v[i].size : 0;
+	unlink(file);
+	r = pf_create(file, 1 << 20);
+	if (!r)
+		r = pf_open(&pf, file, 1);
+	if (!r)
+		r = w_begin(&w, &pf, 0, TXN_SAVE, NULL);
+	for (i = 0; i < n && !r; i++)
+		r = w_entry(&w, &v[i]);
+	if (!r && delete_path)
+		r = w_delete(&w, delete_path);
+	if (!r)
+		r = w_commit(&w, (uint32_t)n, bytes);
+	pf_close(&pf);
+	return r;
+}
+
+static void test_hostile(void)
+{
+	static const char *const paths[] = { "../evil", "/abs", "a//b", "a/../../evil", "a/./b", "" };
+	char file[256], r3[256], out[256], err[512];
+	struct pentry e[3];
+	size_t i, n;
+
+	path(file, sizeof file, "h.dat"); path(out, sizeof out, "box2"); path(r3, sizeof r3, "box2/r");
+	mkdir(out, 0700);
+	for (i = 0; i < sizeof paths / sizeof *paths; i++) {
+		memset(e, 0, sizeof e);
+		e[0].path = (char *)paths[i];
+		e[0].type = PT_FILE;
+		e[0].mode = 0644;
+		int c = craft(file, e, 1, NULL);
+		mkdir(r3, 0700);
+		int r = load_restore(file, UINT64_MAX, r3, err, sizeof err, &n);
+		ok(c == 0 && r == 1 && count_entries(r3) == 0,
+		   "path '%s' refused: the older (empty) generation restored (%d %d)", paths[i], c, r);
+		rm_rf(r3);
+	}
+	/* a symlink, then an entry through it: refused, nothing outside */
+	memset(e, 0, sizeof e);
+	e[0].path = "s"; e[0].type = PT_SYMLINK; e[0].target = (char *)out; e[0].size = strlen(out); e[0].mode = 0777;
+	e[0].uid = getuid(); e[0].gid = getgid();
+	e[1].path = "s/escaped"; e[1].type = PT_FILE; e[1].mode = 0644; e[1].uid = getuid(); e[1].gid = getgid();
+	craft(file, e, 2, NULL);
+	mkdir(r3, 0700);
+	int r = load_restore(file, UINT64_MAX, r3, err, sizeof err, &n);
+	ok(r < 0 && count_entries(out) == 1, "symlink escape refused (%s)", err);
+	rm_rf(r3);
+	/* a hardlink member whose group has no data holder */
+	memset(e, 0, sizeof e);
+	e[0].path = "x"; e[0].type = PT_FILE; e[0].mode = 0644; e[0].group = 5; e[0].size = 3;
+	e[0].uid = getuid(); e[0].gid = getgid();
+	craft(file, e, 1, NULL);
+	mkdir(r3, 0700);
+	r = load_restore(file, UINT64_MAX, r3, err, sizeof err, &n);
+	ok(r < 0, "hardlink group without data refused (%d %s)", r, err);
+	rm_rf(r3);
+	/* a DELETE of a path that was never saved */
+	memset(e, 0, sizeof e);
+	craft(file, e, 0, "nothing");
+	mkdir(r3, 0700);
+	ok(load_restore(file, UINT64_MAX, r3, err, sizeof err, &n) == 1 && count_entries(r3) == 0,
+	   "DELETE of an unknown path refused: the older generation restored");
+	rm_rf(r3);
+	/* a DELETE with '..' */
+	craft(file, e, 0, "../x");
+	mkdir(r3, 0700);
+	ok(load_restore(file, UINT64_MAX, r3, err, sizeof err, &n) == 1 && count_entries(r3) == 0,
+	   "DELETE of '../x' refused: the older generation restored");
+	rm_rf(r3);
+	/* an xattr save would never write (unknown trusted.overlay.*) */
+	unsigned char x[64];
+	put_le16(x, 24); put_le16(x + 2, 0); put_le32(x + 4, 1); memcpy(x + 8, "trusted.overlay.metacopy", 24); x[32] = 'y';
+	memset(e, 0, sizeof e);
+	e[0].path = "m"; e[0].type = PT_DIR; e[0].mode = 0755; e[0].xattrs = x; e[0].nxattr = 1; e[0].xattr_len = 33;
+	e[0].uid = getuid(); e[0].gid = getgid();
+	craft(file, e, 1, NULL);
+	mkdir(r3, 0700);
+	ok(load_restore(file, UINT64_MAX, r3, err, sizeof err, &n) < 0, "trusted.overlay.metacopy refused on restore (%s)", err);
+	rm_rf(r3);
+	ok(count_entries(out) == 0, "nothing was ever created outside the target");
+}
+
+static void test_metatable(void)
+{
+	is_int(xattr_action("trusted.overlay.opaque"), XA_OPAQUE, "opaque");
+	is_int(xattr_action("trusted.overlay.origin"), XA_DROP, "origin dropped");
+	is_int(xattr_action("trusted.overlay.redirect"), XA_KEEP, "redirect kept");
+	is_int(xattr_action("trusted.overlay.metacopy"), XA_REFUSE, "metacopy refused");
+	is_int(xattr_action("trusted.overlay.newthing"), XA_REFUSE, "unknown trusted.overlay.* refused");
+	is_int(xattr_action("security.selinux"), XA_KEEP, "security kept");
+	is_int(xattr_action("user.x"), XA_KEEP, "user kept");
+	ok(xattr_restorable("trusted.overlay.opaque", (const unsigned char *)"y", 1), "opaque y restorable");
+	ok(!xattr_restorable("trusted.overlay.opaque", (const unsigned char *)"y\n", 2), "opaque y\\n not restorable");
+}
+
+int main(void)
+{
+	snprintf(base, sizeof base, "/tmp/persist-t.XXXXXX");
+	if (!mkdtemp(base))
+		return 1;
+	test_paths();
+	test_codec();
+	test_metatable();
+	test_round_trip();
+	test_damage();
+	test_hostile();
+	rm_rf(base);
+	return tap_done(0);
+}

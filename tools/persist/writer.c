@@ -1,0 +1,260 @@
+/* writer.c: appends one transaction in place, commits it durably, then flips the header slot. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "io.h"
+#include "persist.h"
+
+#define WBUF_SIZE (4u * 1024 * 1024)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int w_flush(struct pwriter *w)
+{
+	int r;
+
+	if (!w->blen)
+		return 0;
+	r = pwrite_all(w->pf->fd, w->buf, w->blen, (off_t)(w->base + w->bstart));
+	if (r)
+		return r;
+	w->bstart += w->blen;
+	w->blen = 0;
+	return 0;
+}
+
+/* One record from up to two payload parts, CRC seeded with the area's epoch. */
+static int w_rec(struct pwriter *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb)
+{
+	uint32_t len = (uint32_t)(na + nb);
+	uint64_t sz = rec_size(len);
+	unsigned char *p;
+	int r;
+
+	if (na + nb > PF_REC_MAX)
+		return -E2BIG;
+	if (sz > w->limit - w->pos)
+		return -ENOSPC;
+	if (w->blen + sz > WBUF_SIZE && (r = w_flush(w)))
+		return r;
+	p = w->buf + w->blen;
+	memset(p, 0, (size_t)sz);
+	put_le32(p + 4, type);
+	put_le32(p + 8, len);
+	if (na)
+		memcpy(p + PF_REC_HDR, a, na);
+	if (nb)
+		memcpy(p + PF_REC_HDR + na, b, nb);
+	put_le32(p, rec_crc(w->next.epoch, p, len));
+	w->blen += (size_t)sz;
+	w->pos += sz;
+	w->nrec++;
+	w->written += sz;
+	return 0;
+}
+
+int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
+	    const struct lower_id *lower)
+{
+	unsigned char b[PF_BEGIN_LEN] = { 0 };
+
+	memset(w, 0, sizeof *w);
+	w->pf = pf;
+	w->next = pf->hdr;
+	w->next.seq++;
+	w->next.gen++;
+	if (fresh_area) {
+		w->next.area = !pf->hdr.area;
+		w->next.epoch = w->next.gen;
+		w->next.end = 0;
+	}
+	w->base = pf_area_base(&w->next, w->next.area);
+	w->pos = w->bstart = w->next.end;
+	w->limit = w->next.area_size;
+	w->next.time_ns = now_ns();
+	w->next.lower_size = lower ? lower->size : 0;
+	w->next.lower_crc = lower ? lower->crc : 0;
+	w->buf = malloc(WBUF_SIZE);
+	if (!w->buf)
+		return -ENOMEM;
+	put_le64(b, w->next.gen);
+	put_le64(b + 8, w->next.time_ns);
+	put_le32(b + 16, kind);
+	put_le64(b + 24, w->next.lower_size);
+	put_le32(b + 32, w->next.lower_crc);
+	return w_rec(w, REC_BEGIN, b, sizeof b, NULL, 0);
+}
+
+int w_entry(struct pwriter *w, const struct pentry *e)
+{
+	size_t n = entry_encoded_len(e);
+	unsigned char *b;
+	int r;
+
+	if (n > PF_ENTRY_PAYLOAD_MAX)
+		return -E2BIG;
+	b = malloc(n);
+	if (!b)
+		return -ENOMEM;
+	entry_encode(e, b);
+	r = w_rec(w, REC_ENTRY, b, n, NULL, 0);
+	free(b);
+	return r;
+}
+
+int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n)
+{
+	unsigned char o[8];
+
+	put_le64(o, off);
+	return w_rec(w, REC_DATA, o, 8, p, n);
+}
+
+int w_delete(struct pwriter *w, const char *path)
+{
+	return w_rec(w, REC_DELETE, path, strlen(path), NULL, 0);
+}
+
+int w_rollback(struct pwriter *w, uint64_t gen)
+{
+	unsigned char b[8];
+
+	put_le64(b, gen);
+	return w_rec(w, REC_ROLLBACK, b, 8, NULL, 0);
+}
+
+struct wmark w_mark(const struct pwriter *w)
+{
+	struct wmark m = { w->pos, w->nrec, w->written };
+
+	return m;
+}
+
+/* Forgets what was appended since the mark: nothing points at it, a later record overwrites it. */
+void w_rewind(struct pwriter *w, struct wmark m)
+{
+	if (m.pos >= w->bstart) {
+		w->blen = (size_t)(m.pos - w->bstart);
+	} else {
+		w->bstart = m.pos;
+		w->blen = 0;
+	}
+	w->pos = m.pos;
+	w->nrec = m.nrec;
+	w->written = m.written;
+}
+
+/*
+ * The commit protocol: COMMIT record, fdatasync (the transaction is durable), header into the
+ * slot we did not read from, fdatasync (the generation is acknowledged). See persist-format.md.
+ */
+int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes)
+{
+	unsigned char b[24], h[PF_HDR_LEN];
+	struct pfile *pf = w->pf;
+	int r;
+
+	put_le64(b, w->next.gen);
+	put_le32(b + 8, w->nrec + 1);
+	put_le32(b + 12, entries);
+	put_le64(b + 16, bytes);
+	r = w_rec(w, REC_COMMIT, b, sizeof b, NULL, 0);
+	if (!r)
+		r = w_flush(w);
+	if (!r && fdatasync(pf->fd) < 0)
+		r = -errno;
+	if (r)
+		return r;
+	w->next.end = w->pos;
+	w->next.entries = entries;
+	w->next.bytes = bytes;
+	hdr_encode(&w->next, h);
+	r = pwrite_all(pf->fd, h, sizeof h, (off_t)(!pf->slot) * PF_SLOT_SIZE);
+	if (!r && fdatasync(pf->fd) < 0)
+		r = -errno;
+	if (r)
+		return r;
+	pf->alt = pf->hdr;
+	pf->alt_valid = 1;
+	pf->hdr = w->next;
+	pf->slot = !pf->slot;
+	w_abort(w);
+	return 0;
+}
+
+void w_abort(struct pwriter *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+}
+
+/* Creates and preallocates a save file: the only step that allocates (persist-format.md). */
+int pf_create(const char *path, uint64_t size)
+{
+	struct phdr hd = { 0 };
+	unsigned char h[PF_HDR_LEN], *zero = NULL;
+	char *dcopy = NULL;
+	uint64_t done;
+	int fd, dfd = -1, r = 0;
+
+	if (size < PF_MIN_SIZE || size > PF_MAX_SIZE)
+		return -ERANGE;
+	size &= ~(uint64_t)4095;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	zero = calloc(1, PF_DATA_CHUNK);
+	if (!zero) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (done = 0; done < size && !r; done += PF_DATA_CHUNK) {
+		uint64_t n = size - done < PF_DATA_CHUNK ? size - done : PF_DATA_CHUNK;
+		r = write_all(fd, zero, (size_t)n);
+	}
+	if (r)
+		goto fail;
+	hd.seq = 1;
+	hd.file_size = size;
+	hd.area_size = ((size - PF_DATA_START) / 2) & ~(uint64_t)4095;
+	hd.epoch = 1;
+	hd.time_ns = now_ns();
+	hdr_encode(&hd, h);
+	r = pwrite_all(fd, h, sizeof h, 0);
+	if (!r && fsync(fd) < 0)
+		r = -errno;
+	if (r)
+		goto fail;
+	dcopy = strdup(path);
+	if (!dcopy) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		r = -errno;
+		goto fail;
+	}
+	close(dfd);
+	free(dcopy);
+	free(zero);
+	return close(fd) < 0 ? -errno : 0;
+fail:
+	if (dfd >= 0)
+		close(dfd);
+	free(dcopy);
+	free(zero);
+	close(fd);
+	(void)unlink(path);
+	return r;
+}
