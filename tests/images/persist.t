@@ -3,7 +3,8 @@
 # firmware, read (the fall-backs are in fallback.t).
 # Disks: (1) a GPT image from images/mkimage.sh --persist partition: ESP (FAT32, live/root.sqfs)
 # + ext4 partition labelled persistence; booted by SeaBIOS, then OVMF. (2) --persist file: the
-# same ESP holding live/persistence.img (ext4); booted by OVMF, then SeaBIOS.
+# same ESP holding live/persistence.img (ext4); booted by OVMF, then SeaBIOS. Attached as USB
+# storage (xHCI) when the initramfs has usb-storage, else as virtio.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/qemu-disk.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
@@ -26,8 +27,8 @@ wait_off() {
 # round_trip WHAT IMAGE FW1 FW2 EXTRACT: EXTRACT IMAGE OUT copies the persistence ext4 out of IMAGE
 round_trip() {
 	local what=$1 img=$2 fw1=$3 fw2=$4 extract=$5
-	qemu_disk_start "$fw1" virtio "$img"
-	if ! qemu_expect 'overlive-minimal: ready' 120; then
+	qemu_disk_start "$fw1" "$ATTACH" "$img"
+	if ! qemu_expect 'overlive-minimal: ready' 180; then
 		ok 1 "$what: first boot ($fw1) reaches the root's init"; qemu_show; qemu_stop; skip 6 "no boot"; return
 	fi
 	ok 0 "$what: first boot ($fw1) reaches the root's init"
@@ -45,8 +46,8 @@ round_trip() {
 		! dumpe2fs -h "$QDIR/p.ext4" 2>/dev/null | grep -q needs_recovery
 	ok $? "$what: after poweroff the ext4 is clean (e2fsck -fn, no journal to replay)" || sed 's/^/# /' "$QDIR/fsck.log"
 
-	qemu_disk_start "$fw2" virtio "$img"
-	if ! qemu_expect 'overlive-minimal: ready' 120; then
+	qemu_disk_start "$fw2" "$ATTACH" "$img"
+	if ! qemu_expect 'overlive-minimal: ready' 180; then
 		ok 1 "$what: second boot ($fw2) reaches the root's init"; qemu_show; qemu_stop; skip 2 "no boot"; return
 	fi
 	ok 0 "$what: second boot ($fw2) reaches the root's init"
@@ -67,12 +68,19 @@ file_of() {
 }
 
 
+# USB storage when the initramfs has its drivers (kmod), as a stick really is; else virtio
+ATTACH=virtio
+if zstd -dc "$O/initramfs.img" | cpio -t 2>/dev/null | grep -q 'usb_storage\|usb-storage'; then
+	ATTACH=usb
+else
+	diag "the initramfs has no usb-storage module: the disks are attached as virtio"
+fi
 mkimg "$QDIR/part.img" partition || { sed 's/^/# /' "$QDIR/mkimage.log"; bail "mkimage.sh failed"; }
-round_trip "partition" "$QDIR/part.img" bios uefi part_of
+round_trip "partition, $ATTACH" "$QDIR/part.img" bios uefi part_of
 rm -f "$QDIR/part.img"
 
 mkimg "$QDIR/file.img" file || { sed 's/^/# /' "$QDIR/mkimage.log"; bail "mkimage.sh failed"; }
-round_trip "file" "$QDIR/file.img" uefi bios file_of
+round_trip "file, $ATTACH" "$QDIR/file.img" uefi bios file_of
 rm -f "$QDIR/file.img"
 
 done_testing
