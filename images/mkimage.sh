@@ -20,8 +20,9 @@ usage: mkimage.sh --kernel VMLINUZ --initrd INITRD --sqfs ROOT.SQFS --out DISK.I
                                   none: changes live in RAM (tmpfs upper), lost at shutdown
                                   partition: the overlay's upper on an ext4 partition (all kept)
                                   file: the upper in an ext4 image file on the ESP (all kept)
-                                  data: an ext4 partition the live system uses itself (the kiosk
-                                  keeps its listed paths there); the upper stays a tmpfs
+                                  data: an ext4 partition the init mounts on /run/live/data for the
+                                  live system (the kiosk keeps its listed paths there); the upper
+                                  stays a tmpfs
   --size SIZE                     whole image size (e.g. 1G, 512M); default: what fits, plus
                                   256M for a persistence partition or 128M for a persistence file
   --label LABEL                   the ESP's FAT label (default OVERLIVE)
@@ -119,6 +120,7 @@ cmdline="$console live.media=UUID=$uuid"
 case "$persist" in
 partition) cmdline+=" live.upper=LABEL=persistence" ;;
 file) cmdline+=" live.upper=file:/live/persistence.img" ;;
+data) cmdline+=" live.data=LABEL=persistence" ;;
 esac
 [ -z "$append" ] || cmdline+=" $append"
 

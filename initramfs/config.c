@@ -83,6 +83,16 @@ static const char *set_upper(struct config *c, const char *v)
 	return "unknown upper (tmpfs, LABEL=, UUID=, PARTLABEL=, /dev/NAME or file:/PATH)";
 }
 
+static const char *set_data(struct config *c, const char *v)
+{
+	static const char *const devices[] = { "LABEL=", "UUID=", "PARTLABEL=", "/dev/", NULL };
+
+	for (int i = 0; v && devices[i]; i++)
+		if (!strncmp(v, devices[i], strlen(devices[i])) && v[strlen(devices[i])])
+			return copy_str(c->data, sizeof c->data, v);
+	return "expects LABEL=, UUID=, PARTLABEL= or a /dev/ path";
+}
+
 static const char *set_create(struct config *c, const char *v)
 {
 	c->persist_create = !v || strcmp(v, "0") != 0;
@@ -180,6 +190,7 @@ static const struct param params[] = {
 	{ "live.root",  set_root,  "the squashfs on the medium" },
 	{ "live.upper", set_upper, "the writable layer: tmpfs, an ext4 partition, or file:/PATH on the medium" },
 	{ "live.persist.create", set_create, "format an empty persistence partition or file" },
+	{ "live.data", set_data, "an ext4 partition mounted on /run/live/data for the live system" },
 	{ "live.size",  set_size,  "size of a tmpfs upper (tmpfs size=)" },
 	{ "live.wait",  set_wait,  "seconds to wait for the medium" },
 	{ "live.init",  set_init,  "the root's init" },

@@ -11,6 +11,7 @@
 #define LOWER_DIR    LIVE_DIR "/lower"
 #define UPPER_DIR    LIVE_DIR "/upper"
 #define PERSIST_DIR  LIVE_DIR "/persist"
+#define DATA_DIR     LIVE_DIR "/data"      /* live.data: an ext4 the live system uses itself */
 #define NEWROOT      "/newroot"
 
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
@@ -29,6 +30,7 @@ struct init_ctx {
 	struct probe_result medium; /* what its superblock said */
 	int medium_is_lower;        /* the medium is itself the squashfs (a raw partition) */
 	int persist_mounted;        /* the save file's own device is mounted on PERSIST_DIR */
+	int data_mounted;           /* live.data is mounted on DATA_DIR */
 	char persist_env[1024];     /* /run/live/persist.env for the live system's persist, or "" */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
@@ -92,6 +94,8 @@ int loop_attach_rw(struct init_ctx *c, int fd, char *name, size_t cap, int *loop
 
 /* upper.c: a persistent upper on a partition or an image file, or -ENOENT to use a tmpfs. */
 int upper_persistent(struct init_ctx *c);
+/* live.data=SPEC: mounts that ext4 read-write on DATA_DIR for the live system; warns and goes on. */
+void data_mount(struct init_ctx *c);
 
 /* mounts.c */
 int mount_medium(struct init_ctx *c);

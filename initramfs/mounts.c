@@ -111,6 +111,8 @@ int mount_upper(struct init_ctx *c)
 
 	if ((r = mkdir_p(UPPER_DIR, 0755)) < 0)
 		return fail(c, r, NULL, "create %s", UPPER_DIR);
+	if (c->cfg.data[0])
+		data_mount(c);
 	if (c->cfg.upper != UPPER_TMPFS && upper_persistent(c) == 0)
 		return 0;
 	snprintf(opts, sizeof opts, "mode=0755,size=%s", c->cfg.size);
@@ -151,7 +153,7 @@ static int move(struct init_ctx *c, const char *from, const char *to)
 
 int move_mounts(struct init_ctx *c)
 {
-	static const char *const lives[] = { MEDIUM_DIR, LOWER_DIR, UPPER_DIR, PERSIST_DIR };
+	static const char *const lives[] = { MEDIUM_DIR, LOWER_DIR, UPPER_DIR, PERSIST_DIR, DATA_DIR };
 	static const char *const apis[] = { "/dev", "/proc", "/sys" };
 	char to[128];
 	int r;
@@ -166,6 +168,8 @@ int move_mounts(struct init_ctx *c)
 		if (c->medium_is_lower && i == 0)       /* the medium is the lower */
 			continue;
 		if (i == 3 && !c->persist_mounted)
+			continue;
+		if (i == 4 && !c->data_mounted)
 			continue;
 		snprintf(to, sizeof to, "%s%s", NEWROOT, lives[i]);
 		if ((r = move(c, lives[i], to)) < 0)

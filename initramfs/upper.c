@@ -1,4 +1,4 @@
-/* upper.c: a persistent upper: an ext4 partition found by spec, or an ext4 image file on the medium. */
+/* upper.c: a persistent upper (an ext4 partition, or an ext4 image file on the medium); live.data. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -206,4 +206,28 @@ int upper_persistent(struct init_ctx *c)
 		return not_used(c, why);
 	}
 	return 0;
+}
+
+void data_mount(struct init_ctx *c)
+{
+	struct found_device d;
+	int r;
+
+	memset(&d, 0, sizeof d);
+	r = device_find(c, "live.data", c->cfg.data, PERSIST_WAIT, &d);
+	if (r == 0 && strncmp(d.fs.type, "ext", 3))
+		r = -EMEDIUMTYPE;
+	if (r == 0 && !strcmp(d.dev, c->medium_dev))
+		r = -EBUSY;
+	if (r == 0)
+		r = modules_load_fs(c, "ext4");
+	if (r == 0 && (mkdir(DATA_DIR, 0755) == 0 || errno == EEXIST))
+		r = c->sys->mount(d.dev, DATA_DIR, "ext4", MS_NOATIME | MS_NOSUID | MS_NODEV, NULL);
+	if (r < 0) {
+		log_msg(c, LOG_WARN, "live.data=%s not mounted: %s%s%s", c->cfg.data, d.dev[0] ? d.dev : "not found",
+			d.dev[0] ? ": " : "", r == -EMEDIUMTYPE ? "not ext4" : r == -EBUSY ? "it is the medium" : strerror(-r));
+		return;
+	}
+	c->data_mounted = 1;
+	log_msg(c, LOG_INFO, "data: %s on %s", d.dev, DATA_DIR);
 }

@@ -2,7 +2,8 @@
 # images/kiosk/recipe.sh ROOT: a kiosk: the minimal busybox system, but instead of a shell one
 # service (kiosk.conf: KIOSK_APP) started at boot and restarted when it dies, a root that is reset at
 # every boot (tmpfs upper), and the paths listed in KIOSK_PERSIST kept on the ext4 partition
-# labelled persistence (bind-mounted over them by /etc/rc). No console shell: live.break gives one.
+# labelled persistence, which the init mounts on /run/live/data (live.data=), bind-mounted over them
+# by /etc/rc. No console shell: live.break gives one.
 set -euo pipefail
 root=$1
 here=$(cd "$(dirname "$0")" && pwd)

@@ -55,6 +55,10 @@ int main(void)
 		is_int(c.upper, uppers[i].kind, "  its kind");
 		is_str(c.upper_spec, uppers[i].spec, "  its spec");
 	}
+	is_str(c.data, "", "no live.data by default");
+	is_int(parse(&c, "live.data=LABEL=persistence", &res), 0, "live.data=LABEL=persistence");
+	is_str(c.data, "LABEL=persistence", "  stored as given");
+	is_int(parse(&c, "live.data=persistence", &res), 1, "live.data needs a device spec");
 	is_int(c.persist_create, 0, "live.persist.create is off by default");
 	is_int(parse(&c, "live.persist.create", &res), 0, "live.persist.create");
 	is_int(c.persist_create, 1, "  turns formatting on");
