@@ -2,24 +2,37 @@
 # images/mkmedium.sh KIND SQFS OUT [LABEL]: a disk image holding SQFS as live/root.sqfs, without
 # root or loop mounts. KIND: vfat or ext4 (a filesystem labelled LABEL, default OVERLIVE), or raw
 # (a GPT disk whose partition named "overlive-root" is the squashfs itself).
+# LAYERS="a.sqfs b.sqfs" adds more layers beside it in live/; live/SHA256SUMS covers them all
+# (live.verify checks it). EXTRA="src:dest ..." copies more files onto a vfat or ext4 medium.
 set -euo pipefail
 die() { echo "mkmedium: fatal: $*" >&2; exit 100; }
 [ $# -ge 3 ] || die "usage: mkmedium.sh vfat|ext4|raw SQFS OUT [LABEL]"
 kind=$1 sqfs=$2 out=$3 label=${4:-OVERLIVE}
+: "${LAYERS:=}" "${EXTRA:=}"
 [ -f "$sqfs" ] || die "unable to read $sqfs: no such file"
-mib=$(( $(stat -c %s "$sqfs") / 1048576 + 16 ))
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+mkdir -p "$d/live"
+cp "$sqfs" "$d/live/root.sqfs"
+for l in $LAYERS; do
+	[ -f "$l" ] || die "unable to read the layer $l: no such file"
+	cp "$l" "$d/live/$(basename "$l")"
+done
+for e in $EXTRA; do
+	mkdir -p "$d/$(dirname "${e#*:}")"
+	cp "${e%%:*}" "$d/${e#*:}"
+done
+(cd "$d/live" && sha256sum -- *.sqfs > SHA256SUMS)
+mib=$(( $(du -sm "$d" | cut -f1) + 16 ))
 rm -f "$out"
 case "$kind" in
 vfat)
 	mkfs.vfat -C -n "$label" "$out" $((mib * 1024)) >/dev/null
-	MTOOLS_SKIP_CHECK=1 mmd -i "$out" ::live
-	MTOOLS_SKIP_CHECK=1 mcopy -i "$out" "$sqfs" ::live/root.sqfs ;;
+	MTOOLS_SKIP_CHECK=1 mcopy -s -i "$out" "$d"/* ::/ ;;
 ext4)
-	d=$(mktemp -d)
-	trap 'rm -rf "$d"' EXIT
-	mkdir -p "$d/live" && cp "$sqfs" "$d/live/root.sqfs"
 	mkfs.ext4 -q -F -L "$label" -d "$d" "$out" "${mib}M" >/dev/null ;;
 raw)
+	mib=$(( $(stat -c %s "$sqfs") / 1048576 + 2 ))
 	truncate -s $((mib + 2))M "$out"
 	printf 'label: gpt\nstart=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="overlive-root"\n' |
 		sfdisk -q "$out"

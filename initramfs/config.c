@@ -179,6 +179,40 @@ static const char *set_persist_at(struct config *c, const char *v)
 	return NULL;
 }
 
+static const char *set_toram(struct config *c, const char *v)
+{
+	c->toram = !v || strcmp(v, "0") != 0;
+	return NULL;
+}
+
+static const char *set_verify(struct config *c, const char *v)
+{
+	if (!v || !strcmp(v, "1") || !strcmp(v, "yes"))
+		c->verify = 1;
+	else if (!strcmp(v, "warn"))
+		c->verify = 2;
+	else if (!strcmp(v, "0") || !strcmp(v, "no"))
+		c->verify = 0;
+	else
+		return "expects nothing, warn or 0";
+	return NULL;
+}
+
+/* Names of squashfs files beside live.root, comma-separated, bottom first. */
+static const char *set_layers(struct config *c, const char *v)
+{
+	if (!v || !*v)
+		return "expects file names, e.g. root.sqfs,apps.sqfs";
+	for (const char *p = v; *p; p++)
+		if (*p == '/' || *p == ' ')
+			return "expects plain file names beside live.root, comma-separated";
+	if (strstr(v, ",,") || v[0] == ',' || v[strlen(v) - 1] == ',' || strstr(v, ".."))
+		return "expects file names, e.g. root.sqfs,apps.sqfs";
+	return copy_str(c->layers, sizeof c->layers, v);
+}
+
+static const char *set_iso(struct config *c, const char *v) { return set_path(c->iso, sizeof c->iso, v); }
+
 static const char *set_debug(struct config *c, const char *v)
 {
 	c->debug = !v || strcmp(v, "0") != 0;
@@ -198,6 +232,10 @@ static const struct param params[] = {
 	{ "live.debug", set_debug, "echo every log line on the console" },
 	{ "live.persist", set_persist, "the save file to restore into the tmpfs upper: [DEVICE:]/PATH" },
 	{ "live.persist.at", set_persist_at, "restore this generation instead of the newest" },
+	{ "live.toram", set_toram, "copy the layers into RAM; the medium can then be removed" },
+	{ "live.verify", set_verify, "check each layer against live/SHA256SUMS (=warn: boot anyway)" },
+	{ "live.layers", set_layers, "the layers beside live.root, bottom first" },
+	{ "live.iso", set_iso, "the layers are inside this ISO file on the medium" },
 };
 
 void config_defaults(struct config *c)

@@ -12,6 +12,9 @@
 #define UPPER_DIR    LIVE_DIR "/upper"
 #define PERSIST_DIR  LIVE_DIR "/persist"
 #define DATA_DIR     LIVE_DIR "/data"      /* live.data: an ext4 the live system uses itself */
+#define ISO_DIR      LIVE_DIR "/iso"       /* live.iso: the ISO file's filesystem */
+#define RAM_DIR      LIVE_DIR "/ram"       /* live.toram: the layers' copies */
+#define LAYERS_DIR   LIVE_DIR "/layers"    /* the layers above the base one */
 #define NEWROOT      "/newroot"
 
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
@@ -29,8 +32,7 @@ struct init_ctx {
 	char medium_dev[64];        /* /dev/NAME of the medium */
 	struct probe_result medium; /* what its superblock said */
 	int medium_is_lower;        /* the medium is itself the squashfs (a raw partition) */
-	int persist_mounted;        /* the save file's own device is mounted on PERSIST_DIR */
-	int data_mounted;           /* live.data is mounted on DATA_DIR */
+	char lowerdir[1024];        /* the overlay's lowerdir=, top layer first */
 	char persist_env[1024];     /* /run/live/persist.env for the live system's persist, or "" */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
@@ -98,6 +100,7 @@ int upper_persistent(struct init_ctx *c);
 void data_mount(struct init_ctx *c);
 
 /* mounts.c */
+int mkdir_p(const char *path, unsigned mode);
 int mount_medium(struct init_ctx *c);
 int mount_lower(struct init_ctx *c);
 int mount_upper(struct init_ctx *c);

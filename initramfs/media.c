@@ -150,19 +150,57 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void report(struct init_ctx *c, const struct seen *seen, int n)
+/* Why a device is not the one asked for, in a few words. */
+static void why_not(const struct media_spec *m, const struct seen *s, char *why, size_t cap)
 {
-	log_msg(c, LOG_ERR, "block devices seen (%d):", n);
-	log_msg(c, LOG_ERR, "  %-10s %10s  %-9s %-16s %-36s %s", "DEVICE", "SIZE", "TYPE", "LABEL",
-		"UUID", "PARTLABEL");
+	if (s->err == -ENOMEDIUM)
+		snprintf(why, cap, "empty (no medium)");
+	else if (s->err == -ENOENT && m->kind != BY_PARTLABEL && m->kind != BY_PATH)
+		snprintf(why, cap, "no filesystem overlive reads");
+	else if (s->err < 0 && s->err != -ENOENT)
+		snprintf(why, cap, "unreadable: %s", strerror(-s->err));
+	else if (m->kind == BY_LABEL)
+		snprintf(why, cap, s->fs.label[0] ? "label is '%s', not '%s'" : "no label%s, not '%s'",
+			 s->fs.label, m->value);
+	else if (m->kind == BY_UUID)
+		snprintf(why, cap, "another UUID");
+	else if (m->kind == BY_PARTLABEL)
+		snprintf(why, cap, s->partname[0] ? "partition name '%s', not '%s'" : "no partition name%s, not '%s'",
+			 s->partname, m->value);
+	else
+		snprintf(why, cap, "not %s", m->value);
+}
+
+/* The "why not" table: every block device, what it holds, why it was not taken, the drivers. */
+static void report(struct init_ctx *c, const struct media_spec *m, struct seen *seen, int n)
+{
+	char why[128], mods[1024], line[256];
+	size_t used = 0;
+	FILE *f;
+
+	log_msg(c, LOG_ERR, "no device matches %s; block devices seen (%d):", m->value, n);
+	log_msg(c, LOG_ERR, "  %-8s %8s %-8s %-16s %-36s %-14s %s", "DEVICE", "SIZE", "TYPE", "LABEL",
+		"UUID", "PARTLABEL", "WHY NOT");
 	for (int i = 0; i < n; i++) {
-		const struct seen *s = &seen[i];
-		const char *type = s->err == 0 ? s->fs.type :
-				   s->err == -ENOENT ? "(none)" :
-				   s->err == -ENOMEDIUM ? "(empty)" : strerror(-s->err);
-		log_msg(c, LOG_ERR, "  %-10s %9lluM  %-9s %-16s %-36s %s", s->name, s->bytes >> 20, type,
-			s->err == 0 ? s->fs.label : "", s->err == 0 ? s->fs.uuid : "", s->partname);
+		struct seen *s = &seen[i];
+		if (m->kind == BY_PARTLABEL || m->kind == BY_PATH)
+			probe_one(c, s);        /* those kinds match without reading superblocks */
+		const char *type = s->err == 0 ? s->fs.type : s->err == -ENOENT ? "-" :
+				   s->err == -ENOMEDIUM ? "empty" : "?";
+		why_not(m, s, why, sizeof why);
+		log_msg(c, LOG_ERR, "  %-8s %7lluM %-8s %-16s %-36s %-14s %s", s->name, s->bytes >> 20, type,
+			s->err == 0 && s->fs.label[0] ? s->fs.label : "-",
+			s->err == 0 && s->fs.uuid[0] ? s->fs.uuid : "-", s->partname[0] ? s->partname : "-", why);
 	}
+	mods[0] = '\0';
+	if ((f = fopen("/proc/modules", "re"))) {
+		while (fgets(line, sizeof line, f) && used + 40 < sizeof mods) {
+			line[strcspn(line, " ")] = '\0';
+			used += (size_t)snprintf(mods + used, sizeof mods - used, "%s%s", used ? " " : "", line);
+		}
+		fclose(f);
+	}
+	log_msg(c, LOG_ERR, "drivers loaded: %s", mods[0] ? mods : "(none)");
 }
 
 int device_find(struct init_ctx *c, const char *param, const char *spec, unsigned wait_s,
@@ -213,7 +251,7 @@ int device_find(struct init_ctx *c, const char *param, const char *spec, unsigne
 		if (modules_coldplug(c) <= 0)
 			usleep(POLL_MS * 1000);
 	}
-	report(c, seen, n);
+	report(c, &m, seen, n);
 	return fail(c, -ENODEV,
 		    "check that the device is attached and its label (devices seen are listed above), or wait longer (live.wait=)",
 		    "find the device %s=%s within %u s", param, spec, wait_s);

@@ -9,7 +9,7 @@
 #include "init.h"
 #include "io.h"
 
-static int mkdir_p(const char *path, mode_t mode)
+int mkdir_p(const char *path, unsigned mode)
 {
 	char buf[256];
 	size_t len = strlen(path);
@@ -58,52 +58,6 @@ int mount_medium(struct init_ctx *c)
 	return 0;
 }
 
-static int mount_squashfs(struct init_ctx *c, const char *dev)
-{
-	return c->sys->mount(dev, LOWER_DIR, "squashfs", MS_RDONLY, NULL);
-}
-
-int mount_lower(struct init_ctx *c)
-{
-	char path[CONFIG_STR + sizeof MEDIUM_DIR], loop[32];
-	struct probe_result pr;
-	int r, fd, loopfd = -1;
-
-	if ((r = mkdir_p(LOWER_DIR, 0755)) < 0)
-		return fail(c, r, NULL, "create %s", LOWER_DIR);
-	if (c->medium_is_lower) {
-		if ((r = mount_squashfs(c, c->medium_dev)) < 0)
-			return fail(c, r, "check that the partition holds an intact squashfs",
-				    "mount the squashfs partition %s", c->medium_dev);
-		return 0;
-	}
-	snprintf(path, sizeof path, "%s%s", MEDIUM_DIR, c->cfg.root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(c, -errno, "check live.root= and the files on the medium (in the rescue shell: ls /run/live/medium/live)",
-			    "open the root image %s on %s (%s label '%s')", c->cfg.root, c->medium_dev,
-			    c->medium.type, c->medium.label);
-	r = probe_fd(fd, &pr);
-	if (r < 0 || strcmp(pr.type, "squashfs")) {
-		close(fd);
-		return failx(c, -EINVAL, "rebuild the image (./build.sh) or point live.root= at a squashfs file",
-			    "use the root image %s on %s: it is not a squashfs (found: %s)", c->cfg.root,
-			    c->medium_dev, r < 0 ? "no known filesystem" : pr.type);
-	}
-	r = loop_attach(c, fd, loop, sizeof loop, &loopfd);
-	close(fd);
-	if (r < 0)
-		return fail(c, r, "check that the loop driver is in the initramfs",
-			    "attach %s to a loop device", c->cfg.root);
-	r = mount_squashfs(c, loop);
-	close(loopfd);
-	if (r < 0)
-		return fail(c, r, "check the image: it may be damaged (rebuild it, or try live.verify)",
-			    "mount the squashfs %s from %s", c->cfg.root, loop);
-	log_msg(c, LOG_INFO, "lower %s on %s, %llu bytes", c->cfg.root, loop, pr.size);
-	return 0;
-}
-
 int mount_upper(struct init_ctx *c)
 {
 	char opts[64];
@@ -126,9 +80,11 @@ int mount_upper(struct init_ctx *c)
 
 int mount_overlay(struct init_ctx *c)
 {
-	static const char opts[] = "lowerdir=" LOWER_DIR ",upperdir=" UPPER_DIR "/upper,workdir=" UPPER_DIR "/work";
+	char opts[sizeof c->lowerdir + 128];
 	int r;
 
+	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", c->lowerdir,
+		 UPPER_DIR, UPPER_DIR);
 	if ((r = mkdir_p(NEWROOT, 0755)) < 0)
 		return fail(c, r, NULL, "create %s", NEWROOT);
 	r = c->sys->mount("overlay", NEWROOT, "overlay", 0, opts);
@@ -153,8 +109,11 @@ static int move(struct init_ctx *c, const char *from, const char *to)
 
 int move_mounts(struct init_ctx *c)
 {
-	static const char *const lives[] = { MEDIUM_DIR, LOWER_DIR, UPPER_DIR, PERSIST_DIR, DATA_DIR };
+	/* Everything the init mounted under /run/live, in an order where no move hides another. */
+	static const char *const lives[] = { MEDIUM_DIR, ISO_DIR, RAM_DIR, LOWER_DIR, LAYERS_DIR,
+					     UPPER_DIR, PERSIST_DIR, DATA_DIR };
 	static const char *const apis[] = { "/dev", "/proc", "/sys" };
+	struct stat live, st;
 	char to[128];
 	int r;
 
@@ -164,12 +123,11 @@ int move_mounts(struct init_ctx *c)
 	r = c->sys->mount("tmpfs", NEWROOT "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=20%");
 	if (r < 0)
 		return fail(c, r, NULL, "mount a tmpfs on %s/run", NEWROOT);
+	if (stat(LIVE_DIR, &live) < 0)
+		return fail(c, -errno, NULL, "stat %s", LIVE_DIR);
 	for (size_t i = 0; i < sizeof lives / sizeof lives[0]; i++) {
-		if (c->medium_is_lower && i == 0)       /* the medium is the lower */
-			continue;
-		if (i == 3 && !c->persist_mounted)
-			continue;
-		if (i == 4 && !c->data_mounted)
+		/* a mount point is on another device than /run/live itself */
+		if (stat(lives[i], &st) < 0 || st.st_dev == live.st_dev)
 			continue;
 		snprintf(to, sizeof to, "%s%s", NEWROOT, lives[i]);
 		if ((r = move(c, lives[i], to)) < 0)

@@ -228,6 +228,5 @@ void data_mount(struct init_ctx *c)
 			d.dev[0] ? ": " : "", r == -EMEDIUMTYPE ? "not ext4" : r == -EBUSY ? "it is the medium" : strerror(-r));
 		return;
 	}
-	c->data_mounted = 1;
 	log_msg(c, LOG_INFO, "data: %s on %s", d.dev, DATA_DIR);
 }

@@ -12,5 +12,26 @@ int main(void)
 	is_int(crc32c(0, ones, 32), 0x62a8ab43, "32 0xff bytes (RFC 3720)");
 	is_int(crc32c(crc32c(0, "1234", 4), "56789", 5), 0xe3069283, "chained equals whole");
 	is_int(crc32c(0, "", 0), 0, "empty");
+	{
+		unsigned char big[1000];
+		uint32_t whole, parts;
+		int i, bad = 0;
+		for (i = 0; i < 1000; i++)
+			big[i] = (unsigned char)(i * 31 + 7);
+		whole = crc32c(0, big, 1000);
+		for (i = 0; i <= 1000; i += 7) {
+			parts = crc32c(crc32c(0, big, (size_t)i), big + i, (size_t)(1000 - i));
+			bad += parts != whole;
+		}
+		is_int(bad, 0, "any split and alignment gives the same CRC");
+		/* against the bytewise definition */
+		uint32_t c = ~0u;
+		for (i = 0; i < 1000; i++) {
+			c ^= big[i];
+			for (int k = 0; k < 8; k++)
+				c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+		}
+		is_int(~c, whole, "matches the bitwise definition over 1000 bytes");
+	}
 	return tap_done(0);
 }

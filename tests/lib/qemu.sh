@@ -4,6 +4,7 @@
 #   qemu_send LINE                     type a line on the console
 #   qemu_run CMD [SECONDS]             run CMD in the guest's shell; returns its exit status
 #   qemu_stop                          power off (or kill) and wait
+#   qemu_monitor CMD                   a QEMU monitor command (QEMU_MONITOR=1 before qemu_start)
 # Needs $O (vmlinuz, initramfs.img) and optionally $ACCEL (kvm or tcg).
 : "${ACCEL:=tcg}"
 : "${QEMU_MEM:=768}"
@@ -20,7 +21,9 @@ qemu_start() {
 	: > "$QLOG"
 	QPOS=0
 	rm -f "$QDIR/in" && mkfifo "$QDIR/in"
-	qemu-system-x86_64 -accel "$ACCEL" -m "$QEMU_MEM" -display none -monitor none \
+	local mon=none
+	[ "${QEMU_MONITOR:-0}" = 1 ] && mon="unix:$QDIR/monitor,server=on,wait=off"
+	qemu-system-x86_64 -accel "$ACCEL" -m "$QEMU_MEM" -display none -monitor "$mon" \
 		-serial stdio -no-reboot -nodefaults -kernel "$O/vmlinuz" -initrd "$O/initramfs.img" \
 		-append "console=ttyS0 panic=-1 $append" "$@" < "$QDIR/in" > "$QLOG" 2>&1 &
 	QPID=$!
@@ -45,6 +48,10 @@ qemu_expect() {
 		[ $SECONDS -ge $end ] && { diag "timeout after ${secs}s waiting for: $re"; return 1; }
 		sleep 0.2
 	done
+}
+
+qemu_monitor() {
+	printf '%s\n' "$1" | socat -t 2 - "UNIX-CONNECT:$QDIR/monitor" 2>&1 | tr -d '\r'
 }
 
 qemu_send() { printf '%s\n' "$1" >&"$QIN" 2>/dev/null; }

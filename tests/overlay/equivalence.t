@@ -2,6 +2,7 @@
 # equivalence.t: random operations on a real overlay (squashfs or directory lower, tmpfs upper),
 # incremental persist saves, restore into a fresh tmpfs, a second overlay over the same lower:
 # the merged views must be equal entry by entry. Also an older generation (--at), compact, rollback.
+# Odd seeds mount with redirect_dir=on, so that renamed lower directories carry redirect xattrs.
 # Disk layout: everything on tmpfs mounts under a temporary directory; the lower is a squashfs
 # image mounted with -o loop when mksquashfs and loop devices work, else a plain directory.
 # SEEDS=N (default 12), OPS=N per seed (default 500), LONG=1: 200 seeds of 2000 ops. SEED=N: one seed.
@@ -46,8 +47,8 @@ else
 	diag "lower: plain directory (no mksquashfs or loop)"
 fi
 
-overlay() { # overlay UPPER WORK MNT
-	mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$1,workdir=$2" "$3"
+overlay() { # overlay UPPER WORK MNT; $XOPT adds options (redirect_dir=on for odd seeds)
+	mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$1,workdir=$2$XOPT" "$3"
 }
 
 fresh() { # fresh DIR: an empty tmpfs with up/ wk/ mnt/
@@ -58,6 +59,8 @@ fail_seed() { diag "FAILED: seed $1 ($2); replay with SEED=$1 OPS=$OPS $0"; }
 
 run_seed() { # run_seed SEED: 0 when all views match
 	local s=$1 d=$W/s$s r=$W/r$s b per=$((OPS / BATCHES)) mid
+	XOPT=
+	((s % 2)) && XOPT=,redirect_dir=on	# renamed lower directories get trusted.overlay.redirect
 	fresh "$d" || return 1
 	overlay "$d/up" "$d/wk" "$d/mnt" || { fail_seed "$s" "mount"; return 1; }
 	"$P" init --file "$d/save.dat" --size 32M --quiet || return 1

@@ -32,5 +32,6 @@ int cmd_log(struct opts *o);
 int cmd_rollback(struct opts *o);
 int cmd_verify(struct opts *o);
 int cmd_compact(struct opts *o);
+int cmd_grow(struct opts *o);
 
 #endif

@@ -103,10 +103,10 @@ int cmd_log(struct opts *o)
 		fmt_time(g->time_ns, when, sizeof when);
 		if (o->json)
 			printf("%s\n  {\"gen\":%llu,\"time\":\"%s\",\"kind\":\"%s\",\"entries\":%u,\"bytes\":%llu,"
-			       "\"journal_bytes\":%llu%s%llu}", i ? "," : "", (unsigned long long)g->gen, when,
-			       txn_kind_name(g->kind), g->entries, (unsigned long long)g->bytes,
-			       (unsigned long long)(g->end - g->start), g->kind == TXN_ROLLBACK ? ",\"to\":" : ",\"to\":",
-			       (unsigned long long)g->target);
+			       "\"journal_bytes\":%llu,\"rollback_to\":%llu,\"current\":%s}", i ? "," : "",
+			       (unsigned long long)g->gen, when, txn_kind_name(g->kind), g->entries,
+			       (unsigned long long)g->bytes, (unsigned long long)(g->end - g->start),
+			       (unsigned long long)g->target, g->gen == pf.hdr.gen ? "true" : "false");
 		else
 			printf("%-6llu %-20s %-8s %8u %12llu %12llu%s\n", (unsigned long long)g->gen, when,
 			       txn_kind_name(g->kind), g->entries, (unsigned long long)g->bytes,
@@ -171,6 +171,29 @@ int cmd_compact(struct opts *o)
 		printf("persist: compacted into generation %llu: %llu entries, %llu bytes of data, %llu journal bytes\n",
 		       (unsigned long long)res.gen, (unsigned long long)res.state_entries,
 		       (unsigned long long)res.bytes, (unsigned long long)pf.hdr.end);
+	pf_close(&pf);
+	return 0;
+}
+
+int cmd_grow(struct opts *o)
+{
+	struct pfile pf;
+	struct save_result res;
+	uint64_t size;
+	int r;
+
+	need(o, o->size, "--size");
+	if (parse_size(o->size, &size))
+		die_msg(EXIT_USAGE, 0, "unable to use --size %s: say a number of bytes, with K, M or G", o->size);
+	open_rw(o, &pf);
+	r = persist_grow(&pf, o->file, size, &res);
+	if (r)
+		die_msg(exit_code(r), res.err[0] ? 0 : r, "unable to grow %s%s%s", o->file, res.err[0] ? ": " : "",
+			res.err);
+	if (!o->quiet)
+		printf("persist: %s is now %llu bytes, two halves of %llu bytes (generation %llu)\n", o->file,
+		       (unsigned long long)pf.hdr.file_size, (unsigned long long)pf.hdr.area_size,
+		       (unsigned long long)pf.hdr.gen);
 	pf_close(&pf);
 	return 0;
 }

@@ -39,7 +39,8 @@ static int read_slot(struct pfile *pf, int slot, struct phdr *h)
 	if (got != sizeof b)
 		return -EBADMSG;
 	r = hdr_decode(b, h);
-	if (r == 0 && h->file_size != pf->size)
+	/* Larger is fine: grow extends the file (durably) before a header adopts the new size. */
+	if (r == 0 && h->file_size > pf->size)
 		r = -EBADMSG;
 	return r;
 }
@@ -52,11 +53,14 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 
 	memset(pf, 0, sizeof *pf);
 	pf->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (pf->fd < 0)
-		return bad(pf, -errno, "cannot open");
+	if (pf->fd < 0) {
+		int e = errno;
+		return bad(pf, -e, "%s", strerror(e));
+	}
 	/* One writer at a time: a second save would interleave its records with ours. */
 	if (writable && flock(pf->fd, LOCK_EX | LOCK_NB) < 0)
-		return bad(pf, -errno, errno == EWOULDBLOCK ? "another persist is writing it" : "cannot lock it");
+		return bad(pf, -errno, errno == EWOULDBLOCK ? "another persist is writing it" : "cannot lock it: %s",
+			   strerror(errno));
 	if (fstat(pf->fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
@@ -89,8 +93,10 @@ void pf_close(struct pfile *pf)
 	if (pf->fd > 0)
 		close(pf->fd);
 	free(pf->rbuf);
+	free(pf->win);
 	pf->fd = -1;
 	pf->rbuf = NULL;
+	pf->win = NULL;
 }
 
 /* Falls back to the other slot's header (when the chosen one's records are damaged). */
@@ -123,6 +129,35 @@ static int rbuf_need(struct pfile *pf, size_t n)
 	return 0;
 }
 
+/*
+ * Reads n bytes at absolute offset off. Small reads go through a 64 KiB window (a journal of many
+ * small records costs few syscalls); large ones go straight to dst, so that a metadata-only replay
+ * that skips DATA payloads does not read them.
+ */
+#define PF_WINDOW (64 * 1024)
+static int pf_pread(struct pfile *pf, void *dst, size_t n, uint64_t off, size_t *got)
+{
+	int r;
+
+	if (off >= pf->win_off && off + n <= pf->win_off + pf->win_len) {
+		memcpy(dst, pf->win + (off - pf->win_off), n);
+		*got = n;
+		return 0;
+	}
+	if (n >= PF_WINDOW / 2)
+		return pread_all(pf->fd, dst, n, (off_t)off, got);
+	if (!pf->win && !(pf->win = malloc(PF_WINDOW)))
+		return -ENOMEM;
+	pf->win_len = 0;
+	pf->win_off = off;
+	r = pread_all(pf->fd, pf->win, PF_WINDOW, (off_t)off, &pf->win_len);
+	if (r)
+		return r;
+	*got = n < pf->win_len ? n : pf->win_len;
+	memcpy(dst, pf->win, *got);
+	return 0;
+}
+
 /* CRC32C over le64(epoch), then the record from its type field on. */
 uint32_t rec_crc(uint64_t epoch, const unsigned char *rec, uint32_t len)
 {
@@ -151,7 +186,7 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 
 	if (end - off < PF_REC_HDR)
 		return bad(pf, -EBADMSG, "truncated record at area offset %llu", (unsigned long long)off);
-	r = pread_all(pf->fd, b, PF_REC_HDR, (off_t)(base + off), &got);
+	r = pf_pread(pf, b, PF_REC_HDR, base + off, &got);
 	if (r)
 		return r;
 	if (got != PF_REC_HDR)
@@ -167,7 +202,7 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	if ((r = rbuf_need(pf, PF_REC_HDR + want + 8)))
 		return r;
 	b = pf->rbuf;
-	r = pread_all(pf->fd, b + PF_REC_HDR, want, (off_t)(base + off + PF_REC_HDR), &got);
+	r = pf_pread(pf, b + PF_REC_HDR, want, base + off + PF_REC_HDR, &got);
 	if (r)
 		return r;
 	if (got != want)
@@ -209,7 +244,7 @@ struct data_run {
 static int replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int check_data,
 		  struct pstate *st, struct pgenlist *log, int depth)
 {
-	uint64_t off = 0, next, last_gen = 0;
+	uint64_t off = 0, next, last_gen = 0, last_end = 0;
 	int in_txn = 0, found = 0, r;
 	uint32_t type, len;
 	struct pgen cur = { 0 };
@@ -339,7 +374,10 @@ static int replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int
 				return r;
 			in_txn = 0;
 			last_gen = cur.gen;
+			last_end = next;
 			found = cur.gen == stop_gen;
+			/* the next transaction starts on its own block */
+			next = (next + PF_TXN_ALIGN - 1) & ~(uint64_t)(PF_TXN_ALIGN - 1);
 			break;
 		}
 		off = next;
@@ -348,7 +386,7 @@ static int replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int
 		return bad(pf, -EBADMSG, "committed range ends inside a transaction");
 	if (stop_gen != UINT64_MAX && !found)
 		return bad(pf, -ENOENT, "generation %llu is not in the journal", (unsigned long long)stop_gen);
-	if (stop_gen == UINT64_MAX && last_gen != (h->end ? h->gen : 0))
+	if (stop_gen == UINT64_MAX && (last_gen != (h->end ? h->gen : 0) || last_end != h->end))
 		return bad(pf, -EBADMSG, "header generation %llu does not match the journal",
 			   (unsigned long long)h->gen);
 	return 0;

@@ -29,6 +29,9 @@ static const struct command commands[] = {
 	  "Make GEN's state the newest generation: the next restore (boot) gets it." },
 	{ "verify", cmd_verify, "verify [--file F]",
 	  "Read every record of the save file and check its checksums and structure." },
+	{ "grow", cmd_grow, "grow [--file F] --size SIZE",
+	  "Make the save file larger, in place and crash-safely: the file is extended and synced first,\n"
+	  "then a header adopts the new size (the active half is compacted into the first half first)." },
 	{ "compact", cmd_compact, "compact [--file F]",
 	  "Rewrite the live state into the other half of the save file; older generations are dropped." },
 };

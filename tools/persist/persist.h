@@ -14,6 +14,7 @@
 #define PF_REC_HDR 16
 #define PF_ENTRY_FIXED 96
 #define PF_BEGIN_LEN 40
+#define PF_TXN_ALIGN 4096	/* transactions start on their own block */
 
 /* Limits: checked before allocating or looping on anything read from a file. */
 #define PF_PATH_MAX 4095
@@ -86,6 +87,9 @@ struct pfile {
 	char err[256];		/* what was wrong, for the top to report */
 	unsigned char *rbuf;	/* one record */
 	size_t rcap;
+	unsigned char *win;	/* read window (journal.c) */
+	uint64_t win_off;
+	size_t win_len;
 };
 
 struct lower_id {
@@ -217,6 +221,7 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 		 const struct lower_id *lower, int progress, struct save_result *res);
 int persist_compact(struct pfile *pf, struct save_result *res);
 int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res);
+int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_result *res);
 
 /* restore.c */
 int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, struct progress *pr,

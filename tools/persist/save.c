@@ -260,6 +260,7 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 	struct pstate st = { 0 };
 	struct scan sc = { 0 };
 	struct progress pr;
+	struct lower_id kept;
 	void *buf = NULL;
 	int r, loaded = 0;
 
@@ -278,6 +279,12 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 	if (r == 1)
 		snprintf(res->warn, sizeof res->warn, "%s", pf.err);
 	loaded = 1;
+	if (!lower && pf.hdr.lower_size) {
+		/* no --lower this time: the identity recorded before still holds */
+		kept.size = pf.hdr.lower_size;
+		kept.crc = pf.hdr.lower_crc;
+		lower = &kept;
+	}
 	r = scan_upper(upper, pat, &sc);
 	if (r) {
 		snprintf(res->err, sizeof res->err, "scan %.200s: %.290s", upper, sc.err[0] ? sc.err : strerror(-r));
@@ -298,7 +305,7 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 			r = write_save(&pf, &st, &sc, upper, lower, 1, buf, &pr, res);
 		if (r == -ENOSPC)
 			snprintf(res->err, sizeof res->err,
-				 "%s is too small for the upper's %zu entries: make a larger one with persist init",
+				 "%s is too small for the upper's %zu entries: make it larger with persist grow",
 				 file, sc.n);
 	}
 out:

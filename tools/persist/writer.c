@@ -25,6 +25,7 @@ static int w_flush(struct pwriter *w)
 
 	if (!w->blen)
 		return 0;
+	w->pf->win_len = 0;	/* the reader's window may hold what we overwrite */
 	r = pwrite_all(w->pf->fd, w->buf, w->blen, (off_t)(w->base + w->bstart));
 	if (r)
 		return r;
@@ -79,8 +80,14 @@ int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 		w->next.end = 0;
 	}
 	w->base = pf_area_base(&w->next, w->next.area);
-	w->pos = w->bstart = w->next.end;
+	/*
+	 * A transaction starts on a fresh 4 KiB block: a torn write of the block it starts in can
+	 * then never damage the committed records before it (flash rewrites whole pages).
+	 */
+	w->pos = w->bstart = (w->next.end + PF_TXN_ALIGN - 1) & ~(uint64_t)(PF_TXN_ALIGN - 1);
 	w->limit = w->next.area_size;
+	if (w->pos > w->limit)
+		return -ENOSPC;
 	w->next.time_ns = now_ns();
 	w->next.lower_size = lower ? lower->size : 0;
 	w->next.lower_crc = lower ? lower->crc : 0;

@@ -346,6 +346,206 @@ static void test_metatable(void)
 	ok(!xattr_restorable("trusted.overlay.opaque", (const unsigned char *)"y\n", 2), "opaque y\\n not restorable");
 }
 
+static void test_patterns(void)
+{
+	char up[256], file[256], conf[300], p[512], r4[256], err[512];
+	struct patterns pat;
+	struct save_result res;
+	size_t n;
+	FILE *f;
+
+	path(up, sizeof up, "pup"); path(file, sizeof file, "p.dat"); path(r4, sizeof r4, "r4");
+	snprintf(conf, sizeof conf, "%s.conf", file);
+	f = fopen(conf, "w");
+	fprintf(f, "# keep etc, but not its caches\ninclude /etc\nexclude *.cache\n");
+	fclose(f);
+	is_int(patterns_load(file, &pat, err, sizeof err), 0, "F.conf read");
+	ok(patterns_want(&pat, "etc") && patterns_want(&pat, "etc/x/y") && !patterns_want(&pat, "var/log")
+	   && !patterns_want(&pat, "etc/a.cache") && !patterns_want(&pat, "etc/a.cache/z"), "include/exclude semantics");
+	mkdir(up, 0755);
+	snprintf(p, sizeof p, "%s/etc", up); mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/etc/keep", up); put_file(p, "k", 1);
+	snprintf(p, sizeof p, "%s/etc/x.cache", up); put_file(p, "c", 1);
+	snprintf(p, sizeof p, "%s/var", up); mkdir(p, 0755);
+	snprintf(p, sizeof p, "%s/var/log", up); put_file(p, "l", 1);
+	pf_create(file, 1 << 20);
+	is_int(persist_save(file, up, &pat, NULL, 0, &res), 0, "save with patterns");
+	mkdir(r4, 0700);
+	load_restore(file, UINT64_MAX, r4, err, sizeof err, &n);
+	is_int(n, 3, "root, etc and etc/keep saved");
+	patterns_free(&pat);
+	f = fopen(conf, "w");
+	fprintf(f, "bogus line\n");
+	fclose(f);
+	ok(patterns_load(file, &pat, err, sizeof err) == -EINVAL && strstr(err, ":1:"), "a bad line is an error with its number");
+	rm_rf(r4);
+}
+
+/* Loads a save file image: -errno, or 0 with the generation and entry count it presents. */
+static int load_image(const char *file, const unsigned char *img, size_t size, uint64_t *gen, size_t *count)
+{
+	struct pfile pf;
+	struct pstate st;
+	int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600), r;
+
+	write_all(fd, img, size);
+	close(fd);
+	r = pf_open(&pf, file, 0);
+	if (!r) {
+		r = pf_load(&pf, UINT64_MAX, 1, &st, NULL);
+		if (r >= 0) {
+			*gen = pf.hdr.gen;
+			*count = st.count;
+			state_free(&st);
+			r = 0;
+		}
+	}
+	pf_close(&pf);
+	return r;
+}
+
+static unsigned char *snapshot(const char *file, size_t size)
+{
+	unsigned char *b = malloc(size);
+	size_t got;
+	int fd = open(file, O_RDONLY);
+
+	pread_all(fd, b, size, 0, &got);
+	close(fd);
+	return b;
+}
+
+/*
+ * A power cut during a generation's write, simulated on images: P before it, Q after it. Until
+ * the header is written, any mix of the journal's new bytes (per 512-byte sector: old, new or
+ * garbage) must present P's generation; with the journal synced, any prefix of the new header
+ * (a torn sector) must present P's or Q's generation, with its own state.
+ */
+static int cut_sweep(const char *name, const unsigned char *P, const unsigned char *Q, size_t size,
+		     uint64_t gen_p, size_t n_p, uint64_t gen_q, size_t n_q)
+{
+	char file[256];
+	unsigned char *img = malloc(size);
+	uint64_t rs = 88172645463325252ull, gen;
+	size_t k, count, slot = SIZE_MAX, bad = 0, trials = 0;
+	int i;
+
+	path(file, sizeof file, "cut.dat");
+	for (k = 0; k < 2; k++)
+		if (memcmp(P + k * PF_SLOT_SIZE, Q + k * PF_SLOT_SIZE, PF_HDR_LEN))
+			slot = k;
+	for (i = 0; i < 200; i++) {	/* journal bytes torn, header not yet written */
+		memcpy(img, P, size);
+		for (k = PF_DATA_START; k < size; k += 512) {
+			if (!memcmp(P + k, Q + k, 512))
+				continue;
+			rs ^= rs << 13; rs ^= rs >> 7; rs ^= rs << 17;
+			if (rs % 3 == 1)
+				memcpy(img + k, Q + k, 512);
+			else if (rs % 3 == 2)
+				memset(img + k, (int)(rs >> 8), 512);
+		}
+		trials++;
+		if (load_image(file, img, size, &gen, &count) || gen != gen_p || count != n_p)
+			bad++;
+	}
+	for (k = 0; k <= PF_HDR_LEN && slot != SIZE_MAX; k++) {	/* the header torn at every byte */
+		memcpy(img, Q, size);
+		memcpy(img + slot * PF_SLOT_SIZE + k, P + slot * PF_SLOT_SIZE + k, PF_HDR_LEN - k);
+		trials++;
+		if (load_image(file, img, size, &gen, &count) ||
+		    !((gen == gen_p && count == n_p) || (gen == gen_q && count == n_q && k >= PF_HDR_LEN - 4)))
+			bad++;
+	}
+	ok(slot != SIZE_MAX && bad == 0, "cut during %s: %zu cut points, each presents gen %llu or %llu whole",
+	   name, trials, (unsigned long long)gen_p, (unsigned long long)gen_q);
+	unlink(file);
+	free(img);
+	return (int)bad;
+}
+
+static void test_cuts(void)
+{
+	char up[256], file[256], p[512];
+	struct save_result res;
+	struct pfile pf;
+	size_t size = 1 << 20, n1, n2;
+	unsigned char *P, *Q, *R;
+
+	path(up, sizeof up, "cup"); path(file, sizeof file, "c.dat");
+	mkdir(up, 0755);
+	snprintf(p, sizeof p, "%s/a", up); put_file(p, "one", 3);
+	snprintf(p, sizeof p, "%s/dir", up); mkdir(p, 0755);
+	pf_create(file, size);
+	persist_save(file, up, NULL, NULL, 0, &res);
+	n1 = res.state_entries;
+	P = snapshot(file, size);
+	for (int i = 0; i < 20; i++) {
+		char big[3000];
+		memset(big, 'a' + i, sizeof big);
+		snprintf(p, sizeof p, "%s/dir/f%d", up, i);
+		put_file(p, big, sizeof big);
+	}
+	snprintf(p, sizeof p, "%s/a", up); unlink(p);
+	persist_save(file, up, NULL, NULL, 0, &res);
+	n2 = res.state_entries;
+	Q = snapshot(file, size);
+	cut_sweep("an incremental save", P, Q, size, 1, n1, 2, n2);
+	pf_open(&pf, file, 1);
+	persist_compact(&pf, &res);
+	pf_close(&pf);
+	R = snapshot(file, size);
+	cut_sweep("a compaction", Q, R, size, 2, n2, 3, n2);
+	free(P);
+	free(Q);
+	free(R);
+}
+
+/* grow: a cut after the extension or during the new header still presents the same generation. */
+static void test_grow(void)
+{
+	char up[256], file[256], p[512], r5[256], err[512];
+	struct save_result res;
+	struct pfile pf;
+	unsigned char *P, *Q, *X;
+	size_t small = 1 << 20, big = 2 << 20, k, count, n;
+	uint64_t gen;
+	int bad = 0;
+
+	path(up, sizeof up, "gup"); path(file, sizeof file, "g.dat"); path(r5, sizeof r5, "r5");
+	mkdir(up, 0755);
+	snprintf(p, sizeof p, "%s/a", up); put_file(p, "grow me", 7);
+	pf_create(file, small);
+	persist_save(file, up, NULL, NULL, 0, &res);
+	P = snapshot(file, small);
+	pf_open(&pf, file, 1);
+	is_int(persist_grow(&pf, file, big, &res), 0, "grow 1 MiB -> 2 MiB");
+	ok(pf.hdr.file_size == big && pf.hdr.gen == 1, "the header adopted the new size, same generation");
+	pf_close(&pf);
+	Q = snapshot(file, big);
+	X = calloc(1, big);
+	memcpy(X, P, small);	/* extended and synced, header not yet written */
+	path(p, sizeof p, "gcut.dat");
+	if (load_image(p, X, big, &gen, &count) || gen != 1 || count != 2)
+		bad++;
+	for (k = 0; k <= PF_HDR_LEN; k++) {
+		int slot = memcmp(X, Q, PF_HDR_LEN) ? 0 : 1;
+		memcpy(X + slot * PF_SLOT_SIZE, Q + slot * PF_SLOT_SIZE, k);
+		if (load_image(p, X, big, &gen, &count) || gen != 1 || count != 2)
+			bad++;
+	}
+	is_int(bad, 0, "a cut at any point of grow presents generation 1 whole");
+	snprintf(p, sizeof p, "%s/b", up); put_file(p, "after", 5);
+	is_int(persist_save(file, up, NULL, NULL, 0, &res), 0, "save after grow");
+	mkdir(r5, 0700);
+	is_int(load_restore(file, UINT64_MAX, r5, err, sizeof err, &n), 0, "restore after grow");
+	is_int(n, 3, "three entries");
+	rm_rf(r5);
+	free(P);
+	free(Q);
+	free(X);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof base, "/tmp/persist-t.XXXXXX");
@@ -355,7 +555,10 @@ int main(void)
 	test_codec();
 	test_metatable();
 	test_round_trip();
+	test_patterns();
 	test_damage();
+	test_cuts();
+	test_grow();
 	test_hostile();
 	rm_rf(base);
 	return tap_done(0);
