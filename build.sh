@@ -4,6 +4,9 @@
 #   ./build.sh                 install what is missing, build everything and the minimal system
 #   ./build.sh test [--long]   the test suite (TAP, run by prove)
 #   ./build.sh image --root DIR|TARBALL [--name NAME]    a live system from your own root
+#   ./build.sh image [--recipe minimal|kiosk] [--root DIR|TARBALL] [--name NAME]
+#                    [--persist none|partition|file|data] [--size SIZE]   → out/NAME.img (BIOS + UEFI)
+#   ./build.sh iso [NAME]      out/NAME.iso: a hybrid ISO (CD, DVD or stick; BIOS and UEFI)
 #   ./build.sh boot [NAME]     boot out/NAME.sqfs in QEMU on this terminal
 #   ./build.sh bench           benchmarks, ratios against baselines measured in the same run
 #   ./build.sh help            this text
@@ -295,6 +298,16 @@ stage_root() {
 	say "squashfs: $sqfs ($(stat -c %s "$sqfs") bytes)"
 }
 
+# ---------------------------------------------------------------- disk image
+# stage_disk NAME [mkimage options]: out/NAME.img, a GPT disk for BIOS and UEFI (images/mkimage.sh).
+stage_disk() {
+	local name=$1
+	shift
+	say "disk: $O/$name.img"
+	"$TOP/images/mkimage.sh" --kernel "$O/vmlinuz" --initrd "$O/initramfs.img" --sqfs "$O/$name.sqfs" \
+		--out "$O/$name.img" "$@" || die "unable to make $O/$name.img"
+}
+
 # ---------------------------------------------------------------- QEMU
 # qemu_accel: "kvm" when KVM really runs a guest here (tried once, remembered), else "tcg".
 qemu_accel() {
@@ -350,21 +363,33 @@ cmd=${1:-all}
 case "$cmd" in
 all | build) build_all ;;
 image)
-	name='' src=''
+	name='' src='' imgargs=()
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--root) src=${2:?--root needs a directory or tarball}; shift 2 ;;
 		--name) name=${2:?--name needs a name}; shift 2 ;;
 		--recipe) src=${2:?--recipe needs a name}; shift 2 ;;
+		--persist | --size | --append | --console) imgargs+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
 		*) die "image: unknown option $1 (see ./build.sh help)" ;;
 		esac
 	done
-	[ -n "$src" ] || die "image: give --root DIR|TARBALL or --recipe NAME"
+	[ -n "$src" ] || src=minimal
 	[ -n "$name" ] || name=$(basename "${src%%.tar*}")
 	[[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || die "image: --name '$name' may hold letters, digits, . _ - only"
 	stage_deps; stage_kernel; stage_compile; stage_initramfs
 	stage_root "$name" "$src"
-	say "done: $O/vmlinuz $O/initramfs.img $O/$name.sqfs" ;;
+	# a recipe may ask for image options (images/RECIPE/image.args); the command line's come after
+	[ ! -f "$TOP/images/$src/image.args" ] || imgargs=($(cat "$TOP/images/$src/image.args") "${imgargs[@]}")
+	stage_disk "$name" "${imgargs[@]}"
+	echo "$O/$name.img" ;;
+iso)
+	name=${1:-minimal}
+	[ -f "$O/$name.sqfs" ] || die "iso: no $O/$name.sqfs: make it first (./build.sh, or ./build.sh image ...)"
+	stage_kernel >/dev/null
+	say "iso: $O/$name.iso"
+	"$TOP/images/mkiso.sh" --kernel "$O/vmlinuz" --initrd "$O/initramfs.img" --sqfs "$O/$name.sqfs" \
+		--out "$O/$name.iso" || die "unable to make $O/$name.iso"
+	echo "$O/$name.iso" ;;
 boot) stage_kernel >/dev/null; stage_boot "$@" ;;
 test) build_all; stage_test "$@" ;;
 kernel) stage_deps; stage_kernel ;;

@@ -59,11 +59,44 @@ static const char *set_init(struct config *c, const char *v) { return set_path(c
 
 static const char *set_upper(struct config *c, const char *v)
 {
+	static const char *const devices[] = { "LABEL=", "UUID=", "PARTLABEL=", "/dev/", NULL };
+	const char *why;
+
 	if (v && !strcmp(v, "tmpfs")) {
 		c->upper = UPPER_TMPFS;
+		c->upper_spec[0] = '\0';
 		return NULL;
 	}
-	return "unknown upper (this build knows: tmpfs)";
+	if (v && !strncmp(v, "file:", 5)) {
+		if ((why = set_path(c->upper_spec, sizeof c->upper_spec, v + 5)) != NULL)
+			return why;
+		c->upper = UPPER_FILE;
+		return NULL;
+	}
+	for (int i = 0; v && devices[i]; i++)
+		if (!strncmp(v, devices[i], strlen(devices[i])) && v[strlen(devices[i])]) {
+			if ((why = copy_str(c->upper_spec, sizeof c->upper_spec, v)) != NULL)
+				return why;
+			c->upper = UPPER_DEVICE;
+			return NULL;
+		}
+	return "unknown upper (tmpfs, LABEL=, UUID=, PARTLABEL=, /dev/NAME or file:/PATH)";
+}
+
+static const char *set_data(struct config *c, const char *v)
+{
+	static const char *const devices[] = { "LABEL=", "UUID=", "PARTLABEL=", "/dev/", NULL };
+
+	for (int i = 0; v && devices[i]; i++)
+		if (!strncmp(v, devices[i], strlen(devices[i])) && v[strlen(devices[i])])
+			return copy_str(c->data, sizeof c->data, v);
+	return "expects LABEL=, UUID=, PARTLABEL= or a /dev/ path";
+}
+
+static const char *set_create(struct config *c, const char *v)
+{
+	c->persist_create = !v || strcmp(v, "0") != 0;
+	return NULL;
 }
 
 static const char *set_size(struct config *c, const char *v)
@@ -189,7 +222,9 @@ static const char *set_debug(struct config *c, const char *v)
 static const struct param params[] = {
 	{ "live.media", set_media, "the medium: LABEL=, UUID=, PARTLABEL=, PARTUUID= or /dev/..." },
 	{ "live.root",  set_root,  "the squashfs on the medium" },
-	{ "live.upper", set_upper, "the writable layer: tmpfs" },
+	{ "live.upper", set_upper, "the writable layer: tmpfs, an ext4 partition, or file:/PATH on the medium" },
+	{ "live.persist.create", set_create, "format an empty persistence partition or file" },
+	{ "live.data", set_data, "an ext4 partition mounted on /run/live/data for the live system" },
 	{ "live.size",  set_size,  "size of a tmpfs upper (tmpfs size=)" },
 	{ "live.wait",  set_wait,  "seconds to wait for the medium" },
 	{ "live.init",  set_init,  "the root's init" },

@@ -3,7 +3,8 @@
 #define OVERLIVE_CONFIG_H
 #include <stddef.h>
 
-enum upper_kind { UPPER_TMPFS };
+/* tmpfs; an ext4 partition found by spec; an ext4 image file on the medium (through a loop device) */
+enum upper_kind { UPPER_TMPFS, UPPER_DEVICE, UPPER_FILE };
 
 #define CONFIG_STR 256
 
@@ -11,6 +12,9 @@ struct config {
 	char media[CONFIG_STR];     /* live.media: LABEL=, UUID=, PARTLABEL=, PARTUUID= or /dev/... */
 	char root[CONFIG_STR];      /* live.root: the squashfs on the medium */
 	enum upper_kind upper;      /* live.upper */
+	char upper_spec[CONFIG_STR]; /* UPPER_DEVICE: LABEL=, UUID=, PARTLABEL=, /dev/...; UPPER_FILE: /PATH */
+	int persist_create;         /* live.persist.create: may format an empty persistence target */
+	char data[CONFIG_STR];      /* live.data: an ext4 device for the live system ("" = none) */
 	char size[32];              /* live.size: tmpfs size= option */
 	unsigned wait;              /* live.wait: seconds to wait for the medium */
 	char init[CONFIG_STR];      /* live.init: the root's init */

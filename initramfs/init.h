@@ -11,6 +11,7 @@
 #define LOWER_DIR    LIVE_DIR "/lower"
 #define UPPER_DIR    LIVE_DIR "/upper"
 #define PERSIST_DIR  LIVE_DIR "/persist"
+#define DATA_DIR     LIVE_DIR "/data"      /* live.data: an ext4 the live system uses itself */
 #define ISO_DIR      LIVE_DIR "/iso"       /* live.iso: the ISO file's filesystem */
 #define RAM_DIR      LIVE_DIR "/ram"       /* live.toram: the layers' copies */
 #define LAYERS_DIR   LIVE_DIR "/layers"    /* the layers above the base one */
@@ -81,15 +82,22 @@ struct found_device {
 /*
  * Finds the block device matching spec (LABEL=, UUID=, PARTLABEL=, /dev/NAME) within wait_s
  * seconds, loading drivers for devices that appear meanwhile. param names the kernel parameter
- * in messages. On timeout it lists the devices seen and returns -ENODEV (after fail()).
+ * in messages. On timeout it lists the devices seen and returns -ENODEV (after fail()). A device
+ * found whose filesystem is unknown returns its probe error (-ENOENT: none) with out->dev set.
  */
 int device_find(struct init_ctx *c, const char *param, const char *spec, unsigned wait_s,
 		struct found_device *out);
 /* The boot medium: device_find for live.media, into c->medium*. */
 int media_find(struct init_ctx *c);
-
 /* loopdev.c: attaches fd to a free loop device, read-only; *loopfd must stay open until mount. */
 int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
+/* The same, read-write (fd must be open O_RDWR): for a persistence image file. */
+int loop_attach_rw(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
+
+/* upper.c: a persistent upper on a partition or an image file, or -ENOENT to use a tmpfs. */
+int upper_persistent(struct init_ctx *c);
+/* live.data=SPEC: mounts that ext4 read-write on DATA_DIR for the live system; warns and goes on. */
+void data_mount(struct init_ctx *c);
 
 /* mounts.c */
 int mkdir_p(const char *path, unsigned mode);

@@ -1,4 +1,4 @@
-/* loopdev.c: attaches an open file to a free loop device, read-only. */
+/* loopdev.c: attaches an open file to a free loop device, read-only or read-write. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/loop.h>
@@ -14,7 +14,7 @@
  * LO_FLAGS_AUTOCLEAR detaches the device when its last user goes: the caller keeps *loopfd open
  * until mount() has returned, then closes it and the mount is the only user.
  */
-int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd)
+static int attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd, int rw)
 {
 	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	int r = -EBUSY;
@@ -29,14 +29,14 @@ int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd)
 			break;
 		}
 		snprintf(name, cap, "/dev/loop%d", nr);
-		int lfd = open(name, O_RDONLY | O_CLOEXEC);
+		int lfd = open(name, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 		if (lfd < 0) {
 			r = -errno;
 			break;
 		}
 		memset(&lc, 0, sizeof lc);
 		lc.fd = (unsigned)fd;
-		lc.info.lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+		lc.info.lo_flags = (rw ? 0 : LO_FLAGS_READ_ONLY) | LO_FLAGS_AUTOCLEAR;
 		r = c->sys->ioctl_ptr(lfd, LOOP_CONFIGURE, &lc);
 		if (r == 0) {
 			*loopfd = lfd;
@@ -48,4 +48,14 @@ int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd)
 	}
 	close(ctl);
 	return r;
+}
+
+int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd)
+{
+	return attach(c, fd, name, cap, loopfd, 0);
+}
+
+int loop_attach_rw(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd)
+{
+	return attach(c, fd, name, cap, loopfd, 1);
 }

@@ -236,10 +236,10 @@ int device_find(struct init_ctx *c, const char *param, const char *spec, unsigne
 			if (again)
 				log_msg(c, LOG_WARN, "more than one device matches %s=%s; using /dev/%s",
 					param, spec, s->name);
+			snprintf(out->dev, sizeof out->dev, "/dev/%s", s->name);
 			if (s->err < 0)
 				return fail(c, s->err, "check the device; is it formatted (ext4, vfat, iso9660, squashfs)?",
 					    "read a filesystem on /dev/%s (%s=%s)", s->name, param, spec);
-			snprintf(out->dev, sizeof out->dev, "/dev/%s", s->name);
 			out->fs = s->fs;
 			log_msg(c, LOG_INFO, "%s %s: %s label '%s' uuid '%s' after %d scans",
 				strcmp(param, "live.media") ? param : "medium", out->dev, s->fs.type, s->fs.label, s->fs.uuid, passes);

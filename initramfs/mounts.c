@@ -46,7 +46,12 @@ int mount_medium(struct init_ctx *c)
 		return fail(c, r, NULL, "create %s", MEDIUM_DIR);
 	if ((r = modules_load_fs(c, c->medium.type)) < 0)
 		return r;
-	r = c->sys->mount(c->medium_dev, MEDIUM_DIR, mount_type(c->medium.type), MS_RDONLY, NULL);
+	/* Read-write only for a persistence image file on it; read-only if that is all it allows. */
+	r = -EROFS;
+	if (c->cfg.upper == UPPER_FILE)
+		r = c->sys->mount(c->medium_dev, MEDIUM_DIR, mount_type(c->medium.type), MS_NOATIME, NULL);
+	if (r < 0)
+		r = c->sys->mount(c->medium_dev, MEDIUM_DIR, mount_type(c->medium.type), MS_RDONLY, NULL);
 	if (r < 0)
 		return fail(c, r, "check the medium with fsck on another machine, or that the initramfs has the driver for it",
 			    "mount the medium %s (%s) on %s", c->medium_dev, c->medium.type, MEDIUM_DIR);
@@ -60,6 +65,10 @@ int mount_upper(struct init_ctx *c)
 
 	if ((r = mkdir_p(UPPER_DIR, 0755)) < 0)
 		return fail(c, r, NULL, "create %s", UPPER_DIR);
+	if (c->cfg.data[0])
+		data_mount(c);
+	if (c->cfg.upper != UPPER_TMPFS && upper_persistent(c) == 0)
+		return 0;
 	snprintf(opts, sizeof opts, "mode=0755,size=%s", c->cfg.size);
 	r = c->sys->mount("tmpfs", UPPER_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts);
 	if (r < 0)
@@ -102,7 +111,7 @@ int move_mounts(struct init_ctx *c)
 {
 	/* Everything the init mounted under /run/live, in an order where no move hides another. */
 	static const char *const lives[] = { MEDIUM_DIR, ISO_DIR, RAM_DIR, LOWER_DIR, LAYERS_DIR,
-					     UPPER_DIR, PERSIST_DIR };
+					     UPPER_DIR, PERSIST_DIR, DATA_DIR };
 	static const char *const apis[] = { "/dev", "/proc", "/sys" };
 	struct stat live, st;
 	char to[128];

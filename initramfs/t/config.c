@@ -42,7 +42,30 @@ int main(void)
 		is_str(c.media, good_media[i], "stored as given");
 	}
 
+	static const struct { const char *line; int kind; const char *spec; } uppers[] = {
+		{ "live.upper=LABEL=persistence", UPPER_DEVICE, "LABEL=persistence" },
+		{ "live.upper=UUID=0f3c-aa", UPPER_DEVICE, "UUID=0f3c-aa" },
+		{ "live.upper=PARTLABEL=persistence", UPPER_DEVICE, "PARTLABEL=persistence" },
+		{ "live.upper=/dev/sdb2", UPPER_DEVICE, "/dev/sdb2" },
+		{ "live.upper=file:/live/persistence.img", UPPER_FILE, "/live/persistence.img" },
+		{ "live.upper=LABEL=persistence live.upper=tmpfs", UPPER_TMPFS, "" },
+	};
+	for (size_t i = 0; i < sizeof uppers / sizeof uppers[0]; i++) {
+		is_int(parse(&c, uppers[i].line, &res), 0, uppers[i].line);
+		is_int(c.upper, uppers[i].kind, "  its kind");
+		is_str(c.upper_spec, uppers[i].spec, "  its spec");
+	}
+	is_str(c.data, "", "no live.data by default");
+	is_int(parse(&c, "live.data=LABEL=persistence", &res), 0, "live.data=LABEL=persistence");
+	is_str(c.data, "LABEL=persistence", "  stored as given");
+	is_int(parse(&c, "live.data=persistence", &res), 1, "live.data needs a device spec");
+	is_int(c.persist_create, 0, "live.persist.create is off by default");
+	is_int(parse(&c, "live.persist.create", &res), 0, "live.persist.create");
+	is_int(c.persist_create, 1, "  turns formatting on");
+
 	static const char *const bad[] = {
+		"live.upper=file:live/p.img", "live.upper=file:/live/../p.img", "live.upper=LABEL=",
+		"live.upper=file:", "live.upper=persistence",
 		"live.upper=bogus", "live.media=sda1", "live.media=LABEL=", "live.wait=soon",
 		"live.wait=99999", "live.root=live/root.sqfs", "live.root=/live/../etc/passwd",
 		"live.init=sbin/init", "live.size=lots", "live.size=200%", "live.size=0",

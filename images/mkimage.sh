@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# images/mkimage.sh: a GPT disk image that boots a live system under BIOS and UEFI, without root
+# or loop mounts. Layout (sectors of 512 bytes):
+#   LBA 0          protective MBR with syslinux's gptmbr.bin in its first 440 bytes
+#   1 MiB ..       partition 1 "overlive": EFI System Partition, FAT32 labelled LABEL, with the
+#                  LegacyBIOSBootable attribute; holds
+#                    /EFI/BOOT/BOOTX64.EFI   systemd-boot (UEFI)
+#                    /loader/...             its config and one entry
+#                    /syslinux/...           syslinux (BIOS): ldlinux.sys/.c32, syslinux.cfg
+#                    /live/vmlinuz, /live/initrd.img, /live/root.sqfs
+#                    /live/persistence.img   (--persist file) an ext4 image labelled persistence
+#   after it       partition 2 "persistence" (--persist partition or data): ext4 labelled persistence
+# Both loaders start the same kernel, initramfs and command line.
+set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+usage: mkimage.sh --kernel VMLINUZ --initrd INITRD --sqfs ROOT.SQFS --out DISK.IMG [options]
+  --persist none|partition|file|data
+                                  none: changes live in RAM (tmpfs upper), lost at shutdown
+                                  partition: the overlay's upper on an ext4 partition (all kept)
+                                  file: the upper in an ext4 image file on the ESP (all kept)
+                                  data: an ext4 partition the init mounts on /run/live/data for the
+                                  live system (the kiosk keeps its listed paths there); the upper
+                                  stays a tmpfs
+  --size SIZE                     whole image size (e.g. 1G, 512M); default: what fits, plus
+                                  256M for a persistence partition or 128M for a persistence file
+  --label LABEL                   the ESP's FAT label (default OVERLIVE)
+  --append "WORDS"                more kernel parameters (after the console and live.* ones)
+  --console "WORDS"               console= words (default: console=tty0 console=ttyS0,115200n8)
+Runs as any user; needs sfdisk, mkfs.vfat, mtools, syslinux, systemd-boot-efi, mkfs.ext4.
+EOF
+}
+die() { echo "mkimage: fatal: $*" >&2; exit 100; }
+fail() { echo "mkimage: fatal: $*" >&2; exit 111; }
+
+: "${GPTMBR:=/usr/lib/syslinux/mbr/gptmbr.bin}"
+: "${SDBOOT:=/usr/lib/systemd/boot/efi/systemd-bootx64.efi}"
+: "${SYSLINUX_MODULES:=/usr/lib/syslinux/modules/bios}"
+export MTOOLS_SKIP_CHECK=1
+
+kernel='' initrd='' sqfs='' out='' persist=none size='' label=OVERLIVE append=''
+console='console=tty0 console=ttyS0,115200n8'
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kernel=${2:?}; shift 2 ;;
+	--initrd) initrd=${2:?}; shift 2 ;;
+	--sqfs) sqfs=${2:?}; shift 2 ;;
+	--out) out=${2:?}; shift 2 ;;
+	--persist) persist=${2:?}; shift 2 ;;
+	--size) size=${2:?}; shift 2 ;;
+	--label) label=${2:?}; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--console) console=$2; shift 2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) usage >&2; die "unknown option '$1'" ;;
+	esac
+done
+[ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$sqfs" ] && [ -n "$out" ] || { usage >&2; die "missing a required option"; }
+for f in "$kernel" "$initrd" "$sqfs"; do [ -f "$f" ] || die "unable to read $f: no such file"; done
+for f in "$GPTMBR" "$SDBOOT" "$SYSLINUX_MODULES/ldlinux.c32"; do
+	[ -f "$f" ] || fail "unable to find $f: install syslinux, syslinux-common and systemd-boot-efi"
+done
+for t in sfdisk mkfs.vfat mkfs.ext4 mcopy mmd syslinux; do
+	command -v "$t" >/dev/null || PATH=$PATH:/sbin:/usr/sbin command -v "$t" >/dev/null ||
+		fail "unable to find $t: install fdisk, dosfstools, mtools, syslinux, e2fsprogs"
+done
+export PATH=$PATH:/sbin:/usr/sbin
+case "$persist" in none | partition | file | data) ;; *) die "--persist takes none, partition, file or data, not '$persist'" ;; esac
+[[ "$label" =~ ^[A-Z0-9_-]{1,11}$ ]] || die "--label '$label': 1-11 capitals, digits, _ or - (a FAT label)"
+
+# to_mib SIZE: 512M, 2G, 1048576 (bytes) → MiB, rounded up
+to_mib() {
+	local n=${1%[kKmMgG]} u=${1##*[0-9]}
+	[[ "$n" =~ ^[0-9]+$ ]] || die "--size '$1': a number with K, M or G"
+	case "$u" in
+	'') echo $(((n + 1048575) / 1048576)) ;;
+	k | K) echo $(((n + 1023) / 1024)) ;;
+	m | M) echo "$n" ;;
+	g | G) echo $((n * 1024)) ;;
+	*) die "--size '$1': a number with K, M or G" ;;
+	esac
+}
+mib_of() { echo $((($(stat -c %s "$1") + 1048575) / 1048576)); }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mkimage.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# ---- sizes: the ESP holds the boot files and the squashfs with room to spare
+content=$(($(mib_of "$kernel") + $(mib_of "$initrd") + $(mib_of "$sqfs") + 2))
+esp=$((content + content / 10 + 16))
+[ "$esp" -ge 64 ] || esp=64        # FAT32 needs 65525 clusters or more: 64 MiB of 512-byte clusters
+persist_mib=0
+if [ -n "$size" ]; then
+	total=$(to_mib "$size")
+	case "$persist" in
+	none) esp=$((total - 2)) ;;
+	partition | data) persist_mib=$((total - esp - 2)) ;;
+	file) persist_mib=$((total - esp - 4)); esp=$((total - 2)) ;;
+	esac
+	[ "$esp" -ge 64 ] && [ "$esp" -ge $((content + 8)) ] ||
+		die "--size $size is too small: the boot files and the squashfs need $((content + 8 + 2)) MiB (64 MiB at least)"
+	[ "$persist" = none ] || [ "$persist_mib" -ge 16 ] ||
+		die "--size $size leaves $persist_mib MiB for persistence: give at least $((total - persist_mib + 16))M"
+	[ "$persist" != file ] || [ "$persist_mib" -lt 4096 ] ||
+		die "--persist file: a FAT file stays below 4 GiB; use --persist partition for a larger one"
+else
+	case "$persist" in
+	partition | data) persist_mib=256 ;;
+	file) persist_mib=128; esp=$((esp + persist_mib + 2)) ;;
+	esac
+	total=$((esp + 2))
+	[ "$persist_mib" -eq 0 ] || [ "$persist" = file ] || total=$((esp + persist_mib + 2))
+fi
+
+# ---- the kernel command line: the medium by its FAT volume id, so no other stick can stand in
+volid=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n' | tr a-f A-F)
+uuid="${volid:0:4}-${volid:4:4}"
+cmdline="$console live.media=UUID=$uuid"
+case "$persist" in
+partition) cmdline+=" live.upper=LABEL=persistence" ;;
+file) cmdline+=" live.upper=file:/live/persistence.img" ;;
+data) cmdline+=" live.data=LABEL=persistence" ;;
+esac
+[ -z "$append" ] || cmdline+=" $append"
+
+# ---- the ESP, as a file
+fat=$work/esp.img
+mkfs.vfat -F 32 -s 1 -n "$label" -i "$volid" -C "$fat" $((esp * 1024)) >/dev/null ||
+	fail "unable to make the FAT32 file system (mkfs.vfat)"
+mmd -i "$fat" ::EFI ::EFI/BOOT ::loader ::loader/entries ::syslinux ::live
+mcopy -i "$fat" "$SDBOOT" ::EFI/BOOT/BOOTX64.EFI
+mcopy -i "$fat" "$kernel" ::live/vmlinuz
+mcopy -i "$fat" "$initrd" ::live/initrd.img
+mcopy -i "$fat" "$sqfs" ::live/root.sqfs
+printf 'default overlive.conf\ntimeout 0\nconsole-mode keep\neditor yes\n' > "$work/loader.conf"
+printf 'title overlive\nlinux /live/vmlinuz\ninitrd /live/initrd.img\noptions %s\n' "$cmdline" > "$work/overlive.conf"
+mcopy -i "$fat" "$work/loader.conf" ::loader/loader.conf
+mcopy -i "$fat" "$work/overlive.conf" ::loader/entries/overlive.conf
+cat > "$work/syslinux.cfg" <<EOF
+SERIAL 0 115200
+DEFAULT overlive
+PROMPT 0
+TIMEOUT 0
+LABEL overlive
+	LINUX /live/vmlinuz
+	INITRD /live/initrd.img
+	APPEND $cmdline
+EOF
+mcopy -i "$fat" "$work/syslinux.cfg" ::syslinux/syslinux.cfg
+syslinux --install --directory /syslinux "$fat" || fail "unable to install syslinux into the ESP"
+# syslinux writes its boot code into the boot sector only: give the FAT32 backup (sector 6) the same.
+dd if="$fat" of="$fat" bs=512 count=1 seek=6 conv=notrunc status=none
+if [ "$persist" = file ]; then
+	pimg=$work/persistence.img
+	mkfs.ext4 -q -F -L persistence -E root_owner=0:0 "$pimg" "${persist_mib}M" >/dev/null ||
+		fail "unable to make the persistence file system (mkfs.ext4)"
+	mcopy -i "$fat" "$pimg" ::live/persistence.img
+	rm -f "$pimg"
+fi
+
+# ---- the disk: GPT, the ESP at 1 MiB, the persistence partition after it
+disk=$out.tmp
+rm -f "$disk"
+truncate -s "${total}M" "$disk"
+{
+	echo "label: gpt"
+	echo "first-lba: 2048"
+	echo "start=2048, size=$((esp * 2048)), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=\"overlive\", attrs=\"LegacyBIOSBootable\""
+	[ "$persist" != partition ] && [ "$persist" != data ] ||
+		echo "start=$(((esp + 1) * 2048)), size=$((persist_mib * 2048)), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=\"persistence\""
+} | sfdisk -q --no-reread --no-tell-kernel "$disk" >/dev/null || fail "unable to write the partition table (sfdisk)"
+dd if="$GPTMBR" of="$disk" bs=440 count=1 conv=notrunc status=none
+dd if="$fat" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none
+rm -f "$fat"
+if [ "$persist" = partition ] || [ "$persist" = data ]; then
+	pimg=$work/persistence.img
+	mkfs.ext4 -q -F -L persistence -E root_owner=0:0 "$pimg" "${persist_mib}M" >/dev/null ||
+		fail "unable to make the persistence file system (mkfs.ext4)"
+	dd if="$pimg" of="$disk" bs=1M seek=$((esp + 1)) conv=notrunc,sparse status=none
+fi
+mv -f "$disk" "$out"
+echo "mkimage: $out: ${total} MiB, ESP ${esp} MiB (UUID=$uuid), persistence: $persist${persist_mib:+ ($persist_mib MiB)}" >&2
+echo "mkimage: command line: $cmdline" >&2
