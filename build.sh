@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # build.sh: the one entry point of overlive: set-up, build, image, boot, test, bench.
 #
-#   ./build.sh                 install what is missing, build everything and the minimal system
+#   ./build.sh                 install what is missing, build everything and out/minimal.img
 #   ./build.sh test [--long]   the test suite (TAP, run by prove)
-#   ./build.sh image --root DIR|TARBALL [--name NAME]    a live system from your own root
-#   ./build.sh image [--recipe minimal|kiosk] [--root DIR|TARBALL] [--name NAME]
+#   ./build.sh image [--recipe minimal|kiosk] [--root DIR|TARBALL] [--name NAME] [--layer DIR]...
 #                    [--persist none|partition|file|data] [--size SIZE]   → out/NAME.img (BIOS + UEFI)
 #   ./build.sh iso [NAME]      out/NAME.iso: a hybrid ISO (CD, DVD or stick; BIOS and UEFI)
 #   ./build.sh boot [NAME]     boot out/NAME.sqfs in QEMU on this terminal
@@ -25,7 +24,7 @@ cd "$TOP"
 
 PACKAGES=(build-essential musl-tools linux-libc-dev busybox-static squashfs-tools cpio
 	e2fsprogs fdisk dosfstools mtools zstd xz-utils qemu-system-x86 qemu-utils ovmf
-	xorriso syslinux syslinux-common isolinux systemd-boot-efi perl socat)
+	xorriso syslinux syslinux-common isolinux systemd-boot-efi perl socat debootstrap)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build.sh: fatal: %s\n' "$*" >&2; exit 1; }
@@ -355,7 +354,8 @@ build_all() {
 	stage_compile
 	stage_initramfs
 	stage_root minimal minimal
-	say "done: $O/vmlinuz $O/initramfs.img $O/minimal.sqfs"
+	stage_disk minimal
+	say "done: $O/vmlinuz $O/initramfs.img $O/minimal.sqfs $O/minimal.img"
 }
 
 cmd=${1:-all}
@@ -363,13 +363,15 @@ cmd=${1:-all}
 case "$cmd" in
 all | build) build_all ;;
 image)
-	name='' src='' imgargs=()
+	name='' src='' imgargs=() layerdirs=()
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--root) src=${2:?--root needs a directory or tarball}; shift 2 ;;
 		--name) name=${2:?--name needs a name}; shift 2 ;;
 		--recipe) src=${2:?--recipe needs a name}; shift 2 ;;
 		--persist | --size | --append | --console) imgargs+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+		--layer) [ -d "${2:?--layer needs a directory}" ] || die "image: --layer $2 is not a directory"
+			layerdirs+=("$2"); shift 2 ;;
 		*) die "image: unknown option $1 (see ./build.sh help)" ;;
 		esac
 	done
@@ -380,6 +382,14 @@ image)
 	stage_root "$name" "$src"
 	# a recipe may ask for image options (images/RECIPE/image.args); the command line's come after
 	[ ! -f "$TOP/images/$src/image.args" ] || imgargs=($(cat "$TOP/images/$src/image.args") "${imgargs[@]}")
+	# each --layer DIR becomes live/NAME-N.sqfs, stacked on the base in that order
+	for i in "${!layerdirs[@]}"; do
+		l=$O/$name-layer$((i + 1)).sqfs
+		mksquashfs "${layerdirs[$i]}" "$l" -comp zstd -noappend -no-progress -quiet -all-root >/dev/null ||
+			die "unable to make a squashfs of ${layerdirs[$i]}"
+		say "layer: $l from ${layerdirs[$i]}"
+		imgargs+=(--layer "$l")
+	done
 	stage_disk "$name" "${imgargs[@]}"
 	echo "$O/$name.img" ;;
 iso)

@@ -28,6 +28,8 @@ usage: mkimage.sh --kernel VMLINUZ --initrd INITRD --sqfs ROOT.SQFS --out DISK.I
   --label LABEL                   the ESP's FAT label (default OVERLIVE)
   --append "WORDS"                more kernel parameters (after the console and live.* ones)
   --console "WORDS"               console= words (default: console=tty0 console=ttyS0,115200n8)
+  --layer FILE.sqfs               one more layer in live/, stacked on root.sqfs in name order
+                                  (repeatable); live/SHA256SUMS covers every layer (live.verify)
 Runs as any user; needs sfdisk, mkfs.vfat, mtools, syslinux, systemd-boot-efi, mkfs.ext4.
 EOF
 }
@@ -39,7 +41,7 @@ fail() { echo "mkimage: fatal: $*" >&2; exit 111; }
 : "${SYSLINUX_MODULES:=/usr/lib/syslinux/modules/bios}"
 export MTOOLS_SKIP_CHECK=1
 
-kernel='' initrd='' sqfs='' out='' persist=none size='' label=OVERLIVE append=''
+kernel='' initrd='' sqfs='' out='' persist=none size='' label=OVERLIVE append='' layers=()
 console='console=tty0 console=ttyS0,115200n8'
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -52,12 +54,20 @@ while [ $# -gt 0 ]; do
 	--label) label=${2:?}; shift 2 ;;
 	--append) append=$2; shift 2 ;;
 	--console) console=$2; shift 2 ;;
+	--layer) layers+=("${2:?}"); shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown option '$1'" ;;
 	esac
 done
 [ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$sqfs" ] && [ -n "$out" ] || { usage >&2; die "missing a required option"; }
-for f in "$kernel" "$initrd" "$sqfs"; do [ -f "$f" ] || die "unable to read $f: no such file"; done
+for f in "$kernel" "$initrd" "$sqfs" "${layers[@]}"; do [ -f "$f" ] || die "unable to read $f: no such file"; done
+for f in "${layers[@]}"; do
+	case "$(basename "$f")" in
+	root.sqfs) die "the layer $f may not be named root.sqfs: that is the base" ;;
+	*.sqfs) ;;
+	*) die "the layer $f must be named NAME.sqfs" ;;
+	esac
+done
 for f in "$GPTMBR" "$SDBOOT" "$SYSLINUX_MODULES/ldlinux.c32"; do
 	[ -f "$f" ] || fail "unable to find $f: install syslinux, syslinux-common and systemd-boot-efi"
 done
@@ -88,6 +98,7 @@ trap 'rm -rf "$work"' EXIT
 
 # ---- sizes: the ESP holds the boot files and the squashfs with room to spare
 content=$(($(mib_of "$kernel") + $(mib_of "$initrd") + $(mib_of "$sqfs") + 2))
+for f in "${layers[@]}"; do content=$((content + $(mib_of "$f"))); done
 esp=$((content + content / 10 + 16))
 [ "$esp" -ge 64 ] || esp=64        # FAT32 needs 65525 clusters or more: 64 MiB of 512-byte clusters
 persist_mib=0
@@ -133,6 +144,13 @@ mcopy -i "$fat" "$SDBOOT" ::EFI/BOOT/BOOTX64.EFI
 mcopy -i "$fat" "$kernel" ::live/vmlinuz
 mcopy -i "$fat" "$initrd" ::live/initrd.img
 mcopy -i "$fat" "$sqfs" ::live/root.sqfs
+sums="$(sha256sum < "$sqfs" | cut -c1-64)  root.sqfs"
+for f in "${layers[@]}"; do
+	mcopy -i "$fat" "$f" "::live/$(basename "$f")"
+	sums+=$'\n'"$(sha256sum < "$f" | cut -c1-64)  $(basename "$f")"
+done
+printf '%s\n' "$sums" > "$work/SHA256SUMS"
+mcopy -i "$fat" "$work/SHA256SUMS" ::live/SHA256SUMS
 printf 'default overlive.conf\ntimeout 0\nconsole-mode keep\neditor yes\n' > "$work/loader.conf"
 printf 'title overlive\nlinux /live/vmlinuz\ninitrd /live/initrd.img\noptions %s\n' "$cmdline" > "$work/overlive.conf"
 mcopy -i "$fat" "$work/loader.conf" ::loader/loader.conf

@@ -63,5 +63,5 @@ else
 	sed 's/^/# /' "$QDIR/image.log"
 	skip 1 "no image"
 fi
-rm -f "$O/usertest.sqfs"
+rm -f "$O/usertest.sqfs" "$O/usertest.img"
 done_testing
