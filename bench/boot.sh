@@ -24,27 +24,7 @@ command -v qemu-system-x86_64 >/dev/null || { note "boot: not measured: qemu-sys
 # ---- the baseline initramfs: busybox, its applets, the same modules, a shell-script /init
 ln -sf "$O/vmlinuz" "$W/overlive/vmlinuz"; ln -sf "$O/initramfs.img" "$W/overlive/initramfs.img"
 ln -sf "$O/vmlinuz" "$W/baseline/vmlinuz"
-{
-	cat <<SPEC
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-nod /dev/kmsg 0644 0 0 c 1 11
-nod /dev/null 0666 0 0 c 1 3
-dir /proc 0755 0 0
-dir /sys 0755 0 0
-dir /run 0755 0 0
-dir /newroot 0755 0 0
-dir /bin 0755 0 0
-file /init $TOP/bench/baseline-init.sh 0755 0 0
-file /bin/busybox /bin/busybox 0755 0 0
-tree /lib $O/initramfs.d/lib
-SPEC
-	for a in sh mount insmod findfs losetup mkdir sleep cat switch_root; do
-		echo "slink /bin/$a busybox 0777 0 0"
-	done
-} > "$W/baseline.spec"
-if ! "$O/bin/mkcpio" -o "$W/baseline/initramfs.cpio" "$W/baseline.spec" ||
-	! zstd -q -19 -f "$W/baseline/initramfs.cpio" -o "$W/baseline/initramfs.img"; then
+if ! "$TOP/bench/mkbaseline.sh" "$W/baseline" >&2; then
 	note "boot: not measured: unable to build the baseline initramfs"
 	exit 0
 fi

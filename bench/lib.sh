@@ -21,9 +21,9 @@ timeit() {
 	return $__r
 }
 # median of the numbers on stdin (one a line); "-" when there are none
-median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f\n", m }'; }
+median() { sort -g | awk '{ v[NR] = $1 } END { if (!NR) { print "-"; exit } m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; if (m == int(m)) print m; else printf "%.3f\n", m }'; }
 # ratio A B: A/B with 2 decimals, "-" when either is missing or B is 0
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) print "-"; else printf "%.2f\n", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || a == "" || b == "" || b + 0 == 0) print "-"; else { r = a / b; if (r != 0 && r < 0.01) printf "%.2e\n", r; else printf "%.2f\n", r } }'; }
 # fmt_s SECONDS: "1.234 s" (or "-")
 fmt_s() { [ "$1" = - ] || [ -z "$1" ] && echo - || echo "$1 s"; }
 # row CELLS...: one markdown table row
