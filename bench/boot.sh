@@ -92,10 +92,15 @@ done
 restore_ok=0
 if [ -x "$O/bin/persist" ] && command -v mcopy >/dev/null; then
 	rtree=$W/rtree
+	# a medium with room for the save file: the minimal root and persist.dat on vfat
+	export MTOOLS_SKIP_CHECK=1
 	"$TOP/bench/gentree.sh" "$rtree" "$BENCH_RESTORE_FILES" 0 &&
-		"$O/bin/persist" init --file "$W/persist.dat" --size 64M >/dev/null &&
+		"$O/bin/persist" init --file "$W/persist.dat" --size $((BENCH_RESTORE_FILES / 100 + 16))M >/dev/null &&
 		"$O/bin/persist" save --upper "$rtree" --file "$W/persist.dat" --quiet >/dev/null &&
-		MTOOLS_SKIP_CHECK=1 mcopy -o -i "$W/medium.img" "$W/persist.dat" ::persist.dat &&
+		rm -f "$W/rmedium.img" && mkfs.vfat -C -n OVERLIVE "$W/rmedium.img" $(( ($(stat -c %s "$W/persist.dat") + $(stat -c %s "$O/minimal.sqfs")) / 1024 + 32768 )) >/dev/null &&
+		mmd -i "$W/rmedium.img" ::live && mcopy -i "$W/rmedium.img" "$O/minimal.sqfs" ::live/root.sqfs &&
+		mcopy -i "$W/rmedium.img" "$W/persist.dat" ::persist.dat &&
+		drive="file=$W/rmedium.img,format=raw,snapshot=on" &&
 		restore_ok=1
 	rm -rf "$rtree"
 	if [ $restore_ok = 1 ]; then
