@@ -34,7 +34,7 @@ r() { ratio "$1" "$2"; }
 	echo "| figure | overlive | baseline | ratio overlive/baseline | command |"
 	echo "|---|---|---|---|---|"
 	a=$(sz "$O/initramfs.img") b=$(sz "$bl/initramfs.img")
-	echo "| initramfs, zstd -19 | $a | busybox-script initramfs $b | $(r "$a" "$b") | \`bench/size.sh\`; \`stat -c %s out/initramfs.img\` |"
+	echo "| initramfs, zstd -19 (overlive's also holds busybox as rescue shell and persist) | $a | busybox-script initramfs $b | $(r "$a" "$b") | \`bench/size.sh\`; \`stat -c %s out/initramfs.img\` |"
 	a=$(sz "$O/initramfs.cpio") b=$(sz "$bl/initramfs.cpio")
 	echo "| initramfs, raw cpio | $a | busybox-script initramfs $b | $(r "$a" "$b") | \`stat -c %s out/initramfs.cpio\` |"
 	echo "| modules in the initramfs (count) | $nmod ($nbase at every boot) | whole kernel package $ktree | $(r "$nmod" "$ktree") | \`grep -c '^m ' out/initramfs.d/lib/modules/modules.idx\` |"
@@ -46,7 +46,7 @@ r() { ratio "$1" "$2"; }
 	a=$(sz "$O/minimal.sqfs")
 	echo "| minimal root, squashfs zstd | $a | the root tree $rootb | $(r "$a" "$rootb") | \`stat -c %s out/minimal.sqfs\`; \`du -sb out/root-minimal\` |"
 	b=$a a=$(sz "$medium")
-	echo "| minimal medium image (vfat) | $a | its squashfs $b | $(r "$a" "$b") | \`images/mkmedium.sh vfat out/minimal.sqfs M.img\` |"
+	echo "| minimal medium image (vfat; mkmedium leaves 16 MiB free) | $a | its squashfs $b | $(r "$a" "$b") | \`images/mkmedium.sh vfat out/minimal.sqfs M.img\` |"
 	a=$(sz "$O/vmlinuz")
 	echo "| kernel (vmlinuz, Debian's) | $a | - | - | \`stat -c %s out/vmlinuz\` |"
 	echo
