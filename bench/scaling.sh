@@ -50,7 +50,8 @@ awk -F'\t' '{ k = $1; e[k] = $2; s[k] = s[k] " " $3; r[k] = r[k] " " $4; if (!(k
 	echo "Small files only (200-4000 bytes, 100 a directory), upper and restore target on tmpfs, save file on a loop-mounted"
 	echo "ext4 image; median of $BENCH_SCALE_REPS repetitions (1 at 100k). Baseline = the cost per entry at the smallest upper;"
 	echo "ratio = per-entry cost / baseline (fixed costs make small uppers dear per entry; "marginal" is the cost of each
-entry added since the previous size); above 1.5 is flagged **super-linear** (noise makes 1.0-1.5 inconclusive)."
+entry added since the previous size). Flagged **super-linear** when the per-entry cost or the marginal cost (against
+the previous step's) grew above 1.5 (noise makes 1.0-1.5 inconclusive; one run at 100k)."
 	echo "Command: \`BENCH_SCALE='$BENCH_SCALE' bench/scaling.sh\`. Raw figures: \`out/bench/scaling.tsv\`."
 	echo
 	echo "| entries | save | per entry | ratio to smallest | marginal per entry | restore | per entry | ratio to smallest | marginal per entry | growth |"
@@ -59,7 +60,12 @@ entry added since the previous size); above 1.5 is flagged **super-linear** (noi
 		{ ps = $3 / $2; pr = $4 / $2; rs = ps / bs; rr = pr / br
 		  ms = (NR == 1) ? "-" : sprintf("%.1f µs", ($3 - le3) / ($2 - le2) * 1e6)
 		  mr = (NR == 1) ? "-" : sprintf("%.1f µs", ($4 - le4) / ($2 - le2) * 1e6)
-		  flag = (rs > 1.5 || rr > 1.5) ? "**super-linear**" : (NR == 1 ? "baseline" : "linear (not above 1.5)")
+		  # super-linear: the cost per entry, or the marginal cost against the previous step, grew above 1.5x
+		  gs = (NR > 2 && pms > 0) ? (($3 - le3) / ($2 - le2)) / pms : 0
+		  gr = (NR > 2 && pmr > 0) ? (($4 - le4) / ($2 - le2)) / pmr : 0
+		  flag = (rs > 1.5 || rr > 1.5 || gs > 1.5 || gr > 1.5) ? "**super-linear**" : (NR == 1 ? "baseline" : "linear (not above 1.5)")
+		  if (NR > 2) flag = flag sprintf(" (marginal vs previous: save %.2f, restore %.2f)", gs, gr)
+		  if (NR > 1) { pms = ($3 - le3) / ($2 - le2); pmr = ($4 - le4) / ($2 - le2) }
 		  printf "| %d | %.3f s | %.1f µs | %.2f | %s | %.3f s | %.1f µs | %.2f | %s | %s |\n", $2, $3, ps * 1e6, rs, ms, $4, pr * 1e6, rr, mr, flag
 		  le2 = $2; le3 = $3; le4 = $4 }' "$W/med.tsv"
 	echo
