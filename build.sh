@@ -402,6 +402,7 @@ iso)
 	echo "$O/$name.iso" ;;
 boot) stage_kernel >/dev/null; stage_boot "$@" ;;
 test) build_all; stage_test "$@" ;;
+bench) build_all; O=$O ACCEL=$(qemu_accel) MODULE_TREE=$MODULE_TREE "$TOP/bench/run.sh" "$@" ;;
 kernel) stage_deps; stage_kernel ;;
 help | -h | --help) usage ;;
 *) die "unknown command '$cmd' (try ./build.sh help)" ;;
