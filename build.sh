@@ -21,6 +21,7 @@ cd "$TOP"
 : "${KERNEL:=}"                    # a vmlinuz to use (with MODULES=)
 : "${MODULES:=}"                   # a module tree lib/modules/VERSION to use (with KERNEL=)
 : "${JOBS:=$(nproc)}"
+: "${TEST_JOBS:=2}"                # tests run at once by ./build.sh test
 
 PACKAGES=(build-essential musl-tools linux-libc-dev busybox-static squashfs-tools cpio
 	e2fsprogs fdisk dosfstools mtools zstd xz-utils qemu-system-x86 qemu-utils ovmf
@@ -180,9 +181,10 @@ stage_modules() {
 	local dest=$1/lib/modules m extra=()
 	for m in $MODULES_EXTRA; do extra+=(--module "$m"); done
 	rm -rf "$dest" && mkdir -p "$dest"
-	"$O/bin/modpick" --tree "$MODULE_TREE" --out "$dest" "${extra[@]}" 2> "$O/modpick.log" ||
-		{ cat "$O/modpick.log" >&2; die "unable to pick the kernel modules (MODULES_EXTRA='$MODULES_EXTRA'?)"; }
-	MODULE_SUMMARY=$(tail -n 1 "$O/modpick.log" | sed 's/ in .*//; s/^modpick: //')
+	"$O/bin/modpick" --tree "$MODULE_TREE" --out "$dest" "${extra[@]}" 2> "$1/modpick.log" ||
+		{ cat "$1/modpick.log" >&2; die "unable to pick the kernel modules (MODULES_EXTRA='$MODULES_EXTRA'?)"; }
+	MODULE_SUMMARY=$(tail -n 1 "$1/modpick.log" | sed 's/ in .*//; s/^modpick: //')
+	rm -f "$1/modpick.log"
 }
 
 # ---------------------------------------------------------------- initramfs
@@ -211,28 +213,32 @@ stage_rescue_busybox() {
 # compress_initramfs CPIO IMG: zstd -19, or xz (CRC32, the kernel's) when asked or when zstd
 # misses the size target and xz is smaller; sets INITRAMFS_FORMAT and INITRAMFS_SIZES.
 compress_initramfs() {
-	local cpio=$1 img=$2 zs xs
-	zstd -q -19 -f "$cpio" -o "$img.zst"
-	zs=$(stat -c %s "$img.zst")
+	local cpio=$1 img=$2 zs xs tmp=$2.$$
+	zstd -q -19 -f "$cpio" -o "$tmp.zst"
+	zs=$(stat -c %s "$tmp.zst")
 	INITRAMFS_FORMAT=zstd INITRAMFS_SIZES="zstd -19 $zs"
 	case "$INITRAMFS_COMPRESS" in
 	zstd) ;;
 	xz | auto)
 		if [ "$INITRAMFS_COMPRESS" = xz ] || [ "$zs" -gt "$INITRAMFS_MAX" ]; then
-			xz -T1 -9e --check=crc32 -c "$cpio" > "$img.xz"
-			xs=$(stat -c %s "$img.xz")
+			xz -T1 -9e --check=crc32 -c "$cpio" > "$tmp.xz"
+			xs=$(stat -c %s "$tmp.xz")
 			INITRAMFS_SIZES+=", xz -9e $xs"
 			if [ "$INITRAMFS_COMPRESS" = xz ] || [ "$xs" -lt "$zs" ]; then INITRAMFS_FORMAT=xz; fi
 		fi ;;
 	*) die "INITRAMFS_COMPRESS=$INITRAMFS_COMPRESS: give zstd, xz or auto" ;;
 	esac
-	mv -f "$img.$([ "$INITRAMFS_FORMAT" = xz ] && echo xz || echo zst)" "$img"
-	rm -f "$img.zst" "$img.xz"
+	mv -f "$tmp.$([ "$INITRAMFS_FORMAT" = xz ] && echo xz || echo zst)" "$img"
+	rm -f "$tmp.zst" "$tmp.xz"
 }
 
 stage_initramfs() {
-	local stage=$O/initramfs.d spec=$O/initramfs.spec size
-	rm -rf "$stage" && mkdir -p "$stage"
+	# Built in a directory of its own and put in place by rename, so that a test booting
+	# out/initramfs.img never sees it half written, even while another build runs.
+	local stage spec size
+	mkdir -p "$O"
+	stage=$(mktemp -d "$O/initramfs.d.XXXXXX")
+	spec=$stage.spec
 	stage_modules "$stage"
 	stage_rescue_busybox
 	cat > "$spec" <<SPEC
@@ -252,9 +258,17 @@ slink /bin/sh busybox 0777 0 0
 tree /lib $stage/lib
 SPEC
 	if [ -x "$O/bin/persist" ]; then echo "file /bin/persist $O/bin/persist 0755 0 0" >> "$spec"; fi
-	"$O/bin/mkcpio" -o "$O/initramfs.cpio" "$spec"
-	compress_initramfs "$O/initramfs.cpio" "$O/initramfs.img"
-	cp "$KERNEL_IMAGE" "$O/vmlinuz"
+	"$O/bin/mkcpio" -o "$stage.cpio" "$spec"
+	if [ -f "$O/initramfs.img" ] && cmp -s "$stage.cpio" "$O/initramfs.cpio"; then
+		rm -f "$stage.cpio"    # the same bytes as last time: keep the compressed image as it is
+		INITRAMFS_FORMAT=unchanged INITRAMFS_SIZES="as built before"
+	else
+		compress_initramfs "$stage.cpio" "$O/initramfs.img"
+		mv -f "$stage.cpio" "$O/initramfs.cpio"
+	fi
+	rm -rf "$O/initramfs.d" "$spec"
+	mv "$stage" "$O/initramfs.d" 2>/dev/null || rm -rf "$stage"
+	cmp -s "$KERNEL_IMAGE" "$O/vmlinuz" || { cp "$KERNEL_IMAGE" "$O/vmlinuz.$$" && mv -f "$O/vmlinuz.$$" "$O/vmlinuz"; }
 	size=$(stat -c %s "$O/initramfs.img")
 	say "initramfs: $size bytes $INITRAMFS_FORMAT ($INITRAMFS_SIZES; $(stat -c %s "$O/initramfs.cpio") raw); $MODULE_SUMMARY"
 	if [ "$size" -le "$INITRAMFS_MAX" ]; then
@@ -333,17 +347,19 @@ stage_boot() {
 
 # ---------------------------------------------------------------- test, bench
 stage_test() {
-	local long=0 a
+	local long=0 powercut=short a
 	for a in "$@"; do
 		case "$a" in
 		--long) long=1 ;;
-		*) die "test: unknown option $a (try --long)" ;;
+		--powercut=*) powercut=${a#--powercut=} ;;
+		*) die "test: unknown option $a (try --long or --powercut=full)" ;;
 		esac
 	done
 	make -s -j"$JOBS" O="$O" tests
-	say "test: unit tests, overlay tests, boots in QEMU ($(qemu_accel))"
-	O=$O LONG=$long KVER=$KVER MODULE_TREE=$MODULE_TREE ACCEL=$(qemu_accel) \
-		prove -e '' "$O"/t/*.t $(ls tests/*/*.t 2>/dev/null)
+	say "test: unit tests, overlay tests, boots in QEMU ($(qemu_accel)), $TEST_JOBS at a time"
+	# QEMU under TCG keeps one core busy: two tests at a time use this machine's two cores.
+	O=$O LONG=$long POWERCUT=$powercut KVER=$KVER MODULE_TREE=$MODULE_TREE ACCEL=$(qemu_accel) \
+		prove -j"$TEST_JOBS" -e '' "$O"/t/*.t $(ls tests/*/*.t 2>/dev/null)
 }
 
 usage() { sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
