@@ -8,18 +8,18 @@
 . "$TOP/tests/lib/qemu.sh"
 . "$TOP/tests/powercut/lib/campaign.sh"
 pc_prepare persist-vfat
-rounds=6
+rounds=4
 [ "$POWERCUT" = full ] && rounds=16
 t0=$SECONDS
 pc_record vfat persist $rounds
 pc_sweep vfat persist
-ok $([ "$CUTS" -ge 20 ]; echo $?) "vfat/persist: $CUTS cuts swept over every flush epoch"
+ok $([ "$CUTS" -ge 15 ]; echo $?) "vfat/persist: $CUTS cuts swept over every flush epoch"
 is "$VIOLATIONS" 0 "vfat/persist: no violation in $STATES distinct crash images"
 pc_table_head
 pc_table_row persist-vfat $((SECONDS - t0))
 
 # A few crash images booted for real: the init must restore the generation the host check found.
-nboot=2
+nboot=1
 [ "$POWERCUT" = full ] && nboot=4
 grep -- '--torn' "$PCD/verdicts" | grep ' :: ok' | awk 'NR % 7 == 3' | head -n $nboot > "$PCD/boots"
 while read -r e w rest; do

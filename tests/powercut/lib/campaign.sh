@@ -12,7 +12,7 @@
 : "${POWERCUT:=short}"
 PCLIB=$TOP/tests/powercut/lib
 PC=$O/bin/powercut
-DATA_MIB=32          # the data filesystem; the disk has one more MiB for the workload's marks
+DATA_MIB=16          # the data filesystem; the disk has one more MiB for the workload's marks
 
 pc_prepare() {
 	PCNAME=$1
@@ -24,7 +24,7 @@ pc_prepare() {
 	case $POWERCUT in short | full) ;; *) bail "POWERCUT=$POWERCUT: use short or full" ;; esac
 	PCD=$O/powercut/$PCNAME
 	rm -rf "$PCD" && mkdir -p "$PCD" || bail "unable to make $PCD"
-	cc -O2 -o "$O/powercut/treesum" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum"
+	cc -O2 -o "$PCD/treesum-host" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum"
 	musl-gcc -static -O2 -o "$PCD/treesum" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum for the guest"
 	local root=$PCD/root
 	cp -a "$O/root-minimal" "$root"
@@ -44,7 +44,8 @@ pc_prepare() {
 	mkdir -p "$PC_TMPFS" "$PC_LOWER"
 	mount -t tmpfs -o size=512m tmpfs "$PC_TMPFS" || bail "unable to mount a tmpfs on $PC_TMPFS"
 	mount -t squashfs -o ro,loop "$PCD/root.sqfs" "$PC_LOWER" || { umount "$PC_TMPFS"; bail "unable to mount the squashfs"; }
-	export PC_TMPFS PC_LOWER O
+	PC_TREESUM=$PCD/treesum-host
+	export PC_TMPFS PC_LOWER PC_TREESUM O
 	trap 'pc_cleanup' EXIT
 }
 
@@ -62,7 +63,7 @@ pc_data_image() {
 	rm -f "$out"
 	case $fs in
 	vfat) mkfs.vfat -C -n PDATA "$out" $((DATA_MIB * 1024)) >/dev/null ;;
-	ext4) truncate -s ${DATA_MIB}M "$out" && mkfs.ext4 -q -F -L PDATA "$out" >/dev/null ;;
+	ext4) truncate -s ${DATA_MIB}M "$out" && mkfs.ext4 -q -F -b 4096 -L PDATA "$out" >/dev/null ;;
 	esac || return 1
 	if [ "$mode" = persist ] && [ "$fs" = vfat ]; then   # mtools: the host kernel may lack vfat
 		rm -f "$PCD/persist.dat"
@@ -112,23 +113,32 @@ pc_record() {
 	diag "$fs/$mode: $(grep -c '^epoch ' "$PCD/marks") flush epochs, $(tail -n 1 "$PCD/marks" | cut -d' ' -f4) writes, $log marks"
 }
 
-# pc_cuts: the cut list, one "EPOCH WRITES POLICY-ARGS" per line (WRITES 0 = the epoch's end)
+# pc_cuts FS: the cut list, one "EPOCH WRITES POLICY-ARGS" per line (WRITES 0 = the epoch's end).
+# ext4 gets no torn writes: powercut tears at 512-byte sectors, and ext4 writes its superblock
+# (1 KiB inside a block, outside the journal) as one block: a tear inside it leaves a superblock
+# whose checksum fails and a filesystem the kernel refuses to mount. Real disks write 4 KiB
+# atomically; that is the kernel's contract with them, not something persist can change.
 pc_cuts() {
-	local e first last n mid
+	local e first last n mid torn=--torn
+	[ "$1" = ext4 ] && torn=
 	while read -r _ e first last; do
 		n=$((last - first + 1))
+		if [ "$POWERCUT" != full ]; then   # short: one cut per epoch, alternating
+			if [ $((e % 2)) = 0 ] || [ $n = 0 ]; then echo "$e 0 --policy none"
+			else echo "$e 0 --policy random $torn --seed $((e * 10 + 1))"; fi
+			continue
+		fi
 		echo "$e 0 --policy none"
 		[ $n -gt 0 ] || continue
-		echo "$e 0 --policy random --torn --seed $((e * 10 + 1))"
-		[ "$POWERCUT" = full ] || continue
+		echo "$e 0 --policy random $torn --seed $((e * 10 + 1))"
 		echo "$e 0 --policy prefix --seed $((e * 10 + 2))"
-		echo "$e 0 --policy prefix --torn --seed $((e * 10 + 3))"
+		echo "$e 0 --policy prefix $torn --seed $((e * 10 + 3))"
 		echo "$e 0 --policy random --seed $((e * 10 + 4))"
 		echo "$e 0 --policy random --seed $((e * 10 + 5))"
 		[ $n -gt 1 ] || continue
 		mid=$((first + n / 2))
-		echo "$e $mid --policy random --torn --seed $((e * 10 + 6))"
-		echo "$e $mid --policy prefix --torn --seed $((e * 10 + 7))"
+		echo "$e $mid --policy random $torn --seed $((e * 10 + 6))"
+		echo "$e $mid --policy prefix $torn --seed $((e * 10 + 7))"
 	done < <(grep '^epoch ' "$PCD/marks")
 }
 
@@ -138,18 +148,19 @@ pc_sweep() {
 	CUTS=0 STATES=0 VIOLATIONS=0 VKINDS=
 	: > "$PCD/verdicts"
 	while read -r e w args; do
-		cmd="$PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/crash.img --epoch $e"
+		# the image is made on the tmpfs (no fdatasync cost); the printed line makes it in $PCD
+		cmd="--epoch $e"
 		[ "$w" = 0 ] || cmd="$cmd --writes $w"
 		cmd="$cmd $args"
-		line=$($cmd 2>"$PCD/replay.err") || { diag "replay failed: $cmd: $(cat "$PCD/replay.err")"; VIOLATIONS=$((VIOLATIONS + 1)); continue; }
+		line=$($PC replay --log "$PCD/record.log" --base "$PCD/base.img" --out "$PC_TMPFS/crash.img" $cmd 2>"$PCD/replay.err") || { diag "replay failed: $cmd: $(cat "$PCD/replay.err")"; VIOLATIONS=$((VIOLATIONS + 1)); continue; }
 		CUTS=$((CUTS + 1))
 		upto=$(echo "$line" | sed -n 's/.* writes=\([0-9]*\) .*/\1/p')
-		sum=$(md5sum < "$PCD/crash.img" | cut -c1-32)
+		sum=$(md5sum < "$PC_TMPFS/crash.img" | cut -c1-32)
 		if [ -n "${seen[$sum]:-}" ]; then
 			verdict=${seen[$sum]}
 		else
 			STATES=$((STATES + 1))
-			out=$("$PCLIB/pc-check" "$mode" "$fs" "$PCD/crash.img" "$PCD/marks" "$upto" "$PCD/root.sqfs" 2>&1)
+			out=$("$PCLIB/pc-check" "$mode" "$fs" "$PC_TMPFS/crash.img" "$PCD/marks" "$upto" "$PCD/root.sqfs" 2>&1)
 			case $? in
 			0) verdict=$(echo "$out" | tail -n 1) ;;
 			1) verdict=$(echo "$out" | grep '^violation' | tr '\n' ';') ;;
@@ -165,10 +176,10 @@ pc_sweep() {
 			VKINDS="$VKINDS $(echo "$verdict" | grep -o 'violation [a-z]*' | cut -d' ' -f2 | tr '\n' ' ')"
 			if [ "${PC_QUIET_VIOLATIONS:-0}" = 0 ] || [ "$VIOLATIONS" -le 3 ]; then
 				diag "$fs/$mode: $verdict"
-				diag "  replay: $cmd && O=$O $PCLIB/pc-check $mode $fs $PCD/crash.img $PCD/marks $upto $PCD/root.sqfs"
+				diag "  replay: $PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/crash.img $cmd && O=$O $PCLIB/pc-check $mode $fs $PCD/crash.img $PCD/marks $upto $PCD/root.sqfs"
 			fi ;;
 		esac
-	done < <(pc_cuts)
+	done < <(pc_cuts "$fs")
 }
 
 # pc_boot_cut IMAGE HASH: the crash image as the data disk of a normal boot

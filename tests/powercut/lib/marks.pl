@@ -12,6 +12,7 @@ open(my $f, '<:raw', $log) or die "marks.pl: unable to open $log: $!\n";
 my $hdr;
 read($f, $hdr, 16) == 16 && substr($hdr, 0, 8) eq 'PCUTLOG1' or die "marks.pl: $log is not a record log\n";
 my ($epoch, $writes, $first) = (0, 0, 1);
+my %seen;    # a block written back again carries old marks too: each counts where it first lands
 while (read($f, my $e, 20) == 20) {
 	my ($magic, $type, $flags, $zero, $off, $len) = unpack('V C C v Q< V', $e);
 	die "marks.pl: bad entry after write $writes\n" if $magic != 0x50435752;
@@ -27,8 +28,8 @@ while (read($f, my $e, 20) == 20) {
 	last if read($f, $data, $len) != $len;    # a partial last entry ends the log
 	if ($off >= $base) {
 		for (my $o = 0; $o < $len; $o += 512) {
-			my ($text) = substr($data, $o, 512) =~ /^PCMARK ([^\n]*?)\s*\n/ or next;
-			print "mark $writes $text\n";
+			my ($n, $text) = substr($data, $o, 512) =~ /^PCMARK n=(\d+) ([^\n]*?)\s*\n/ or next;
+			print "mark $writes $text\n" unless $seen{$n}++;
 		}
 	}
 }

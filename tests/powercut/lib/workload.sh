@@ -6,7 +6,7 @@
 # rename it over save.tar, fsync the directory.
 #
 # Every save is bracketed by two marks, written to the data disk's last MiB (outside the
-# filesystem) with O_DIRECT so that they land in the powercut record log in order with the
+# filesystem; one per 4 KiB, since the page cache may write back a whole block) with O_DIRECT so that they land in the powercut record log in order with the
 # save's own writes (conv=fsync too: busybox's dd may leave them in the page cache otherwise;
 # the FLUSH it adds only makes durable what the previous save already flushed), and echoed:
 #   PC START gen=G hash=H   before the save's first write (G: the generation it will commit)
@@ -26,7 +26,7 @@ D=/opt/demo
 U=$PERSIST_UPPER
 
 mark() {
-	printf '%-511s\n' "PCMARK $*" | dd of="$dev" bs=512 seek=$((markbase + nmark % 2048)) count=1 \
+	printf '%-511s\n' "PCMARK n=$nmark $*" | dd of="$dev" bs=512 seek=$((markbase + nmark % 256 * 8)) count=1 \
 		oflag=direct conv=notrunc,fsync 2>/dev/null || { echo "PC FAIL mark $*"; exit 1; }
 	nmark=$((nmark + 1))
 	echo "PC $*"
