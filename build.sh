@@ -199,16 +199,17 @@ stage_boot() {
 
 # ---------------------------------------------------------------- test, bench
 stage_test() {
-	local long=0 a
+	local long=0 a powercut=${POWERCUT:-short}
 	for a in "$@"; do
 		case "$a" in
 		--long) long=1 ;;
+		--powercut=short | --powercut=full) powercut=${a#--powercut=} ;;
 		*) die "test: unknown option $a (try --long)" ;;
 		esac
 	done
 	make -s -j"$JOBS" O="$O" tests
 	say "test: unit tests, overlay tests, boots in QEMU ($(qemu_accel))"
-	O=$O LONG=$long KVER=$KVER MODULE_TREE=$MODULE_TREE ACCEL=$(qemu_accel) \
+	O=$O LONG=$long POWERCUT=$powercut KVER=$KVER MODULE_TREE=$MODULE_TREE ACCEL=$(qemu_accel) \
 		prove -e '' "$O"/t/*.t $(ls tests/*/*.t 2>/dev/null)
 }
 
