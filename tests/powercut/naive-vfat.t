@@ -19,6 +19,5 @@ kinds=$(echo $VKINDS | tr ' ' '\n' | sort | uniq -c | awk '{ printf "%s %s, ", $
 diag "vfat/naive: violation kinds: ${kinds%, }"
 echo "$VKINDS" | grep -qwE 'lost|torn'
 ok $? "vfat/naive: among them lost or torn saves (not only a leftover temporary name)"
-pc_table_head
 pc_table_row naive-vfat $((SECONDS - t0))
 done_testing

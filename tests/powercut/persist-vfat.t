@@ -15,7 +15,6 @@ pc_record vfat persist $rounds
 pc_sweep vfat persist
 ok $([ "$CUTS" -ge 15 ]; echo $?) "vfat/persist: $CUTS cuts swept over every flush epoch"
 is "$VIOLATIONS" 0 "vfat/persist: no violation in $STATES distinct crash images"
-pc_table_head
 pc_table_row persist-vfat $((SECONDS - t0))
 
 # A few crash images booted for real: the init must restore the generation the host check found.

@@ -6,7 +6,7 @@
 #                                   each), each checked by pc-check; sets CUTS STATES VIOLATIONS
 #   pc_boot_cut IMAGE WANT_HASH     boots a crash image with live.persist; 0 when the init
 #                                   restored the state of hash WANT_HASH and the shell came up
-#   pc_table_row WORKLOAD SECONDS   one row of the campaign table
+#   pc_table_row WORKLOAD SECONDS   the campaign table (header and its row; also in $PCD/row)
 # POWERCUT=full sweeps more subsets per epoch over a longer workload (>= 1,000 cuts in all).
 # Work files stay in $O/powercut/NAME so that every printed replay line works after the test.
 : "${POWERCUT:=short}"
@@ -80,7 +80,7 @@ pc_data_image() {
 }
 
 pc_record() {
-	local fs=$1 mode=$2 rounds=$3
+	local fs=$1 mode=$2 rounds=$3 t0=$SECONDS
 	pc_data_image "$fs" "$mode" "$PCD/data.img" || bail "unable to make the data disk"
 	cp "$PCD/data.img" "$PCD/base.img"
 	rm -f "$PCD/sock"
@@ -110,7 +110,7 @@ pc_record() {
 	console=$(grep -c '^PC \(START\|ACK\)' "$PCD/console.log")
 	log=$(grep -c '^mark ' "$PCD/marks")
 	is "$log" "$console" "$fs/$mode: every mark printed on the console is in the record log, in order"
-	diag "$fs/$mode: $(grep -c '^epoch ' "$PCD/marks") flush epochs, $(tail -n 1 "$PCD/marks" | cut -d' ' -f4) writes, $log marks"
+	diag "$fs/$mode: $(grep -c '^epoch ' "$PCD/marks") flush epochs, $(tail -n 1 "$PCD/marks" | cut -d' ' -f4) writes, $log marks, recorded in $((SECONDS - t0)) s"
 }
 
 # pc_cuts FS: the cut list, one "EPOCH WRITES POLICY-ARGS" per line (WRITES 0 = the epoch's end).
@@ -143,7 +143,7 @@ pc_cuts() {
 }
 
 pc_sweep() {
-	local fs=$1 mode=$2 e w args line upto sum verdict cmd out
+	local fs=$1 mode=$2 e w args line upto sum verdict cmd out t0=$SECONDS
 	declare -A seen
 	CUTS=0 STATES=0 VIOLATIONS=0 VKINDS=
 	: > "$PCD/verdicts"
@@ -180,6 +180,7 @@ pc_sweep() {
 			fi ;;
 		esac
 	done < <(pc_cuts "$fs")
+	diag "$fs/$mode: $CUTS cuts checked in $((SECONDS - t0)) s"
 }
 
 # pc_boot_cut IMAGE HASH: the crash image as the data disk of a normal boot
@@ -198,8 +199,10 @@ pc_boot_cut() {
 	[ "$got" = "$want" ] || { diag "booted view $got, want $want"; return 1; }
 }
 
+# the table goes to stderr too, where prove shows it without -v; $PCD/row keeps the row
 pc_table_row() {
-	printf '# %-14s %7s %7s %11s %7ss\n' "$1" "$CUTS" "$STATES" "$VIOLATIONS" "$2"
-	printf '%s %s %s %s %s\n' "$1" "$CUTS" "$STATES" "$VIOLATIONS" "$2" >> "$O/powercut/table"
+	local row
+	row=$(printf '%-14s %7s %7s %11s %7ss' "$1" "$CUTS" "$STATES" "$VIOLATIONS" "$2")
+	echo "$row" > "$PCD/row"
+	printf '# %-14s %7s %7s %11s %8s\n# %s\n' workload cuts states violations time "$row" | tee /dev/stderr
 }
-pc_table_head() { printf '# %-14s %7s %7s %11s %8s\n' workload cuts states violations time; }
