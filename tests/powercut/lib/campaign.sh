@@ -8,7 +8,8 @@
 #                                   restored the state of hash WANT_HASH and the shell came up
 #   pc_table_row WORKLOAD SECONDS   the campaign table (header and its row; also in $PCD/row)
 # POWERCUT=full sweeps more subsets per epoch over a longer workload (>= 1,000 cuts in all).
-# Work files stay in $O/powercut/NAME so that every printed replay line works after the test.
+# Work files stay in $O/powercut/NAME (PC_WORK=DIR: DIR/NAME) so that every printed replay line
+# works after the test.
 : "${POWERCUT:=short}"
 PCLIB=$TOP/tests/powercut/lib
 PC=$O/bin/powercut
@@ -22,7 +23,7 @@ pc_prepare() {
 	command -v mcopy >/dev/null || skip_all "mtools is not installed"
 	[ -d "$O/root-minimal" ] && [ -x "$O/bin/persist" ] && [ -x "$PC" ] || skip_all "build first: ./build.sh"
 	case $POWERCUT in short | full) ;; *) bail "POWERCUT=$POWERCUT: use short or full" ;; esac
-	PCD=$O/powercut/$PCNAME
+	PCD=${PC_WORK:-$O/powercut}/$PCNAME
 	rm -rf "$PCD" && mkdir -p "$PCD" || bail "unable to make $PCD"
 	cc -O2 -o "$PCD/treesum-host" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum"
 	musl-gcc -static -O2 -o "$PCD/treesum" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum for the guest"
