@@ -16,7 +16,7 @@ pc_sweep vfat naive
 ok $([ "$CUTS" -ge 15 ]; echo $?) "vfat/naive: $CUTS cuts swept over every flush epoch"
 ok $([ "$VIOLATIONS" -gt 0 ]; echo $?) "vfat/naive: the control shows violations ($VIOLATIONS in $CUTS cuts)"
 kinds=$(echo $VKINDS | tr ' ' '\n' | sort | uniq -c | awk '{ printf "%s %s, ", $1, $2 }')
-diag "vfat/naive: violation kinds: ${kinds%, }"
+diag "vfat/naive: violation kinds: ${kinds%, }" | tee /dev/stderr
 echo "$VKINDS" | grep -qwE 'lost|torn'
 ok $? "vfat/naive: among them lost or torn saves (not only a leftover temporary name)"
 pc_table_row naive-vfat $((SECONDS - t0))

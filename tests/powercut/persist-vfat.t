@@ -20,7 +20,9 @@ pc_table_row persist-vfat $((SECONDS - t0))
 # A few crash images booted for real: the init must restore the generation the host check found.
 nboot=1
 [ "$POWERCUT" = full ] && nboot=4
-grep -- '--torn' "$PCD/verdicts" | grep ' :: ok' | awk 'NR % 7 == 3' | head -n $nboot > "$PCD/boots"
+grep -- '--torn' "$PCD/verdicts" | grep ' :: ok' > "$PCD/torn-ok"
+awk -v n=$nboot -v t="$(wc -l < "$PCD/torn-ok")" '{ for (k = 1; k <= n; k++) if (NR == int(t * k / (n + 1)) + 1) print }' \
+	"$PCD/torn-ok" > "$PCD/boots"     # spread over the run
 while read -r e w rest; do
 	args=${rest%% :: *}
 	want=$(echo "$rest" | sed -n 's/.* hash=\([0-9a-f]*\) .*/\1/p')
