@@ -347,11 +347,11 @@ stage_boot() {
 
 # ---------------------------------------------------------------- test, bench
 stage_test() {
-	local long=0 powercut=short a
+	local long=0 a powercut=${POWERCUT:-short}
 	for a in "$@"; do
 		case "$a" in
 		--long) long=1 ;;
-		--powercut=*) powercut=${a#--powercut=} ;;
+		--powercut=short | --powercut=full) powercut=${a#--powercut=} ;;
 		*) die "test: unknown option $a (try --long or --powercut=full)" ;;
 		esac
 	done

@@ -1,0 +1,209 @@
+# campaign.sh: power-cut campaigns by the dm-log-writes method (sourced by tests/powercut/*.t).
+#   pc_prepare NAME                 checks, then builds the guest root and the boot medium in $PCD
+#   pc_record FS MODE ROUNDS        one QEMU run: the workload saves ROUNDS times on a data disk
+#                                   (FS vfat|ext4, label PDATA) served by `powercut --record`
+#   pc_sweep FS MODE                crash images offline for every flush epoch (several subsets
+#                                   each), each checked by pc-check; sets CUTS STATES VIOLATIONS
+#   pc_boot_cut IMAGE WANT_HASH     boots a crash image with live.persist; 0 when the init
+#                                   restored the state of hash WANT_HASH and the shell came up
+#   pc_table_row WORKLOAD SECONDS   the campaign table (header and its row; also in $PCD/row)
+# POWERCUT=full sweeps more subsets per epoch over a longer workload (>= 1,000 cuts in all).
+# Work files stay in $O/powercut/NAME (PC_WORK=DIR: DIR/NAME) so that every printed replay line
+# works after the test.
+: "${POWERCUT:=short}"
+PCLIB=$TOP/tests/powercut/lib
+PC=$O/bin/powercut
+DATA_MIB=16          # the data filesystem; the disk has one more MiB for the workload's marks
+
+pc_prepare() {
+	PCNAME=$1
+	[ "$(id -u)" = 0 ] || skip_all "needs root (loop and overlay mounts of the crash images)"
+	command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
+	command -v musl-gcc >/dev/null || skip_all "musl-gcc is not installed"
+	command -v mcopy >/dev/null || skip_all "mtools is not installed"
+	[ -d "$O/root-minimal" ] && [ -x "$O/bin/persist" ] && [ -x "$PC" ] || skip_all "build first: ./build.sh"
+	case $POWERCUT in short | full) ;; *) bail "POWERCUT=$POWERCUT: use short or full" ;; esac
+	PCD=${PC_WORK:-$O/powercut}/$PCNAME
+	rm -rf "$PCD" && mkdir -p "$PCD" || bail "unable to make $PCD"
+	cc -O2 -o "$PCD/treesum-host" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum"
+	musl-gcc -static -O2 -o "$PCD/treesum" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum for the guest"
+	local root=$PCD/root
+	cp -a "$O/root-minimal" "$root"
+	install -m 0755 "$PCD/treesum" "$root/usr/bin/treesum"
+	install -m 0755 "$PCLIB/workload.sh" "$root/usr/bin/pc-workload"
+	mkdir -p "$root/opt/demo/new"
+	local i
+	for i in 0 1 2 3 4 5; do echo "lower file $i" > "$root/opt/demo/a$i"; done
+	for i in 0 1 2 3; do mkdir -p "$root/opt/demo/d$i/sub"; echo "lower $i" > "$root/opt/demo/d$i/sub/x"; done
+	head -c 8192 /dev/urandom > "$root/opt/demo/big"
+	echo "lower log" > "$root/opt/demo/log"
+	mksquashfs "$root" "$PCD/root.sqfs" -comp zstd -all-root -noappend -no-progress -quiet >/dev/null ||
+		bail "unable to make the squashfs"
+	"$TOP/images/mkmedium.sh" vfat "$PCD/root.sqfs" "$PCD/medium.img" OVERLIVE || bail "unable to make the medium"
+	mkdir -p "$PCD/mnt"
+	PC_TMPFS=$PCD/tmpfs PC_LOWER=$PCD/lower
+	mkdir -p "$PC_TMPFS" "$PC_LOWER"
+	mount -t tmpfs -o size=512m tmpfs "$PC_TMPFS" || bail "unable to mount a tmpfs on $PC_TMPFS"
+	mount -t squashfs -o ro,loop "$PCD/root.sqfs" "$PC_LOWER" || { umount "$PC_TMPFS"; bail "unable to mount the squashfs"; }
+	PC_TREESUM=$PCD/treesum-host
+	export PC_TMPFS PC_LOWER PC_TREESUM O
+	trap 'pc_cleanup' EXIT
+}
+
+pc_cleanup() {
+	qemu_stop >/dev/null 2>&1
+	[ -n "${PCSERVER:-}" ] && kill -9 "$PCSERVER" 2>/dev/null
+	umount "$PC_LOWER" 2>/dev/null
+	umount "$PC_TMPFS" 2>/dev/null
+	rm -rf "$QDIR" "$PCD/root" "$PCD/crash.img"
+}
+
+# pc_data_image FS MODE OUT: the data disk: FS labelled PDATA, and for persist an empty save file
+pc_data_image() {
+	local fs=$1 mode=$2 out=$3
+	rm -f "$out"
+	case $fs in
+	vfat) mkfs.vfat -C -n PDATA "$out" $((DATA_MIB * 1024)) >/dev/null ;;
+	ext4) truncate -s ${DATA_MIB}M "$out" && mkfs.ext4 -q -F -b 4096 -L PDATA "$out" >/dev/null ;;
+	esac || return 1
+	if [ "$mode" = persist ] && [ "$fs" = vfat ]; then   # mtools: the host kernel may lack vfat
+		rm -f "$PCD/persist.dat"
+		"$O/bin/persist" init --file "$PCD/persist.dat" --size 256K >/dev/null &&
+			MTOOLS_SKIP_CHECK=1 mcopy -i "$out" "$PCD/persist.dat" ::persist.dat || return 1
+	elif [ "$mode" = persist ]; then
+		mount -o loop "$out" "$PCD/mnt" || return 1
+		"$O/bin/persist" init --file "$PCD/mnt/persist.dat" --size 256K >/dev/null
+		local r=$?
+		umount "$PCD/mnt" || return 1
+		[ $r = 0 ] || return 1
+	fi
+	truncate -s $(((DATA_MIB + 1) * 1048576)) "$out"
+}
+
+pc_record() {
+	local fs=$1 mode=$2 rounds=$3 t0=$SECONDS
+	pc_data_image "$fs" "$mode" "$PCD/data.img" || bail "unable to make the data disk"
+	cp "$PCD/data.img" "$PCD/base.img"
+	rm -f "$PCD/sock"
+	"$PC" --socket "$PCD/sock" --record "$PCD/record.log" "$PCD/data.img" >"$PCD/server.out" 2>"$PCD/server.err" &
+	PCSERVER=$!
+	local i
+	for i in $(seq 100); do [ -S "$PCD/sock" ] && break; sleep 0.05; done
+	[ -S "$PCD/sock" ] || bail "powercut did not start: $(cat "$PCD/server.err")"
+	qemu_start "live.media=LABEL=OVERLIVE live.persist=LABEL=PDATA:/persist.dat" \
+		-drive "file=$PCD/medium.img,format=raw,if=virtio" \
+		-blockdev "driver=nbd,node-name=d0,server.type=unix,server.path=$PCD/sock,export=disk,discard=unmap" \
+		-device virtio-blk-pci,drive=d0
+	qemu_expect 'overlive# ' 180 >/dev/null
+	ok $? "$fs/$mode: the live system booted with the data disk behind powercut --record"
+	qemu_run "pc-workload $mode $rounds" 900
+	local r=$?
+	ok $r "$fs/$mode: the workload saved $rounds times"
+	[ $r = 0 ] || qemu_show 20
+	kill -9 "$QPID" 2>/dev/null    # the disconnect is the cut; the log holds every write before it
+	qemu_stop >/dev/null 2>&1
+	wait "$PCSERVER"
+	PCSERVER=
+	tr -d '\r' < "$QLOG" > "$PCD/console.log"
+	perl "$PCLIB/marks.pl" "$PCD/record.log" $((DATA_MIB * 1048576)) > "$PCD/marks" ||
+		bail "unable to read the record log"
+	local console log
+	console=$(grep -c '^PC \(START\|ACK\)' "$PCD/console.log")
+	log=$(grep -c '^mark ' "$PCD/marks")
+	is "$log" "$console" "$fs/$mode: every mark printed on the console is in the record log, in order"
+	diag "$fs/$mode: $(grep -c '^epoch ' "$PCD/marks") flush epochs, $(tail -n 1 "$PCD/marks" | cut -d' ' -f4) writes, $log marks, recorded in $((SECONDS - t0)) s"
+}
+
+# pc_cuts FS: the cut list, one "EPOCH WRITES POLICY-ARGS" per line (WRITES 0 = the epoch's end).
+# ext4 gets no torn writes: powercut tears at 512-byte sectors, and ext4 writes its superblock
+# (1 KiB inside a block, outside the journal) as one block: a tear inside it leaves a superblock
+# whose checksum fails and a filesystem the kernel refuses to mount. Real disks write 4 KiB
+# atomically; that is the kernel's contract with them, not something persist can change.
+pc_cuts() {
+	local e first last n mid torn=--torn
+	[ "$1" = ext4 ] && torn=
+	while read -r _ e first last; do
+		n=$((last - first + 1))
+		if [ "$POWERCUT" != full ]; then   # short: one cut per epoch, alternating
+			if [ $((e % 2)) = 0 ] || [ $n = 0 ]; then echo "$e 0 --policy none"
+			else echo "$e 0 --policy random $torn --seed $((e * 10 + 1))"; fi
+			continue
+		fi
+		echo "$e 0 --policy none"
+		[ $n -gt 0 ] || continue
+		echo "$e 0 --policy random $torn --seed $((e * 10 + 1))"
+		echo "$e 0 --policy prefix --seed $((e * 10 + 2))"
+		echo "$e 0 --policy prefix $torn --seed $((e * 10 + 3))"
+		echo "$e 0 --policy random --seed $((e * 10 + 4))"
+		echo "$e 0 --policy random --seed $((e * 10 + 5))"
+		[ $n -gt 1 ] || continue
+		mid=$((first + n / 2))
+		echo "$e $mid --policy random $torn --seed $((e * 10 + 6))"
+		echo "$e $mid --policy prefix $torn --seed $((e * 10 + 7))"
+	done < <(grep '^epoch ' "$PCD/marks")
+}
+
+pc_sweep() {
+	local fs=$1 mode=$2 e w args line upto sum verdict cmd out t0=$SECONDS
+	declare -A seen
+	CUTS=0 STATES=0 VIOLATIONS=0 VKINDS=
+	: > "$PCD/verdicts"
+	while read -r e w args; do
+		# the image is made on the tmpfs (no fdatasync cost); the printed line makes it in $PCD
+		cmd="--epoch $e"
+		[ "$w" = 0 ] || cmd="$cmd --writes $w"
+		cmd="$cmd $args"
+		line=$($PC replay --log "$PCD/record.log" --base "$PCD/base.img" --out "$PC_TMPFS/crash.img" $cmd 2>"$PCD/replay.err") || { diag "replay failed: $cmd: $(cat "$PCD/replay.err")"; VIOLATIONS=$((VIOLATIONS + 1)); continue; }
+		CUTS=$((CUTS + 1))
+		upto=$(echo "$line" | sed -n 's/.* writes=\([0-9]*\) .*/\1/p')
+		sum=$(md5sum < "$PC_TMPFS/crash.img" | cut -c1-32)
+		if [ -n "${seen[$sum]:-}" ]; then
+			verdict=${seen[$sum]}
+		else
+			STATES=$((STATES + 1))
+			out=$("$PCLIB/pc-check" "$mode" "$fs" "$PC_TMPFS/crash.img" "$PCD/marks" "$upto" "$PCD/root.sqfs" 2>&1)
+			case $? in
+			0) verdict=$(echo "$out" | tail -n 1) ;;
+			1) verdict=$(echo "$out" | grep '^violation' | tr '\n' ';') ;;
+			*) verdict="violation check: $(echo "$out" | tail -n 2 | tr '\n' ' ')" ;;
+			esac
+			seen[$sum]=$verdict
+		fi
+		echo "$e $w $args :: $verdict" >> "$PCD/verdicts"
+		case $verdict in
+		ok*) ;;
+		*)
+			VIOLATIONS=$((VIOLATIONS + 1))
+			VKINDS="$VKINDS $(echo "$verdict" | grep -o 'violation [a-z]*' | cut -d' ' -f2 | tr '\n' ' ')"
+			if [ "${PC_QUIET_VIOLATIONS:-0}" = 0 ] || [ "$VIOLATIONS" -le 3 ]; then
+				diag "$fs/$mode: $verdict"
+				diag "  replay: $PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/crash.img $cmd && O=$O $PCLIB/pc-check $mode $fs $PCD/crash.img $PCD/marks $upto $PCD/root.sqfs"
+			fi ;;
+		esac
+	done < <(pc_cuts "$fs")
+	diag "$fs/$mode: $CUTS cuts checked in $((SECONDS - t0)) s"
+}
+
+# pc_boot_cut IMAGE HASH: the crash image as the data disk of a normal boot
+pc_boot_cut() {
+	local img=$1 want=$2 got
+	qemu_start "live.media=LABEL=OVERLIVE live.persist=LABEL=PDATA:/persist.dat" \
+		-drive "file=$PCD/medium.img,format=raw,if=virtio" -drive "file=$img,format=raw,if=virtio"
+	qemu_expect 'overlive# ' 180 >/dev/null || { qemu_stop; return 1; }
+	grep -aq 'restored /run/live/persist/persist.dat' "$QLOG" || { diag "no restore message"; qemu_show 10; qemu_stop; return 1; }
+	qemu_send 'echo view=$(treesum /opt/demo /run/live/upper/upper/opt/demo | md5sum | cut -c1-32)'
+	qemu_expect '^view=[0-9a-f]{32}' 60 >/dev/null || { qemu_stop; return 1; }
+	got=${QMATCH#view=}
+	got=${got:0:32}
+	qemu_send 'poweroff -f'
+	qemu_stop
+	[ "$got" = "$want" ] || { diag "booted view $got, want $want"; return 1; }
+}
+
+# the table goes to stderr too, where prove shows it without -v; $PCD/row keeps the row
+pc_table_row() {
+	local row
+	row=$(printf '%-14s %7s %7s %11s %7ss' "$1" "$CUTS" "$STATES" "$VIOLATIONS" "$2")
+	echo "$row" > "$PCD/row"
+	printf '# %-14s %7s %7s %11s %8s\n# %s\n' workload cuts states violations time "$row" | tee /dev/stderr
+}

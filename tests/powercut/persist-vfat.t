@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# persist-vfat.t: power cuts during persist saves and compactions on a vfat data disk.
+# One QEMU run records every write of the workload (tests/powercut/lib/workload.sh persist);
+# crash images for every flush epoch are then made offline and checked on the host
+# (tests/powercut/lib/pc-check); a few are booted. Zero violations expected.
+# POWERCUT=full: a longer workload and more subsets per epoch.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$TOP/tests/lib/qemu.sh"
+. "$TOP/tests/powercut/lib/campaign.sh"
+pc_prepare persist-vfat
+rounds=4
+[ "$POWERCUT" = full ] && rounds=16
+t0=$SECONDS
+pc_record vfat persist $rounds
+pc_sweep vfat persist
+ok $([ "$CUTS" -ge 15 ]; echo $?) "vfat/persist: $CUTS cuts swept over every flush epoch"
+is "$VIOLATIONS" 0 "vfat/persist: no violation in $STATES distinct crash images"
+pc_table_row persist-vfat $((SECONDS - t0))
+
+# A few crash images booted for real: the init must restore the generation the host check found.
+nboot=1
+[ "$POWERCUT" = full ] && nboot=4
+grep -- '--torn' "$PCD/verdicts" | grep ' :: ok' > "$PCD/torn-ok"
+awk -v n=$nboot -v t="$(wc -l < "$PCD/torn-ok")" '{ for (k = 1; k <= n; k++) if (NR == int(t * k / (n + 1)) + 1) print }' \
+	"$PCD/torn-ok" > "$PCD/boots"     # spread over the run
+while read -r e w rest; do
+	args=${rest%% :: *}
+	want=$(echo "$rest" | sed -n 's/.* hash=\([0-9a-f]*\) .*/\1/p')
+	cmd="$PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/boot.img --epoch $e"
+	[ "$w" = 0 ] || cmd="$cmd --writes $w"
+	$cmd $args >/dev/null 2>&1
+	pc_boot_cut "$PCD/boot.img" "$want"
+	ok $? "vfat/persist: boot after the cut at epoch $e ($args): restored the state the host found"
+done < "$PCD/boots"
+done_testing
