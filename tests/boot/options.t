@@ -68,6 +68,38 @@ qemu_run 'echo 3 > /proc/sys/vm/drop_caches; cat /opt/demo/sub/c /bin/busybox > 
 ok $? "live.toram: the system keeps reading its files and writing without the disk"
 qemu_stop
 
+# --- live.toram with too little RAM: says how much is needed and free, runs from the medium
+mkdir -p "$QDIR/big/opt"
+head -c 120M /dev/urandom > "$QDIR/big/opt/blob"
+mksquashfs "$QDIR/big" "$QDIR/big.sqfs" -noappend -no-progress -quiet -noD -noI -noF >/dev/null
+LAYERS="$QDIR/big.sqfs" "$TOP/images/mkmedium.sh" vfat "$QDIR/root.sqfs" "$QDIR/big.img"
+rm -rf "$QDIR/big"
+QEMU_MEM=192 qemu_start "live.toram" -drive "$(disk "$QDIR/big.img")"
+qemu_expect 'live.toram: the layers need [0-9]+ MiB of RAM and [0-9]+ MiB is available .*running from the medium instead' 120
+ok $? "live.toram, RAM short: names what is needed and free, and falls back to the medium"
+ready
+qemu_run 'test -f /opt/blob && grep -q " /run/live/medium " /proc/mounts && ! grep -q " /run/live/ram " /proc/mounts'
+ok $? "live.toram, RAM short: the system runs from the medium"
+qemu_stop
+rm -f "$QDIR/big.img" "$QDIR/big.sqfs"
+
+# --- live.verify with a layer the manifest does not list
+cp "$QDIR/good.img" "$QDIR/extra.img"
+mcopy -o -i "$QDIR/extra.img" "$QDIR/root.sqfs" ::live/extra.sqfs
+qemu_start "live.verify" -drive "$(disk "$QDIR/extra.img")"
+qemu_expect 'fatal: unable to verify extra.sqfs: no checksum for it in /run/live/medium/live/SHA256SUMS' 120
+ok $? "live.verify: a layer missing from the manifest is named, the boot stops"
+qemu_stop
+
+# --- live.iso naming a file that is not there
+qemu_start "live.iso=/isos/nosuch.iso" -drive "$(disk "$QDIR/good.img")"
+qemu_expect 'fatal: unable to open the ISO file /isos/nosuch.iso on /dev/vda: No such file' 120
+ok $? "live.iso: a missing ISO file is named"
+qemu_expect 'overlive rescue# ' 20 >/dev/null
+qemu_run true
+ok $? "live.iso: then the rescue shell"
+qemu_stop
+
 # --- stacked layers: a top layer with whiteouts and an opaque directory over the base
 if [ "$(id -u)" -eq 0 ]; then
 	mkdir -p "$QDIR"/{tu,tw,tm}
