@@ -5,10 +5,10 @@
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 : > "$B/notes.md"
-rm -f "$B/report.md" "$B"/{size,boot,persist,scaling,options}.md
+rm -f "$B/report.md" "$B"/{size,boot,persist,scaling,options,attach}.md
 start=$(now)
 times=()
-for part in size boot persist scaling options; do
+for part in size boot persist scaling options attach; do
 	t=$(now)
 	say "---- $part"
 	"$TOP/bench/$part.sh" || note "$part: the script stopped with status $? (its figures may be partial)"
@@ -22,7 +22,7 @@ done
 	echo "The machine is shared and noisy: compare the ratios (both sides measured in this run), not the seconds."
 	echo "Reproduce everything with \`./build.sh bench\` (or \`bench/run.sh\` after \`./build.sh\`)."
 	echo
-	for part in size boot persist scaling options; do
+	for part in size boot persist scaling options attach; do
 		[ -s "$B/$part.md" ] && cat "$B/$part.md"
 	done
 	echo "## Pictures"
