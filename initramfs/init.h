@@ -101,6 +101,8 @@ void data_mount(struct init_ctx *c);
 
 /* mounts.c */
 int mkdir_p(const char *path, unsigned mode);
+/* The mount type of a probed filesystem type (ext2 and ext3 mount with the ext4 driver). */
+const char *mount_type(const char *probed);
 int mount_medium(struct init_ctx *c);
 int mount_lower(struct init_ctx *c);
 int mount_upper(struct init_ctx *c);

@@ -31,7 +31,7 @@ int mkdir_p(const char *path, unsigned mode)
 }
 
 /* The kernel's ext4 driver mounts ext2 and ext3 too; other probe types are mount types as they are. */
-static const char *mount_type(const char *probed)
+const char *mount_type(const char *probed)
 {
 	return strncmp(probed, "ext", 3) ? probed : "ext4";
 }

@@ -59,7 +59,7 @@ static int mount_journal_device(struct init_ctx *c, char *dir, size_t cap)
 	if ((r = modules_load_fs(c, d.fs.type)) < 0)
 		return r;
 	(void)mkdir(PERSIST_DIR, 0755);
-	r = c->sys->mount(d.dev, PERSIST_DIR, !strncmp(d.fs.type, "ext", 3) ? "ext4" : d.fs.type, 0, NULL);
+	r = c->sys->mount(d.dev, PERSIST_DIR, mount_type(d.fs.type), 0, NULL);
 	if (r < 0)
 		return fail(c, r, "check the device with fsck", "mount %s (%s) for the save file", d.dev, d.fs.type);
 	snprintf(dir, cap, "%s", PERSIST_DIR);
