@@ -196,6 +196,12 @@ stage_modules() {
 stage_rescue_busybox() {
 	local build=$CACHE/busybox/build bin st=0
 	RESCUE_BUSYBOX=/bin/busybox
+	if [ -e "$BUSYBOX_SRC/.unpacked" ] && [ -x "$build/busybox" ] && [ ! -w "$build" ]; then
+		# the cache was filled by another user (root's ./build.sh): use its build as it is
+		RESCUE_BUSYBOX=$build/busybox
+		say "busybox: $(stat -c %s "$RESCUE_BUSYBOX") bytes, as built in $build (not ours to rebuild)"
+		return
+	fi
 	if [ -e "$BUSYBOX_SRC/.unpacked" ]; then
 		[ -x "$build/busybox" ] || say "busybox: building from $(cat "$BUSYBOX_SRC/.unpacked") (the first build takes a few minutes)"
 		bin=$(JOBS=$JOBS "$TOP/initramfs/busybox.sh" "$BUSYBOX_SRC" "$build" "$TOP/initramfs/busybox.config") || st=$?
