@@ -1,11 +1,15 @@
 # campaign.sh: power-cut campaigns by the dm-log-writes method (sourced by tests/powercut/*.t).
 #   pc_prepare NAME                 checks, then builds the guest root and the boot medium in $PCD
-#   pc_record FS MODE ROUNDS        one QEMU run: the workload saves ROUNDS times on a data disk
-#                                   (FS vfat|ext4, label PDATA) served by `powercut --record`
+#   pc_record FS MODE ROUNDS        one QEMU run: the workload runs ROUNDS rounds with a data disk
+#                                   (FS vfat|ext4, label PDATA) served by `powercut --record`:
+#                                   MODE persist|naive save to it, MODE upper is the overlay's
+#                                   upper on it (live.upper=); upper keeps the guest's view after
+#                                   every operation in $PCD/states/J
 #   pc_sweep FS MODE                crash images offline for every flush epoch (several subsets
 #                                   each), each checked by pc-check; sets CUTS STATES VIOLATIONS
-#   pc_boot_cut IMAGE WANT_HASH     boots a crash image with live.persist; 0 when the init
-#                                   restored the state of hash WANT_HASH and the shell came up
+#   pc_boot_cut IMAGE WANT_HASH [MODE]  boots a crash image as the data disk (live.persist, or
+#                                   live.upper for MODE upper); 0 when the init restored (or
+#                                   mounted) the state of hash WANT_HASH and the shell came up
 #   pc_table_row WORKLOAD SECONDS   the campaign table (header and its row; also in $PCD/row)
 # POWERCUT=full sweeps more subsets per epoch over a longer workload (>= 1,000 cuts in all).
 # Work files stay in $O/powercut/NAME (PC_WORK=DIR: DIR/NAME) so that every printed replay line
@@ -66,7 +70,9 @@ pc_data_image() {
 	vfat) mkfs.vfat -C -n PDATA "$out" $((DATA_MIB * 1024)) >/dev/null ;;
 	ext4) truncate -s ${DATA_MIB}M "$out" && mkfs.ext4 -q -F -b 4096 -L PDATA "$out" >/dev/null ;;
 	esac || return 1
-	if [ "$mode" = persist ] && [ "$fs" = vfat ]; then   # mtools: the host kernel may lack vfat
+	if [ "$mode" = upper ]; then   # the init makes upper/ and work/ at its first boot
+		:
+	elif [ "$mode" = persist ] && [ "$fs" = vfat ]; then   # mtools: the host kernel may lack vfat
 		rm -f "$PCD/persist.dat"
 		"$O/bin/persist" init --file "$PCD/persist.dat" --size 256K >/dev/null &&
 			MTOOLS_SKIP_CHECK=1 mcopy -i "$out" "$PCD/persist.dat" ::persist.dat || return 1
@@ -90,7 +96,7 @@ pc_record() {
 	local i
 	for i in $(seq 100); do [ -S "$PCD/sock" ] && break; sleep 0.05; done
 	[ -S "$PCD/sock" ] || bail "powercut did not start: $(cat "$PCD/server.err")"
-	qemu_start "live.media=LABEL=OVERLIVE live.persist=LABEL=PDATA:/persist.dat" \
+	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode")" \
 		-drive "file=$PCD/medium.img,format=raw,if=virtio" \
 		-blockdev "driver=nbd,node-name=d0,server.type=unix,server.path=$PCD/sock,export=disk,discard=unmap" \
 		-device virtio-blk-pci,drive=d0
@@ -98,7 +104,7 @@ pc_record() {
 	ok $? "$fs/$mode: the live system booted with the data disk behind powercut --record"
 	qemu_run "pc-workload $mode $rounds" 900
 	local r=$?
-	ok $r "$fs/$mode: the workload saved $rounds times"
+	ok $r "$fs/$mode: the workload ran $rounds rounds"
 	[ $r = 0 ] || qemu_show 20
 	kill -9 "$QPID" 2>/dev/null    # the disconnect is the cut; the log holds every write before it
 	qemu_stop >/dev/null 2>&1
@@ -108,10 +114,33 @@ pc_record() {
 	perl "$PCLIB/marks.pl" "$PCD/record.log" $((DATA_MIB * 1048576)) > "$PCD/marks" ||
 		bail "unable to read the record log"
 	local console log
-	console=$(grep -c '^PC \(START\|ACK\)' "$PCD/console.log")
+	console=$(grep -c '^PC \(START\|ACK\|DONE\|SYNC\) ' "$PCD/console.log")
 	log=$(grep -c '^mark ' "$PCD/marks")
 	is "$log" "$console" "$fs/$mode: every mark printed on the console is in the record log, in order"
+	[ "$mode" = upper ] && pc_states
 	diag "$fs/$mode: $(grep -c '^epoch ' "$PCD/marks") flush epochs, $(tail -n 1 "$PCD/marks" | cut -d' ' -f4) writes, $log marks, recorded in $((SECONDS - t0)) s"
+}
+
+# the kernel parameter that puts the data disk to use
+pc_live_arg() {
+	case $1 in
+	upper) echo "live.upper=LABEL=PDATA" ;;
+	*) echo "live.persist=LABEL=PDATA:/persist.dat" ;;
+	esac
+}
+
+# upper: the guest's merged view after every operation J, from its "PCL J" console lines, into
+# $PCD/states/J; each must hash to what the DONE mark in the record log says
+pc_states() {
+	local j h want bad=0
+	rm -rf "$PCD/states" && mkdir "$PCD/states"
+	awk -v d="$PCD/states" '$1 == "PCL" { j = $2; sub(/^PCL [0-9]+ /, ""); print > (d "/" j) }' "$PCD/console.log"
+	while read -r _ _ _ j h _; do
+		j=${j#j=} want=${h#hash=}
+		h=$(md5sum < "$PCD/states/$j" 2>/dev/null | cut -c1-32)
+		[ "$h" = "$want" ] || { bad=$((bad + 1)); diag "state $j: console listing hashes to $h, the mark says $want"; }
+	done < <(grep '^mark [0-9]* DONE ' "$PCD/marks")
+	is "$bad" 0 "upper: the console holds the view after each of $(ls "$PCD/states" | wc -l) operations, as the marks hash it"
 }
 
 # pc_cuts FS: the cut list, one "EPOCH WRITES POLICY-ARGS" per line (WRITES 0 = the epoch's end).
@@ -186,11 +215,16 @@ pc_sweep() {
 
 # pc_boot_cut IMAGE HASH: the crash image as the data disk of a normal boot
 pc_boot_cut() {
-	local img=$1 want=$2 got
-	qemu_start "live.media=LABEL=OVERLIVE live.persist=LABEL=PDATA:/persist.dat" \
+	local img=$1 want=$2 mode=${3:-persist} got
+	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode")" \
 		-drive "file=$PCD/medium.img,format=raw,if=virtio" -drive "file=$img,format=raw,if=virtio"
 	qemu_expect 'overlive# ' 180 >/dev/null || { qemu_stop; return 1; }
-	grep -aq 'restored /run/live/persist/persist.dat' "$QLOG" || { diag "no restore message"; qemu_show 10; qemu_stop; return 1; }
+	if [ "$mode" = upper ]; then
+		qemu_run 'grep -q " /run/live/upper ext4 rw" /proc/mounts' ||
+			{ diag "the upper is not the ext4 data disk"; qemu_show 10; qemu_stop; return 1; }
+	else
+		grep -aq 'restored /run/live/persist/persist.dat' "$QLOG" || { diag "no restore message"; qemu_show 10; qemu_stop; return 1; }
+	fi
 	qemu_send 'echo view=$(treesum /opt/demo /run/live/upper/upper/opt/demo | md5sum | cut -c1-32)'
 	qemu_expect '^view=[0-9a-f]{32}' 60 >/dev/null || { qemu_stop; return 1; }
 	got=${QMATCH#view=}

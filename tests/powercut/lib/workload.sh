@@ -1,29 +1,46 @@
 #!/bin/sh
 # workload.sh MODE ROUNDS: the guest side of the power-cut campaigns (installed as /usr/bin/pc-workload).
-# Changes /opt/demo (a lower tree) and saves after every round. MODE persist saves with
-# `persist save` (and `persist compact` every 4th round, after the tree changed, before the
-# save); MODE naive saves the way the peers do: tar the upper to a temporary file, fsync it,
-# rename it over save.tar, fsync the directory.
+# Changes /opt/demo (a lower tree) in ROUNDS rounds.
+#   persist  saves after every round with `persist save` (and `persist compact` every 4th round,
+#            after the tree changed, before the save)
+#   naive    saves the way the peers do: tar the upper to a temporary file, fsync it, rename it
+#            over save.tar, fsync the directory
+#   upper    no save: the upper is the ext4 data disk itself (live.upper=); every change is one
+#            system call (or one write of a file and its fsync) and the state after each is recorded
 #
-# Every save is bracketed by two marks, written to the data disk's last MiB (outside the
-# filesystem; one per 4 KiB, since the page cache may write back a whole block) with O_DIRECT so that they land in the powercut record log in order with the
-# save's own writes (conv=fsync too: busybox's dd may leave them in the page cache otherwise;
-# the FLUSH it adds only makes durable what the previous save already flushed), and echoed:
+# persist, naive: every save is bracketed by two marks, written to the data disk's last MiB
+# (outside the filesystem; one per 4 KiB, since the page cache may write back a whole block)
+# with O_DIRECT so that they land in the powercut record log in order with the save's own writes
+# (conv=fsync too: busybox's dd may leave them in the page cache otherwise; the FLUSH it adds only
+# makes durable what the previous save already flushed), and echoed:
 #   PC START gen=G hash=H   before the save's first write (G: the generation it will commit)
 #   PC ACK gen=G hash=H     after the save returned success
 # H is the md5 of `treesum /opt/demo` (persist: the merged view) or of the tar file (naive).
+#
+# upper: operation J is bracketed by
+#   PC START j=J path=P     before it (P: the file a data operation writes, - for a metadata one)
+#   PC DONE j=J hash=H durable=0|1   after it; H is the md5 of the merged view's treesum, whose
+#                           lines are echoed as "PCL J LINE"; durable=1 after a data operation
+#                           (its fsync returned)
+#   PC SYNC j=J             after a sync(2) that followed operation J returned
+# State 0 (DONE j=0, then SYNC j=0) is the tree before the first operation.
 set -u
 mode=$1 rounds=$2
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-. /run/live/persist.env
-dir=${PERSIST_FILE%/*}
+if [ "$mode" = upper ]; then
+	dir=/run/live/upper
+	U=$dir/upper
+else
+	. /run/live/persist.env || { echo "PC FAIL no /run/live/persist.env: boot with live.persist="; exit 1; }
+	dir=${PERSIST_FILE%/*}
+	U=$PERSIST_UPPER
+fi
 dev=$(awk -v d="$dir" '$2 == d { print $1 }' /proc/mounts)
 [ -b "$dev" ] || { echo "PC FAIL no data disk mounted on $dir"; exit 1; }
 sectors=$(cat "/sys/class/block/${dev#/dev/}/size")
 markbase=$((sectors - 2048))
 nmark=0
 D=/opt/demo
-U=$PERSIST_UPPER
 
 mark() {
 	printf '%-511s\n' "PCMARK n=$nmark $*" | dd of="$dev" bs=512 seek=$((markbase + nmark % 256 * 8)) count=1 \
@@ -88,6 +105,86 @@ naive_round() {
 	mark ACK gen=$gen hash=$h
 }
 
+# upper: the merged view after operation $j: its lines on the console, their md5 in $h
+state() {
+	treesum "$D" "$U$D" > /run/pc-list || { echo "PC FAIL treesum"; exit 1; }
+	h=$(md5sum < /run/pc-list | cut -c1-32)
+	sed "s/^/PCL $j /" /run/pc-list
+}
+
+# meta CMD...: one metadata system call (rename, unlink, rmdir, mkdir, link, symlink, chmod)
+meta() {
+	j=$((j + 1))
+	mark START j=$j path=-
+	"$@" || { echo "PC FAIL op $j: $*"; exit 1; }
+	state
+	mark DONE j=$j hash=$h durable=0
+}
+
+# data PATH TEXT|-RANDOM-KIB [DD-ARGS]: writes PATH (relative to $D) with dd, which fsyncs it
+data() {
+	p=$1 what=$2
+	shift 2
+	j=$((j + 1))
+	mark START j=$j path=$p
+	case $what in
+	-*) dd if=/dev/urandom of="$D/$p" bs=1024 count=${what#-} conv=fsync "$@" 2>/dev/null ;;
+	*) echo "$what" | dd of="$D/$p" conv=fsync "$@" 2>/dev/null ;;
+	esac || { echo "PC FAIL op $j: write $p"; exit 1; }
+	state
+	mark DONE j=$j hash=$h durable=1
+}
+
+syncpoint() {
+	sync || { echo "PC FAIL sync"; exit 1; }
+	mark SYNC j=$j
+}
+
+# remove every entry of directory $1 (lower or upper), one unlink or rmdir a call, then $1 itself
+empty_out() {
+	for f in "$1"/*; do
+		[ -e "$f" ] || [ -L "$f" ] || continue
+		if [ -d "$f" ] && [ ! -L "$f" ]; then empty_out "$f"; else meta rm "$f"; fi
+	done
+	meta rmdir "$1"
+}
+
+# round R: copy-ups, an fsynced append and in-place overwrite, a new file, renames of lower and
+# upper files (a lower one leaves a whiteout), a lower file renamed over another, a deleted lower
+# file and its return, every 3rd round a lower directory emptied, removed and made again (opaque),
+# a symlink and a hardlink replaced by rename, a mode change (a metadata-only copy-up)
+upper_round() {
+	r=$1
+	data log "round $r" oflag=append conv=notrunc
+	data big -1 seek=$((r % 8)) conv=notrunc
+	data "new/f$r" -$((r % 5 * 2 + 1))
+	[ -e "$D/new/f$((r - 1))" ] && meta mv "$D/new/f$((r - 1))" "$D/new/g$r"
+	k=$((r % 6))
+	if [ -e "$D/a$k" ]; then meta mv "$D/a$k" "$D/m$k"
+	elif [ -e "$D/m$k" ]; then meta mv "$D/m$k" "$D/a$k"; fi
+	k=$(((r + 2) % 6))
+	if [ -e "$D/a$k" ]; then meta rm "$D/a$k"
+	else data "a$k" "back in round $r"; fi
+	k=$(((r + 1) % 6)) k2=$(((r + 4) % 6))
+	[ -e "$D/a$k" ] && [ -e "$D/a$k2" ] && [ $((r % 2)) = 1 ] && meta mv "$D/a$k" "$D/a$k2"
+	x=$D/d$((r % 4))/sub/x
+	[ $((r % 3)) = 1 ] && [ -e "$x" ] && meta mv "$x" "$D/x$r"
+	if [ $((r % 3)) = 0 ]; then
+		d=$D/d$((r % 4))
+		[ -d "$d" ] && empty_out "$d"
+		meta mkdir "$d"
+		data "d$((r % 4))/only" "new dir in round $r"
+	fi
+	meta ln -s "target-$r" "$D/link.new"
+	meta mv "$D/link.new" "$D/link"
+	meta ln "$D/new/f$r" "$D/new/hard.new"
+	meta mv "$D/new/hard.new" "$D/new/hard"
+	k=$(((r + 3) % 6))
+	[ -e "$D/a$k" ] && meta chmod $((600 + r % 2 * 44)) "$D/a$k"
+	[ $((r % 2)) = 0 ] && syncpoint     # odd rounds leave their metadata to the next fsync
+	return 0
+}
+
 case "$mode" in
 persist)
 	gen=$(persist verify 2>&1 | gen_of)
@@ -95,12 +192,22 @@ persist)
 	saved=$(view)
 	mark ACK gen=$gen hash=$saved ;;
 naive) gen=0 ;;
+upper)
+	j=0
+	state
+	mark DONE j=0 hash=$h durable=0
+	syncpoint ;;
 *) echo "PC FAIL mode $mode"; exit 1 ;;
 esac
 i=1
 while [ $i -le "$rounds" ]; do
-	change $i
+	[ "$mode" = upper ] || change $i
 	"${mode}_round" $i
 	i=$((i + 1))
 done
-echo "PC DONE gen=$gen marks=$nmark"
+if [ "$mode" = upper ]; then
+	syncpoint
+	echo "PC END ops=$j marks=$nmark"
+else
+	echo "PC END gen=$gen marks=$nmark"
+fi
