@@ -21,6 +21,14 @@ pc_sweep ext4 upper
 ok $([ "$CUTS" -ge 30 ]; echo $?) "ext4/upper: $CUTS cuts swept over every flush epoch"
 is "$VIOLATIONS" 0 "ext4/upper: no violation in $STATES distinct crash images"
 pc_table_row upper-ext4 $((SECONDS - t0))
+# the cuts that fell among operations started and not yet durable, by kind (one cut counts once a kind)
+inflight=$(sed -n 's/.* open=\([^ ]*\).*/\1/p' "$PCD/verdicts" | grep -v '^-$' |
+	awk -F, '{ delete s; for (i = 1; i <= NF; i++) if (!s[$i]++) n[$i]++ } END { for (k in n) printf "%s %d\n", k, n[k] }' | sort)
+diag "ext4/upper: cuts with operations in flight, by kind: $(echo "$inflight" | tr '\n' ' ')"
+for k in mv rm mkdir write; do
+	c=$(echo "$inflight" | awk -v k=$k '$1 == k { print $2 }')
+	ok $([ "${c:-0}" -gt 0 ]; echo $?) "ext4/upper: ${c:-0} cuts fell while a $k was in flight (started, not yet durable)"
+done
 
 # Crash images booted for real: the init mounts the upper (after the journal replay) and the live
 # system's view must be the one the host check found.

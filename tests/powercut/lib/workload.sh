@@ -18,7 +18,8 @@
 # H is the md5 of `treesum /opt/demo` (persist: the merged view) or of the tar file (naive).
 #
 # upper: operation J is bracketed by
-#   PC START j=J path=P     before it (P: the file a data operation writes, - for a metadata one)
+#   PC START j=J path=P op=O  before it (P: the file a data operation writes, - for a metadata
+#                           one; O: write, or the command of a metadata one: mv rm rmdir mkdir ln chmod)
 #   PC DONE j=J hash=H durable=0|1   after it; H is the md5 of the merged view's treesum, whose
 #                           lines are echoed as "PCL J LINE"; durable=1 after a data operation
 #                           (its fsync returned)
@@ -115,7 +116,7 @@ state() {
 # meta CMD...: one metadata system call (rename, unlink, rmdir, mkdir, link, symlink, chmod)
 meta() {
 	j=$((j + 1))
-	mark START j=$j path=-
+	mark START j=$j path=- op=$1
 	"$@" || { echo "PC FAIL op $j: $*"; exit 1; }
 	state
 	mark DONE j=$j hash=$h durable=0
@@ -126,7 +127,7 @@ data() {
 	p=$1 what=$2
 	shift 2
 	j=$((j + 1))
-	mark START j=$j path=$p
+	mark START j=$j path=$p op=write
 	case $what in
 	-*) dd if=/dev/urandom of="$D/$p" bs=1024 count=${what#-} conv=fsync "$@" 2>/dev/null ;;
 	*) echo "$what" | dd of="$D/$p" conv=fsync "$@" 2>/dev/null ;;
