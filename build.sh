@@ -364,8 +364,25 @@ stage_test() {
 	make -s -j"$JOBS" O="$O" tests
 	say "test: unit tests, overlay tests, boots in QEMU ($(qemu_accel)), $TEST_JOBS at a time"
 	# QEMU under TCG keeps one core busy: two tests at a time use this machine's two cores.
+	local since r=0
+	since=$(mktemp)
 	O=$O LONG=$long POWERCUT=$powercut KVER=$KVER MODULE_TREE=$MODULE_TREE ACCEL=$(qemu_accel) \
-		prove -j"$TEST_JOBS" -e '' "$O"/t/*.t $(ls tests/*/*.t 2>/dev/null)
+		prove -j"$TEST_JOBS" -e '' "$O"/t/*.t $(ls tests/*/*.t 2>/dev/null) || r=$?
+	powercut_table "$since" "$powercut"
+	rm -f "$since"
+	return $r
+}
+
+# the power-cut campaigns' rows written by this run (tests/powercut/*.t), as one table with a total
+powercut_table() {
+	local rows
+	rows=$(find "$O/powercut" -name row -newer "$1" 2>/dev/null | sort)
+	[ -n "$rows" ] || return 0
+	say "power-cut campaigns (--powercut=$2): docs/powercut-campaigns.md"
+	printf '%-14s %7s %7s %11s %8s\n' workload cuts states violations time
+	cat $rows
+	# the naive control is meant to fail: its violations are not added to the others
+	cat $rows | awk '{ c += $2; s += $3; t += $5 } END { printf "%-14s %7d %7d %11s %7ds\n", "total", c, s, "-", t }'
 }
 
 usage() { sed -n '2,/^set -e/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
