@@ -34,6 +34,7 @@ struct init_ctx {
 	int medium_is_lower;        /* the medium is itself the squashfs (a raw partition) */
 	char lowerdir[1024];        /* the overlay's lowerdir=, top layer first */
 	char persist_env[1024];     /* /run/live/persist.env for the live system's persist, or "" */
+	int upper_on_disk;          /* the upper is live.upper='s ext4, not a tmpfs */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
 	char what[320];

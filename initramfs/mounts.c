@@ -67,8 +67,10 @@ int mount_upper(struct init_ctx *c)
 		return fail(c, r, NULL, "create %s", UPPER_DIR);
 	if (c->cfg.data[0])
 		data_mount(c);
-	if (c->cfg.upper != UPPER_TMPFS && upper_persistent(c) == 0)
+	if (c->cfg.upper != UPPER_TMPFS && upper_persistent(c) == 0) {
+		c->upper_on_disk = 1;
 		return 0;
+	}
 	snprintf(opts, sizeof opts, "mode=0755,size=%s", c->cfg.size);
 	r = c->sys->mount("tmpfs", UPPER_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts);
 	if (r < 0)

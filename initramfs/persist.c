@@ -79,6 +79,14 @@ int persist_restore(struct init_ctx *c)
 
 	if (!c->cfg.persist_path[0])
 		return 0;
+	/* A disk upper keeps the changes itself; a restore would have to replace it. */
+	if (c->upper_on_disk) {
+		log_msg(c, LOG_WARN, "live.persist=%s%s%s ignored: the upper is the disk live.upper=%s%s, which keeps "
+			"the changes itself (use one or the other); the save file is untouched", c->cfg.persist_dev,
+			c->cfg.persist_dev[0] ? ":" : "", c->cfg.persist_path,
+			c->cfg.upper == UPPER_FILE ? "file:" : "", c->cfg.upper_spec);
+		return 0;
+	}
 	if ((r = mount_journal_device(c, dir, sizeof dir)) < 0) {
 		report_failure(c, r, LOG_WARN);
 		log_msg(c, LOG_WARN, "booting without the saved changes: nothing was read or written");

@@ -77,4 +77,20 @@ qemu_stop
 mcopy -o -i "$medium" ::persist.dat "$QDIR/after.dat"
 cmp -s "$QDIR/after.dat" "$QDIR/damaged.dat"
 ok $? "damaged save: the file on the medium is byte for byte what it was"
+
+# Boot 4: live.persist= with a disk upper: the disk keeps the changes, the save file is not restored
+# (it would replace the disk's upper) and stays untouched.
+truncate -s 32M "$QDIR/pup.img" && mkfs.ext4 -q -F -L PUP "$QDIR/pup.img" >/dev/null
+qemu_start "$APPEND live.upper=LABEL=PUP" -drive "file=$medium,format=raw,if=virtio" \
+	-drive "file=$QDIR/pup.img,format=raw,if=virtio"
+qemu_expect 'overlive# ' 120 >/dev/null
+grep -aq 'live.persist=/persist.dat ignored: the upper is the disk live.upper=LABEL=PUP' "$QLOG"
+ok $? "disk upper: live.persist= is named as ignored, and why"
+qemu_run 'grep -q " /run/live/upper ext4 rw" /proc/mounts && ! test -e /run/live/persist.env && test -e /opt/demo/a'
+ok $? "disk upper: the upper is the ext4, no save was restored, persist is not set up for shutdown"
+qemu_send 'poweroff -f'
+qemu_stop
+mcopy -o -i "$medium" ::persist.dat "$QDIR/after.dat"
+cmp -s "$QDIR/after.dat" "$QDIR/damaged.dat"
+ok $? "disk upper: the save file is byte for byte what it was"
 done_testing
