@@ -45,10 +45,13 @@ ok $? "first boot: persist init and persist save succeed"
 view; v1=$V
 qemu_stop
 
-# Boot 2: the init restores the save before the overlay: the same merged view.
+# Boot 2: the init restores the save before the overlay: the same merged view. (A disk upper is
+# asked for too, and is missing: the upper falls back to a tmpfs, and live.persist= is used.)
+APPEND="live.persist=/persist.dat live.upper=LABEL=NOPE"
 boot
-grep -aq 'restored /run/live/medium/persist.dat' "$QLOG"
-ok $? "second boot: the init restored the save file"
+APPEND="live.persist=/persist.dat"
+grep -aq 'live.upper=LABEL=NOPE not used' "$QLOG" && grep -aq 'restored /run/live/medium/persist.dat' "$QLOG"
+ok $? "second boot: the missing disk upper is named, and the init restored the save file into the tmpfs"
 view; v2=$V
 is "$v2" "$v1" "second boot: the merged view equals the one saved"
 qemu_run '! test -e /opt/demo/a && ! test -e /opt/demo/sub/c && test "$(cat /opt/demo/sub/new)" = new'
