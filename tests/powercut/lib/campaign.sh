@@ -3,13 +3,16 @@
 #   pc_record FS MODE ROUNDS        one QEMU run: the workload runs ROUNDS rounds with a data disk
 #                                   (FS vfat|ext4, label PDATA) served by `powercut --record`:
 #                                   MODE persist|naive save to it, MODE upper is the overlay's
-#                                   upper on it (live.upper=); upper keeps the guest's view after
-#                                   every operation in $PCD/states/J
+#                                   upper on it (live.upper=; FS vfat: the data disk is the medium
+#                                   with the upper in live/persistence.img, live.upper=file:);
+#                                   upper keeps the guest's view after every operation in
+#                                   $PCD/states/J
 #   pc_sweep FS MODE                crash images offline for every flush epoch (several subsets
 #                                   each), each checked by pc-check; sets CUTS STATES VIOLATIONS
-#   pc_boot_cut IMAGE WANT_HASH [MODE]  boots a crash image as the data disk (live.persist, or
-#                                   live.upper for MODE upper); 0 when the init restored (or
-#                                   mounted) the state of hash WANT_HASH and the shell came up
+#   pc_boot_cut IMAGE WANT_HASH [MODE FS]  boots a crash image as the data disk (live.persist, or
+#                                   live.upper for MODE upper; FS vfat: the image is the medium
+#                                   with live.upper=file:); 0 when the init restored (or mounted)
+#                                   the state of hash WANT_HASH and the shell came up
 #   pc_table_row WORKLOAD SECONDS   the campaign table (header and its row; also in $PCD/row)
 # POWERCUT=full sweeps more subsets per epoch over a longer workload (>= 1,000 cuts in all).
 # Work files stay in $O/powercut/NAME (PC_WORK=DIR: DIR/NAME) so that every printed replay line
@@ -70,7 +73,14 @@ pc_data_image() {
 	vfat) mkfs.vfat -C -n PDATA "$out" $((DATA_MIB * 1024)) >/dev/null ;;
 	ext4) truncate -s ${DATA_MIB}M "$out" && mkfs.ext4 -q -F -b 4096 -L PDATA "$out" >/dev/null ;;
 	esac || return 1
-	if [ "$mode" = upper ]; then   # the init makes upper/ and work/ at its first boot
+	if [ "$mode" = upper ] && [ "$fs" = vfat ]; then
+		# live.upper=file: the medium itself, with an ext4 image file on it, is the data disk
+		truncate -s ${DATA_MIB}M "$PCD/upper.img" && mkfs.ext4 -q -F -b 4096 -L persistence "$PCD/upper.img" &&
+			EXTRA="$PCD/upper.img:live/persistence.img" "$TOP/images/mkmedium.sh" vfat "$PCD/root.sqfs" "$out" OVERLIVE ||
+			return 1
+		truncate -s $(($(stat -c %s "$out") + 1048576)) "$out"
+		return
+	elif [ "$mode" = upper ]; then   # the init makes upper/ and work/ at its first boot
 		:
 	elif [ "$mode" = persist ] && [ "$fs" = vfat ]; then   # mtools: the host kernel may lack vfat
 		rm -f "$PCD/persist.dat"
@@ -96,8 +106,7 @@ pc_record() {
 	local i
 	for i in $(seq 100); do [ -S "$PCD/sock" ] && break; sleep 0.05; done
 	[ -S "$PCD/sock" ] || bail "powercut did not start: $(cat "$PCD/server.err")"
-	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode")" \
-		-drive "file=$PCD/medium.img,format=raw,if=virtio" \
+	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode" "$fs")" $(pc_medium_drive "$mode" "$fs") \
 		-blockdev "driver=nbd,node-name=d0,server.type=unix,server.path=$PCD/sock,export=disk,discard=unmap" \
 		-device virtio-blk-pci,drive=d0
 	qemu_expect 'overlive# ' 180 >/dev/null
@@ -111,7 +120,7 @@ pc_record() {
 	wait "$PCSERVER"
 	PCSERVER=
 	tr -d '\r' < "$QLOG" > "$PCD/console.log"
-	perl "$PCLIB/marks.pl" "$PCD/record.log" $((DATA_MIB * 1048576)) > "$PCD/marks" ||
+	perl "$PCLIB/marks.pl" "$PCD/record.log" $(($(stat -c %s "$PCD/base.img") - 1048576)) > "$PCD/marks" ||
 		bail "unable to read the record log"
 	local console log
 	console=$(grep -c '^PC \(START\|ACK\|DONE\|SYNC\) ' "$PCD/console.log")
@@ -121,12 +130,18 @@ pc_record() {
 	diag "$fs/$mode: $(grep -c '^epoch ' "$PCD/marks") flush epochs, $(tail -n 1 "$PCD/marks" | cut -d' ' -f4) writes, $log marks, recorded in $((SECONDS - t0)) s"
 }
 
-# the kernel parameter that puts the data disk to use
+# pc_live_arg MODE FS: the kernel parameter that puts the data disk to use
 pc_live_arg() {
-	case $1 in
-	upper) echo "live.upper=LABEL=PDATA" ;;
+	case $1/$2 in
+	upper/vfat) echo "live.upper=file:/live/persistence.img" ;;
+	upper/*) echo "live.upper=LABEL=PDATA" ;;
 	*) echo "live.persist=LABEL=PDATA:/persist.dat" ;;
 	esac
+}
+
+# pc_medium_drive MODE FS: QEMU's option for the boot medium, unless the data disk is the medium
+pc_medium_drive() {
+	[ "$1/$2" = upper/vfat ] || echo "-drive file=$PCD/medium.img,format=raw,if=virtio"
 }
 
 # upper: the guest's merged view after every operation J, from its "PCL J" console lines, into
@@ -215,9 +230,9 @@ pc_sweep() {
 
 # pc_boot_cut IMAGE HASH: the crash image as the data disk of a normal boot
 pc_boot_cut() {
-	local img=$1 want=$2 mode=${3:-persist} got
-	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode")" \
-		-drive "file=$PCD/medium.img,format=raw,if=virtio" -drive "file=$img,format=raw,if=virtio"
+	local img=$1 want=$2 mode=${3:-persist} fs=${4:-} got
+	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode" "$fs")" $(pc_medium_drive "$mode" "$fs") \
+		-drive "file=$img,format=raw,if=virtio"
 	qemu_expect 'overlive# ' 180 >/dev/null || { qemu_stop; return 1; }
 	if [ "$mode" = upper ]; then
 		qemu_run 'grep -q " /run/live/upper ext4 rw" /proc/mounts' ||

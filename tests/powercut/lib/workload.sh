@@ -31,6 +31,10 @@ export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 if [ "$mode" = upper ]; then
 	dir=/run/live/upper
 	U=$dir/upper
+	# live.upper=file: the upper is a loop device over a file on the medium: the marks go to the medium
+	case $(awk -v d="$dir" '$2 == d { print $1 }' /proc/mounts) in
+	/dev/loop*) dir=/run/live/medium ;;
+	esac
 else
 	. /run/live/persist.env || { echo "PC FAIL no /run/live/persist.env: boot with live.persist="; exit 1; }
 	dir=${PERSIST_FILE%/*}

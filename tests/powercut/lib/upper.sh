@@ -1,0 +1,41 @@
+# upper.sh: the disk-upper campaign, for tests/powercut/upper-*.t (sourced after campaign.sh).
+#   pc_upper_campaign FS NAME   FS ext4: the data disk is the upper's ext4 (live.upper=LABEL=);
+#                               FS vfat: the data disk is the vfat medium with the upper in the
+#                               ext4 image live/persistence.img (live.upper=file:)
+# One QEMU run records the workload (workload.sh upper), every flush epoch's crash images are
+# checked on the host (pc-check upper), the cuts among operations in flight are counted by kind,
+# and a few crash images are booted.
+pc_upper_campaign() {
+	local fs=$1 name=$2 rounds=4 t0=$SECONDS inflight k c nboot e w rest args want cmd
+	[ "$POWERCUT" = full ] && rounds=12
+	pc_record "$fs" upper $rounds
+	pc_sweep "$fs" upper
+	ok $([ "$CUTS" -ge 30 ]; echo $?) "$fs/upper: $CUTS cuts swept over every flush epoch"
+	is "$VIOLATIONS" 0 "$fs/upper: no violation in $STATES distinct crash images"
+	pc_table_row "$name" $((SECONDS - t0))
+	# the cuts that fell among operations started and not yet durable, by kind (one cut counts once a kind)
+	inflight=$(sed -n 's/.* open=\([^ ]*\).*/\1/p' "$PCD/verdicts" | grep -v '^-$' |
+		awk -F, '{ delete s; for (i = 1; i <= NF; i++) if (!s[$i]++) n[$i]++ } END { for (k in n) printf "%s %d\n", k, n[k] }' | sort)
+	diag "$fs/upper: cuts with operations in flight, by kind: $(echo "$inflight" | tr '\n' ' ')"
+	for k in mv rm mkdir write; do
+		c=$(echo "$inflight" | awk -v k=$k '$1 == k { print $2 }')
+		ok $([ "${c:-0}" -gt 0 ]; echo $?) "$fs/upper: ${c:-0} cuts fell while a $k was in flight (started, not yet durable)"
+	done
+
+	# Crash images booted for real: the init mounts the upper (after the journal replay) and the live
+	# system's view must be the one the host check found.
+	nboot=1
+	[ "$POWERCUT" = full ] && nboot=3
+	grep -- '--policy random' "$PCD/verdicts" | grep ' :: ok' > "$PCD/random-ok"
+	awk -v n=$nboot -v t="$(wc -l < "$PCD/random-ok")" '{ for (k = 1; k <= n; k++) if (NR == int(t * k / (n + 1)) + 1) print }' \
+		"$PCD/random-ok" > "$PCD/boots"
+	while read -r e w rest; do
+		args=${rest%% :: *}
+		want=$(echo "$rest" | sed -n 's/.* hash=\([0-9a-f]*\) .*/\1/p')
+		cmd="$PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/boot.img --epoch $e"
+		[ "$w" = 0 ] || cmd="$cmd --writes $w"
+		$cmd $args >/dev/null 2>&1
+		pc_boot_cut "$PCD/boot.img" "$want" upper "$fs"
+		ok $? "$fs/upper: boot after the cut at epoch $e ($args): the live view is the one the host found"
+	done < "$PCD/boots"
+}
