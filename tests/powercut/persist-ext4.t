@@ -6,6 +6,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/qemu.sh"
 . "$TOP/tests/powercut/lib/campaign.sh"
+. "$TOP/tests/powercut/lib/recovery.sh"
 pc_prepare persist-ext4
 rounds=4
 [ "$POWERCUT" = full ] && rounds=16
@@ -29,4 +30,10 @@ while read -r e w rest; do
 	pc_boot_cut "$PCD/boot.img" "$want"
 	ok $? "ext4/persist: boot after the cut at epoch $e ($args): restored the state the host found"
 done < "$PCD/boots"
+
+# Cuts during recovery: a crash image booted behind powercut --record, every flush epoch of that
+# boot cut again and checked in the original cut's window (lib/recovery.sh). 3 with POWERCUT=full.
+nrec=1
+[ "$POWERCUT" = full ] && nrec=3
+pc_recovery_persist ext4 $nrec '--policy random .* :: ok gen=[1-9]'
 done_testing

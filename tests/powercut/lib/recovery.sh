@@ -1,0 +1,257 @@
+# recovery.sh: power cuts during recovery, the boot that comes up on a crash image (sourced after
+# campaign.sh). A cut while the init mounts the data disk and restores a save, while the kernel
+# replays a journal, or while the live system writes back what that boot changed, must leave a
+# medium from which the next boot recovers the same state.
+#   pc_recovery_campaign FS CUT VERDICT CMDLINE CHECK...
+#       FS       vfat | ext4 (ext4 gets no torn writes, as in pc_cuts)
+#       CUT      replay arguments ("--epoch E [--writes W] --policy ...") over $PC_RLOG and
+#                $PC_RBASE (default: the campaign's $PCD/record.log and $PCD/base.img): the cut
+#                that made the crash image to recover from
+#       VERDICT  CHECK's last line for that crash image ("ok gen=G hash=H window=A..S")
+#       CMDLINE  the kernel command line of the recovery boot
+#       CHECK    the host checker, run for each image; the word @IMAGE@ stands for the image
+#     Boots the crash image as the data disk behind `powercut --record` (the wiring of pc_record),
+#     waits for the shell and $PC_RBOOTMSG on the console, has the guest print its view hash
+#     ($PC_RVIEW prints "view=HASH"), runs `sync` and kills QEMU. Then every flush epoch of that
+#     boot's record log is cut (base: the crash image; pc_recovery_cuts) and CHECK must print
+#     VERDICT again for every crash-of-crash image: the same generation, hash and window (CHECK
+#     is given the original cut's marks and position). Anything else is a violation "recovery",
+#     printed with a replay line that chains the cuts ($PC_RPRE: the commands that make
+#     $PC_RBASE again, for a recovery from a recovery cut).
+#     Sets RBOOT (0: the boot came up and the guest's hash is VERDICT's hash=), RWRITES REPOCHS
+#     (writes and flushes in the boot's log), RCUTS RSTATES RVIOLATIONS, RDIR (the work files,
+#     $PCD/recoveryN/: base.img, record.log, writes, verdicts, console.log) and RC0 (the replay
+#     command that made RDIR/base.img).
+#   pc_recovery_pick VERDICTS N REGEX   N ok lines of pc_sweep's verdicts file matching REGEX,
+#                                       spread over the run, as "CUT :: VERDICT"
+#   pc_recovery_journal_cut DIR         the last `--policy none` cut of DIR's recovery log whose
+#                                       image holds an ext4 journal to replay (empty: none)
+#   pc_recovery_persist FS N REGEX      the persist campaigns' part: N picked crash images, each
+#                                       through pc_recovery_campaign with pc-check (on ext4 also
+#                                       one recovery from a cut of the first recovery), TAP results
+# The recovery boot's clock is PC_RDATE (default: two days after now), as a machine switched on
+# again after a power failure may well be: with the recording's date the atime a restore sets on
+# vfat rewrites the very bytes that are there, and the cut would have nothing to choose from.
+# The `sync` only brings forward the writeback the kernel does by itself within 30 s (atime,
+# the FAT, an ext4 journal commit), so the log holds every write a normal boot makes to the disk.
+: "${PC_RVIEW:=echo view=\$(treesum /opt/demo /run/live/upper/upper/opt/demo | md5sum | cut -c1-32)}"
+: "${PC_RBOOTMSG:=restored /run/live/persist/persist.dat}"
+: "${PC_RDATE:=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%S)}"
+PC_RN=0
+
+# pc_recovery_cuts FS EPOCHS: the cut list of a recovery log, one "EPOCH WRITES POLICY-ARGS" per
+# line. A recovery writes little, so every prefix of a small epoch is cut (K = 1..n; K = 0 is
+# `none`), and seeded random subsets, torn on vfat, stand for the other orders.
+pc_recovery_cuts() {
+	local fs=$1 e first last n k s plim=8 nrand=2 torn=1
+	[ "$POWERCUT" = full ] && plim=64 nrand=6
+	[ "$fs" = ext4 ] && torn=0
+	while read -r _ e first last; do
+		n=$((last - first + 1))
+		echo "$e 0 --policy none"
+		[ $n -gt 0 ] || continue
+		if [ $n -le $plim ]; then
+			for ((k = 1; k <= n; k++)); do echo "$e 0 --policy prefix --keep $k"; done
+		else
+			for ((s = 1; s <= nrand; s++)); do echo "$e 0 --policy prefix --seed $((e * 100 + 50 + s))"; done
+		fi
+		for ((s = 1; s <= nrand; s++)); do
+			echo "$e 0 --policy random --seed $((e * 100 + s))"
+			[ $torn = 1 ] || continue
+			echo "$e 0 --policy random --torn --seed $((e * 100 + 20 + s))"
+			echo "$e 0 --policy prefix --torn --seed $((e * 100 + 40 + s))"
+		done
+		[ "$POWERCUT" = full ] && [ $n -gt 1 ] &&
+			echo "$e $((first + n / 2)) --policy random$([ $torn = 1 ] && echo ' --torn') --seed $((e * 100 + 99))"
+	done < <(grep '^epoch ' "$2")
+}
+
+# pc_recovery_writes LOG: one line per write of a record log: "N epoch=E TYPE[+fua] OFFSET+LENGTH"
+pc_recovery_writes() {
+	perl -e '
+		open(my $f, "<:raw", $ARGV[0]) or die "unable to open $ARGV[0]: $!\n";
+		read($f, my $h, 16) == 16 or die "short log\n";
+		my ($n, $e) = (0, 0);
+		my %t = (1 => "write", 2 => "zeroes", 3 => "trim");
+		while (read($f, my $x, 20) == 20) {
+			my (undef, $type, $flags, undef, $off, $len) = unpack("V C C v Q< V", $x);
+			if ($type == 4) { $e++; next; }
+			$n++;
+			printf "%d epoch=%d %s%s %d+%d\n", $n, $e, $t{$type}, $flags & 1 ? "+fua" : "", $off, $len;
+			seek($f, $len, 1) if $type == 1;
+		}' "$1"
+}
+
+pc_recovery_campaign() {
+	local fs=$1 cut=$2 verdict=$3 cmdline=$4
+	shift 4
+	local R want got line sum out v e w args cmd a i t0=$SECONDS
+	local -a check
+	declare -A seen
+	PC_RN=$((PC_RN + 1))
+	R=$PCD/recovery$PC_RN
+	RBOOT=1 RWRITES=0 REPOCHS=0 RCUTS=0 RSTATES=0 RVIOLATIONS=0
+	rm -rf "$R" && mkdir -p "$R" || bail "unable to make $R"
+	want=$(echo "$verdict" | sed -n 's/.* hash=\([0-9a-f]*\).*/\1/p')
+	RDIR=$R
+	# the chained replay line's first part: the cut to recover from, made again as the base
+	RC0="$PC replay --log ${PC_RLOG:-$PCD/record.log} --base ${PC_RBASE:-$PCD/base.img} --out $R/base.img $cut"
+	$RC0 >/dev/null 2>"$R/replay.err" || { diag "replay failed: $cut: $(cat "$R/replay.err")"; RVIOLATIONS=1; return 1; }
+	cp "$R/base.img" "$R/disk.img"
+
+	# the recovery boot, its data disk recorded
+	rm -f "$R/sock"
+	"$PC" --socket "$R/sock" --record "$R/record.log" "$R/disk.img" >"$R/server.out" 2>"$R/server.err" &
+	PCSERVER=$!
+	for i in $(seq 100); do [ -S "$R/sock" ] && break; sleep 0.05; done
+	[ -S "$R/sock" ] || bail "powercut did not start: $(cat "$R/server.err")"
+	qemu_start "$cmdline" -rtc "base=$PC_RDATE" -drive "file=$PCD/medium.img,format=raw,if=virtio" \
+		-blockdev "driver=nbd,node-name=d0,server.type=unix,server.path=$R/sock,export=disk,discard=unmap" \
+		-device virtio-blk-pci,drive=d0
+	got=
+	if ! qemu_expect 'overlive# ' 180 >/dev/null; then
+		qemu_show 10
+	elif [ -n "$PC_RBOOTMSG" ] && ! grep -aq -- "$PC_RBOOTMSG" "$QLOG"; then
+		diag "recovery boot: no '$PC_RBOOTMSG' on the console"
+		qemu_show 10
+	else
+		qemu_send "$PC_RVIEW"
+		if qemu_expect '^view=[0-9a-f]{32}' 60 >/dev/null; then
+			got=${QMATCH#view=}
+			got=${got:0:32}
+		fi
+		qemu_run sync 120 || diag "recovery boot: sync in the guest failed"
+	fi
+	kill -9 "$QPID" 2>/dev/null    # the cut; the log holds every write before it
+	qemu_stop >/dev/null 2>&1
+	wait "$PCSERVER"
+	PCSERVER=
+	tr -d '\r' < "$QLOG" > "$R/console.log"
+	if [ -n "$got" ] && [ "$got" = "$want" ]; then
+		RBOOT=0
+	else
+		diag "recovery boot: guest view '${got:-none}', the host check found $want"
+	fi
+
+	# what the boot wrote
+	perl "$PCLIB/marks.pl" "$R/record.log" $((DATA_MIB * 1048576)) > "$R/epochs" ||
+		bail "unable to read the record log $R/record.log"
+	pc_recovery_writes "$R/record.log" > "$R/writes" || bail "unable to list the writes of $R/record.log"
+	RWRITES=$(wc -l < "$R/writes")
+	REPOCHS=$(($(grep -c '^epoch ' "$R/epochs") - 1))
+	grep -q '^mark ' "$R/epochs" && diag "recovery boot: it wrote into the marks area: $(grep '^mark ' "$R/epochs" | head -n 2)"
+	diag "recovery boot ($cut${PC_RPRE:+, of a recovery}): $REPOCHS flushes, $RWRITES writes ($(grep -c '+fua' "$R/writes") FUA):" \
+		"$(head -n 12 "$R/writes" | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $3, $4 }')$([ "$RWRITES" -gt 12 ] && echo ", ...")"
+
+	# every flush epoch of the boot cut again, each crash-of-crash image checked in the same window
+	while read -r e w args; do
+		cmd="--epoch $e"
+		[ "$w" = 0 ] || cmd="$cmd --writes $w"
+		cmd="$cmd $args"
+		line=$($PC replay --log "$R/record.log" --base "$R/base.img" --out "$PC_TMPFS/rcrash.img" $cmd 2>"$R/replay.err") ||
+			{ diag "replay failed: $cmd: $(cat "$R/replay.err")"; RVIOLATIONS=$((RVIOLATIONS + 1)); continue; }
+		RCUTS=$((RCUTS + 1))
+		sum=$(md5sum < "$PC_TMPFS/rcrash.img" | cut -c1-32)
+		if [ -n "${seen[$sum]:-}" ]; then
+			v=${seen[$sum]}
+		else
+			RSTATES=$((RSTATES + 1))
+			check=()
+			for a in "$@"; do
+				[ "$a" = @IMAGE@ ] && a=$PC_TMPFS/rcrash.img
+				check+=("$a")
+			done
+			out=$("${check[@]}" </dev/null 2>&1)
+			case $? in
+			0) v=$(echo "$out" | tail -n 1) ;;
+			1) v=$(echo "$out" | grep '^violation' | tr '\n' ';') ;;
+			*) v="error: $(echo "$out" | tail -n 2 | tr '\n' ' ')" ;;
+			esac
+			seen[$sum]=$v
+		fi
+		echo "$e $w $args :: $v" >> "$R/verdicts"
+		[ "$v" = "$verdict" ] && continue
+		RVIOLATIONS=$((RVIOLATIONS + 1))
+		if [ "${PC_QUIET_VIOLATIONS:-0}" = 0 ] || [ "$RVIOLATIONS" -le 3 ]; then
+			diag "$fs: violation recovery: after the recovery cut $cmd: '$v', want '$verdict'"
+			check=()
+			for a in "$@"; do
+				[ "$a" = @IMAGE@ ] && a=$R/crash.img
+				check+=("$a")
+			done
+			diag "  replay: ${PC_RPRE:-}$RC0 && $PC replay --log $R/record.log --base $R/base.img --out $R/crash.img $cmd && O=$O ${check[*]}"
+		fi
+	done < <(pc_recovery_cuts "$fs" "$R/epochs")
+	rm -f "$PC_TMPFS/rcrash.img" "$R/disk.img"
+	diag "recovery: $RCUTS cuts, $RSTATES states, $RVIOLATIONS violations ($((SECONDS - t0)) s)"
+	[ $RBOOT = 0 ] && [ $RVIOLATIONS = 0 ]
+}
+
+pc_recovery_pick() {
+	local verdicts=$1 n=$2 re=$3
+	grep -E -- "$re" "$verdicts" | grep ' :: ok ' |
+		awk -v n="$n" '{ l[NR] = $0 } END { for (k = 1; k <= n && k <= NR; k++) print l[int(NR * k / (n + 1)) + 1] }' |
+		while read -r e w rest; do
+			if [ "$w" = 0 ]; then echo "--epoch $e ${rest}"; else echo "--epoch $e --writes $w ${rest}"; fi
+		done
+}
+
+pc_recovery_journal_cut() {
+	local dir=$1 e args
+	while read -r e _ args; do
+		$PC replay --log "$dir/record.log" --base "$dir/base.img" --out "$PC_TMPFS/rjournal.img" --epoch "$e" $args \
+			>/dev/null 2>&1 || continue
+		dumpe2fs -h "$PC_TMPFS/rjournal.img" 2>/dev/null | grep -Eq '^Journal start: +[1-9]' || continue
+		echo "--epoch $e $args"
+		break
+	done < <(grep -- ' --policy none :: ok ' "$dir/verdicts" | sed 's/ :: .*//' | sort -rn)
+	rm -f "$PC_TMPFS/rjournal.img"
+}
+
+# pc_recovery_persist_one FS CUT VERDICT UPTO WHAT: one recovery of the persist campaigns, with
+# TAP; pc-check's window is the original cut's: the campaign's marks, UPTO its writes=
+pc_recovery_persist_one() {
+	local fs=$1 cut=$2 verdict=$3 upto=$4 what=$5
+	pc_recovery_campaign "$fs" "$cut" "$verdict" "live.media=LABEL=OVERLIVE live.persist=LABEL=PDATA:/persist.dat" \
+		"$PCLIB/pc-check" persist "$fs" @IMAGE@ "$PCD/marks" "$upto" "$PCD/root.sqfs"
+	ok $RBOOT "$fs/persist: recovery boot $what restored the state the host found"
+	if [ "$RWRITES" = 0 ]; then
+		ok 0 "$fs/persist: recovery wrote nothing: no cut can touch the medium ($RCUTS cuts of the unchanged image)"
+	else
+		ok $([ "$RCUTS" -gt 0 ]; echo $?) "$fs/persist: $RCUTS cuts over the recovery's $RWRITES writes and $REPOCHS flushes"
+	fi
+	is "$RVIOLATIONS" 0 "$fs/persist: every cut during that recovery leaves the same generation and hash ($RSTATES distinct images)"
+	RT_CUTS=$((RT_CUTS + RCUTS)) RT_STATES=$((RT_STATES + RSTATES)) RT_VIOL=$((RT_VIOL + RVIOLATIONS)) RT_N=$((RT_N + 1))
+}
+
+pc_recovery_persist() {
+	local fs=$1 n=$2 re=$3 p cut verdict upto jcut first=1
+	local -a picks
+	RT_CUTS=0 RT_STATES=0 RT_VIOL=0 RT_N=0
+	pc_recovery_pick "$PCD/verdicts" "$n" "$re" > "$PCD/recoveries"
+	mapfile -t picks < "$PCD/recoveries"
+	[ ${#picks[@]} -gt 0 ] || { ok 1 "$fs/persist: a crash image to recover from (none matches '$re')"; return; }
+	for p in "${picks[@]}"; do
+		verdict=${p#* :: } cut=${p%% :: *}
+		# the original cut's position (writes=), for pc-check's window
+		upto=$($PC replay --log "$PCD/record.log" --base "$PCD/base.img" --out "$PC_TMPFS/rorig.img" $cut 2>/dev/null |
+			sed -n 's/.* writes=\([0-9]*\) .*/\1/p')
+		rm -f "$PC_TMPFS/rorig.img"
+		pc_recovery_persist_one "$fs" "$cut" "$verdict" "$upto" "after the cut $cut"
+		[ "$fs" = ext4 ] && [ $first = 1 ] || continue
+		first=0
+		# ext4: the campaign's saves overwrite a preallocated file, so its crash images hold an
+		# empty journal; a cut of the recovery's own journal commit leaves one to replay
+		jcut=$(pc_recovery_journal_cut "$RDIR")
+		if [ -z "$jcut" ]; then
+			ok 1 "$fs/persist: a cut during the recovery left a journal to replay"
+			continue
+		fi
+		PC_RLOG=$RDIR/record.log PC_RBASE=$RDIR/base.img PC_RPRE="$RC0 && " \
+			pc_recovery_persist_one "$fs" "$jcut" "$verdict" "$upto" "after the recovery cut $jcut"
+		grep -aq 'EXT4-fs ([a-z0-9]*): recovery complete' "$RDIR/console.log"
+		ok $? "$fs/persist: that recovery boot replayed the ext4 journal (a cut during a journal replay)"
+	done
+	diag "recovery: $RT_CUTS cuts, $RT_STATES states, $RT_VIOL violations ($RT_N recovery boots)"
+	return 0
+}
