@@ -2,8 +2,10 @@
 # campaign.sh). A cut while the init mounts the data disk and restores a save, while the kernel
 # replays a journal, or while the live system writes back what that boot changed, must leave a
 # medium from which the next boot recovers the same state.
-#   pc_recovery_campaign FS CUT VERDICT CMDLINE CHECK...
+#   pc_recovery_campaign FS MODE CUT VERDICT CMDLINE CHECK...
 #       FS       vfat | ext4 (ext4 gets no torn writes, as in pc_cuts)
+#       MODE     the campaign's mode: persist, or upper (the data disk is the overlay's upper; on
+#                vfat it is the medium itself, as pc_medium_drive says)
 #       CUT      replay arguments ("--epoch E [--writes W] --policy ...") over $PC_RLOG and
 #                $PC_RBASE (default: the campaign's $PCD/record.log and $PCD/base.img): the cut
 #                that made the crash image to recover from
@@ -11,7 +13,9 @@
 #       CMDLINE  the kernel command line of the recovery boot
 #       CHECK    the host checker, run for each image; the word @IMAGE@ stands for the image
 #     Boots the crash image as the data disk behind `powercut --record` (the wiring of pc_record),
-#     waits for the shell and $PC_RBOOTMSG on the console, has the guest print its view hash
+#     waits for the shell, for $PC_RBOOTMSG on the console (default for persist: the init's
+#     "restored") and for $PC_RBOOTCMD to succeed in the guest (default for upper: the upper is
+#     the ext4 data disk, mounted read-write), has the guest print its view hash
 #     ($PC_RVIEW prints "view=HASH"), runs `sync` and kills QEMU. Then every flush epoch of that
 #     boot's record log is cut (base: the crash image; pc_recovery_cuts) and CHECK must print
 #     VERDICT again for every crash-of-crash image: the same generation, hash and window (CHECK
@@ -36,7 +40,6 @@
 # The `sync` only brings forward the writeback the kernel does by itself within 30 s (atime,
 # the FAT, an ext4 journal commit), so the log holds every write a normal boot makes to the disk.
 : "${PC_RVIEW:=echo view=\$(treesum /opt/demo /run/live/upper/upper/opt/demo | md5sum | cut -c1-32)}"
-: "${PC_RBOOTMSG:=restored /run/live/persist/persist.dat}"
 : "${PC_RDATE:=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%S)}"
 PC_RN=0
 
@@ -84,9 +87,13 @@ pc_recovery_writes() {
 }
 
 pc_recovery_campaign() {
-	local fs=$1 cut=$2 verdict=$3 cmdline=$4
-	shift 4
-	local R want got line sum out v e w args cmd a i t0=$SECONDS
+	local fs=$1 mode=$2 cut=$3 verdict=$4 cmdline=$5
+	shift 5
+	local R want got line sum out v e w args cmd a i t0=$SECONDS bootmsg bootcmd
+	case $mode in
+	upper) bootmsg=${PC_RBOOTMSG:-} bootcmd=${PC_RBOOTCMD-grep -q " /run/live/upper ext4 rw" /proc/mounts} ;;
+	*) bootmsg=${PC_RBOOTMSG-restored /run/live/persist/persist.dat} bootcmd=${PC_RBOOTCMD:-} ;;
+	esac
 	local -a check
 	declare -A seen
 	PC_RN=$((PC_RN + 1))
@@ -106,14 +113,17 @@ pc_recovery_campaign() {
 	PCSERVER=$!
 	for i in $(seq 100); do [ -S "$R/sock" ] && break; sleep 0.05; done
 	[ -S "$R/sock" ] || bail "powercut did not start: $(cat "$R/server.err")"
-	qemu_start "$cmdline" -rtc "base=$PC_RDATE" -drive "file=$PCD/medium.img,format=raw,if=virtio" \
+	qemu_start "$cmdline" -rtc "base=$PC_RDATE" $(pc_medium_drive "$mode" "$fs") \
 		-blockdev "driver=nbd,node-name=d0,server.type=unix,server.path=$R/sock,export=disk,discard=unmap" \
 		-device virtio-blk-pci,drive=d0
 	got=
 	if ! qemu_expect 'overlive# ' 180 >/dev/null; then
 		qemu_show 10
-	elif [ -n "$PC_RBOOTMSG" ] && ! grep -aq -- "$PC_RBOOTMSG" "$QLOG"; then
-		diag "recovery boot: no '$PC_RBOOTMSG' on the console"
+	elif [ -n "$bootmsg" ] && ! grep -aq -- "$bootmsg" "$QLOG"; then
+		diag "recovery boot: no '$bootmsg' on the console"
+		qemu_show 10
+	elif [ -n "$bootcmd" ] && ! qemu_run "$bootcmd" 60; then
+		diag "recovery boot: '$bootcmd' failed in the guest"
 		qemu_show 10
 	else
 		qemu_send "$PC_RVIEW"
@@ -135,7 +145,7 @@ pc_recovery_campaign() {
 	fi
 
 	# what the boot wrote
-	perl "$PCLIB/marks.pl" "$R/record.log" $((DATA_MIB * 1048576)) > "$R/epochs" ||
+	perl "$PCLIB/marks.pl" "$R/record.log" $(($(stat -c %s "$R/base.img") - 1048576)) > "$R/epochs" ||
 		bail "unable to read the record log $R/record.log"
 	pc_recovery_writes "$R/record.log" > "$R/writes" || bail "unable to list the writes of $R/record.log"
 	RWRITES=$(wc -l < "$R/writes")
@@ -215,7 +225,7 @@ pc_recovery_journal_cut() {
 # TAP; pc-check's window is the original cut's: the campaign's marks, UPTO its writes=
 pc_recovery_persist_one() {
 	local fs=$1 cut=$2 verdict=$3 upto=$4 what=$5
-	pc_recovery_campaign "$fs" "$cut" "$verdict" "live.media=LABEL=OVERLIVE live.persist=LABEL=PDATA:/persist.dat" \
+	pc_recovery_campaign "$fs" persist "$cut" "$verdict" "live.media=LABEL=OVERLIVE $(pc_live_arg persist "$fs")" \
 		"$PCLIB/pc-check" persist "$fs" @IMAGE@ "$PCD/marks" "$upto" "$PCD/root.sqfs"
 	ok $RBOOT "$fs/persist: recovery boot $what restored the state the host found"
 	if [ "$RWRITES" = 0 ]; then
