@@ -18,22 +18,13 @@ is "$VIOLATIONS" 0 "ext4/persist: no violation in $STATES distinct crash images"
 pc_table_row persist-ext4 $((SECONDS - t0))
 
 # Booted crash images: with POWERCUT=full only (persist-vfat.t boots one in the short run).
-: > "$PCD/boots"
-[ "$POWERCUT" = full ] && grep -- '--policy random' "$PCD/verdicts" | grep ' :: ok' > "$PCD/random-ok" &&
-	awk -v t="$(wc -l < "$PCD/random-ok")" 'NR == int(t / 3) + 1 || NR == int(t * 2 / 3) + 1' "$PCD/random-ok" > "$PCD/boots"
-while read -r e w rest; do
-	args=${rest%% :: *}
-	want=$(echo "$rest" | sed -n 's/.* hash=\([0-9a-f]*\) .*/\1/p')
-	cmd="$PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/boot.img --epoch $e"
-	[ "$w" = 0 ] || cmd="$cmd --writes $w"
-	$cmd $args >/dev/null 2>&1
-	pc_boot_cut "$PCD/boot.img" "$want"
-	ok $? "ext4/persist: boot after the cut at epoch $e ($args): restored the state the host found"
-done < "$PCD/boots"
+nboot=0
+[ "$POWERCUT" = full ] && nboot=2
+pc_boot_cuts ext4 persist $nboot '--policy random'
 
 # Cuts during recovery: a crash image booted behind powercut --record, every flush epoch of that
 # boot cut again and checked in the original cut's window (lib/recovery.sh). 3 with POWERCUT=full.
 nrec=1
 [ "$POWERCUT" = full ] && nrec=3
-pc_recovery_persist ext4 $nrec '--policy random .* :: ok gen=[1-9]'
+pc_recoveries ext4 $nrec '--policy random .* :: ok gen=[1-9]'
 done_testing

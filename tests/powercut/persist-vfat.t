@@ -21,22 +21,11 @@ pc_table_row persist-vfat $((SECONDS - t0))
 # A few crash images booted for real: the init must restore the generation the host check found.
 nboot=1
 [ "$POWERCUT" = full ] && nboot=4
-grep -- '--torn' "$PCD/verdicts" | grep ' :: ok' > "$PCD/torn-ok"
-awk -v n=$nboot -v t="$(wc -l < "$PCD/torn-ok")" '{ for (k = 1; k <= n; k++) if (NR == int(t * k / (n + 1)) + 1) print }' \
-	"$PCD/torn-ok" > "$PCD/boots"     # spread over the run
-while read -r e w rest; do
-	args=${rest%% :: *}
-	want=$(echo "$rest" | sed -n 's/.* hash=\([0-9a-f]*\) .*/\1/p')
-	cmd="$PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/boot.img --epoch $e"
-	[ "$w" = 0 ] || cmd="$cmd --writes $w"
-	$cmd $args >/dev/null 2>&1
-	pc_boot_cut "$PCD/boot.img" "$want"
-	ok $? "vfat/persist: boot after the cut at epoch $e ($args): restored the state the host found"
-done < "$PCD/boots"
+pc_boot_cuts vfat persist $nboot '--torn'
 
 # Cuts during recovery: a crash image booted behind powercut --record, every flush epoch of that
 # boot cut again and checked in the original cut's window (lib/recovery.sh). 3 with POWERCUT=full.
 nrec=1
 [ "$POWERCUT" = full ] && nrec=3
-pc_recovery_persist vfat $nrec '--torn .* :: ok gen=[1-9]'
+pc_recoveries vfat $nrec '--torn .* :: ok gen=[1-9]'
 done_testing

@@ -12,6 +12,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/qemu.sh"
 . "$TOP/tests/powercut/lib/campaign.sh"
+. "$TOP/tests/powercut/lib/recovery.sh"
 . "$TOP/tests/powercut/lib/upper.sh"
 pc_prepare upper-ext4
 pc_upper_campaign ext4 upper-ext4

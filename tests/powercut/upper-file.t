@@ -7,6 +7,7 @@
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/qemu.sh"
 . "$TOP/tests/powercut/lib/campaign.sh"
+. "$TOP/tests/powercut/lib/recovery.sh"
 . "$TOP/tests/powercut/lib/upper.sh"
 pc_prepare upper-file
 pc_upper_campaign vfat upper-file

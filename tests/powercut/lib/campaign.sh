@@ -13,6 +13,7 @@
 #                                   live.upper for MODE upper; FS vfat: the image is the medium
 #                                   with live.upper=file:); 0 when the init restored (or mounted)
 #                                   the state of hash WANT_HASH and the shell came up
+#   pc_boot_cuts FS MODE N REGEX    boots N of the sweep's passed crash images (pc_boot_cut)
 #   pc_table_row WORKLOAD SECONDS   the campaign table (header and its row; also in $PCD/row)
 # POWERCUT=full sweeps more subsets per epoch over a longer workload (>= 1,000 cuts in all).
 # Work files stay in $O/powercut/NAME (PC_WORK=DIR: DIR/NAME) so that every printed replay line
@@ -187,6 +188,18 @@ pc_cuts() {
 	done < <(grep '^epoch ' "$PCD/marks")
 }
 
+# pc_verdict CHECK...: runs a checker (pc-check) and prints its verdict as one line: its "ok ..."
+# line, its violations joined by ';', or "violation check: ..." when it could not check
+pc_verdict() {
+	local out
+	out=$("$@" </dev/null 2>&1)
+	case $? in
+	0) echo "$out" | tail -n 1 ;;
+	1) echo "$out" | grep '^violation' | tr '\n' ';' ;;
+	*) echo "violation check: $(echo "$out" | tail -n 2 | tr '\n' ' ')" ;;
+	esac
+}
+
 pc_sweep() {
 	local fs=$1 mode=$2 e w args line upto sum verdict cmd out t0=$SECONDS
 	declare -A seen
@@ -205,12 +218,7 @@ pc_sweep() {
 			verdict=${seen[$sum]}
 		else
 			STATES=$((STATES + 1))
-			out=$("$PCLIB/pc-check" "$mode" "$fs" "$PC_TMPFS/crash.img" "$PCD/marks" "$upto" "$PCD/root.sqfs" 2>&1)
-			case $? in
-			0) verdict=$(echo "$out" | tail -n 1) ;;
-			1) verdict=$(echo "$out" | grep '^violation' | tr '\n' ';') ;;
-			*) verdict="violation check: $(echo "$out" | tail -n 2 | tr '\n' ' ')" ;;
-			esac
+			verdict=$(pc_verdict "$PCLIB/pc-check" "$mode" "$fs" "$PC_TMPFS/crash.img" "$PCD/marks" "$upto" "$PCD/root.sqfs")
 			seen[$sum]=$verdict
 		fi
 		echo "$e $w $args :: $verdict" >> "$PCD/verdicts"
@@ -247,6 +255,26 @@ pc_boot_cut() {
 	qemu_send 'poweroff -f'
 	qemu_stop
 	[ "$got" = "$want" ] || { diag "booted view $got, want $want"; return 1; }
+}
+
+# pc_boot_cuts FS MODE N REGEX: boots N crash images of the sweep whose cut matches REGEX and whose
+# host check passed, spread over the run; one TAP result each
+pc_boot_cuts() {
+	local fs=$1 mode=$2 n=$3 re=$4 e w rest args want cmd
+	: > "$PCD/boots"
+	[ "$n" -gt 0 ] || return 0
+	grep -- "$re" "$PCD/verdicts" | grep ' :: ok' > "$PCD/boot-candidates"
+	awk -v n="$n" -v t="$(wc -l < "$PCD/boot-candidates")" \
+		'{ for (k = 1; k <= n; k++) if (NR == int(t * k / (n + 1)) + 1) print }' "$PCD/boot-candidates" > "$PCD/boots"
+	while read -r e w rest; do
+		args=${rest%% :: *}
+		want=$(echo "$rest" | sed -n 's/.* hash=\([0-9a-f]*\) .*/\1/p')
+		cmd="$PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/boot.img --epoch $e"
+		[ "$w" = 0 ] || cmd="$cmd --writes $w"
+		$cmd $args >/dev/null 2>&1
+		pc_boot_cut "$PCD/boot.img" "$want" "$mode" "$fs"
+		ok $? "$fs/$mode: boot after the cut at epoch $e ($args): the live system came up with the state the host found"
+	done < "$PCD/boots"
 }
 
 # the table goes to stderr too, where prove shows it without -v; $PCD/row keeps the row

@@ -31,9 +31,10 @@
 #   pc_recovery_journal_cut DIR         the last `--policy none` cut of DIR's recovery log whose
 #                                       image's ext4 journal holds a committed transaction
 #                                       (empty: none)
-#   pc_recovery_persist FS N REGEX      the persist campaigns' part: N picked crash images, each
-#                                       through pc_recovery_campaign with pc-check (on ext4 also
-#                                       one recovery from a cut of the first recovery), TAP results
+#   pc_recoveries FS N REGEX [MODE]  the campaigns' part: N picked crash images, each
+#                                       through pc_recovery_campaign with `pc-check MODE FS`
+#                                       (MODE: persist, the default, or upper; on ext4 also one
+#                                       recovery from a cut of the first recovery), TAP results
 # The recovery boot's clock is PC_RDATE (default: two days after now), as a machine switched on
 # again after a power failure may well be: with the recording's date the atime a restore sets on
 # vfat rewrites the very bytes that are there, and the cut would have nothing to choose from.
@@ -172,12 +173,7 @@ pc_recovery_campaign() {
 				[ "$a" = @IMAGE@ ] && a=$PC_TMPFS/rcrash.img
 				check+=("$a")
 			done
-			out=$("${check[@]}" </dev/null 2>&1)
-			case $? in
-			0) v=$(echo "$out" | tail -n 1) ;;
-			1) v=$(echo "$out" | grep '^violation' | tr '\n' ';') ;;
-			*) v="error: $(echo "$out" | tail -n 2 | tr '\n' ' ')" ;;
-			esac
+			v=$(pc_verdict "${check[@]}")
 			seen[$sum]=$v
 		fi
 		echo "$e $w $args :: $v" >> "$R/verdicts"
@@ -221,49 +217,49 @@ pc_recovery_journal_cut() {
 	rm -f "$PC_TMPFS/rjournal.img"
 }
 
-# pc_recovery_persist_one FS CUT VERDICT UPTO WHAT: one recovery of the persist campaigns, with
+# pc_recovery_one FS CUT VERDICT UPTO WHAT: one recovery of the persist campaigns, with
 # TAP; pc-check's window is the original cut's: the campaign's marks, UPTO its writes=
-pc_recovery_persist_one() {
-	local fs=$1 cut=$2 verdict=$3 upto=$4 what=$5
-	pc_recovery_campaign "$fs" persist "$cut" "$verdict" "live.media=LABEL=OVERLIVE $(pc_live_arg persist "$fs")" \
-		"$PCLIB/pc-check" persist "$fs" @IMAGE@ "$PCD/marks" "$upto" "$PCD/root.sqfs"
-	ok $RBOOT "$fs/persist: recovery boot $what restored the state the host found"
+pc_recovery_one() {
+	local fs=$1 cut=$2 verdict=$3 upto=$4 what=$5 mode=${6:-persist}
+	pc_recovery_campaign "$fs" "$mode" "$cut" "$verdict" "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode" "$fs")" \
+		"$PCLIB/pc-check" "$mode" "$fs" @IMAGE@ "$PCD/marks" "$upto" "$PCD/root.sqfs"
+	ok $RBOOT "$fs/$mode: recovery boot $what came up with the state the host found"
 	if [ "$RWRITES" = 0 ]; then
-		ok 0 "$fs/persist: recovery wrote nothing: no cut can touch the medium ($RCUTS cuts of the unchanged image)"
+		ok 0 "$fs/$mode: recovery wrote nothing: no cut can touch the medium ($RCUTS cuts of the unchanged image)"
 	else
-		ok $([ "$RCUTS" -gt 0 ]; echo $?) "$fs/persist: $RCUTS cuts over the recovery's $RWRITES writes and $REPOCHS flushes"
+		ok $([ "$RCUTS" -gt 0 ]; echo $?) "$fs/$mode: $RCUTS cuts over the recovery's $RWRITES writes and $REPOCHS flushes"
 	fi
-	is "$RVIOLATIONS" 0 "$fs/persist: every cut during that recovery leaves the same generation and hash ($RSTATES distinct images)"
+	is "$RVIOLATIONS" 0 "$fs/$mode: every cut during that recovery leaves the same state ($RSTATES distinct images)"
 	RT_CUTS=$((RT_CUTS + RCUTS)) RT_STATES=$((RT_STATES + RSTATES)) RT_VIOL=$((RT_VIOL + RVIOLATIONS)) RT_N=$((RT_N + 1))
 }
 
-pc_recovery_persist() {
-	local fs=$1 n=$2 re=$3 p cut verdict upto jcut first=1
+pc_recoveries() {
+	local fs=$1 n=$2 re=$3 mode=${4:-persist} p cut verdict upto jcut first=1
 	local -a picks
 	RT_CUTS=0 RT_STATES=0 RT_VIOL=0 RT_N=0
 	pc_recovery_pick "$PCD/verdicts" "$n" "$re" > "$PCD/recoveries"
 	mapfile -t picks < "$PCD/recoveries"
-	[ ${#picks[@]} -gt 0 ] || { ok 1 "$fs/persist: a crash image to recover from (none matches '$re')"; return; }
+	[ ${#picks[@]} -gt 0 ] || { ok 1 "$fs/$mode: a crash image to recover from (none matches '$re')"; return; }
 	for p in "${picks[@]}"; do
 		verdict=${p#* :: } cut=${p%% :: *}
 		# the original cut's position (writes=), for pc-check's window
 		upto=$($PC replay --log "$PCD/record.log" --base "$PCD/base.img" --out "$PC_TMPFS/rorig.img" $cut 2>/dev/null |
 			sed -n 's/.* writes=\([0-9]*\) .*/\1/p')
 		rm -f "$PC_TMPFS/rorig.img"
-		pc_recovery_persist_one "$fs" "$cut" "$verdict" "$upto" "after the cut $cut"
+		pc_recovery_one "$fs" "$cut" "$verdict" "$upto" "after the cut $cut" "$mode"
 		[ "$fs" = ext4 ] && [ $first = 1 ] || continue
 		first=0
 		# ext4: the campaign's saves overwrite a preallocated file, so its crash images hold an
 		# empty journal; a cut of the recovery's own journal commit leaves one to replay
 		jcut=$(pc_recovery_journal_cut "$RDIR")
 		if [ -z "$jcut" ]; then
-			ok 1 "$fs/persist: a cut during the recovery left a committed journal transaction to replay"
+			ok 1 "$fs/$mode: a cut during the recovery left a committed journal transaction to replay"
 			continue
 		fi
 		PC_RLOG=$RDIR/record.log PC_RBASE=$RDIR/base.img PC_RPRE="$RC0 && " \
-			pc_recovery_persist_one "$fs" "$jcut" "$verdict" "$upto" "after the recovery cut $jcut"
+			pc_recovery_one "$fs" "$jcut" "$verdict" "$upto" "after the recovery cut $jcut" "$mode"
 		grep -aq 'EXT4-fs ([a-z0-9]*): recovery complete' "$RDIR/console.log"
-		ok $? "$fs/persist: that recovery boot replayed a committed journal transaction (a cut during a journal replay)"
+		ok $? "$fs/$mode: that recovery boot replayed a committed journal transaction (a cut during a journal replay)"
 	done
 	diag "recovery: $RT_CUTS cuts, $RT_STATES states, $RT_VIOL violations ($RT_N recovery boots)"
 	return 0

@@ -4,9 +4,10 @@
 #                               ext4 image live/persistence.img (live.upper=file:)
 # One QEMU run records the workload (workload.sh upper), every flush epoch's crash images are
 # checked on the host (pc-check upper), the cuts among operations in flight are counted by kind,
-# and a few crash images are booted.
+# a few crash images are booted, and the boots that recover from a few are cut again
+# (lib/recovery.sh). Needs recovery.sh sourced.
 pc_upper_campaign() {
-	local fs=$1 name=$2 rounds=4 t0=$SECONDS inflight k c nboot e w rest args want cmd
+	local fs=$1 name=$2 rounds=4 t0=$SECONDS inflight k c nboot
 	[ "$POWERCUT" = full ] && rounds=12
 	pc_record "$fs" upper $rounds
 	pc_sweep "$fs" upper
@@ -26,16 +27,11 @@ pc_upper_campaign() {
 	# system's view must be the one the host check found.
 	nboot=1
 	[ "$POWERCUT" = full ] && nboot=3
-	grep -- '--policy random' "$PCD/verdicts" | grep ' :: ok' > "$PCD/random-ok"
-	awk -v n=$nboot -v t="$(wc -l < "$PCD/random-ok")" '{ for (k = 1; k <= n; k++) if (NR == int(t * k / (n + 1)) + 1) print }' \
-		"$PCD/random-ok" > "$PCD/boots"
-	while read -r e w rest; do
-		args=${rest%% :: *}
-		want=$(echo "$rest" | sed -n 's/.* hash=\([0-9a-f]*\) .*/\1/p')
-		cmd="$PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/boot.img --epoch $e"
-		[ "$w" = 0 ] || cmd="$cmd --writes $w"
-		$cmd $args >/dev/null 2>&1
-		pc_boot_cut "$PCD/boot.img" "$want" upper "$fs"
-		ok $? "$fs/upper: boot after the cut at epoch $e ($args): the live view is the one the host found"
-	done < "$PCD/boots"
+	pc_boot_cuts "$fs" upper $nboot '--policy random'
+
+	# Cuts during recovery (lib/recovery.sh): the boot that replays the upper's journal and mounts
+	# the overlay (which empties work/), cut again at every flush epoch: the same view after each.
+	local nrec=1
+	[ "$POWERCUT" = full ] && nrec=3
+	pc_recoveries "$fs" $nrec '--policy random .* :: ok state=[1-9]' upper
 }
