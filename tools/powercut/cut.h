@@ -14,7 +14,8 @@ struct cut_spec {
 	uint64_t seed;
 	int64_t keep; /* prefix length; -1 draws it from the seed */
 	int torn;     /* a kept write may end at a tear-unit boundary inside it */
-	uint32_t tear_unit; /* torn writes end at multiples of it on the disk; 0: CUT_SECTOR */
+	uint32_t tear_unit; /* torn writes end at its multiples on the disk; a power of two that
+			     * cut_tear_unit_check accepts, or 0 for CUT_SECTOR */
 };
 
 /* One write in the volatile cache, oldest first. Durable ones (FUA) always survive. */

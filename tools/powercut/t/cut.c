@@ -1,4 +1,4 @@
-/* t/cut.c: the cut policies alone: counts, determinism, durable writes, torn boundaries and units. */
+/* t/cut.c: the cut policies alone: counts, determinism, durable writes, tears and tear units. */
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
