@@ -84,7 +84,7 @@ kill -USR1 "$SERVER"
 finish
 is $? 0 "SIGUSR1: the server cuts and exits 0"
 is "$(wc -l <"$T/line")" 1 "it prints one line"
-line_has '^cut trigger=sigusr1 policy=none seed=0 keep=- torn=0 epoch=1 writes=4 unflushed=3 kept=0 torn_writes=0 dropped=3$'
+line_has '^cut trigger=sigusr1 policy=none seed=0 keep=- torn=0 tear_unit=512 epoch=1 writes=4 unflushed=3 kept=0 torn_writes=0 dropped=3$'
 ok $? "the line: trigger, policy, seed, epoch 1, 4 writes, 3 dropped"
 block_is "$T/img" 0 '\252'
 ok $? "the flushed block survives (the unflushed write-zeroes over it does not)"
@@ -100,7 +100,7 @@ start --policy prefix --keep 100 --cut-after-write 3
 client -c "write -P 0xaa 0 64k" -c flush -c "write -P 0xbb 64k 64k" -c "write -P 0xcc 128k 64k"
 finish
 is $? 0 "--cut-after-write 3: exits 0"
-line_has '^cut trigger=write policy=prefix seed=[0-9]+ keep=2 torn=0 epoch=1 writes=3 unflushed=2 kept=2 torn_writes=0 dropped=0$'
+line_has '^cut trigger=write policy=prefix seed=[0-9]+ keep=2 torn=0 tear_unit=512 epoch=1 writes=3 unflushed=2 kept=2 torn_writes=0 dropped=0$'
 ok $? "the line: write 3, both unflushed writes kept"
 block_is "$T/img" 0 '\252' && block_is "$T/img" 1 '\273' && block_is "$T/img" 2 '\314'
 ok $? "flushed and unflushed blocks are all present"
@@ -135,14 +135,35 @@ until_output 2
 kill -TERM "$SERVER"
 finish
 is $? 0 "SIGTERM: cuts and exits 0"
-line_has '^cut trigger=sigterm policy=prefix seed=12 keep=0 torn=1 epoch=1 writes=2 unflushed=1 kept=0 torn_writes=1 dropped=0$'
+line_has '^cut trigger=sigterm policy=prefix seed=12 keep=0 torn=1 tear_unit=512 epoch=1 writes=2 unflushed=1 kept=0 torn_writes=1 dropped=0$'
 ok $? "the line: one torn write"
-dd if="$T/img" bs=$K skip=1 count=1 status=none >"$T/blk"
-n=$(cmp "$T/blk" <(head -c $K /dev/zero | tr '\0' '\273') 2>/dev/null | sed -n 's/.*byte \([0-9]*\).*/\1/p')
-kept=$(( ${n:-1} - 1 ))
-[ $kept -gt 0 ] && [ $kept -lt $K ] && [ $((kept % 512)) -eq 0 ] &&
-	cmp -s <(tail -c +$((kept + 1)) "$T/blk") <(head -c $((K - kept)) /dev/zero)
+# torn_at UNIT: block 1 of the image is 0xbb for some multiple of UNIT bytes, zero after
+torn_at() {
+	dd if="$T/img" bs=$K skip=1 count=1 status=none >"$T/blk"
+	n=$(cmp "$T/blk" <(head -c $K /dev/zero | tr '\0' '\273') 2>/dev/null | sed -n 's/.*byte \([0-9]*\).*/\1/p')
+	kept=$(( ${n:-1} - 1 ))
+	[ $kept -gt 0 ] && [ $kept -lt $K ] && [ $((kept % $1)) -eq 0 ] &&
+		cmp -s <(tail -c +$((kept + 1)) "$T/blk") <(head -c $((K - kept)) /dev/zero)
+}
+torn_at 512
 ok $? "the torn block is new for $kept bytes (whole sectors), old after"
+
+# 5b: a 4 KiB tear unit, live and replayed
+fresh
+cp "$T/img" "$T/base"
+start --policy prefix --keep 0 --torn --tear-unit 4096 --seed 12 --record "$T/log"
+client -c "write -P 0xaa 0 64k" -c flush -c "write -P 0xbb 64k 64k" -c "sleep 5000"
+until_output 2
+kill -TERM "$SERVER"
+finish
+line_has '^cut trigger=sigterm policy=prefix seed=12 keep=0 torn=1 tear_unit=4096 epoch=1 writes=2 unflushed=1 kept=0 torn_writes=1 dropped=0$'
+ok $? "--tear-unit 4096: the line names the unit"
+torn_at 4096
+ok $? "--tear-unit 4096: the torn block is new for $kept bytes (whole 4 KiB units), old after"
+"$PC" replay --log "$T/log" --base "$T/base" --out "$T/r0" --epoch 1 --policy prefix --keep 0 \
+	--torn --tear-unit 4096 --seed 12 | grep -q ' tear_unit=4096 .* torn_writes=1 ' &&
+	cmp -s "$T/r0" "$T/img"
+ok $? "--tear-unit 4096: the replay makes the same image"
 
 # 6: record once, replay many
 fresh
@@ -216,6 +237,12 @@ kill -TERM "$SERVER"
 finish
 "$PC" --socket "$T/sock" --policy most "$T/img" 2>/dev/null
 is $? 100 "an unknown policy: exit 100"
+"$PC" --socket "$T/sock" --torn --tear-unit 3000 "$T/img" 2>"$T/err"
+is $? 100 "a tear unit that is not a power of two: exit 100"
+grep -q 'unable to use --tear-unit 3000: not a power of two from 512 to 1048576' "$T/err"
+ok $? "and says what is allowed"
+"$PC" replay --log "$T/log" --base "$T/base" --out "$T/r0" --epoch 1 --tear-unit 256 2>/dev/null
+is $? 100 "replay: a tear unit under 512: exit 100"
 fresh
 start --cache-max 1
 client -c "write -P 0xaa 0 512k" -c "write -P 0xbb 512k 512k" -c "write -P 0xcc 0 4k"

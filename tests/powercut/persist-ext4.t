@@ -2,7 +2,8 @@
 # persist-ext4.t: power cuts during persist saves and compactions on an ext4 data disk.
 # As persist-vfat.t (one recorded QEMU run, crash images for every flush epoch checked on the
 # host after the kernel replayed the journal, then e2fsck -fn), and with POWERCUT=full two boots
-# of crash images. No torn writes on ext4: see pc_cuts in lib/campaign.sh.
+# of crash images. Torn writes tear at 4 KiB boundaries (--tear-unit 4096), as ext4 expects of a
+# disk: see pc_cuts in lib/campaign.sh.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/qemu.sh"
 . "$TOP/tests/powercut/lib/campaign.sh"

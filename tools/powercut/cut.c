@@ -1,4 +1,4 @@
-/* cut.c: the cut policies (none, prefix, random, torn) over a seeded generator. */
+/* cut.c: the cut policies (none, prefix, random, torn at a tear unit) over a seeded generator. */
 #include <errno.h>
 #include <string.h>
 #include "cut.h"
@@ -13,15 +13,19 @@ static uint64_t next_rand(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-/* Bytes kept when write w is torn at a random sector boundary strictly inside it; 0 if none. */
-static uint32_t torn_len(const struct cut_write *w, uint64_t *rs)
+/*
+ * Bytes kept when write w is torn at a random multiple of unit (a power of two) strictly
+ * inside it; 0, drawing nothing, if there is none. With unit 512 this is the sector tear
+ * that seeds made before the tear unit existed replay with.
+ */
+static uint32_t torn_len(const struct cut_write *w, uint64_t unit, uint64_t *rs)
 {
-	uint64_t first = (w->off | (CUT_SECTOR - 1)) + 1, end = w->off + w->len, count;
+	uint64_t first = (w->off | (unit - 1)) + 1, end = w->off + w->len, count;
 
 	if (first >= end)
 		return 0;
-	count = (end - 1 - first) / CUT_SECTOR + 1;
-	return (uint32_t)(first + CUT_SECTOR * (next_rand(rs) % count) - w->off);
+	count = (end - 1 - first) / unit + 1;
+	return (uint32_t)(first + unit * (next_rand(rs) % count) - w->off);
 }
 
 static const char *const policy_names[] = {
@@ -45,10 +49,15 @@ int cut_policy_parse(const char *name, enum cut_policy *p)
 	return -EINVAL;
 }
 
+int cut_tear_unit_check(uint64_t unit)
+{
+	return unit >= CUT_SECTOR && unit <= CUT_TEAR_MAX && (unit & (unit - 1)) == 0 ? 0 : -EINVAL;
+}
+
 void cut_plan(const struct cut_spec *spec, const struct cut_write *w, size_t n,
 	      uint32_t *keep_len, struct cut_stats *st)
 {
-	uint64_t rs = spec->seed;
+	uint64_t rs = spec->seed, unit = spec->tear_unit ? spec->tear_unit : CUT_SECTOR;
 	size_t i, seen = 0, keep = 0;
 
 	memset(st, 0, sizeof *st);
@@ -76,13 +85,13 @@ void cut_plan(const struct cut_spec *spec, const struct cut_write *w, size_t n,
 			if (seen < keep)
 				k = w[i].len;
 			else if (seen == keep && spec->torn)
-				k = torn_len(&w[i], &rs);
+				k = torn_len(&w[i], unit, &rs);
 			break;
 		case CUT_RANDOM:
 			if (next_rand(&rs) & 1) {
 				k = w[i].len;
 				if (spec->torn && (next_rand(&rs) & 3) == 0) {
-					uint32_t t = torn_len(&w[i], &rs);
+					uint32_t t = torn_len(&w[i], unit, &rs);
 					if (t)
 						k = t;
 				}

@@ -47,7 +47,9 @@ static const char usage[] =
 "  -p, --policy P        none (default) | prefix (the first K, in order) | random (a subset)\n"
 "  -k, --keep K          the prefix length (default: drawn from the seed)\n"
 "  -S, --seed S          seed of the choices (default: from the clock; always printed)\n"
-"  -t, --torn            a kept write may end at a 512-byte sector inside it\n"
+"  -t, --torn            a kept write may end at a tear-unit boundary inside it\n"
+"      --tear-unit BYTES the tear unit: torn writes end at a multiple of BYTES on the\n"
+"                        disk (a power of two, 512..1048576; default 512, a sector)\n"
 "Other:\n"
 "  -s, --socket SOCK     the unix socket to listen on (appears once it accepts)\n"
 "  -r, --record LOG      log every write and flush, for `powercut replay`\n"
@@ -66,7 +68,7 @@ struct opts {
 };
 
 enum { O_CUT_WRITE = 256, O_CUT_FLUSH, O_CUT_MS, O_CACHE_MAX, O_LOG, O_BASE, O_OUT,
-       O_EPOCH, O_WRITES };
+       O_EPOCH, O_WRITES, O_TEAR_UNIT };
 
 static const struct option longopts[] = {
 	{ "socket", required_argument, NULL, 's' },
@@ -74,6 +76,7 @@ static const struct option longopts[] = {
 	{ "keep", required_argument, NULL, 'k' },
 	{ "seed", required_argument, NULL, 'S' },
 	{ "torn", no_argument, NULL, 't' },
+	{ "tear-unit", required_argument, NULL, O_TEAR_UNIT },
 	{ "record", required_argument, NULL, 'r' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "cut-after-write", required_argument, NULL, O_CUT_WRITE },
@@ -105,6 +108,7 @@ static void parse(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->spec.keep = -1;
+	o->spec.tear_unit = CUT_SECTOR;
 	o->cache_max = CACHE_DEFAULT_BYTES >> 20;
 	while ((c = getopt_long(argc, argv, "s:p:k:S:tr:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -117,6 +121,15 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'k': o->spec.keep = (int64_t)(number("--keep", optarg) & INT64_MAX); break;
 		case 'S': o->spec.seed = number("--seed", optarg); o->have_seed = 1; break;
 		case 't': o->spec.torn = 1; break;
+		case O_TEAR_UNIT: {
+			uint64_t u = number("--tear-unit", optarg);
+
+			if (cut_tear_unit_check(u))
+				die_msg(EXIT_USAGE, 0, "unable to use --tear-unit %s: not a power of "
+					"two from 512 to 1048576 bytes", optarg);
+			o->spec.tear_unit = (uint32_t)u;
+			break;
+		}
 		case 'r': o->record = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case O_CUT_WRITE: o->cut_after_write = number("--cut-after-write", optarg); break;
@@ -145,10 +158,11 @@ static void print_cut(const char *trigger, const struct cut_spec *spec, uint64_t
 
 	if (spec->policy == CUT_PREFIX)
 		snprintf(keep, sizeof keep, "%zu", st->keep);
-	printf("cut trigger=%s policy=%s seed=%" PRIu64 " keep=%s torn=%d epoch=%" PRIu64
-	       " writes=%" PRIu64 " unflushed=%zu kept=%zu torn_writes=%zu dropped=%zu\n",
-	       trigger, cut_policy_name(spec->policy), spec->seed, keep, spec->torn, epoch,
-	       writes, st->unflushed, st->kept, st->torn, st->dropped);
+	printf("cut trigger=%s policy=%s seed=%" PRIu64 " keep=%s torn=%d tear_unit=%" PRIu32
+	       " epoch=%" PRIu64 " writes=%" PRIu64 " unflushed=%zu kept=%zu torn_writes=%zu"
+	       " dropped=%zu\n", trigger, cut_policy_name(spec->policy), spec->seed, keep,
+	       spec->torn, spec->tear_unit, epoch, writes, st->unflushed, st->kept, st->torn,
+	       st->dropped);
 	fflush(stdout);
 }
 

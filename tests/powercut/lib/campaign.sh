@@ -160,13 +160,13 @@ pc_states() {
 }
 
 # pc_cuts FS: the cut list, one "EPOCH WRITES POLICY-ARGS" per line (WRITES 0 = the epoch's end).
-# ext4 gets no torn writes: powercut tears at 512-byte sectors, and ext4 writes its superblock
-# (1 KiB inside a block, outside the journal) as one block: a tear inside it leaves a superblock
+# ext4 tears at 4 KiB, not at 512-byte sectors: ext4 writes its superblock (1 KiB inside a
+# block, outside the journal) as one block, and a sector tear inside it leaves a superblock
 # whose checksum fails and a filesystem the kernel refuses to mount. Real disks write 4 KiB
 # atomically; that is the kernel's contract with them, not something persist can change.
 pc_cuts() {
 	local e first last n mid torn=--torn
-	[ "$1" = ext4 ] && torn=
+	[ "$1" = ext4 ] && torn="--torn --tear-unit 4096"
 	while read -r _ e first last; do
 		n=$((last - first + 1))
 		if [ "$POWERCUT" != full ]; then   # short: one cut per epoch, alternating

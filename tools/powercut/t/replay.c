@@ -78,13 +78,15 @@ int main(void)
 {
 	char base[64], img[64], log[] = "/tmp/powercut-log.XXXXXX", out[] = "/tmp/powercut-out.XXXXXX";
 	static const struct { uint64_t epoch, writes; struct cut_spec spec; } cases[] = {
-		{ 0, 1, { CUT_NONE, 0, -1, 0 } },
-		{ 0, 0, { CUT_PREFIX, 3, 1, 0 } },
-		{ 1, 0, { CUT_RANDOM, 5, -1, 1 } },
-		{ 1, 4, { CUT_PREFIX, 9, -1, 1 } },
-		{ 1, 5, { CUT_RANDOM, 11, -1, 0 } },
-		{ 2, 0, { CUT_NONE, 0, -1, 0 } },
-		{ 2, 0, { CUT_PREFIX, 0, 1, 0 } },
+		{ 0, 1, { CUT_NONE, 0, -1, 0, 0 } },
+		{ 0, 0, { CUT_PREFIX, 3, 1, 0, 0 } },
+		{ 1, 0, { CUT_RANDOM, 5, -1, 1, 0 } },
+		{ 1, 0, { CUT_RANDOM, 5, -1, 1, 4096 } },
+		{ 1, 4, { CUT_PREFIX, 9, -1, 1, 512 } },
+		{ 1, 4, { CUT_PREFIX, 9, -1, 1, 1024 } },
+		{ 1, 5, { CUT_RANDOM, 11, -1, 0, 0 } },
+		{ 2, 0, { CUT_NONE, 0, -1, 0, 0 } },
+		{ 2, 0, { CUT_PREFIX, 0, 1, 0, 0 } },
 	};
 	struct replay_args a = { .log = log, .base = base, .out = out };
 	struct replay_result res;
@@ -111,9 +113,9 @@ int main(void)
 		a.spec = cases[i].spec;
 		r = replay_run(&a, &res);
 		ofd = open(out, O_RDONLY);
-		ok(!r && images_equal(fd, ofd, SIZE), "replay %s seed %llu at epoch %llu write "
-		   "%llu equals the live cut", cut_policy_name(a.spec.policy),
-		   (unsigned long long)a.spec.seed, (unsigned long long)a.epoch,
+		ok(!r && images_equal(fd, ofd, SIZE), "replay %s seed %llu tear unit %u at epoch "
+		   "%llu write %llu equals the live cut", cut_policy_name(a.spec.policy),
+		   (unsigned long long)a.spec.seed, a.spec.tear_unit, (unsigned long long)a.epoch,
 		   (unsigned long long)a.writes);
 		close(ofd);
 		close(fd);
