@@ -45,8 +45,10 @@ client() {
 
 # until_output N: waits until the client printed N result lines (its commands ran)
 until_output() {
+	local n
 	for _ in $(seq 200); do
-		[ "$(grep -c -E '^(wrote|read|discard)' "$T/client")" -ge "$1" ] && return 0
+		n=$(grep -s -c -E '^(wrote|read|discard)' "$T/client")   # the file appears with the client
+		[ "${n:-0}" -ge "$1" ] && return 0
 		sleep 0.05
 	done
 	diag "client output: $(cat "$T/client")"

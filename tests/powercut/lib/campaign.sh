@@ -159,14 +159,20 @@ pc_states() {
 	is "$bad" 0 "upper: the console holds the view after each of $(ls "$PCD/states" | wc -l) operations, as the marks hash it"
 }
 
-# pc_cuts FS: the cut list, one "EPOCH WRITES POLICY-ARGS" per line (WRITES 0 = the epoch's end).
-# ext4 tears at 4 KiB, not at 512-byte sectors: ext4 writes its superblock (1 KiB inside a
-# block, outside the journal) as one block, and a sector tear inside it leaves a superblock
-# whose checksum fails and a filesystem the kernel refuses to mount. Real disks write 4 KiB
-# atomically; that is the kernel's contract with them, not something persist can change.
+# pc_torn FS MODE: the replay options of a torn cut. An ext4 (the data disk's, or the one in the
+# image file of MODE upper on vfat) tears at 4 KiB, not at 512-byte sectors: ext4 writes its
+# superblock (1 KiB inside a block, outside the journal) as one block, and a sector tear inside it
+# leaves a superblock whose checksum fails and a filesystem the kernel refuses to mount. Real disks
+# write 4 KiB atomically; that is the kernel's contract with them, not something persist can
+# change. vfat and persist's own writes tear at sectors.
+pc_torn() {
+	if [ "$1" = ext4 ] || [ "$2" = upper ]; then echo "--torn --tear-unit 4096"; else echo "--torn"; fi
+}
+
+# pc_cuts FS MODE: the cut list, one "EPOCH WRITES POLICY-ARGS" per line (WRITES 0 = the epoch's end).
 pc_cuts() {
-	local e first last n mid torn=--torn
-	[ "$1" = ext4 ] && torn="--torn --tear-unit 4096"
+	local e first last n mid torn
+	torn=$(pc_torn "$1" "$2")
 	while read -r _ e first last; do
 		n=$((last - first + 1))
 		if [ "$POWERCUT" != full ]; then   # short: one cut per epoch, alternating
@@ -232,7 +238,7 @@ pc_sweep() {
 				diag "  replay: $PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/crash.img $cmd && O=$O $PCLIB/pc-check $mode $fs $PCD/crash.img $PCD/marks $upto $PCD/root.sqfs"
 			fi ;;
 		esac
-	done < <(pc_cuts "$fs")
+	done < <(pc_cuts "$fs" "$mode")
 	diag "$fs/$mode: $CUTS cuts checked in $((SECONDS - t0)) s"
 }
 

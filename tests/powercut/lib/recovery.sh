@@ -3,7 +3,7 @@
 # replays a journal, or while the live system writes back what that boot changed, must leave a
 # medium from which the next boot recovers the same state.
 #   pc_recovery_campaign FS MODE CUT VERDICT CMDLINE CHECK...
-#       FS       vfat | ext4 (ext4 gets no torn writes, as in pc_cuts)
+#       FS       vfat | ext4 (torn writes as pc_torn says)
 #       MODE     the campaign's mode: persist, or upper (the data disk is the overlay's upper; on
 #                vfat it is the medium itself, as pc_medium_drive says)
 #       CUT      replay arguments ("--epoch E [--writes W] --policy ...") over $PC_RLOG and
@@ -44,13 +44,13 @@
 : "${PC_RDATE:=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%S)}"
 PC_RN=0
 
-# pc_recovery_cuts FS EPOCHS: the cut list of a recovery log, one "EPOCH WRITES POLICY-ARGS" per
-# line. A recovery writes little, so every prefix of a small epoch is cut (K = 1..n; K = 0 is
-# `none`), and seeded random subsets, torn on vfat, stand for the other orders.
+# pc_recovery_cuts FS MODE EPOCHS: the cut list of a recovery log, one "EPOCH WRITES POLICY-ARGS"
+# per line. A recovery writes little, so every prefix of a small epoch is cut (K = 1..n; K = 0 is
+# `none`), and seeded random subsets, and torn ones (pc_torn), stand for the other orders.
 pc_recovery_cuts() {
-	local fs=$1 e first last n k s plim=8 nrand=2 torn=1
+	local fs=$1 e first last n k s plim=8 nrand=2 torn
+	torn=$(pc_torn "$fs" "$2")
 	[ "$POWERCUT" = full ] && plim=64 nrand=6
-	[ "$fs" = ext4 ] && torn=0
 	while read -r _ e first last; do
 		n=$((last - first + 1))
 		echo "$e 0 --policy none"
@@ -62,13 +62,12 @@ pc_recovery_cuts() {
 		fi
 		for ((s = 1; s <= nrand; s++)); do
 			echo "$e 0 --policy random --seed $((e * 100 + s))"
-			[ $torn = 1 ] || continue
-			echo "$e 0 --policy random --torn --seed $((e * 100 + 20 + s))"
-			echo "$e 0 --policy prefix --torn --seed $((e * 100 + 40 + s))"
+			echo "$e 0 --policy random $torn --seed $((e * 100 + 20 + s))"
+			echo "$e 0 --policy prefix $torn --seed $((e * 100 + 40 + s))"
 		done
 		[ "$POWERCUT" = full ] && [ $n -gt 1 ] &&
-			echo "$e $((first + n / 2)) --policy random$([ $torn = 1 ] && echo ' --torn') --seed $((e * 100 + 99))"
-	done < <(grep '^epoch ' "$2")
+			echo "$e $((first + n / 2)) --policy random $torn --seed $((e * 100 + 99))"
+	done < <(grep '^epoch ' "$3")
 }
 
 # pc_recovery_writes LOG: one line per write of a record log: "N epoch=E TYPE[+fua] OFFSET+LENGTH"
@@ -188,7 +187,7 @@ pc_recovery_campaign() {
 			done
 			diag "  replay: ${PC_RPRE:-}$RC0 && $PC replay --log $R/record.log --base $R/base.img --out $R/crash.img $cmd && O=$O ${check[*]}"
 		fi
-	done < <(pc_recovery_cuts "$fs" "$R/epochs")
+	done < <(pc_recovery_cuts "$fs" "$mode" "$R/epochs")
 	rm -f "$PC_TMPFS/rcrash.img" "$R/disk.img"
 	diag "recovery: $RCUTS cuts, $RSTATES states, $RVIOLATIONS violations ($((SECONDS - t0)) s)"
 	[ $RBOOT = 0 ] && [ $RVIOLATIONS = 0 ]
