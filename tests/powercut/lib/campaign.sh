@@ -1,14 +1,15 @@
 # campaign.sh: power-cut campaigns by the dm-log-writes method (sourced by tests/powercut/*.t).
 #   pc_prepare NAME                 checks, then builds the guest root and the boot medium in $PCD
-#   pc_record FS MODE ROUNDS        one QEMU run: the workload runs ROUNDS rounds with a data disk
+#   pc_record FS MODE ROUNDS [VARIANT]  one QEMU run: the workload runs ROUNDS rounds with a data disk
 #                                   (FS vfat|ext4, label PDATA) served by `powercut --record`:
 #                                   MODE persist|naive save to it, MODE upper is the overlay's
 #                                   upper on it (live.upper=; FS vfat: the data disk is the medium
 #                                   with the upper in live/persistence.img, live.upper=file:);
 #                                   upper keeps the guest's view after every operation in
-#                                   $PCD/states/J
+#                                   $PCD/states/J; VARIANT goes to the workload (workload.sh)
 #   pc_sweep FS MODE                crash images offline for every flush epoch (several subsets
-#                                   each), each checked by pc-check; sets CUTS STATES VIOLATIONS
+#                                   each; PC_CUTS=FUNCTION: another cut list than pc_cuts), each
+#                                   checked by pc-check; sets CUTS STATES VIOLATIONS
 #   pc_boot_cut IMAGE WANT_HASH [MODE FS]  boots a crash image as the data disk (live.persist, or
 #                                   live.upper for MODE upper; FS vfat: the image is the medium
 #                                   with live.upper=file:); 0 when the init restored (or mounted)
@@ -98,7 +99,7 @@ pc_data_image() {
 }
 
 pc_record() {
-	local fs=$1 mode=$2 rounds=$3 t0=$SECONDS
+	local fs=$1 mode=$2 rounds=$3 variant=${4:-} t0=$SECONDS
 	pc_data_image "$fs" "$mode" "$PCD/data.img" || bail "unable to make the data disk"
 	cp "$PCD/data.img" "$PCD/base.img"
 	rm -f "$PCD/sock"
@@ -112,7 +113,7 @@ pc_record() {
 		-device virtio-blk-pci,drive=d0
 	qemu_expect 'overlive# ' 180 >/dev/null
 	ok $? "$fs/$mode: the live system booted with the data disk behind powercut --record"
-	qemu_run "pc-workload $mode $rounds" 900
+	qemu_run "pc-workload $mode $rounds $variant" 900
 	local r=$?
 	ok $r "$fs/$mode: the workload ran $rounds rounds"
 	[ $r = 0 ] || qemu_show 20
@@ -238,7 +239,7 @@ pc_sweep() {
 				diag "  replay: $PC replay --log $PCD/record.log --base $PCD/base.img --out $PCD/crash.img $cmd && O=$O $PCLIB/pc-check $mode $fs $PCD/crash.img $PCD/marks $upto $PCD/root.sqfs"
 			fi ;;
 		esac
-	done < <(pc_cuts "$fs" "$mode")
+	done < <("${PC_CUTS:-pc_cuts}" "$fs" "$mode")
 	diag "$fs/$mode: $CUTS cuts checked in $((SECONDS - t0)) s"
 }
 

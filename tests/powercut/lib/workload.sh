@@ -1,12 +1,14 @@
 #!/bin/sh
-# workload.sh MODE ROUNDS: the guest side of the power-cut campaigns (installed as /usr/bin/pc-workload).
+# workload.sh MODE ROUNDS [nobarrier]: the guest side of the power-cut campaigns (installed as /usr/bin/pc-workload).
 # Changes /opt/demo (a lower tree) in ROUNDS rounds.
 #   persist  saves after every round with `persist save` (and `persist compact` every 4th round,
 #            after the tree changed, before the save)
 #   naive    saves the way the peers do: tar the upper to a temporary file, fsync it, rename it
 #            over save.tar, fsync the directory
 #   upper    no save: the upper is the ext4 data disk itself (live.upper=); every change is one
-#            system call (or one write of a file and its fsync) and the state after each is recorded
+#            system call (or one write of a file and its fsync) and the state after each is recorded;
+#            with nobarrier (the disk-upper campaign's control) the upper is remounted so that ext4
+#            never asks the disk to flush: an fsync then returns with its data still volatile
 #
 # persist, naive: every save is bracketed by two marks, written to the data disk's last MiB
 # (outside the filesystem; one per 4 KiB, since the page cache may write back a whole block)
@@ -26,11 +28,16 @@
 #   PC SYNC j=J             after a sync(2) that followed operation J returned
 # State 0 (DONE j=0, then SYNC j=0) is the tree before the first operation.
 set -u
-mode=$1 rounds=$2
+mode=$1 rounds=$2 variant=${3:-}
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 if [ "$mode" = upper ]; then
 	dir=/run/live/upper
 	U=$dir/upper
+	# the control: an ext4 that never asks the disk to flush, so an fsync returns before its data is safe
+	if [ "$variant" = nobarrier ]; then
+		mount -o remount,nobarrier "$dir" && grep -q " $dir ext4 .*nobarrier" /proc/mounts ||
+			{ echo "PC FAIL unable to remount $dir with nobarrier"; exit 1; }
+	fi
 	# live.upper=file: the upper is a loop device over a file on the medium: the marks go to the medium
 	case $(awk -v d="$dir" '$2 == d { print $1 }' /proc/mounts) in
 	/dev/loop*) dir=/run/live/medium ;;
