@@ -11,6 +11,7 @@
 #define PF_SLOT_SIZE 4096
 #define PF_HDR_LEN 160
 #define PF_DATA_START 8192
+#define PF_INIT_SUFFIX ".init"	/* pf_create writes PATH.init, then renames it to PATH */
 #define PF_REC_HDR 16
 #define PF_ENTRY_FIXED 96
 #define PF_BEGIN_LEN 40

@@ -2,10 +2,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE 1   /* <linux/fs.h>; not every libc's headers say it */
+#endif
 #include "io.h"
 #include "persist.h"
 
@@ -205,32 +211,59 @@ void w_abort(struct pwriter *w)
 	w->buf = NULL;
 }
 
-/* Creates and preallocates a save file: the only step that allocates (persist-format.md). */
+/*
+ * Creates and preallocates a save file: the only step that allocates (persist-format.md). The file
+ * is written under a temporary name beside it (PATH.init), made durable, then renamed into place
+ * and synced again with its directory: a power cut leaves no save file, an empty one or a whole
+ * one, never a file the next save cannot use and init refuses to replace. A temporary left by a
+ * cut is this function's own, and the next init replaces it, as it replaces an empty PATH.
+ */
 int pf_create(const char *path, uint64_t size)
 {
 	struct phdr hd = { 0 };
 	unsigned char h[PF_HDR_LEN], *zero = NULL;
-	char *dcopy = NULL;
+	char *tmp = NULL, *dcopy = NULL;
+	struct stat st;
 	uint64_t done;
-	int fd, dfd = -1, r = 0;
+	int fd = -1, dfd = -1, r = 0, made = 0, empty = 0;
 
 	if (size < PF_MIN_SIZE || size > PF_MAX_SIZE)
 		return -ERANGE;
 	size &= ~(uint64_t)4095;
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
+	/* An empty file holds nothing to lose: what a cut of an older init, or of this one's rename on
+	 * vfat, can leave. Anything else is never replaced. */
+	if (lstat(path, &st) == 0) {
+		if (!S_ISREG(st.st_mode) || st.st_size != 0)
+			return -EEXIST;
+		empty = 1;
+	} else if (errno != ENOENT) {
 		return -errno;
-	zero = calloc(1, PF_DATA_CHUNK);
-	if (!zero) {
-		r = -ENOMEM;
-		goto fail;
 	}
+	tmp = malloc(strlen(path) + sizeof PF_INIT_SUFFIX);
+	dcopy = strdup(path);
+	zero = calloc(1, PF_DATA_CHUNK);
+	if (!tmp || !dcopy || !zero) {
+		r = -ENOMEM;
+		goto out;
+	}
+	strcpy(tmp, path);
+	strcat(tmp, PF_INIT_SUFFIX);
+	if (unlink(tmp) < 0 && errno != ENOENT) {
+		r = -errno;
+		goto out;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	made = 1;
 	for (done = 0; done < size && !r; done += PF_DATA_CHUNK) {
 		uint64_t n = size - done < PF_DATA_CHUNK ? size - done : PF_DATA_CHUNK;
 		r = write_all(fd, zero, (size_t)n);
 	}
 	if (r)
-		goto fail;
+		goto out;
 	hd.seq = 1;
 	hd.file_size = size;
 	hd.area_size = ((size - PF_DATA_START) / 2) & ~(uint64_t)4095;
@@ -241,27 +274,33 @@ int pf_create(const char *path, uint64_t size)
 	if (!r && fsync(fd) < 0)
 		r = -errno;
 	if (r)
-		goto fail;
-	dcopy = strdup(path);
-	if (!dcopy) {
-		r = -ENOMEM;
-		goto fail;
-	}
-	dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd) < 0) {
+		goto out;
+	/* RENAME_NOREPLACE where the file system has it; else the check above stands for it */
+	if (empty)
+		r = rename(tmp, path) < 0 ? -errno : 0;
+	else if (syscall(SYS_renameat2, AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) < 0) {
 		r = -errno;
-		goto fail;
+		if (r == -EINVAL || r == -ENOSYS)
+			r = rename(tmp, path) < 0 ? -errno : 0;
 	}
-	close(dfd);
-	free(dcopy);
-	free(zero);
-	return close(fd) < 0 ? -errno : 0;
-fail:
+	if (r)
+		goto out;
+	/*
+	 * The file again, then its directory. vfat's rename writes the new directory entry with no
+	 * clusters and size 0 and leaves the file's own inode to fill them in at its next write-back:
+	 * synced now, or a cut after the directory's fsync finds an empty save file.
+	 */
+	if (fsync(fd) < 0 || (dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(dfd) < 0)
+		r = -errno;   /* the file is in place; only its durability is unsure: say so */
+out:
+	if (fd >= 0)
+		close(fd);
 	if (dfd >= 0)
 		close(dfd);
+	if (r && made)
+		(void)unlink(tmp);   /* gone already once renamed */
+	free(tmp);
 	free(dcopy);
 	free(zero);
-	close(fd);
-	(void)unlink(path);
 	return r;
 }

@@ -67,7 +67,7 @@ pc_cleanup() {
 	rm -rf "$QDIR" "$PCD/root" "$PCD/crash.img"
 }
 
-# pc_data_image FS MODE OUT: the data disk: FS labelled PDATA, and for persist an empty save file
+# pc_data_image FS MODE OUT: the data disk: FS labelled PDATA (upper on vfat: the medium)
 pc_data_image() {
 	local fs=$1 mode=$2 out=$3
 	rm -f "$out"
@@ -82,19 +82,9 @@ pc_data_image() {
 			return 1
 		truncate -s $(($(stat -c %s "$out") + 1048576)) "$out"
 		return
-	elif [ "$mode" = upper ]; then   # the init makes upper/ and work/ at its first boot
-		:
-	elif [ "$mode" = persist ] && [ "$fs" = vfat ]; then   # mtools: the host kernel may lack vfat
-		rm -f "$PCD/persist.dat"
-		"$O/bin/persist" init --file "$PCD/persist.dat" --size 256K >/dev/null &&
-			MTOOLS_SKIP_CHECK=1 mcopy -i "$out" "$PCD/persist.dat" ::persist.dat || return 1
-	elif [ "$mode" = persist ]; then
-		mount -o loop "$out" "$PCD/mnt" || return 1
-		"$O/bin/persist" init --file "$PCD/mnt/persist.dat" --size 256K >/dev/null
-		local r=$?
-		umount "$PCD/mnt" || return 1
-		[ $r = 0 ] || return 1
 	fi
+	# persist: no save file (the workload's persist init makes it); upper: the init makes upper/
+	# and work/ at its first boot
 	truncate -s $(((DATA_MIB + 1) * 1048576)) "$out"
 }
 
@@ -270,7 +260,7 @@ pc_boot_cuts() {
 	local fs=$1 mode=$2 n=$3 re=$4 e w rest args want cmd
 	: > "$PCD/boots"
 	[ "$n" -gt 0 ] || return 0
-	grep -- "$re" "$PCD/verdicts" | grep ' :: ok' > "$PCD/boot-candidates"
+	grep -- "$re" "$PCD/verdicts" | grep ' :: ok' | grep -v ' :: ok gen=none' > "$PCD/boot-candidates"
 	awk -v n="$n" -v t="$(wc -l < "$PCD/boot-candidates")" \
 		'{ for (k = 1; k <= n; k++) if (NR == int(t * k / (n + 1)) + 1) print }' "$PCD/boot-candidates" > "$PCD/boots"
 	while read -r e w rest; do

@@ -10,6 +10,8 @@
 #            with nobarrier (the disk-upper campaign's control) the upper is remounted so that ext4
 #            never asks the disk to flush: an fsync then returns with its data still volatile
 #
+# persist starts with `persist init` (the data disk holds no save file yet), bracketed by marks of
+# generation 0 as a save is.
 # persist, naive: every save is bracketed by two marks, written to the data disk's last MiB
 # (outside the filesystem; one per 4 KiB, since the page cache may write back a whole block)
 # with O_DIRECT so that they land in the powercut record log in order with the save's own writes
@@ -199,9 +201,13 @@ upper_round() {
 
 case "$mode" in
 persist)
-	gen=$(persist verify 2>&1 | gen_of)
-	[ -n "$gen" ] || { echo "PC FAIL no save file to start from"; exit 1; }
+	# the data disk holds no save file: the first step is the persist init a first shutdown does
+	[ -e "$PERSIST_FILE" ] && { echo "PC FAIL $PERSIST_FILE exists before persist init"; exit 1; }
 	saved=$(view)
+	mark START gen=0 hash=$saved
+	out=$(persist init --file "$PERSIST_FILE" --size 256K 2>&1) || { echo "PC FAIL init: $out"; exit 1; }
+	gen=$(persist verify 2>&1 | gen_of)
+	[ "$gen" = 0 ] || { echo "PC FAIL a new save file at generation '$gen'"; exit 1; }
 	mark ACK gen=$gen hash=$saved ;;
 naive) gen=0 ;;
 upper)

@@ -546,6 +546,37 @@ static void test_grow(void)
 	free(X);
 }
 
+/* init: written under PATH.init and renamed, so a cut leaves no file or a whole one; the next init
+ * replaces a temporary a cut left behind. */
+static void test_init(void)
+{
+	char file[256], tmp[300], other[256];
+	struct pfile pf;
+	struct stat st;
+
+	path(file, sizeof file, "i.dat");
+	snprintf(tmp, sizeof tmp, "%s%s", file, PF_INIT_SUFFIX);
+	put_file(tmp, "half an init", 12);	/* what a cut during an earlier init leaves */
+	is_int(pf_create(file, 1 << 20), 0, "init over a temporary left by a cut");
+	ok(lstat(tmp, &st) < 0 && errno == ENOENT, "no temporary name is left");
+	ok(stat(file, &st) == 0 && st.st_size == 1 << 20, "the file has its whole size");
+	is_int(pf_open(&pf, file, 0), 0, "the new file opens as a save file");
+	ok(pf.hdr.gen == 0 && pf.hdr.file_size == 1 << 20, "generation 0, the size in its header");
+	pf_close(&pf);
+	path(other, sizeof other, "j.dat");
+	put_file(other, "not a save file", 15);
+	is_int(pf_create(other, 1 << 20), -EEXIST, "init refuses an existing file of any content");
+	ok(stat(other, &st) == 0 && st.st_size == 15, "and leaves it as it was");
+	snprintf(tmp, sizeof tmp, "%s%s", other, PF_INIT_SUFFIX);
+	ok(lstat(tmp, &st) < 0 && errno == ENOENT, "and makes no temporary");
+	path(other, sizeof other, "e.dat");
+	put_file(other, "", 0);		/* what a cut during vfat's rename can leave */
+	is_int(pf_create(other, 1 << 20), 0, "init replaces an empty file");
+	ok(stat(other, &st) == 0 && st.st_size == 1 << 20, "with a whole save file");
+	path(other, sizeof other, "no-such-dir/k.dat");
+	ok(pf_create(other, 1 << 20) == -ENOENT, "init in a missing directory: ENOENT");
+}
+
 int main(void)
 {
 	snprintf(base, sizeof base, "/tmp/persist-t.XXXXXX");
@@ -555,6 +586,7 @@ int main(void)
 	test_codec();
 	test_metatable();
 	test_round_trip();
+	test_init();
 	test_patterns();
 	test_damage();
 	test_cuts();
