@@ -96,4 +96,23 @@ qemu_stop
 mcopy -o -i "$medium" ::persist.dat "$QDIR/after.dat"
 cmp -s "$QDIR/after.dat" "$QDIR/damaged.dat"
 ok $? "disk upper: the save file is byte for byte what it was"
+
+# Boot 5 and 6: an empty save file, what a cut during the first shutdown's persist init can leave.
+# The init boots clean; a clean poweroff (the minimal recipe's rc.shutdown) takes the file over with
+# persist init and saves; the next boot restores it.
+: > "$QDIR/empty.dat"
+mcopy -o -i "$medium" "$QDIR/empty.dat" ::persist.dat
+boot
+grep -aqE 'unable to restore /run/live/medium/persist.dat .*booting clean' "$QLOG"
+ok $? "empty save file: the init says it cannot restore it and boots clean"
+# (the medium has 16 MiB free: the shutdown's init makes a 4 MiB file, not its default 64 MiB)
+qemu_run 'echo "after the empty file" > /root/kept && echo PERSIST_SIZE=4M >> /run/live/persist.env'
+qemu_send 'poweroff'
+for _ in $(seq 300); do kill -0 "$QPID" 2>/dev/null || break; sleep 0.2; done   # QEMU ends by itself
+grep -aq 'unable to create the save file\|persist save failed' "$QLOG" && qemu_show 12
+qemu_stop
+boot
+grep -aq 'restored /run/live/medium/persist.dat' "$QLOG" && qemu_run 'test "$(cat /root/kept)" = "after the empty file"'
+ok $? "empty save file: the poweroff's persist init took it over and saved; the next boot restored it"
+qemu_stop
 done_testing
