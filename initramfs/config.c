@@ -179,6 +179,22 @@ static const char *set_persist_at(struct config *c, const char *v)
 	return NULL;
 }
 
+/* A size as persist init --size takes it: a number with K, M, G or T. */
+static const char *set_persist_size(struct config *c, const char *v)
+{
+	char *end;
+
+	if (!v || *v < '0' || *v > '9')
+		return "expects a size such as 256M (persist init --size)";
+	errno = 0;
+	unsigned long long n = strtoull(v, &end, 10);
+	if (end == v || errno || n == 0 || (*end && (strchr("kKmMgGtT", *end) == NULL || end[1])) ||
+	    strlen(v) >= sizeof c->persist_size)
+		return "expects a size such as 256M (persist init --size)";
+	memcpy(c->persist_size, v, strlen(v) + 1);
+	return NULL;
+}
+
 static const char *set_toram(struct config *c, const char *v)
 {
 	c->toram = !v || strcmp(v, "0") != 0;
@@ -232,6 +248,7 @@ static const struct param params[] = {
 	{ "live.debug", set_debug, "echo every log line on the console" },
 	{ "live.persist", set_persist, "the save file to restore into the tmpfs upper: [DEVICE:]/PATH" },
 	{ "live.persist.at", set_persist_at, "restore this generation instead of the newest" },
+	{ "live.persist.size", set_persist_size, "the size of a save file the shutdown creates (persist init --size)" },
 	{ "live.toram", set_toram, "copy the layers into RAM; the medium can then be removed" },
 	{ "live.verify", set_verify, "check each layer against live/SHA256SUMS (=warn: boot anyway)" },
 	{ "live.layers", set_layers, "the layers beside live.root, bottom first" },

@@ -23,6 +23,7 @@ struct config {
 	char persist_dev[CONFIG_STR]; /* live.persist=[DEVICE:]PATH: the save file's device ("" = the medium) */
 	char persist_path[CONFIG_STR];/* ... and its path there ("" = no journal) */
 	long persist_at;            /* live.persist.at: the generation to restore (-1 = the newest) */
+	char persist_size[24];      /* live.persist.size: the size a shutdown's persist init gives a new save file */
 	int toram;                  /* live.toram: copy the layers into RAM, free the medium */
 	int verify;                 /* live.verify: 0 no, 1 stop on a mismatch, 2 (=warn) boot anyway */
 	char layers[CONFIG_STR];    /* live.layers=a.sqfs,b.sqfs: the layers, bottom first ("" = all) */

@@ -100,6 +100,10 @@ int persist_restore(struct init_ctx *c)
 		 c->medium_is_lower ? "" : c->cfg.root);
 	if (!c->medium_is_lower)
 		strcat(c->persist_env, "\n");
+	if (c->cfg.persist_size[0]) {
+		size_t used = strlen(c->persist_env);
+		snprintf(c->persist_env + used, sizeof c->persist_env - used, "PERSIST_SIZE=%s\n", c->cfg.persist_size);
+	}
 	if (access(file, F_OK) < 0) {
 		log_msg(c, LOG_NOTICE, "no save file %s yet: booting clean (persist init and save create it)",
 			file);

@@ -96,9 +96,13 @@ int main(void)
 	is_int(parse(&c, "live.persist=\"LABEL=MY DATA:/saves/live.dat\"", &res), 0, "a save file on another device");
 	is_str(c.persist_dev, "LABEL=MY DATA", "its device");
 	is_str(c.persist_path, "/saves/live.dat", "its path");
+	is_int(parse(&c, "live.persist=/p.dat live.persist.size=256M", &res), 0, "live.persist.size=256M");
+	is_str(c.persist_size, "256M", "the size the shutdown's persist init is given");
 	static const char *const bad_persist[] = {
 		"live.persist=persist.dat", "live.persist=LABEL=X", "live.persist=sda1:/p",
 		"live.persist=LABEL=X:/../p", "live.persist.at=-1", "live.persist.at=new",
+		"live.persist.size=", "live.persist.size=big", "live.persist.size=12MB", "live.persist.size=0",
+		"live.persist.size=-5M",
 	};
 	for (size_t i = 0; i < sizeof bad_persist / sizeof bad_persist[0]; i++) {
 		int n = parse(&c, bad_persist[i], &res);

@@ -102,11 +102,13 @@ ok $? "disk upper: the save file is byte for byte what it was"
 # persist init and saves; the next boot restores it.
 : > "$QDIR/empty.dat"
 mcopy -o -i "$medium" "$QDIR/empty.dat" ::persist.dat
+# (the medium has 16 MiB free: live.persist.size=4M, not the shutdown's default 64 MiB)
+APPEND="live.persist=/persist.dat live.persist.size=4M"
 boot
+APPEND="live.persist=/persist.dat"
 grep -aqE 'unable to restore /run/live/medium/persist.dat .*booting clean' "$QLOG"
 ok $? "empty save file: the init says it cannot restore it and boots clean"
-# (the medium has 16 MiB free: the shutdown's init makes a 4 MiB file, not its default 64 MiB)
-qemu_run 'echo "after the empty file" > /root/kept && echo PERSIST_SIZE=4M >> /run/live/persist.env'
+qemu_run 'grep -qx PERSIST_SIZE=4M /run/live/persist.env && echo "after the empty file" > /root/kept'
 qemu_send 'poweroff'
 for _ in $(seq 300); do kill -0 "$QPID" 2>/dev/null || break; sleep 0.2; done   # QEMU ends by itself
 grep -aq 'unable to create the save file\|persist save failed' "$QLOG" && qemu_show 12
