@@ -188,11 +188,9 @@ static const char *set_persist_size(struct config *c, const char *v)
 		return "expects a size such as 256M (persist init --size)";
 	errno = 0;
 	unsigned long long n = strtoull(v, &end, 10);
-	if (end == v || errno || n == 0 || (*end && (strchr("kKmMgGtT", *end) == NULL || end[1])) ||
-	    strlen(v) >= sizeof c->persist_size)
+	if (end == v || errno || n == 0 || (*end && (strchr("kKmMgGtT", *end) == NULL || end[1])))
 		return "expects a size such as 256M (persist init --size)";
-	memcpy(c->persist_size, v, strlen(v) + 1);
-	return NULL;
+	return copy_str(c->persist_size, sizeof c->persist_size, v);
 }
 
 static const char *set_toram(struct config *c, const char *v)

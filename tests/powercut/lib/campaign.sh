@@ -88,32 +88,68 @@ pc_data_image() {
 	truncate -s $(((DATA_MIB + 1) * 1048576)) "$out"
 }
 
+# What a booted guest is asked and shows: its view of /opt/demo ("view=HASH"), a disk upper in use,
+# a save restored by the init.
+PC_VIEW='echo view=$(treesum /opt/demo /run/live/upper/upper/opt/demo | md5sum | cut -c1-32)'
+PC_UPPER_MOUNTED='grep -q " /run/live/upper ext4 rw" /proc/mounts'
+PC_RESTORED='restored /run/live/persist/persist.dat'
+
+# pc_serve DISK DIR: `powercut --record DIR/record.log` serving DISK on DIR/sock, started (in
+# PCSERVER) and listening when this returns
+pc_serve() {
+	local i
+	rm -f "$2/sock"
+	"$PC" --socket "$2/sock" --record "$2/record.log" "$1" >"$2/server.out" 2>"$2/server.err" &
+	PCSERVER=$!
+	for i in $(seq 100); do [ -S "$2/sock" ] && break; sleep 0.05; done
+	[ -S "$2/sock" ] || bail "powercut did not start: $(cat "$2/server.err")"
+}
+
+# pc_nbd DIR: QEMU's options for the data disk pc_serve serves from DIR
+pc_nbd() {
+	echo "-blockdev driver=nbd,node-name=d0,server.type=unix,server.path=$1/sock,export=disk,discard=unmap" \
+		"-device virtio-blk-pci,drive=d0"
+}
+
+# pc_unplug DIR: the cut: QEMU killed (the record log already holds every write before it), the
+# server gone, the console kept in DIR/console.log
+pc_unplug() {
+	kill -9 "$QPID" 2>/dev/null
+	qemu_stop >/dev/null 2>&1
+	wait "$PCSERVER"
+	PCSERVER=
+	tr -d '\r' < "$QLOG" > "$1/console.log"
+}
+
+# pc_marks DIR: marks.pl's epochs and marks of DIR/record.log (the marks area: base.img's last MiB)
+pc_marks() {
+	perl "$PCLIB/marks.pl" "$1/record.log" $(($(stat -c %s "$1/base.img") - 1048576))
+}
+
+# pc_guest_view [COMMAND]: the guest's view hash (COMMAND prints "view=HASH"; default PC_VIEW), in
+# VIEW; 1 when it did not come
+pc_guest_view() {
+	VIEW=
+	qemu_send "${1:-$PC_VIEW}"
+	qemu_expect '^view=[0-9a-f]{32}' 60 >/dev/null || return 1
+	VIEW=${QMATCH#view=}
+	VIEW=${VIEW:0:32}
+}
+
 pc_record() {
 	local fs=$1 mode=$2 rounds=$3 variant=${4:-} t0=$SECONDS
 	pc_data_image "$fs" "$mode" "$PCD/data.img" || bail "unable to make the data disk"
 	cp "$PCD/data.img" "$PCD/base.img"
-	rm -f "$PCD/sock"
-	"$PC" --socket "$PCD/sock" --record "$PCD/record.log" "$PCD/data.img" >"$PCD/server.out" 2>"$PCD/server.err" &
-	PCSERVER=$!
-	local i
-	for i in $(seq 100); do [ -S "$PCD/sock" ] && break; sleep 0.05; done
-	[ -S "$PCD/sock" ] || bail "powercut did not start: $(cat "$PCD/server.err")"
-	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode" "$fs")" $(pc_medium_drive "$mode" "$fs") \
-		-blockdev "driver=nbd,node-name=d0,server.type=unix,server.path=$PCD/sock,export=disk,discard=unmap" \
-		-device virtio-blk-pci,drive=d0
+	pc_serve "$PCD/data.img" "$PCD"
+	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode" "$fs")" $(pc_medium_drive "$mode" "$fs") $(pc_nbd "$PCD")
 	qemu_expect 'overlive# ' 180 >/dev/null
 	ok $? "$fs/$mode: the live system booted with the data disk behind powercut --record"
 	qemu_run "pc-workload $mode $rounds $variant" 900
 	local r=$?
 	ok $r "$fs/$mode: the workload ran $rounds rounds"
 	[ $r = 0 ] || qemu_show 20
-	kill -9 "$QPID" 2>/dev/null    # the disconnect is the cut; the log holds every write before it
-	qemu_stop >/dev/null 2>&1
-	wait "$PCSERVER"
-	PCSERVER=
-	tr -d '\r' < "$QLOG" > "$PCD/console.log"
-	perl "$PCLIB/marks.pl" "$PCD/record.log" $(($(stat -c %s "$PCD/base.img") - 1048576)) > "$PCD/marks" ||
-		bail "unable to read the record log"
+	pc_unplug "$PCD"
+	pc_marks "$PCD" > "$PCD/marks" || bail "unable to read the record log"
 	local console log
 	console=$(grep -c '^PC \(START\|ACK\|DONE\|SYNC\) ' "$PCD/console.log")
 	log=$(grep -c '^mark ' "$PCD/marks")
@@ -235,23 +271,20 @@ pc_sweep() {
 
 # pc_boot_cut IMAGE HASH: the crash image as the data disk of a normal boot
 pc_boot_cut() {
-	local img=$1 want=$2 mode=${3:-persist} fs=${4:-} got
+	local img=$1 want=$2 mode=${3:-persist} fs=${4:-}
 	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode" "$fs")" $(pc_medium_drive "$mode" "$fs") \
 		-drive "file=$img,format=raw,if=virtio"
 	qemu_expect 'overlive# ' 180 >/dev/null || { qemu_stop; return 1; }
 	if [ "$mode" = upper ]; then
-		qemu_run 'grep -q " /run/live/upper ext4 rw" /proc/mounts' ||
+		qemu_run "$PC_UPPER_MOUNTED" ||
 			{ diag "the upper is not the ext4 data disk"; qemu_show 10; qemu_stop; return 1; }
 	else
-		grep -aq 'restored /run/live/persist/persist.dat' "$QLOG" || { diag "no restore message"; qemu_show 10; qemu_stop; return 1; }
+		grep -aq "$PC_RESTORED" "$QLOG" || { diag "no restore message"; qemu_show 10; qemu_stop; return 1; }
 	fi
-	qemu_send 'echo view=$(treesum /opt/demo /run/live/upper/upper/opt/demo | md5sum | cut -c1-32)'
-	qemu_expect '^view=[0-9a-f]{32}' 60 >/dev/null || { qemu_stop; return 1; }
-	got=${QMATCH#view=}
-	got=${got:0:32}
+	pc_guest_view || { qemu_stop; return 1; }
 	qemu_send 'poweroff -f'
 	qemu_stop
-	[ "$got" = "$want" ] || { diag "booted view $got, want $want"; return 1; }
+	[ "$VIEW" = "$want" ] || { diag "booted view $VIEW, want $want"; return 1; }
 }
 
 # pc_boot_cuts FS MODE N REGEX: boots N crash images of the sweep whose cut matches REGEX and whose

@@ -40,7 +40,7 @@
 # vfat rewrites the very bytes that are there, and the cut would have nothing to choose from.
 # The `sync` only brings forward the writeback the kernel does by itself within 30 s (atime,
 # the FAT, an ext4 journal commit), so the log holds every write a normal boot makes to the disk.
-: "${PC_RVIEW:=echo view=\$(treesum /opt/demo /run/live/upper/upper/opt/demo | md5sum | cut -c1-32)}"
+: "${PC_RVIEW:=$PC_VIEW}"
 : "${PC_RDATE:=$(date -u -d '+2 days' +%Y-%m-%dT%H:%M:%S)}"
 PC_RN=0
 
@@ -89,10 +89,10 @@ pc_recovery_writes() {
 pc_recovery_campaign() {
 	local fs=$1 mode=$2 cut=$3 verdict=$4 cmdline=$5
 	shift 5
-	local R want got line sum out v e w args cmd a i t0=$SECONDS bootmsg bootcmd
+	local R want got line sum v e w args cmd a t0=$SECONDS bootmsg bootcmd
 	case $mode in
-	upper) bootmsg=${PC_RBOOTMSG:-} bootcmd=${PC_RBOOTCMD-grep -q " /run/live/upper ext4 rw" /proc/mounts} ;;
-	*) bootmsg=${PC_RBOOTMSG-restored /run/live/persist/persist.dat} bootcmd=${PC_RBOOTCMD:-} ;;
+	upper) bootmsg=${PC_RBOOTMSG:-} bootcmd=${PC_RBOOTCMD-$PC_UPPER_MOUNTED} ;;
+	*) bootmsg=${PC_RBOOTMSG-$PC_RESTORED} bootcmd=${PC_RBOOTCMD:-} ;;
 	esac
 	local -a check
 	declare -A seen
@@ -108,14 +108,8 @@ pc_recovery_campaign() {
 	cp "$R/base.img" "$R/disk.img"
 
 	# the recovery boot, its data disk recorded
-	rm -f "$R/sock"
-	"$PC" --socket "$R/sock" --record "$R/record.log" "$R/disk.img" >"$R/server.out" 2>"$R/server.err" &
-	PCSERVER=$!
-	for i in $(seq 100); do [ -S "$R/sock" ] && break; sleep 0.05; done
-	[ -S "$R/sock" ] || bail "powercut did not start: $(cat "$R/server.err")"
-	qemu_start "$cmdline" -rtc "base=$PC_RDATE" $(pc_medium_drive "$mode" "$fs") \
-		-blockdev "driver=nbd,node-name=d0,server.type=unix,server.path=$R/sock,export=disk,discard=unmap" \
-		-device virtio-blk-pci,drive=d0
+	pc_serve "$R/disk.img" "$R"
+	qemu_start "$cmdline" -rtc "base=$PC_RDATE" $(pc_medium_drive "$mode" "$fs") $(pc_nbd "$R")
 	got=
 	if ! qemu_expect 'overlive# ' 180 >/dev/null; then
 		qemu_show 10
@@ -126,18 +120,10 @@ pc_recovery_campaign() {
 		diag "recovery boot: '$bootcmd' failed in the guest"
 		qemu_show 10
 	else
-		qemu_send "$PC_RVIEW"
-		if qemu_expect '^view=[0-9a-f]{32}' 60 >/dev/null; then
-			got=${QMATCH#view=}
-			got=${got:0:32}
-		fi
+		pc_guest_view "$PC_RVIEW" && got=$VIEW
 		qemu_run sync 120 || diag "recovery boot: sync in the guest failed"
 	fi
-	kill -9 "$QPID" 2>/dev/null    # the cut; the log holds every write before it
-	qemu_stop >/dev/null 2>&1
-	wait "$PCSERVER"
-	PCSERVER=
-	tr -d '\r' < "$QLOG" > "$R/console.log"
+	pc_unplug "$R"
 	if [ -n "$got" ] && [ "$got" = "$want" ]; then
 		RBOOT=0
 	else
@@ -145,8 +131,7 @@ pc_recovery_campaign() {
 	fi
 
 	# what the boot wrote
-	perl "$PCLIB/marks.pl" "$R/record.log" $(($(stat -c %s "$R/base.img") - 1048576)) > "$R/epochs" ||
-		bail "unable to read the record log $R/record.log"
+	pc_marks "$R" > "$R/epochs" || bail "unable to read the record log $R/record.log"
 	pc_recovery_writes "$R/record.log" > "$R/writes" || bail "unable to list the writes of $R/record.log"
 	RWRITES=$(wc -l < "$R/writes")
 	REPOCHS=$(($(grep -c '^epoch ' "$R/epochs") - 1))
