@@ -27,7 +27,6 @@
 #define PF_REC_MAX (PF_DATA_CHUNK + 8 + 65536)
 #define PF_ENTRY_PAYLOAD_MAX (PF_ENTRY_FIXED + PF_PATH_MAX + PF_TARGET_MAX + PF_XATTR_BYTES_MAX)
 #define PF_ENTRIES_MAX (16u * 1024 * 1024)
-#define PF_ROLLBACK_DEPTH 1000
 #define PF_MIN_SIZE (PF_DATA_START + 2 * 65536)
 #define PF_MAX_SIZE (1ull << 44)
 #define PF_SAVE_RETRIES 5
@@ -92,6 +91,7 @@ struct pfile {
 	unsigned char *win;	/* read window (journal.c) */
 	uint64_t win_off;
 	size_t win_len;
+	uint64_t nread;		/* records read so far (what the replay's bound is stated in) */
 };
 
 struct lower_id {
@@ -125,11 +125,15 @@ int state_init(struct pstate *s);
 void state_free(struct pstate *s);
 struct pentry *state_get(const struct pstate *s, const char *path);
 int state_put(struct pstate *s, struct pentry *e);	/* takes e's contents */
+int state_swap(struct pstate *s, struct pentry *e, struct pentry *old);
 int state_del(struct pstate *s, const char *path);
+int state_take(struct pstate *s, const char *path, struct pentry *out);
 int state_sorted(const struct pstate *s, struct pentry ***out);
 int path_cmp(const void *a, const void *b);
 
 /* journal.c: the reader */
+int pf_bad(struct pfile *pf, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int pf_rbuf_need(struct pfile *pf, size_t n);
 int pf_open(struct pfile *pf, const char *path, int writable);
 void pf_close(struct pfile *pf);
 int pf_pick_alt(struct pfile *pf);
@@ -137,7 +141,7 @@ uint64_t pf_area_base(const struct phdr *h, uint32_t area);
 uint32_t rec_crc(uint64_t epoch, const unsigned char *rec, uint32_t len);
 int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t end, int want_data,
 		uint32_t *type, uint32_t *len, uint64_t *next);
-/* Replays h's area into st up to stop_gen (UINT64_MAX: all); check_data reads DATA payloads too. */
+/* replay.c: h's area into st up to stop_gen (UINT64_MAX: all); check_data reads DATA payloads too. */
 int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int check_data,
 	      struct pstate *st, struct pgenlist *log);
 int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, struct pgenlist *log);
