@@ -217,7 +217,7 @@ rb_step() {
 # again, recursively) against plain saves, the same number of generations in a save file of the
 # same size; each series is built up step by step and stops at the first step over the timeout
 series_rollbacks() {
-	local max n kind f up reps r tv tr rc mib
+	local max n kind f up r tv tr rc mib step
 	declare -gA rb_cur=() rb_done=() rb_dnf=()
 	max=$(printf '%s\n' $BENCH_ROLLBACKS | sort -n | tail -1)
 	mib=$(( ((max + 3) * 2 * 4096 + 8192 + 65536 + 1048575) / 1048576 ))    # a 4 KiB block per generation, two halves
@@ -235,11 +235,12 @@ series_rollbacks() {
 			say "scaling: rollbacks: $kind to $n generations"
 			while [ "${rb_done[$kind]}" -lt "$n" ]; do
 				rb_step "$kind" "$f" "$up"; rc=$?
+				step="$([ "$kind" = chain ] && echo rollback || echo save) $(( ${rb_done[$kind]} + 1 ))"
 				if [ "$rc" = 124 ]; then
-					rb_dnf[$kind]="did not finish at $n: step $(( ${rb_done[$kind]} + 1 )) took over ${BENCH_ROLLBACK_TIMEOUT} s"
+					rb_dnf[$kind]="did not finish at $n: $step took over ${BENCH_ROLLBACK_TIMEOUT} s"
 					break
 				elif [ "$rc" != 0 ]; then
-					rb_dnf[$kind]="failed at $n: step $(( ${rb_done[$kind]} + 1 )) exited with $rc"
+					rb_dnf[$kind]="failed at $n: $step exited with $rc"
 					break
 				fi
 				rb_done[$kind]=$(( ${rb_done[$kind]} + 1 )) rb_cur[$kind]=$(( ${rb_cur[$kind]} + 1 ))
