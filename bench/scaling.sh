@@ -108,9 +108,9 @@ same_tree() {
 	return 0
 }
 
-# series_files: small files only, 100 a directory: full save, restore
+# series_files: small files only, 100 a directory: full save, save with nothing changed, restore
 series_files() {
-	local n files entries reps r ts tr
+	local n files entries reps r ts ti tr
 	for n in $BENCH_SCALE; do
 		files=$(( n * 100 / 101 ))     # 100 files a directory: n entries in all
 		rm -rf "$W/t/upper" && "$TOP/bench/gentree.sh" "$W/t/upper" "$files" 0
@@ -121,8 +121,9 @@ series_files() {
 			rm -f "$W/m/p.dat"; rm -rf "$W/t/into" && mkdir "$W/t/into"
 			"$P" init --file "$W/m/p.dat" --size $(( n / 1000 * 6 + 64 ))M >/dev/null 2>&1 || { note "scaling: persist init failed at $n"; break; }
 			if timeit ts "$P" save --upper "$W/t/upper" --file "$W/m/p.dat" --quiet &&
+				timeit ti "$P" save --upper "$W/t/upper" --file "$W/m/p.dat" --quiet &&
 				timeit tr "$P" restore --file "$W/m/p.dat" --into "$W/t/into" --quiet; then
-				printf '%s\t%s\t%s\t%s\n' "$n" "$entries" "$ts" "$tr" >> "$tsv"
+				printf '%s\t%s\t%s\t%s\t%s\n' "$n" "$entries" "$ts" "$tr" "$ti" >> "$tsv"
 			else
 				note "scaling: save or restore failed at $n entries"
 			fi
@@ -138,16 +139,19 @@ series_files() {
 		echo "ratio = per-entry cost / baseline (fixed costs make small uppers dear per entry; \"marginal\" is the cost of each"
 		echo "entry added since the previous size). Flagged **super-linear** when the per-entry cost or the marginal cost (against"
 		echo "the previous step's) grew above 1.5 (noise makes 1.0-1.5 inconclusive; one run at 100k)."
-		echo "Command: \`BENCH_SERIES=files BENCH_SCALE='$BENCH_SCALE' bench/scaling.sh\`. Raw figures: \`out/bench/scaling.tsv\`."
+		echo "The save with nothing changed runs right after the full save, into the same save file."
+		echo "Command: \`BENCH_SERIES=files BENCH_SCALE='$BENCH_SCALE' bench/scaling.sh\`. Raw figures: \`out/bench/scaling.tsv\`"
+		echo "(n, entries, save, restore, save with nothing changed)."
 		echo
-		cost_table "$W/med.tsv" entries entry 3:save 4:restore
+		cost_table "$W/med.tsv" entries entry 3:save 4:restore "5:save, nothing changed"
 		echo
 	} >> "$md"
 	"$TOP/bench/scaling-svg.sh" "$W/med.tsv" "$B/persist-scaling.svg" || note "scaling: unable to draw persist-scaling.svg"
 }
 
 # series_hardlinks: n entries of which n/10 are the second names of hardlink pairs: full save,
-# save with nothing changed, restore, save of the restored tree (every group has new inodes)
+# save with nothing changed, restore, save of the restored tree (every group has new inodes);
+# columns 3-5 as in the files series, so ratio_table can divide one by the other
 series_hardlinks() {
 	local n links files entries reps r ts ti tr ta bad d
 	for n in $BENCH_HARDLINK_SCALE; do
@@ -182,7 +186,7 @@ series_hardlinks() {
 		echo "As the series above, with a tenth of the entries the second names of hardlink pairs (\`bench/gentree.sh -l\`: pairs"
 		echo "across directories; 10,000 pairs at 100k). Full save into a new save file, then a save with nothing changed, the"
 		echo "restore, and a save of the restored tree into the same file (new inodes: every group is rewritten). Same flags;"
-		echo "the second table divides by the files series at the same size (flagged when that ratio grew above 1.5 times its"
+		echo "the third table divides by the files series at the same size (flagged when that ratio grew above 1.5 times its"
 		echo "value at the smallest size). Command: \`BENCH_SERIES=hardlinks BENCH_HARDLINK_SCALE='$BENCH_HARDLINK_SCALE' bench/scaling.sh\`."
 		echo "Raw figures: \`out/bench/scaling-hardlinks.tsv\` (n, entries, save, restore, save with nothing changed, save after restore)."
 		echo
@@ -191,7 +195,7 @@ series_hardlinks() {
 		cost_table "$W/hmed.tsv" entries entry "5:save, nothing changed" "6:save after restore"
 		echo
 		if [ -s "$W/med.tsv" ]; then
-			ratio_table "$W/hmed.tsv" "$W/med.tsv" entries "with hardlinks" "files only" 3:save 4:restore
+			ratio_table "$W/hmed.tsv" "$W/med.tsv" entries "with hardlinks" "files only" "3:full save" 4:restore "5:save, nothing changed"
 			echo
 		fi
 		[ -z "${bad:-}" ] || { echo "**The restored tree differed from the upper** at: ${bad%, } entries (checked once per size)."; echo; }
