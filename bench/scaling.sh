@@ -162,7 +162,7 @@ series_hardlinks() {
 		say "scaling: hardlinks: $entries entries, $links hardlink pairs, $reps repetition(s)"
 		for r in $(seq 1 "$reps"); do
 			rm -f "$W/m/p.dat"; rm -rf "$W/t/into" && mkdir "$W/t/into"
-			"$P" init --file "$W/m/p.dat" --size $(( n / 1000 * 8 + 64 ))M >/dev/null 2>&1 || { note "scaling: hardlinks: persist init failed at $n"; break; }
+			"$P" init --file "$W/m/p.dat" --size $(( n * 8 / 1000 + 64 ))M >/dev/null 2>&1 || { note "scaling: hardlinks: persist init failed at $n"; break; }
 			if timeit ts "$P" save --upper "$W/t/upper" --file "$W/m/p.dat" --quiet &&
 				timeit ti "$P" save --upper "$W/t/upper" --file "$W/m/p.dat" --quiet &&
 				timeit tr "$P" restore --file "$W/m/p.dat" --into "$W/t/into" --quiet &&
@@ -213,7 +213,7 @@ rb_gen() {
 rb_step() {
 	local g
 	if [ "$1" = chain ]; then
-		g=$(( ${rb_cur[chain]} - 1 ))
+		g=$(( rb_cur[chain] - 1 ))
 		timeout "$BENCH_ROLLBACK_TIMEOUT" "$P" rollback "$g" --file "$2" >/dev/null
 	else
 		printf '%s\n' "${rb_cur[plain]}" > "$3/b"
@@ -225,19 +225,24 @@ rb_step() {
 # again, recursively) against plain saves, the same number of generations in a save file of the
 # same size; each series is built up step by step and stops at the first step over the timeout
 series_rollbacks() {
-	local max n kind f up r tv tr rc mib step
+	local max n kind f up r tv tr rc mib step sizes g
 	declare -gA rb_cur=() rb_done=() rb_dnf=()
-	max=$(printf '%s\n' $BENCH_ROLLBACKS | sort -n | tail -1)
+	read -ra sizes <<< "$BENCH_ROLLBACKS"
+	read -ra sizes <<< "$(printf '%s\n' "${sizes[@]}" | sort -n | tr '\n' ' ')"
+	max=${sizes[${#sizes[@]} - 1]}
 	mib=$(( ((max + 3) * 2 * 4096 + 8192 + 65536 + 1048575) / 1048576 ))    # a 4 KiB block per generation, two halves
 	for kind in plain chain; do
 		f=$W/m/$kind.dat up=$W/t/rb-$kind
 		rm -f "$f"; rm -rf "$up" && mkdir -p "$up" && echo a > "$up/a"
-		"$P" init --file "$f" --size "${mib}M" >/dev/null 2>&1 && "$P" save --upper "$up" --file "$f" --quiet &&
-			echo b > "$up/b" && "$P" save --upper "$up" --file "$f" --quiet || { note "scaling: rollbacks: unable to make the $kind save file"; return 0; }
-		set -- $(rb_gen "$f")
-		rb_cur[$kind]=${1:-2} rb_done[$kind]=0
+		if ! { "$P" init --file "$f" --size "${mib}M" >/dev/null 2>&1 && "$P" save --upper "$up" --file "$f" --quiet &&
+			echo b > "$up/b" && "$P" save --upper "$up" --file "$f" --quiet; }; then
+			note "scaling: rollbacks: unable to make the $kind save file"
+			return 0
+		fi
+		read -r g _ < <(rb_gen "$f")
+		rb_cur[$kind]=${g:-2} rb_done[$kind]=0
 	done
-	for n in $(printf '%s\n' $BENCH_ROLLBACKS | sort -n); do
+	for n in "${sizes[@]}"; do
 		for kind in plain chain; do
 			[ -z "${rb_dnf[$kind]:-}" ] || continue
 			f=$W/m/$kind.dat up=$W/t/rb-$kind
@@ -273,7 +278,7 @@ series_rollbacks() {
 	done
 	rm -rf "$W/t/into" "$W/t"/rb-* "$W/m"/{plain,chain}.dat
 	for kind in plain chain; do
-		awk -F'\t' -v OFS='\t' -v k=$kind '$1 == k { print $2, $3, $4, $5 }' "$rtsv" > "$W/rb-$kind.raw"
+		awk -F'\t' -v OFS='\t' -v k="$kind" '$1 == k { print $2, $3, $4, $5 }' "$rtsv" > "$W/rb-$kind.raw"
 		medians "$W/rb-$kind.raw" > "$W/rb-$kind.med"
 		[ -z "${rb_dnf[$kind]:-}" ] || note "scaling: rollbacks: the $kind series ${rb_dnf[$kind]}"
 	done
