@@ -310,8 +310,10 @@ static int replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int
 				return bad(pf, -EBADMSG, "data without an owner at area offset %llu",
 					   (unsigned long long)off);
 			} else if (e.flags & EF_KEEP) {
+				/* the data of the same path's previous entry, which must have had some */
 				const struct pentry *old = state_get(st, e.path);
-				if (!old || old->type != PT_FILE || old->size != e.size || old->group) {
+				if (!old || old->type != PT_FILE || old->size != e.size ||
+				    !(old->flags & (EF_DATA | EF_KEEP))) {
 					entry_free(&e);
 					return bad(pf, -EBADMSG, "KEEP entry without data at area offset %llu",
 						   (unsigned long long)off);

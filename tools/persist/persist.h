@@ -49,6 +49,7 @@ struct pentry {
 	int64_t data_off;	/* area offset of the first DATA record, -1 when none */
 	uint64_t nlink;		/* scan only */
 	int crc_known;		/* scan only: crc holds the content CRC */
+	size_t sgroup;		/* scan only: 1 + its hardlink group's index in scan.groups, 0 = none */
 };
 
 /* The state replayed from the journal: path -> entry. */
@@ -175,12 +176,36 @@ enum xact { XA_KEEP, XA_DROP, XA_OPAQUE, XA_WHITEOUT, XA_REFUSE };
 enum xact xattr_action(const char *name);
 int xattr_restorable(const char *name, const unsigned char *v, uint32_t vlen);
 
+/* u64map.c: 64-bit key -> size_t value */
+struct u64map {
+	uint64_t *key;
+	size_t *val;
+	unsigned char *used;
+	size_t cap, n;
+};
+int u64map_init(struct u64map *m, size_t expect);
+void u64map_free(struct u64map *m);
+size_t *u64map_at(struct u64map *m, uint64_t key, int *created);
+const size_t *u64map_get(const struct u64map *m, uint64_t key);
+
 /* scan.c */
 struct patterns;
+/* A hardlink group of a scan: one inode met under two or more scanned paths. */
+struct sgroup {
+	uint64_t ino;
+	size_t lead, n;		/* its first member (scan order) and how many it has */
+	size_t *member;		/* the members' indices in scan order (into scan.members) */
+	int chg;		/* how the group changed, as a whole (diff.c) */
+	uint64_t was;		/* CH_NONE, CH_TOUCH: its catalogue id (the same members as now) */
+	size_t keeper;		/* CH_TOUCH: the member whose catalogue entry holds the data */
+	uint64_t id;		/* the id this save writes it under */
+};
 struct scan {
 	struct pentry *v;
 	struct pentry **sorted;
 	size_t n, cap;
+	struct sgroup *groups;
+	size_t ngroups, *members;
 	char err[512];
 };
 int scan_upper(const char *upper, const struct patterns *pat, struct scan *sc);
@@ -197,6 +222,7 @@ int file_content_crc(int fd, uint64_t size, uint32_t *crc);
 /* diff.c */
 enum change { CH_NONE, CH_TOUCH, CH_ADD, CH_MOD, CH_DEL, CH_REPLACE };
 int entry_compare(const char *upper, struct pentry *now, const struct pentry *was, int in_group);
+int scan_changes(const char *upper, const struct pstate *st, struct scan *sc, int *chg);
 int is_opaque(const struct pentry *e);
 
 /* progress.c: a status line on a terminal for long work, nothing otherwise */
