@@ -79,7 +79,7 @@ fresh() { # fresh DIR: an empty tmpfs with up/ wk/ mnt/
 fail_case() { diag "FAILED: seed $1 ($2); replay with SEED=$1 OPS=$OPS $0"; }
 
 # differs WANT GOT: the first lines that differ (< in the view at the save, > in the one checked)
-differs() { diff "$1" "$2" | grep '^[<>]' | head -n 8 | cut -c1-220 | sed 's/^/#   /'; }
+differs() { diff "$1" "$2" | grep '^[<>]' | head -n 8 | cut -c1-500 | sed 's/^/#   /'; }
 
 # view_of ROOT LISTING: mount ROOT/up over the lower (ROOT/wk, ROOT/mnt), treesum the view into LISTING
 view_of() {
@@ -288,8 +288,12 @@ fi
 
 if [ -n "$CP_OK" ]; then
 	is "$cpfail" 0 "baseline: cp -a --preserve=all of the final upper gives the same view in $ncp cases"
-	ok $((nneg > 0 && negmissed == 0 ? 0 : 1)) \
-		"negative control: a broken or moved hardlink in the cp -a copy is seen ($nneg of $nneg, $negmissed missed)"
+	if [ "$nneg" -gt 0 ] || [ "$ncases" -ge 100 ]; then
+		ok $((nneg > 0 && negmissed == 0 ? 0 : 1)) \
+			"negative control: a broken or moved hardlink in the cp -a copy is seen ($((nneg - negmissed)) of $nneg)"
+	else
+		skip 1 "negative control: no case held two hardlink groups"
+	fi
 else
 	skip 2 "no GNU cp with --preserve"
 fi
