@@ -168,7 +168,7 @@ cp_check() {
 
 # run_case SEED: 0 when every view matched
 run_case() {
-	local s=$1 d=$W/s$1 rounds b g k gens got size compact_at=0 had_full=0
+	local s=$1 d=$W/s$1 rounds b g k gens size compact_at=0 had_full=0
 	kind=single rounds=1
 	if ((s % 3 != 1)); then kind=multi rounds=$((2 + s % 5)); fi
 	XOPT=
