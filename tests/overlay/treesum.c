@@ -12,13 +12,19 @@
 #include <unistd.h>
 
 /*
- * usage: treesum MERGED [UPPER] -> path mode uid gid size hash [target] rdev mtime xattrs link-group
+ * usage: treesum MERGED [UPPER]
+ * One line per entry, sorted by path:
+ *   path mode uid gid size hash [symlink-target] rdev mtime=S.NS xattrs... nlink=N link=FIRST
+ * nlink is the merged view's link count (- for directories, whose count overlayfs makes up);
+ * link= names the first path (in sorted order) of the entry's hardlink group, - for a regular file
+ * with one link. Naming each member by its group's least path determines the partition exactly,
+ * so two listings are equal only if the same paths share inodes.
  * Hardlink groups: a file present in UPPER is keyed by its upper inode. The merged view reports a
  * copied-up file's st_ino from its lower origin (the origin xattr, which persist drops on purpose)
  * and another link of the same upper inode with the upper's: the groups are the upper's truth.
  */
 
-struct ent { char *path; ino_t ino; dev_t dev; nlink_t nlink; int isreg; char *line; };
+struct ent { char *path; ino_t ino; dev_t dev; nlink_t nlink; int isreg; char *line; const char *group; };
 static struct ent *v;
 static const char *upper;
 static size_t n, cap;
@@ -84,6 +90,10 @@ static void walk(const char *root, const char *rel)
 	if (n == cap) {
 		cap = cap ? cap * 2 : 1024;
 		v = realloc(v, cap * sizeof *v);
+		if (!v) {
+			perror("treesum");
+			exit(1);
+		}
 	}
 	v[n].path = strdup(*rel ? rel : ".");
 	v[n].ino = st.st_ino;
@@ -97,9 +107,10 @@ static void walk(const char *root, const char *rel)
 			v[n].dev = (dev_t)-1;
 		}
 	}
-	v[n].nlink = st.st_nlink;
+	v[n].nlink = S_ISDIR(st.st_mode) ? 0 : st.st_nlink;
 	v[n].isreg = S_ISREG(st.st_mode);
 	v[n].line = strdup(line);
+	v[n].group = NULL;
 	n++;
 	if (S_ISDIR(st.st_mode)) {
 		DIR *d = opendir(abs);
@@ -116,22 +127,46 @@ static void walk(const char *root, const char *rel)
 	}
 }
 
+/* Hardlink groups: regular files with nlink > 1 by (dev, ino), ties by path: each run is a group. */
+static int key_cmp(const void *a, const void *b)
+{
+	const struct ent *x = *(struct ent *const *)a, *y = *(struct ent *const *)b;
+
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
 int main(int argc, char **argv)
 {
+	struct ent **k;
+	size_t i, j, nk = 0;
+
 	if (argc != 2 && argc != 3)
 		return 100;
 	upper = argc == 3 ? argv[2] : NULL;
 	walk(argv[1], "");
 	qsort(v, n, sizeof *v, cmp);
-	for (size_t i = 0; i < n; i++) {
-		const char *group = "-";
-		if (v[i].isreg && v[i].nlink > 1)
-			for (size_t j = 0; j < n; j++)
-				if (v[j].isreg && v[j].ino == v[i].ino && v[j].dev == v[i].dev) {
-					group = v[j].path;
-					break;
-				}
-		printf("%s %s link=%s\n", v[i].path, v[i].line, group);
+	k = malloc((n + 1) * sizeof *k);
+	if (!k) {
+		perror("treesum");
+		return 1;
 	}
+	for (i = 0; i < n; i++)
+		if (v[i].isreg && v[i].nlink > 1)
+			k[nk++] = &v[i];
+	qsort(k, nk, sizeof *k, key_cmp);
+	for (i = 0; i < nk; i = j)
+		for (j = i; j < nk && k[j]->dev == k[i]->dev && k[j]->ino == k[i]->ino; j++)
+			k[j]->group = k[i]->path;
+	for (i = 0; i < n; i++) {
+		char nl[32] = "-";
+		if (v[i].nlink)
+			snprintf(nl, sizeof nl, "%lu", (unsigned long)v[i].nlink);
+		printf("%s %s nlink=%s link=%s\n", v[i].path, v[i].line, nl, v[i].group ? v[i].group : "-");
+	}
+	free(k);
 	return 0;
 }

@@ -69,7 +69,7 @@ view() { treesum "$D" "$U$D" | md5sum | cut -c1-32; }
 gen_of() { sed -n 's/.*generation \([0-9][0-9]*\).*/\1/p' | head -n 1; }
 
 # change I: copy-ups, overwrites, new files, deletions of lower and upper files, a lower
-# directory replaced by a new one (opaque), renames, a symlink, a hardlink, a mode change
+# directory replaced by a new one (opaque), renames, a symlink, two hardlink groups, a mode change
 change() {
 	i=$1
 	echo "round $i" >> "$D/log"
@@ -85,6 +85,9 @@ change() {
 	dd if=/dev/urandom of="$D/big" bs=512 seek=$((i % 16)) count=2 conv=notrunc 2>/dev/null
 	ln -sfn "target-$i" "$D/link"
 	ln -f "$D/new/f$i" "$D/new/hard"
+	# a second group, its names between the first's (f, g, hard, hard2): a save that numbers
+	# groups wrongly gives hard the contents of g (issue 12)
+	[ -e "$D/new/g$i" ] && ln -f "$D/new/g$i" "$D/new/hard2"
 	chmod $((600 + i % 2 * 44)) "$D/a$(((i + 3) % 6))" 2>/dev/null
 	return 0
 }
