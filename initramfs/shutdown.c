@@ -22,10 +22,31 @@
 #include "init.h"
 #include "io.h"
 
-/* root: where the exit environment is ("" when it is /, as PID 1); old: the live system's root. */
-static int save(struct init_ctx *c, const char *root, const char *old)
+/*
+ * Finds a mount exitenv.c left under /run/initramfs: in the exit environment itself, or, where the
+ * switch into it bound /run/initramfs without its submounts (systemd 252 does), under the old
+ * root, which stays attached at /oldroot. 0 and buf set, or -ENOENT.
+ */
+static int kept(const char *root, const char *old, const char *name, char *buf, size_t cap)
 {
-	char cmdline[4096], dev[256], file[512], upper[256], lower[512], bin[256];
+	const char *const at[] = { root, old };
+	struct stat top, st;
+
+	for (size_t i = 0; i < 2; i++) {
+		snprintf(buf, cap, "%s%s", at[i], i ? EXIT_DIR : "");
+		if (stat(*buf ? buf : "/", &top) < 0)
+			continue;
+		snprintf(buf, cap, "%s%s%s", at[i], i ? EXIT_DIR : "", name);
+		if (stat(buf, &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev != top.st_dev)
+			return 0;	/* a mount point: the bind */
+	}
+	return -ENOENT;
+}
+
+/* root: where the exit environment is ("" when it is /, as PID 1); old: the live system's root. */
+static int save(struct init_ctx *c, const char *root, const char *old, char *dev, size_t devcap)
+{
+	char cmdline[4096], file[512], upper[256], lower[512], bin[256];
 	struct config_result res;
 	struct stat st;
 	int n = 0, r;
@@ -38,13 +59,18 @@ static int save(struct init_ctx *c, const char *root, const char *old)
 	}
 	(void)config_parse(&c->cfg, cmdline, &res);	/* the boot said what was wrong with it */
 	c->cfg.debug = 1;				/* every line on the console, once */
-	snprintf(dev, sizeof dev, "%s%s", root, EXIT_SAVEDEV);
-	if (!c->cfg.persist_path[0] || stat(dev, &st) < 0) {
+	dev[0] = '\0';
+	if (!c->cfg.persist_path[0] || kept(root, old, EXIT_SAVEDEV, dev, devcap) < 0) {
+		dev[0] = '\0';
 		log_msg(c, LOG_INFO, "shutdown: no save file (live.persist=): nothing to save");
 		return 0;
 	}
+	if (kept(root, old, EXIT_UPPER, upper, sizeof upper - 8) < 0) {
+		log_msg(c, LOG_ERR, "shutdown: the upper was not kept under %s: the changes are not saved", EXIT_DIR);
+		return -ENOENT;
+	}
+	strcat(upper, "/upper");
 	snprintf(file, sizeof file, "%s%s", dev, c->cfg.persist_path);
-	snprintf(upper, sizeof upper, "%s%s/upper", root, EXIT_UPPER);
 	snprintf(bin, sizeof bin, "%s%s", root, EXIT_PERSIST);
 	snprintf(lower, sizeof lower, "%s%s%s", old, MEDIUM_DIR, c->cfg.root);
 	/* the live system's shutdown may have made it read-only: the save writes it again */
@@ -87,13 +113,13 @@ static int save(struct init_ctx *c, const char *root, const char *old)
 }
 
 /* Leaves the save file's filesystem clean: written back, read-only (a FAT's dirty bit cleared). */
-static void settle(struct init_ctx *c, const char *root)
+static void settle(struct init_ctx *c, const char *dev)
 {
-	char dev[256];
 	int r;
 
 	sync();
-	snprintf(dev, sizeof dev, "%s%s", root, EXIT_SAVEDEV);
+	if (!dev[0])
+		return;
 	if ((r = c->sys->mount(NULL, dev, NULL, MS_REMOUNT | MS_RDONLY, NULL)) < 0 && r != -EINVAL)
 		log_msg(c, LOG_WARN, "shutdown: unable to make the save file's filesystem read-only: %s", strerror(-r));
 	(void)c->sys->umount(dev, 0);
@@ -124,14 +150,16 @@ int shutdown_main(int argc, char **argv)
 				EXIT_DIR, EXIT_SHUTDOWN, EXIT_SHUTDOWN);
 			return strcmp(verb, "--help") ? 100 : 0;
 		}
-		return save(&c, EXIT_DIR, "") ? 1 : 0;
+		char dev[256];
+		return save(&c, EXIT_DIR, "", dev, sizeof dev) ? 1 : 0;
 	}
 	for (i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
 		if (!strcmp(verb, verbs[i].verb))
 			cmd = verbs[i].cmd;
 	log_msg(&c, LOG_NOTICE, "shutdown: the live system has stopped; saving, then %s", verb[0] ? verb : "poweroff");
-	(void)save(&c, "", "/oldroot");
-	settle(&c, "");
+	char dev[256];
+	(void)save(&c, "", "/oldroot", dev, sizeof dev);
+	settle(&c, dev);
 	if (cmd == RB_AUTOBOOT)
 		log_msg(&c, LOG_NOTICE, "shutdown: rebooting");
 	else
