@@ -141,6 +141,13 @@ int shutdown_main(int argc, char **argv)
 	unsigned cmd = RB_POWER_OFF;
 	size_t i;
 
+	if (getpid() == 1) {
+		/* systemd binds /dev, /proc and /sys into the exit environment; another init may not */
+		if (access("/proc/self", F_OK) < 0)
+			(void)mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+		if (access("/dev/kmsg", F_OK) < 0)
+			(void)mount("devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+	}
 	log_open(&c);
 	c.cfg.debug = 1;
 	if (getpid() != 1) {
