@@ -53,21 +53,11 @@ r=$?; ok $r "the exit environment created the missing save file, saved, said so 
 fat_clean
 r=$?; ok $r "the FAT is clean after that poweroff (fsck.fat -n)"; [ $r = 0 ] || sed 's/^/# /' "$QDIR/fsck"
 
-# Boot 2: the busybox recipe: restored; autosave every 10 s; the power is cut (QEMU killed).
-qemu_start "$APPEND live.persist.autosave=10s" "${drive[@]}"
+# Boot 2: the busybox recipe: restored; a save now from the live system; its poweroff.
+qemu_start "$APPEND" "${drive[@]}"
 qemu_expect 'overlive# ' 120 >/dev/null
 qemu_run 'test "$(cat /root/end)" = "at the end" && test ! -e /etc/hostname && test "$(cat /opt/x/y)" = y'
 ok $? "the next boot restored what the exit environment saved (a file, a whiteout, a directory)"
-qemu_run 'test "$(cat /run/live/autosave)" = 10 && echo "autosaved" > /root/auto'
-ok $? "live.persist.autosave=10s: the init says 10 s to the recipe"
-qemu_run 'for i in $(seq 1 40); do [ -z "$(persist status)" ] && break; sleep 1; done; persist log | tail -n 2; [ -z "$(persist status)" ] && [ "$(persist log | awk "END { print \$1 }")" -ge 2 ]' 60
-r=$?; ok $r "an autosave saved the change within an interval or two: nothing is left unsaved"; [ $r = 0 ] || qemu_show 10
-kill -KILL "$QPID"; qemu_stop   # the power cut: no shutdown, no save at the end
-qemu_start "$APPEND" "${drive[@]}"
-qemu_expect 'overlive# ' 120 >/dev/null
-qemu_run 'test "$(cat /root/auto)" = autosaved'
-ok $? "after a power cut the autosaved file is back"
-# a save now, from the live system, through the same persist
 qemu_run '/run/live/bin/persist save && echo now > /root/now && /run/initramfs/shutdown save'
 ok $? "/run/live/bin/persist save, and /run/initramfs/shutdown save (the recipe's rc.shutdown path), save now"
 qemu_send 'poweroff'
@@ -76,13 +66,22 @@ ok $? "poweroff through the recipe's rc.shutdown"
 fat_clean
 r=$?; ok $r "the FAT is clean after the recipe's poweroff"; [ $r = 0 ] || sed 's/^/# /' "$QDIR/fsck"
 
-# Boot 3: a bad autosave value: said, no autosave, the boot goes on (and reboot as the verb).
+# Boot 3: autosave every 10 s, then the power is cut (QEMU killed).
+qemu_start "$APPEND live.persist.autosave=10s" "${drive[@]}"
+qemu_expect 'overlive# ' 120 >/dev/null
+qemu_run 'test "$(cat /run/live/autosave)" = 10 && test "$(cat /root/now)" = now && echo "autosaved" > /root/auto'
+ok $? "live.persist.autosave=10s: the init says 10 s to the recipe; the last save was restored"
+qemu_run 'for i in $(seq 1 40); do [ -z "$(persist status)" ] && break; sleep 1; done; persist log | tail -n 2; [ -z "$(persist status)" ] && [ "$(persist log | awk "END { print \$1 }")" -ge 2 ]' 60
+r=$?; ok $r "an autosave saved the change within an interval or two: nothing is left unsaved"; [ $r = 0 ] || qemu_show 10
+kill -KILL "$QPID"; qemu_stop   # the power cut: no shutdown, no save at the end
+
+# Boot 4: a bad autosave value: said, no autosave, the boot goes on (and reboot as the verb).
 qemu_start "$APPEND live.persist.autosave=often live.init=/bin/sh" "${drive[@]}"
 qemu_expect 'starting /bin/sh' 120 >/dev/null && sleep 2
 grep -aq 'kernel parameter live.persist.autosave=often: expects an interval such as 10min, 30s or 1h (0: off); autosave is off' "$QLOG"
 r=$?; ok $r "a bad live.persist.autosave= value is named, with what it takes, and the boot goes on"; [ $r = 0 ] || qemu_show 20
-qemu_run 'test "$(cat /run/live/autosave)" = 0 && test "$(cat /root/now)" = now && test ! -e /run/systemd/system/timers.target.wants/overlive-save.timer'
-ok $? "no autosave (no timer, 0 for the recipe); the last save was restored"
+qemu_run 'test "$(cat /run/live/autosave)" = 0 && test "$(cat /root/auto)" = autosaved && test ! -e /run/systemd/system/timers.target.wants/overlive-save.timer'
+ok $? "no autosave (no timer, 0 for the recipe); after the power cut the autosaved file is back"
 qemu_send "echo rebooted > /root/rb; $EXITRD reboot"
 halt 120
 ok $? "/shutdown reboot: the machine rebooted (QEMU -no-reboot ends)"
