@@ -19,7 +19,6 @@ struct command {
 	const char *synopsis, *help;
 };
 
-int parse_u64(const char *s, uint64_t *v);
 int exit_code(int err);
 void need(const struct opts *o, const char *val, const char *flag);
 void json_str(const char *s);

@@ -5,44 +5,8 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "number.h"
 #include "report.h"
-
-int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	*v = strtoull(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
-static int parse_size(const char *s, uint64_t *v)
-{
-	static const struct { char suffix; unsigned shift; } units[] = {
-		{ 'K', 10 }, { 'k', 10 }, { 'M', 20 }, { 'm', 20 }, { 'G', 30 }, { 'g', 30 }, { 'T', 40 },
-	};
-	char *end;
-	size_t i;
-
-	errno = 0;
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	*v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	if (!*end)
-		return 0;
-	for (i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (end[0] == units[i].suffix && (!end[1] || (end[1] == 'i' && end[2] == 'B' && !end[3]))) {
-			if (*v > (UINT64_MAX >> units[i].shift))
-				return -ERANGE;
-			*v <<= units[i].shift;
-			return 0;
-		}
-	return -EINVAL;
-}
 
 int cmd_init(struct opts *o)
 {
@@ -51,8 +15,8 @@ int cmd_init(struct opts *o)
 
 	need(o, o->file, "--file");
 	need(o, o->size, "--size");
-	if (parse_size(o->size, &size))
-		die_msg(EXIT_USAGE, 0, "unable to use --size %s: say a number of bytes, with K, M or G", o->size);
+	if ((r = parse_size(o->size, &size)) != 0)
+		die_msg(EXIT_USAGE, 0, "unable to use --size %s: %s", o->size, size_why(r));
 	r = pf_create(o->file, size);
 	if (r == -ERANGE)
 		die_msg(EXIT_USAGE, 0, "unable to create %s: size must be between %d KiB and 16 TiB",
@@ -183,8 +147,8 @@ int cmd_grow(struct opts *o)
 	int r;
 
 	need(o, o->size, "--size");
-	if (parse_size(o->size, &size))
-		die_msg(EXIT_USAGE, 0, "unable to use --size %s: say a number of bytes, with K, M or G", o->size);
+	if ((r = parse_size(o->size, &size)) != 0)
+		die_msg(EXIT_USAGE, 0, "unable to use --size %s: %s", o->size, size_why(r));
 	open_rw(o, &pf);
 	r = persist_grow(&pf, o->file, size, &res);
 	if (r)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
+#include "number.h"
 #include "report.h"
 
 const char *prog_name = "persist";
