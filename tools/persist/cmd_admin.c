@@ -10,13 +10,11 @@
 
 int cmd_init(struct opts *o)
 {
-	uint64_t size;
+	uint64_t size = o->size_bytes;
 	int r;
 
 	need(o, o->file, "--file");
 	need(o, o->size, "--size");
-	if ((r = parse_size(o->size, &size)) != 0)
-		die_msg(EXIT_USAGE, 0, "unable to use --size %s: %s", o->size, size_why(r));
 	r = pf_create(o->file, size);
 	if (r == -ERANGE)
 		die_msg(EXIT_USAGE, 0, "unable to create %s: size must be between %d KiB and 16 TiB",
@@ -104,9 +102,10 @@ int cmd_rollback(struct opts *o)
 	uint64_t gen;
 	int r;
 
-	if (o->nargs != 1 || parse_u64(o->args[0], &gen)) {
-		fprintf(stderr, "usage: persist %s\n", o->cmd->synopsis);
-		return EXIT_USAGE;
+	r = parse_u64(o->arg, &gen);
+	if (r) {
+		usage_line(o->cmd, stderr);
+		die_msg(EXIT_USAGE, 0, "unable to use GEN %s: %s", o->arg, number_why(r));
 	}
 	open_rw(o, &pf);
 	r = persist_rollback(&pf, gen, &res);
@@ -143,14 +142,11 @@ int cmd_grow(struct opts *o)
 {
 	struct pfile pf;
 	struct save_result res;
-	uint64_t size;
 	int r;
 
 	need(o, o->size, "--size");
-	if ((r = parse_size(o->size, &size)) != 0)
-		die_msg(EXIT_USAGE, 0, "unable to use --size %s: %s", o->size, size_why(r));
 	open_rw(o, &pf);
-	r = persist_grow(&pf, o->file, size, &res);
+	r = persist_grow(&pf, o->file, o->size_bytes, &res);
 	if (r)
 		die_msg(exit_code(r), res.err[0] ? 0 : r, "unable to grow %s%s%s", o->file, res.err[0] ? ": " : "",
 			res.err);
