@@ -24,13 +24,23 @@ static void usage_all(FILE *f)
 		   "another file with PERSIST_ENV=path); flags override. Exit 100: bad usage or input, 111: system failure.\n");
 }
 
-/* persist.env's values where the command line gave none. */
+/* persist.env's values where the command line gave none; a missing file is no defaults. */
 static void env_defaults(struct opts *o)
 {
 	const char *path = getenv("PERSIST_ENV");
+	char err[512] = "";
+	int r;
 
-	if (live_env_load(path ? path : ENV_DEFAULT, &o->env))
+	if (!path)
+		path = ENV_DEFAULT;
+	r = live_env_load(path, &o->env, err, sizeof err);
+	if (r == -ENOENT)
 		return;
+	if (r && err[0])
+		die_msg(EXIT_USAGE, 0, "unable to read the live defaults: %s (correct it, or name another file "
+			"with PERSIST_ENV=)", err);
+	if (r)
+		die_msg(EXIT_SYSTEM, r, "unable to read the live defaults %s", path);
 	if (!o->file && o->env.file[0])
 		o->file = o->env.file;
 	if (!o->upper && o->env.upper[0])
