@@ -13,8 +13,8 @@
 #include "persist.h"
 
 #define CONF_MAX_PATTERNS 4096
-/* The longest line of a patterns file: "exclude " and a pattern as long as a path. */
-#define CONF_LINE_MAX (PF_PATH_MAX + 64)
+/* A line of persist.env or a patterns file, with its NUL: a word or key, and a path (or pattern). */
+#define CONF_LINE_MAX (PF_PATH_MAX + 1 + 64)
 
 /*
  * One line of f into buf (cap bytes), without its newline, NUL-terminated: 1, 0 at the end of the
@@ -218,8 +218,7 @@ int live_env_load(const char *path, struct live_env *env, char *err, size_t errl
 		ENV_KEY("PERSIST_LOWER", lower),
 	};
 #undef ENV_KEY
-	/* KEY=, two quotes, the longest value (the fields are as long as file), and room to see more */
-	char line[sizeof env->file + 64];
+	char line[CONF_LINE_MAX];
 	FILE *f = fopen(path, "re");
 	int got, lineno = 0, r = 0;
 
