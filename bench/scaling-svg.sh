@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # bench/scaling-svg.sh MED.TSV OUT.SVG: persist save and restore time against entries, log-log,
-# with a dashed line for linear growth from the smallest upper. MED.TSV: n entries save restore.
+# with a dashed line for linear growth from the smallest upper. MED.TSV: n entries save restore (further columns ignored).
 set -euo pipefail
 awk -F'\t' '
 	{ n++; e[n] = $2; s[n] = $3; r[n] = $4 }

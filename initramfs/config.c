@@ -11,6 +11,7 @@ struct param {
 	const char *key;
 	setter set;
 	const char *help;
+	int soft;	/* a bad value only warns (the feature stays off); the boot goes on */
 };
 
 static const char *copy_str(char *dst, size_t cap, const char *v)
@@ -195,6 +196,31 @@ static const char *set_persist_size(struct config *c, const char *v)
 	return copy_str(c->persist_size, sizeof c->persist_size, v);
 }
 
+/* An interval as systemd writes one: N with s, sec, m, min or h (seconds without); 0 is off. */
+static const char *set_autosave(struct config *c, const char *v)
+{
+	static const struct { const char *unit; unsigned mult; } units[] = {
+		{ "", 1 }, { "s", 1 }, { "sec", 1 }, { "m", 60 }, { "min", 60 }, { "h", 3600 },
+	};
+	const char *why = "expects an interval such as 10min, 30s or 1h (0: off); autosave is off";
+	const char *end;
+	uint64_t n;
+
+	c->autosave = 0;
+	if (!v || parse_digits(v, &end, &n))
+		return why;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+		if (!strcmp(end, units[i].unit)) {
+			if (n > 7 * 24 * 3600 / units[i].mult)
+				return "an interval of more than a week; autosave is off";
+			if (n && n * units[i].mult < 10)
+				return "an interval below 10 s; autosave is off";
+			c->autosave = (unsigned)(n * units[i].mult);
+			return NULL;
+		}
+	return why;
+}
+
 static const char *set_toram(struct config *c, const char *v)
 {
 	c->toram = !v || strcmp(v, "0") != 0;
@@ -236,23 +262,24 @@ static const char *set_debug(struct config *c, const char *v)
 }
 
 static const struct param params[] = {
-	{ "live.media", set_media, "the medium: LABEL=, UUID=, PARTLABEL=, PARTUUID= or /dev/..." },
-	{ "live.root",  set_root,  "the squashfs on the medium" },
-	{ "live.upper", set_upper, "the writable layer: tmpfs, an ext4 partition, or file:/PATH on the medium" },
-	{ "live.persist.create", set_create, "format an empty persistence partition or file" },
-	{ "live.data", set_data, "an ext4 partition mounted on /run/live/data for the live system" },
-	{ "live.size",  set_size,  "size of a tmpfs upper (tmpfs size=)" },
-	{ "live.wait",  set_wait,  "seconds to wait for the medium" },
-	{ "live.init",  set_init,  "the root's init" },
-	{ "live.break", set_break, "open the rescue shell before a stage" },
-	{ "live.debug", set_debug, "echo every log line on the console" },
-	{ "live.persist", set_persist, "the save file to restore into the tmpfs upper: [DEVICE:]/PATH" },
-	{ "live.persist.at", set_persist_at, "restore this generation instead of the newest" },
-	{ "live.persist.size", set_persist_size, "the size of a save file the shutdown creates (persist init --size)" },
-	{ "live.toram", set_toram, "copy the layers into RAM; the medium can then be removed" },
-	{ "live.verify", set_verify, "check each layer against live/SHA256SUMS (=warn: boot anyway)" },
-	{ "live.layers", set_layers, "the layers beside live.root, bottom first" },
-	{ "live.iso", set_iso, "the layers are inside this ISO file on the medium" },
+	{ "live.media", set_media, "the medium: LABEL=, UUID=, PARTLABEL=, PARTUUID= or /dev/...", 0 },
+	{ "live.root",  set_root,  "the squashfs on the medium", 0 },
+	{ "live.upper", set_upper, "the writable layer: tmpfs, an ext4 partition, or file:/PATH on the medium", 0 },
+	{ "live.persist.create", set_create, "format an empty persistence partition or file", 0 },
+	{ "live.data", set_data, "an ext4 partition mounted on /run/live/data for the live system", 0 },
+	{ "live.size",  set_size,  "size of a tmpfs upper (tmpfs size=)", 0 },
+	{ "live.wait",  set_wait,  "seconds to wait for the medium", 0 },
+	{ "live.init",  set_init,  "the root's init", 0 },
+	{ "live.break", set_break, "open the rescue shell before a stage", 0 },
+	{ "live.debug", set_debug, "echo every log line on the console", 0 },
+	{ "live.persist", set_persist, "the save file to restore into the tmpfs upper: [DEVICE:]/PATH", 0 },
+	{ "live.persist.at", set_persist_at, "restore this generation instead of the newest", 0 },
+	{ "live.persist.size", set_persist_size, "the size of a save file the shutdown creates (persist init --size)", 0 },
+	{ "live.persist.autosave", set_autosave, "save every interval too (10min, 30s, 1h; 0 or unset: off)", 1 },
+	{ "live.toram", set_toram, "copy the layers into RAM; the medium can then be removed", 0 },
+	{ "live.verify", set_verify, "check each layer against live/SHA256SUMS (=warn: boot anyway)", 0 },
+	{ "live.layers", set_layers, "the layers beside live.root, bottom first", 0 },
+	{ "live.iso", set_iso, "the layers are inside this ISO file on the medium", 0 },
 };
 
 void config_defaults(struct config *c)
@@ -305,8 +332,8 @@ int config_parse(struct config *c, const char *cmdline, struct config_result *re
 		}
 		const char *why = params[i].set(c, value);
 		if (why) {
-			add_issue(res, copy, why, 1);
-			fatal++;
+			add_issue(res, copy, why, !params[i].soft);
+			fatal += !params[i].soft;
 		}
 	}
 	return fatal;

@@ -24,6 +24,7 @@ struct config {
 	char persist_path[CONFIG_STR];/* ... and its path there ("" = no journal) */
 	long persist_at;            /* live.persist.at: the generation to restore (-1 = the newest) */
 	char persist_size[24];      /* live.persist.size: the size a shutdown's persist init gives a new save file */
+	unsigned autosave;          /* live.persist.autosave: seconds between saves in the live system (0 = off) */
 	int toram;                  /* live.toram: copy the layers into RAM, free the medium */
 	int verify;                 /* live.verify: 0 no, 1 stop on a mismatch, 2 (=warn) boot anyway */
 	char layers[CONFIG_STR];    /* live.layers=a.sqfs,b.sqfs: the layers, bottom first ("" = all) */
@@ -34,7 +35,7 @@ struct config {
 struct config_issue {
 	char word[96];
 	const char *why;
-	int fatal;                  /* a bad value of a known key; unknown keys only warn */
+	int fatal;                  /* a bad value of a known key; unknown keys and soft keys only warn */
 };
 
 #define CONFIG_MAX_ISSUES 8

@@ -16,6 +16,16 @@
 #define RAM_DIR      LIVE_DIR "/ram"       /* live.toram: the layers' copies */
 #define LAYERS_DIR   LIVE_DIR "/layers"    /* the layers above the base one */
 #define NEWROOT      "/newroot"
+#define PERSIST_BIN  "/bin/persist"
+
+/* The exit environment (exitenv.c, shutdown.c): the live system's /run/initramfs holds these. */
+#define EXIT_DIR      "/run/initramfs"
+#define EXIT_SHUTDOWN "/shutdown"          /* this init, run by systemd as PID 1 at the very end */
+#define EXIT_PERSIST  "/bin/persist"
+#define EXIT_UPPER    "/upper"             /* a bind of UPPER_DIR: upper/ and work/ */
+#define EXIT_SAVEDEV  "/savedev"           /* a bind of the filesystem that holds the save file */
+#define LIVE_PERSIST  LIVE_DIR "/bin/persist"
+#define SAVE_UNIT     "overlive-save"      /* the systemd service (and timer) that saves now */
 
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
 
@@ -34,6 +44,7 @@ struct init_ctx {
 	int medium_is_lower;        /* the medium is itself the squashfs (a raw partition) */
 	char lowerdir[1024];        /* the overlay's lowerdir=, top layer first */
 	char persist_env[1024];     /* /run/live/persist.env for the live system's persist, or "" */
+	char persist_dir[64];       /* where the save file's filesystem is mounted, or "" (no save file) */
 	int upper_on_disk;          /* the upper is live.upper='s ext4, not a tmpfs */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
@@ -112,6 +123,12 @@ int move_mounts(struct init_ctx *c);
 
 /* persist.c */
 int persist_restore(struct init_ctx *c);
+int run_persist(const char *bin, char *const argv[]);
+
+/* exitenv.c: /run/initramfs of the new root, for the save at shutdown */
+int exitenv_prepare(struct init_ctx *c);
+/* shutdown.c: the same binary as /run/initramfs/shutdown; never returns as PID 1 */
+int shutdown_main(int argc, char **argv);
 
 /* switchroot.c */
 /* Removes path (relative to dirfd) and all below it, never leaving its filesystem. */

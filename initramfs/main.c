@@ -63,7 +63,10 @@ int main(int argc, char **argv)
 	struct init_ctx c = { .sys = &sys_real, .kmsg = -1, .sysfd = -1, .devfd = -1 };
 	int r;
 
-	(void)argc;
+	/* the same binary is the exit environment's /run/initramfs/shutdown */
+	const char *base = strrchr(argv[0], '/');
+	if (!strcmp(base ? base + 1 : argv[0], "shutdown"))
+		return shutdown_main(argc, argv);
 	c.argv = argv;
 	early();
 	log_open(&c);

@@ -9,11 +9,10 @@
 #include <unistd.h>
 #include "init.h"
 
-#define PERSIST_BIN  "/bin/persist"
 #define RESTORE_TMP  UPPER_DIR "/restore"
 
-/* Runs persist with argv on the console; its exit status, or -errno when it could not run. */
-static int run_persist(char *const argv[])
+/* Runs the persist at bin with argv on the console; its exit status, or -errno when it could not run. */
+int run_persist(const char *bin, char *const argv[])
 {
 	int st;
 	pid_t pid = fork();
@@ -22,7 +21,7 @@ static int run_persist(char *const argv[])
 		return -errno;
 	if (pid == 0) {
 		char *envp[] = { "PATH=/bin", "PERSIST_ENV=/nonexistent", NULL };
-		execve(PERSIST_BIN, argv, envp);
+		execve(bin, argv, envp);
 		_exit(127);
 	}
 	while (waitpid(pid, &st, 0) < 0)
@@ -93,6 +92,7 @@ int persist_restore(struct init_ctx *c)
 		return 0;
 	}
 	snprintf(file, sizeof file, "%s%s", dir, c->cfg.persist_path);
+	snprintf(c->persist_dir, sizeof c->persist_dir, "%s", dir);	/* the exit environment keeps it */
 	/* The live system's persist finds everything here (paths as they are after the switch). */
 	snprintf(c->persist_env, sizeof c->persist_env,
 		 "PERSIST_FILE=%s\nPERSIST_UPPER=%s/upper\n%s%s%s", file, UPPER_DIR,
@@ -129,7 +129,7 @@ int persist_restore(struct init_ctx *c)
 	}
 	argv[n] = NULL;
 	double t0 = uptime_seconds();
-	r = run_persist(argv);
+	r = run_persist(PERSIST_BIN, argv);
 	if (r != 0) {
 		/* A bad save never half-applies: the partial tree goes, the file stays as it is. */
 		remove_tree_at(AT_FDCWD, RESTORE_TMP);

@@ -34,6 +34,7 @@ const struct stage init_stages[] = {
 	{ "restore", persist_restore },
 	{ "overlay", mount_overlay },
 	{ "move",    stage_move },
+	{ "exitenv", exitenv_prepare },
 	{ "switch",  stage_switch },
 	{ NULL, NULL },
 };

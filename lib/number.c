@@ -18,8 +18,7 @@ static const char size_syntax[] =
 	"expects a number of bytes, optionally with one of the suffixes" SIZE_SUFFIXES(SUFFIX_NAME)
 	" (or" SIZE_SUFFIXES(SUFFIX_IB) "; powers of 1024, any case), e.g. 256M";
 
-/* The digits at s, up to the first non-digit (*end points there): 0, -EINVAL (none) or -ERANGE. */
-static int digits(const char *s, const char **end, uint64_t *out)
+int parse_digits(const char *s, const char **end, uint64_t *out)
 {
 	uint64_t v = 0;
 	int r = *s >= '0' && *s <= '9' ? 0 : -EINVAL;
@@ -43,7 +42,7 @@ int parse_u64(const char *s, uint64_t *out)
 
 	if (!s)
 		return -EINVAL;
-	r = digits(s, &end, &v);
+	r = parse_digits(s, &end, &v);
 	if (r == -EINVAL || *end)
 		return -EINVAL;
 	if (!r)
@@ -77,7 +76,7 @@ int parse_size(const char *s, uint64_t *out)
 
 	if (!s)
 		return -EINVAL;
-	r = digits(s, &end, &v);
+	r = parse_digits(s, &end, &v);
 	if (r == -EINVAL || (shift = suffix_shift(end)) < 0)
 		return -EINVAL;
 	if (r || v > (UINT64_MAX >> shift))

@@ -16,6 +16,12 @@
  */
 int parse_u64(const char *s, uint64_t *out);
 
+/*
+ * The decimal digits at s, up to the first non-digit (*end points there), for a number with a unit
+ * of its own: 0, -EINVAL (no digit) or -ERANGE (too large; *end is still set).
+ */
+int parse_digits(const char *s, const char **end, uint64_t *out);
+
 /* Why parse_u64 refused a value (its return), as the reason of a message. */
 const char *number_why(int err);
 

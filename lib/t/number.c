@@ -31,6 +31,14 @@ int main(void)
 			ok(v == 12345, "  a refused '%s' leaves the result alone", numbers[i].text);
 	}
 	is_int(parse_u64(NULL, &v), -EINVAL, "parse_u64(NULL)");
+	{
+		const char *end = NULL;
+		ok(parse_digits("10min", &end, &v) == 0 && v == 10 && !strcmp(end, "min"), "parse_digits: 10, then min");
+		ok(parse_digits("99999999999999999999s", &end, &v) == -ERANGE && !strcmp(end, "s"),
+		   "parse_digits: too large, the unit still found");
+		is_int(parse_digits("min", &end, &v), -EINVAL, "parse_digits: no digit");
+		is_int(parse_digits(" 1", &end, &v), -EINVAL, "parse_digits: no leading space");
+	}
 
 	for (i = 0; i < N_SIZE_CASES; i++) {
 		const struct size_case *sc = &size_cases[i];

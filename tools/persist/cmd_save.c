@@ -98,7 +98,7 @@ int cmd_status(struct opts *o)
 	struct scan sc;
 	struct pentry **v = NULL;
 	char err[512] = "";
-	int r, n, first = 1;
+	int r, n, first = 1, *chg;
 	size_t i;
 
 	need(o, o->file, "--file");
@@ -116,12 +116,16 @@ int cmd_status(struct opts *o)
 	r = scan_upper(o->upper, &pat, &sc);
 	if (r)
 		die_msg(exit_code(r), sc.err[0] ? 0 : r, "unable to scan %s%s%s", o->upper, sc.err[0] ? ": " : "", sc.err);
+	chg = malloc((sc.n + 1) * sizeof *chg);
+	r = chg ? scan_changes(o->upper, &st, &sc, chg) : -ENOMEM;
+	if (r)
+		die_msg(EXIT_SYSTEM, r, "unable to compare %s with %s", o->upper, o->file);
 	if (o->json)
 		printf("[");
 	for (i = 0; i < sc.n; i++) {
 		struct pentry *e = &sc.v[i];
 		const struct pentry *was = state_get(&st, e->path);
-		int ch = was ? entry_compare(o->upper, e, was, e->group != 0) : CH_ADD;
+		int ch = chg[i];
 		if (ch == CH_NONE || ch == CH_TOUCH)
 			continue;
 		if (e->type == PT_WHITEOUT)
@@ -139,6 +143,7 @@ int cmd_status(struct opts *o)
 	if (o->json)
 		printf("%s]\n", first ? "" : "\n");
 	free(v);
+	free(chg);
 	scan_free(&sc);
 	patterns_free(&pat);
 	state_free(&st);

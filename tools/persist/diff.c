@@ -1,4 +1,5 @@
 /* diff.c: decides how an upper entry changed since the catalogue of the last save. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,7 +29,8 @@ int is_opaque(const struct pentry *e)
  * CH_NONE: same inode, same ctime (nothing can have changed without changing ctime).
  * CH_TOUCH: a new inode or ctime but the same view, e.g. the first save after a restore; for a
  *   regular file this reads its data to compare the content CRC. CH_MOD: anything else.
- * Hardlinked files are always rewritten as a group (their ctime is shared, so they change together).
+ * A member of a hardlink group (in_group) is only compared by its metadata here: its content is
+ * compared once for the whole group, by scan_changes.
  */
 int entry_compare(const char *upper, struct pentry *now, const struct pentry *was, int in_group)
 {
@@ -39,10 +41,8 @@ int entry_compare(const char *upper, struct pentry *now, const struct pentry *wa
 		return CH_MOD;
 	if (now->ino == was->ino && now->ctime_sec == was->ctime_sec && now->ctime_nsec == was->ctime_nsec)
 		return CH_NONE;
-	if (now->type != PT_FILE)
+	if (now->type != PT_FILE || in_group)
 		return CH_TOUCH;
-	if (in_group)
-		return CH_MOD;
 	snprintf(abs, sizeof abs, "%s/%s", upper, now->path);
 	fd = open(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
@@ -53,4 +53,109 @@ int entry_compare(const char *upper, struct pentry *now, const struct pentry *wa
 		return CH_MOD;
 	now->crc_known = 1;
 	return now->crc == was->crc ? CH_TOUCH : CH_MOD;
+}
+
+/* How many catalogue entries each hardlink group id has. */
+static int count_ids(const struct pstate *st, struct u64map *m)
+{
+	size_t i;
+	int r = u64map_init(m, 64);
+
+	for (i = 0; !r && i < st->nbucket; i++)
+		for (const struct pnode *n = st->bucket[i]; n; n = n->next)
+			if (n->e.group) {
+				size_t *c = u64map_at(m, n->e.group, NULL);
+				if (!c) {
+					r = -ENOMEM;
+					break;
+				}
+				++*c;
+			}
+	if (r)
+		u64map_free(m);
+	return r;
+}
+
+/*
+ * A group whose members all look unchanged is unchanged (CH_NONE) or the same content under new
+ * inodes (CH_TOUCH) only when the catalogue holds it as one group of exactly these members, with
+ * one member holding the data; anything else rewrites the whole group (CH_MOD), under a new id.
+ */
+static int group_verdict(const char *upper, const struct pstate *st, struct scan *sc, struct sgroup *g,
+			 const int *chg, const struct u64map *ids)
+{
+	const struct pentry *keeper = NULL;
+	const size_t *count;
+	uint64_t id = 0;
+	int touched = 0, fd, r;
+	size_t m;
+
+	for (m = 0; m < g->n; m++) {
+		size_t i = g->member[m];
+		const struct pentry *e = &sc->v[i], *was;
+		if (chg[i] != CH_NONE && chg[i] != CH_TOUCH)
+			return CH_MOD;
+		was = state_get(st, e->path);
+		if (!was || !was->group || (id && was->group != id))
+			return CH_MOD;
+		id = was->group;
+		touched |= chg[i] == CH_TOUCH;
+		if (was->flags & (EF_DATA | EF_KEEP)) {
+			if (keeper)
+				return CH_MOD;
+			keeper = was;
+			g->keeper = i;
+		}
+	}
+	count = u64map_get(ids, id);
+	if (!keeper || !count || *count != g->n)
+		return CH_MOD;
+	g->was = id;
+	if (!touched)
+		return CH_NONE;
+	/* new inodes or ctime, the same metadata: the same content? (read once, for the group) */
+	struct pentry *k = &sc->v[g->keeper];
+	char abs[8192];
+	snprintf(abs, sizeof abs, "%s/%s", upper, k->path);
+	fd = open(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return CH_MOD;
+	r = file_content_crc(fd, k->size, &k->crc);
+	close(fd);
+	if (r || k->crc != keeper->crc || k->size != keeper->size)
+		return CH_MOD;
+	k->crc_known = 1;
+	return CH_TOUCH;
+}
+
+/*
+ * How each scanned entry changed since the catalogue st (NULL: a full save, everything is new).
+ * The members of a hardlink group change together: they all get the group's verdict.
+ */
+int scan_changes(const char *upper, const struct pstate *st, struct scan *sc, int *chg)
+{
+	struct u64map ids = { 0 };
+	size_t i;
+	int r;
+
+	for (i = 0; i < sc->n; i++) {
+		struct pentry *e = &sc->v[i];
+		const struct pentry *was = st ? state_get(st, e->path) : NULL;
+		chg[i] = was ? entry_compare(upper, e, was, e->sgroup != 0) : CH_ADD;
+	}
+	if (!sc->ngroups)
+		return 0;
+	if (st && (r = count_ids(st, &ids)))
+		return r;
+	for (i = 0; i < sc->ngroups; i++) {
+		struct sgroup *g = &sc->groups[i];
+		g->was = 0;
+		g->id = 0;
+		g->chg = g->n < 2 ? CH_NONE : st ? group_verdict(upper, st, sc, g, chg, &ids) : CH_ADD;
+	}
+	for (i = 0; i < sc->n; i++)
+		if (sc->v[i].sgroup)
+			chg[i] = sc->groups[sc->v[i].sgroup - 1].chg;
+	u64map_free(&ids);
+	return 0;
 }

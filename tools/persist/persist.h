@@ -27,7 +27,6 @@
 #define PF_REC_MAX (PF_DATA_CHUNK + 8 + 65536)
 #define PF_ENTRY_PAYLOAD_MAX (PF_ENTRY_FIXED + PF_PATH_MAX + PF_TARGET_MAX + PF_XATTR_BYTES_MAX)
 #define PF_ENTRIES_MAX (16u * 1024 * 1024)
-#define PF_ROLLBACK_DEPTH 1000
 #define PF_MIN_SIZE (PF_DATA_START + 2 * 65536)
 #define PF_MAX_SIZE (1ull << 44)
 #define PF_SAVE_RETRIES 5
@@ -49,6 +48,7 @@ struct pentry {
 	int64_t data_off;	/* area offset of the first DATA record, -1 when none */
 	uint64_t nlink;		/* scan only */
 	int crc_known;		/* scan only: crc holds the content CRC */
+	size_t sgroup;		/* scan only: 1 + its hardlink group's index in scan.groups, 0 = none */
 };
 
 /* The state replayed from the journal: path -> entry. */
@@ -91,6 +91,7 @@ struct pfile {
 	unsigned char *win;	/* read window (journal.c) */
 	uint64_t win_off;
 	size_t win_len;
+	uint64_t nread;		/* records read so far (what the replay's bound is stated in) */
 };
 
 struct lower_id {
@@ -124,11 +125,15 @@ int state_init(struct pstate *s);
 void state_free(struct pstate *s);
 struct pentry *state_get(const struct pstate *s, const char *path);
 int state_put(struct pstate *s, struct pentry *e);	/* takes e's contents */
+int state_swap(struct pstate *s, struct pentry *e, struct pentry *old);
 int state_del(struct pstate *s, const char *path);
+int state_take(struct pstate *s, const char *path, struct pentry *out);
 int state_sorted(const struct pstate *s, struct pentry ***out);
 int path_cmp(const void *a, const void *b);
 
 /* journal.c: the reader */
+int pf_bad(struct pfile *pf, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int pf_rbuf_need(struct pfile *pf, size_t n);
 int pf_open(struct pfile *pf, const char *path, int writable);
 void pf_close(struct pfile *pf);
 int pf_pick_alt(struct pfile *pf);
@@ -136,7 +141,7 @@ uint64_t pf_area_base(const struct phdr *h, uint32_t area);
 uint32_t rec_crc(uint64_t epoch, const unsigned char *rec, uint32_t len);
 int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t end, int want_data,
 		uint32_t *type, uint32_t *len, uint64_t *next);
-/* Replays h's area into st up to stop_gen (UINT64_MAX: all); check_data reads DATA payloads too. */
+/* replay.c: h's area into st up to stop_gen (UINT64_MAX: all); check_data reads DATA payloads too. */
 int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int check_data,
 	      struct pstate *st, struct pgenlist *log);
 int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, struct pgenlist *log);
@@ -175,12 +180,36 @@ enum xact { XA_KEEP, XA_DROP, XA_OPAQUE, XA_WHITEOUT, XA_REFUSE };
 enum xact xattr_action(const char *name);
 int xattr_restorable(const char *name, const unsigned char *v, uint32_t vlen);
 
+/* u64map.c: 64-bit key -> size_t value */
+struct u64map {
+	uint64_t *key;
+	size_t *val;
+	unsigned char *used;
+	size_t cap, n;
+};
+int u64map_init(struct u64map *m, size_t expect);
+void u64map_free(struct u64map *m);
+size_t *u64map_at(struct u64map *m, uint64_t key, int *created);
+const size_t *u64map_get(const struct u64map *m, uint64_t key);
+
 /* scan.c */
 struct patterns;
+/* A hardlink group of a scan: one inode met under two or more scanned paths. */
+struct sgroup {
+	uint64_t ino;
+	size_t lead, n;		/* its first member (scan order) and how many it has */
+	size_t *member;		/* the members' indices in scan order (into scan.members) */
+	int chg;		/* how the group changed, as a whole (diff.c) */
+	uint64_t was;		/* CH_NONE, CH_TOUCH: its catalogue id (the same members as now) */
+	size_t keeper;		/* CH_TOUCH: the member whose catalogue entry holds the data */
+	uint64_t id;		/* the id this save writes it under */
+};
 struct scan {
 	struct pentry *v;
 	struct pentry **sorted;
 	size_t n, cap;
+	struct sgroup *groups;
+	size_t ngroups, *members;
 	char err[512];
 };
 int scan_upper(const char *upper, const struct patterns *pat, struct scan *sc);
@@ -197,6 +226,7 @@ int file_content_crc(int fd, uint64_t size, uint32_t *crc);
 /* diff.c */
 enum change { CH_NONE, CH_TOUCH, CH_ADD, CH_MOD, CH_DEL, CH_REPLACE };
 int entry_compare(const char *upper, struct pentry *now, const struct pentry *was, int in_group);
+int scan_changes(const char *upper, const struct pstate *st, struct scan *sc, int *chg);
 int is_opaque(const struct pentry *e);
 
 /* progress.c: a status line on a terminal for long work, nothing otherwise */

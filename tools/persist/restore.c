@@ -18,7 +18,8 @@ struct rctx {
 	char cached[PF_PATH_MAX + 1];
 	char *err;
 	size_t errlen;
-	struct pstate groups;	/* "group id" -> entry whose target is the primary's path */
+	struct u64map groups;	/* hardlink group id -> 1 + the index of its primary (the member with data) */
+	struct pentry **v;	/* the state, sorted */
 	struct progress *pr;
 };
 
@@ -207,20 +208,25 @@ static int create_one(struct rctx *c, const struct pentry *e)
 	return r;
 }
 
+/* A hardlink group's primary holds the data (a DATA or a KEEP entry); the other members link to it. */
+static int is_primary(const struct pentry *e)
+{
+	return e->group && (e->flags & (EF_DATA | EF_KEEP));
+}
+
 static int link_one(struct rctx *c, const struct pentry *e)
 {
-	char key[32];
+	const size_t *gi = u64map_get(&c->groups, e->group);
 	const struct pentry *g;
 	const char *name, *pname;
 	int pfd, ppfd, r;
 
-	snprintf(key, sizeof key, "%llx", (unsigned long long)e->group);
-	g = state_get(&c->groups, key);
-	if (!g || !g->target)
+	if (!gi)
 		return fail(c, -EINVAL, e->path, "hardlink group without data");
-	r = open_parent(c, g->target, &pname, &ppfd);
+	g = c->v[*gi - 1];
+	r = open_parent(c, g->path, &pname, &ppfd);
 	if (r)
-		return fail(c, r, g->target, "unable to open its directory");
+		return fail(c, r, g->path, "unable to open its directory");
 	ppfd = fcntl(ppfd, F_DUPFD_CLOEXEC, 3);
 	if (ppfd < 0)
 		return -errno;
@@ -228,7 +234,7 @@ static int link_one(struct rctx *c, const struct pentry *e)
 	if (!r && linkat(ppfd, pname, pfd, name, 0) < 0)
 		r = -errno;
 	close(ppfd);
-	return r ? fail(c, r, e->path, "unable to link to %s", g->target) : 0;
+	return r ? fail(c, r, e->path, "unable to link to %s", g->path) : 0;
 }
 
 /* The state into rootfd (an empty directory): create everything, then links, then directory times. */
@@ -239,39 +245,35 @@ int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, struc
 	struct pentry **v = NULL;
 	int n, i, r;
 
-	r = state_init(&c.groups);
-	if (r)
-		return r;
 	n = state_sorted(st, &v);
-	if (n < 0) {
-		r = n;
+	if (n < 0)
+		return n;
+	c.v = v;
+	r = u64map_init(&c.groups, 64);
+	if (r)
 		goto out;
-	}
 	progress_total(pr, (uint64_t)n);
 	for (i = 0; i < n && !r; i++) {
-		struct pentry g = { 0 };
-		char key[32];
-		if (!v[i]->group || !(v[i]->flags & EF_DATA))
+		size_t *gi;
+		int created;
+		if (!is_primary(v[i]))
 			continue;
-		snprintf(key, sizeof key, "%llx", (unsigned long long)v[i]->group);
-		if (state_get(&c.groups, key)) {
+		gi = u64map_at(&c.groups, v[i]->group, &created);
+		if (!gi)
+			r = -ENOMEM;
+		else if (!created)
 			r = fail(&c, -EINVAL, v[i]->path, "two primaries in one hardlink group");
-			break;
-		}
-		g.path = strdup(key);
-		g.target = strdup(v[i]->path);
-		g.type = PT_DIR;
-		r = g.path && g.target ? state_put(&c.groups, &g) : -ENOMEM;
-		entry_free(&g);
+		else
+			*gi = (size_t)i + 1;
 	}
 	for (i = 0; i < n && !r; i++) {
 		progress_entry(pr);
-		if (v[i]->group && !(v[i]->flags & EF_DATA))
+		if (v[i]->group && !is_primary(v[i]))
 			continue;
 		r = create_one(&c, v[i]);
 	}
 	for (i = 0; i < n && !r; i++)
-		if (v[i]->group && !(v[i]->flags & EF_DATA))
+		if (v[i]->group && !is_primary(v[i]))
 			r = link_one(&c, v[i]);
 	for (i = n - 1; i >= 0 && !r; i--) {
 		const char *name;
@@ -286,6 +288,6 @@ out:
 	if (c.cachefd >= 0)
 		close(c.cachefd);
 	free(v);
-	state_free(&c.groups);
+	u64map_free(&c.groups);
 	return r;
 }

@@ -73,7 +73,6 @@ static int save_file(struct pwriter *w, const char *upper, struct pentry *e, voi
 		    a.st_ctim.tv_sec != e->ctime_sec || (uint32_t)a.st_ctim.tv_nsec != e->ctime_nsec) {
 			/* Changed since the scan: take its metadata again, from the same moment on. */
 			struct pentry f;
-			uint64_t group = e->group;
 			r = scan_path(upper, e->path, &f, res->err, sizeof res->err);
 			if (r || f.type != PT_FILE) {
 				close(fd);
@@ -81,7 +80,8 @@ static int save_file(struct pwriter *w, const char *upper, struct pentry *e, voi
 					entry_free(&f);
 				return r ? r : -EAGAIN;
 			}
-			f.group = group;
+			f.group = e->group;
+			f.sgroup = e->sgroup;
 			entry_free(e);
 			*e = f;
 			if (fstat(fd, &a) < 0) {
@@ -123,7 +123,10 @@ static int save_file(struct pwriter *w, const char *upper, struct pentry *e, voi
 	return -EBUSY;
 }
 
-/* Writes one scanned entry; primaries of hardlink groups carry the data, the others point at it. */
+/*
+ * Writes one scanned entry: keep, a KEEP entry (the catalogue's data stays, e->crc is known);
+ * the primary of a hardlink group carries the data, the other members point at it.
+ */
 static int save_entry(struct pwriter *w, const char *upper, struct pentry *e, int keep, int primary,
 		      void *buf, struct progress *pr, struct save_result *res)
 {
@@ -151,7 +154,7 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 		      struct save_result *res)
 {
 	struct pwriter w = { 0 };
-	uint64_t gen = pf->hdr.gen + 1, bytes = 0, nchanged = 0, ngroup = 0, ngone = 0, *sgroup = NULL;
+	uint64_t gen = pf->hdr.gen + 1, bytes = 0, nchanged = 0, ngroup = 0, ngone = 0;
 	int *chg = NULL;
 	size_t i;
 	int r;
@@ -161,53 +164,40 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 		goto out;
 	res->entries_written = res->deletes = res->bytes = 0;
 	res->full = fresh;
-	/* Pass 1: how each entry changed; a hardlink group changes as a whole (shared ctime). */
+	/* Pass 1: how each entry changed (diff.c); a hardlink group changes as a whole. */
 	chg = malloc((sc->n + 1) * sizeof *chg);
-	sgroup = malloc((sc->n + 1) * sizeof *sgroup);
-	if (!chg || !sgroup) {
+	if (!chg) {
 		r = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < sc->n; i++) {
-		struct pentry *e = &sc->v[i];
-		const struct pentry *was = fresh ? NULL : state_get(st, e->path);
-		chg[i] = was ? entry_compare(upper, e, was, e->group != 0) : CH_ADD;
-		sgroup[i] = e->group;
-	}
-	for (i = 0; i < sc->n; i++) {
-		if (!sgroup[i] || chg[i] != CH_NONE)
-			continue;
-		for (size_t j = 0; j < sc->n; j++)
-			if (sgroup[j] == sgroup[i] && chg[j] != CH_NONE)
-				chg[i] = CH_MOD;
-	}
-	/* Pass 2: write. A rewritten group gets a new id (gen << 32 | n); its first member has the data. */
+	r = scan_changes(upper, fresh ? NULL : st, sc, chg);
+	/*
+	 * Pass 2: write. A rewritten group gets a new id (gen << 32 | n), the same for all its
+	 * members, and its first member carries the data; an unchanged group under new inodes keeps
+	 * its id, and the member that held the data gets a KEEP entry.
+	 */
 	for (i = 0; i < sc->n && !r; i++) {
 		struct pentry *e = &sc->v[i];
-		const struct pentry *was = fresh ? NULL : state_get(st, e->path);
+		struct sgroup *g = e->sgroup ? &sc->groups[e->sgroup - 1] : NULL;
 
 		if (e->type == PT_FILE)
 			bytes += e->size;
 		progress_entry(pr);
-		if (chg[i] == CH_NONE) {
-			if (e->group)
-				e->group = was->group;
+		if (chg[i] == CH_NONE)
 			continue;
-		}
 		nchanged++;
-		if (sgroup[i]) {
-			int primary = 1;
-			for (size_t j = 0; j < i; j++)
-				if (sgroup[j] == sgroup[i])
-					primary = 0;
-			if (primary)
-				ngroup++;
-			e->group = ((uint64_t)gen << 32) | ngroup;
-			r = save_entry(&w, upper, e, 0, primary, buf, pr, res);
+		if (g && g->chg == CH_TOUCH) {
+			e->group = g->was;
+			r = save_entry(&w, upper, e, i == g->keeper, 0, buf, pr, res);
+		} else if (g) {
+			if (!g->id)
+				g->id = ((uint64_t)gen << 32) | ++ngroup;
+			e->group = g->id;
+			r = save_entry(&w, upper, e, 0, i == g->lead, buf, pr, res);
 		} else {
 			r = save_entry(&w, upper, e, chg[i] == CH_TOUCH && e->type == PT_FILE, 0, buf, pr, res);
 		}
-		if ((r == -ENOENT || r == -EAGAIN) && !e->group) {
+		if ((r == -ENOENT || r == -EAGAIN) && !g) {
 			/* Removed (or replaced by another type) since the scan: as if deleted before it. */
 			if (e->type == PT_FILE)
 				bytes -= e->size;
@@ -248,7 +238,6 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 	}
 out:
 	free(chg);
-	free(sgroup);
 	w_abort(&w);
 	return r;
 }

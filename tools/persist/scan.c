@@ -300,45 +300,82 @@ done:
 	return 0;
 }
 
-static int ino_cmp(const void *a, const void *b)
+/*
+ * Hardlinked regular files: one group per inode met under two or more scanned paths, found with a
+ * hash by inode (linear in the scan). A member gets group = its inode number (nonzero) and sgroup =
+ * 1 + the group's index; whiteouts share one inode too but are never grouped.
+ */
+static int find_groups(struct scan *sc)
 {
-	const struct pentry *x = *(struct pentry *const *)a, *y = *(struct pentry *const *)b;
+	struct u64map byino;
+	size_t i, cand = 0;
+	int r;
 
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	return strcmp(x->path, y->path);
+	for (i = 0; i < sc->n; i++)
+		cand += sc->v[i].type == PT_FILE && sc->v[i].nlink > 1;
+	if (!cand)
+		return 0;
+	sc->groups = calloc(cand, sizeof *sc->groups);
+	if (!sc->groups)
+		return -ENOMEM;
+	r = u64map_init(&byino, cand);
+	if (r)
+		return r;
+	for (i = 0; i < sc->n; i++) {
+		struct pentry *e = &sc->v[i];
+		size_t *g;
+		int created;
+		if (e->type != PT_FILE || e->nlink < 2)
+			continue;
+		g = u64map_at(&byino, e->ino, &created);
+		if (!g) {
+			u64map_free(&byino);
+			return -ENOMEM;
+		}
+		if (created) {
+			*g = ++sc->ngroups;
+			sc->groups[*g - 1].ino = e->ino;
+			sc->groups[*g - 1].lead = i;
+		}
+		sc->groups[*g - 1].n++;
+		e->sgroup = *g;
+	}
+	u64map_free(&byino);
+	/* each group's members, in scan order, one run of sc->members a group */
+	sc->members = malloc(cand * sizeof *sc->members);
+	if (!sc->members)
+		return -ENOMEM;
+	for (i = 0, cand = 0; i < sc->ngroups; i++) {
+		sc->groups[i].member = sc->members + cand;
+		cand += sc->groups[i].n;
+		sc->groups[i].n = 0;
+	}
+	for (i = 0; i < sc->n; i++) {
+		struct pentry *e = &sc->v[i];
+		struct sgroup *g = e->sgroup ? &sc->groups[e->sgroup - 1] : NULL;
+		if (g)
+			g->member[g->n++] = i;
+	}
+	for (i = 0; i < sc->n; i++) {
+		struct pentry *e = &sc->v[i];
+		if (!e->sgroup)
+			continue;
+		if (sc->groups[e->sgroup - 1].n < 2)
+			e->sgroup = 0;	/* its other links are outside the scan: a plain file here */
+		else
+			e->group = e->ino ? e->ino : 1;
+	}
+	return 0;
 }
 
-/*
- * Scans the whole upper. Hardlinked regular files (nlink > 1, the same inode under several scanned
- * paths) get group = their inode number; whiteouts share one inode but are never grouped.
- */
+/* Scans the whole upper, then finds its hardlink groups. */
 int scan_upper(const char *upper, const struct patterns *pat, struct scan *sc)
 {
-	struct pentry **byino = NULL;
-	size_t i, j, k = 0;
 	int r;
 
 	memset(sc, 0, sizeof *sc);
 	r = walk(upper, ".", 0, pat, sc, 0);
-	if (r)
-		return r;
-	byino = malloc((sc->n + 1) * sizeof *byino);
-	if (!byino)
-		return -ENOMEM;
-	for (i = 0; i < sc->n; i++)
-		if (sc->v[i].type == PT_FILE && sc->v[i].nlink > 1)
-			byino[k++] = &sc->v[i];
-	qsort(byino, k, sizeof *byino, ino_cmp);
-	for (i = 0; i < k; i = j) {
-		for (j = i + 1; j < k && byino[j]->ino == byino[i]->ino; j++)
-			;
-		if (j - i > 1)
-			for (size_t m = i; m < j; m++)
-				byino[m]->group = byino[i]->ino ? byino[i]->ino : 1;
-	}
-	free(byino);
-	return 0;
+	return r ? r : find_groups(sc);
 }
 
 /* Is path among the scanned entries? (sorted lookup, built on first use) */
@@ -368,5 +405,7 @@ void scan_free(struct scan *sc)
 		entry_free(&sc->v[i]);
 	free(sc->v);
 	free(sc->sorted);
+	free(sc->groups);
+	free(sc->members);
 	memset(sc, 0, sizeof *sc);
 }

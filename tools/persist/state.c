@@ -77,15 +77,23 @@ static int grow(struct pstate *s)
 	return 0;
 }
 
-/* Inserts or replaces; the state takes over e's allocations (and e is cleared). */
-int state_put(struct pstate *s, struct pentry *e)
+/*
+ * Inserts or replaces; the state takes over e's allocations (and e is cleared). The entry it
+ * replaces goes to *old when old is given (old->path NULL: there was none), else it is freed.
+ */
+int state_swap(struct pstate *s, struct pentry *e, struct pentry *old)
 {
 	struct pnode **pp = slot_of(s, e->path), *n = *pp;
 
+	if (old)
+		memset(old, 0, sizeof *old);
 	if (n) {
 		if (n->e.type == PT_FILE)
 			s->bytes -= n->e.size;
-		entry_free(&n->e);
+		if (old)
+			*old = n->e;
+		else
+			entry_free(&n->e);
 	} else {
 		if (s->count >= PF_ENTRIES_MAX)
 			return -E2BIG;
@@ -104,7 +112,13 @@ int state_put(struct pstate *s, struct pentry *e)
 	return 0;
 }
 
-int state_del(struct pstate *s, const char *path)
+int state_put(struct pstate *s, struct pentry *e)
+{
+	return state_swap(s, e, NULL);
+}
+
+/* Removes path; its entry goes to *out when out is given, else it is freed. */
+int state_take(struct pstate *s, const char *path, struct pentry *out)
 {
 	struct pnode **pp = slot_of(s, path), *n = *pp;
 
@@ -113,10 +127,18 @@ int state_del(struct pstate *s, const char *path)
 	*pp = n->next;
 	if (n->e.type == PT_FILE)
 		s->bytes -= n->e.size;
-	entry_free(&n->e);
+	if (out)
+		*out = n->e;
+	else
+		entry_free(&n->e);
 	free(n);
 	s->count--;
 	return 0;
+}
+
+int state_del(struct pstate *s, const char *path)
+{
+	return state_take(s, path, NULL);
 }
 
 int path_cmp(const void *a, const void *b)

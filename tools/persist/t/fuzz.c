@@ -117,7 +117,7 @@ int main(void)
 	uint64_t seed = senv ? strtoull(senv, NULL, 10) : (uint64_t)time(NULL), s;
 	struct save_result res;
 	unsigned char *img, *work;
-	size_t size, used, iter = 0, loaded = 0, escaped = 0;
+	size_t size, used, iter = 0, loaded = 0, escaped = 0, slow = 0;
 	struct timespec t0, t;
 	int fd, replayed = 0, bad = 0;
 
@@ -203,12 +203,16 @@ int main(void)
 		int r = run_one(file, work, used, box, target);
 		if (r == -EEXIST)
 			escaped++;
+		/* linear: each slot's replay reads a record (16 bytes at least) twice at most */
+		if (load_nread > 2 * 2 * (size / PF_REC_HDR) + 4)
+			slow++;
 		if (r >= 0)
 			loaded++;
 		iter++;
 	}
 	ok(escaped == 0, "%zu mutated inputs: none created anything outside the target (%zu restored)", iter, loaded);
 	ok(iter > 10, "the fuzz loop ran");
+	ok(slow == 0, "no input made the reader read more than twice its records per header slot (%zu did)", slow);
 	rm_rf(base);
 	free(img);
 	free(work);

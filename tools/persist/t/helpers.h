@@ -51,6 +51,9 @@ static void __attribute__((unused)) put_file(const char *path, const char *data,
 	}
 }
 
+/* The records the last load_restore read (what the reader's linear bound is stated in). */
+static uint64_t load_nread __attribute__((unused));
+
 /* Loads the newest state (or at), restores it into dir: 0, 1 (fell back to the older slot) or -errno. */
 static int __attribute__((unused)) load_restore(const char *file, uint64_t at, const char *dir,
 						  char *err, size_t errlen, size_t *entries)
@@ -67,6 +70,7 @@ static int __attribute__((unused)) load_restore(const char *file, uint64_t at, c
 		return r;
 	}
 	int fell = r = pf_load(&pf, at, 1, &st, NULL);
+	load_nread = pf.nread;
 	if (r < 0) {
 		snprintf(err, errlen, "load: %s", pf.err);
 		pf_close(&pf);

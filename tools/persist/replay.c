@@ -1,0 +1,441 @@
+/*
+ * replay.c: the reader's replay: an area's committed transactions into the state of one
+ * generation, in time linear in the records however its rollbacks chain.
+ *
+ * A generation's state is its parent's state plus its own records; the parent is the generation
+ * before it, or for a rollback the generation it names. So the generations form a tree. Pass 1
+ * reads every record once, checks everything that needs no state and builds the tree. Pass 2
+ * walks the tree depth first from the area's first generation with one state: it applies each
+ * generation's records once and checks its COMMIT against the state; a generation that is not an
+ * ancestor of the one wanted (the spine) keeps an undo log, replayed when its subtree is done, so
+ * the spine's children are visited last and the walk ends holding the wanted state. Every record
+ * is read twice at most and applied and undone once at most: O(records) time; the undo log holds
+ * at most one entry per record of the off-spine subtree being visited: O(records) memory.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "persist.h"
+
+#define NONE ((size_t)-1)
+#define LEAVE ((size_t)1 << (sizeof(size_t) * 8 - 1))
+
+/* One committed generation of the area, as pass 1 found it. */
+struct gnode {
+	uint64_t from, commit;	/* area offsets: its first state record, its COMMIT record */
+	size_t parent;		/* the generation its state starts from (NONE: the empty state) */
+	size_t child, sibling;	/* the generation tree */
+	uint64_t bytes;		/* what its COMMIT says of the state */
+	uint32_t entries;
+	int spine;		/* the generation wanted or one of its ancestors: never undone */
+	size_t mark;		/* the undo log's length when it was entered */
+};
+struct gtree {
+	struct gnode *v;
+	size_t n, cap;
+};
+
+/* What one applied record replaced: old.path NULL means path was absent. */
+struct undo_rec {
+	char *path;
+	struct pentry old;
+};
+struct undo {
+	struct undo_rec *v;
+	size_t n, cap;
+};
+
+static int gen_add(struct pgenlist *l, const struct pgen *g)
+{
+	if (!l)
+		return 0;
+	if (l->n == l->cap) {
+		size_t nc = l->cap ? l->cap * 2 : 16;
+		struct pgen *v = realloc(l->v, nc * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = nc;
+	}
+	l->v[l->n++] = *g;
+	return 0;
+}
+
+void genlist_free(struct pgenlist *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+static int node_add(struct gtree *t, const struct gnode *g)
+{
+	if (t->n == t->cap) {
+		size_t nc = t->cap ? t->cap * 2 : 64;
+		struct gnode *v = realloc(t->v, nc * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = nc;
+	}
+	t->v[t->n++] = *g;
+	return 0;
+}
+
+struct data_run {
+	int active;
+	uint64_t start, min_off;
+};
+
+/* Pass 1: every record up to stop_gen's COMMIT (or the end), checked on its own; the tree. */
+static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int check_data,
+		     struct gtree *t, struct pgenlist *log)
+{
+	uint64_t off = 0, next, last_gen = 0, last_end = 0;
+	int in_txn = 0, found = 0, r;
+	uint32_t type, len;
+	struct pgen cur = { 0 };
+	struct gnode g = { 0 };
+	struct data_run dr = { 0 };
+	unsigned char *p;
+
+	while (off < h->end && !found) {
+		r = pf_read_rec(pf, h, off, h->end, check_data, &type, &len, &next);
+		if (r)
+			return r;
+		p = pf->rbuf + PF_REC_HDR;
+		if ((type == REC_BEGIN) == in_txn)
+			return pf_bad(pf, -EBADMSG, "record outside a transaction at area offset %llu",
+				      (unsigned long long)off);
+		if (dr.active && type != REC_DATA && type != REC_ENTRY)
+			return pf_bad(pf, -EBADMSG, "data without an owner at area offset %llu",
+				      (unsigned long long)off);
+		cur.nrec++;
+		switch (type) {
+		case REC_BEGIN:
+			if (len != PF_BEGIN_LEN)
+				return pf_bad(pf, -EBADMSG, "bad BEGIN record");
+			memset(&cur, 0, sizeof cur);
+			cur.gen = get_le64(p);
+			cur.time_ns = get_le64(p + 8);
+			cur.kind = get_le32(p + 16);
+			cur.lower_size = get_le64(p + 24);
+			cur.lower_crc = get_le32(p + 32);
+			cur.start = off;
+			cur.nrec = 1;
+			if (cur.gen != (last_gen ? last_gen + 1 : h->epoch) || cur.kind == 0 ||
+			    cur.kind >= TXN_KINDS)
+				return pf_bad(pf, -EBADMSG, "generation %llu out of sequence",
+					      (unsigned long long)cur.gen);
+			if (cur.gen > stop_gen)
+				return pf_bad(pf, -ENOENT, "generation %llu is not in the journal",
+					      (unsigned long long)stop_gen);
+			memset(&g, 0, sizeof g);
+			g.from = next;
+			g.parent = t->n ? t->n - 1 : NONE;
+			in_txn = 1;
+			break;
+		case REC_ENTRY: {
+			struct pentry e;
+			r = entry_decode(p, len, &e);
+			if (r == -ENOMEM)
+				return r;
+			if (r)
+				return pf_bad(pf, -EBADMSG, "bad entry at area offset %llu", (unsigned long long)off);
+			/* DATA records precede their ENTRY, so it can carry the content CRC. */
+			if (dr.active && !(e.flags & EF_DATA))
+				r = pf_bad(pf, -EBADMSG, "data without an owner at area offset %llu",
+					   (unsigned long long)off);
+			else if (dr.active && dr.min_off > e.size)
+				r = pf_bad(pf, -EBADMSG, "data beyond the file size at area offset %llu",
+					   (unsigned long long)off);
+			entry_free(&e);
+			if (r)
+				return r;
+			dr.active = 0;
+			break;
+		}
+		case REC_DATA: {
+			uint64_t o = get_le64(p), n = len - 8;
+			if (!dr.active) {
+				dr.active = 1;
+				dr.start = off;
+				dr.min_off = 0;
+			}
+			if (len <= 8 || o < dr.min_off || n > PF_DATA_CHUNK || o > (1ull << 50))
+				return pf_bad(pf, -EBADMSG, "misplaced data at area offset %llu",
+					      (unsigned long long)off);
+			dr.min_off = o + n;
+			break;
+		}
+		case REC_DELETE:
+			if (len == 0 || path_check((const char *)p, len))
+				return pf_bad(pf, -EBADMSG, "bad path in DELETE at area offset %llu",
+					      (unsigned long long)off);
+			break;
+		case REC_ROLLBACK: {
+			uint64_t to;
+			if (len != 8)
+				return pf_bad(pf, -EBADMSG, "bad ROLLBACK record");
+			to = get_le64(p);
+			/* it replaces the state: it is the first record of its transaction, once */
+			if (cur.nrec != 2)
+				return pf_bad(pf, -EBADMSG, "ROLLBACK not first in its transaction at area offset %llu",
+					      (unsigned long long)off);
+			if (!last_gen || to > last_gen || to < h->epoch)
+				return pf_bad(pf, -EBADMSG, "ROLLBACK to a generation not before it");
+			cur.target = to;
+			g.parent = (size_t)(to - h->epoch);
+			g.from = next;
+			break;
+		}
+		case REC_COMMIT:
+			if (len != 24 || get_le64(p) != cur.gen || get_le32(p + 8) != cur.nrec)
+				return pf_bad(pf, -EBADMSG, "bad COMMIT for generation %llu", (unsigned long long)cur.gen);
+			cur.end = next;
+			cur.entries = g.entries = get_le32(p + 12);
+			cur.bytes = g.bytes = get_le64(p + 16);
+			g.commit = off;
+			g.child = g.sibling = NONE;
+			r = node_add(t, &g);
+			if (!r)
+				r = gen_add(log, &cur);
+			if (r)
+				return r;
+			in_txn = 0;
+			last_gen = cur.gen;
+			last_end = next;
+			found = cur.gen == stop_gen;
+			/* the next transaction starts on its own block */
+			next = (next + PF_TXN_ALIGN - 1) & ~(uint64_t)(PF_TXN_ALIGN - 1);
+			break;
+		}
+		off = next;
+	}
+	if (in_txn)
+		return pf_bad(pf, -EBADMSG, "committed range ends inside a transaction");
+	if (stop_gen != UINT64_MAX && !found)
+		return pf_bad(pf, -ENOENT, "generation %llu is not in the journal", (unsigned long long)stop_gen);
+	if (stop_gen == UINT64_MAX && (last_gen != (h->end ? h->gen : 0) || last_end != h->end))
+		return pf_bad(pf, -EBADMSG, "header generation %llu does not match the journal",
+			      (unsigned long long)h->gen);
+	return 0;
+}
+
+static int undo_push(struct undo *u, const char *path, struct pentry *old)
+{
+	if (u->n == u->cap) {
+		size_t nc = u->cap ? u->cap * 2 : 256;
+		struct undo_rec *v = realloc(u->v, nc * sizeof *v);
+		if (!v)
+			return -ENOMEM;
+		u->v = v;
+		u->cap = nc;
+	}
+	u->v[u->n].path = strdup(path);
+	if (!u->v[u->n].path)
+		return -ENOMEM;
+	u->v[u->n++].old = *old;
+	return 0;
+}
+
+/* Takes the state back to what it was when the undo log was mark long. */
+static int undo_to(struct undo *u, size_t mark, struct pstate *st)
+{
+	int r = 0;
+
+	while (u->n > mark) {
+		struct undo_rec *x = &u->v[--u->n];
+		if (!r)
+			r = x->old.path ? state_put(st, &x->old) : state_del(st, x->path);
+		entry_free(&x->old);
+		free(x->path);
+	}
+	return r;
+}
+
+/* Changes the state by e (or deletes path when e is NULL), logging what it replaced in u. */
+static int change(struct pstate *st, struct pentry *e, const char *path, struct undo *u)
+{
+	struct pentry old;
+	char *keep;
+	int r;
+
+	if (!u)
+		return e ? state_put(st, e) : state_del(st, path);
+	if (e) {
+		keep = strdup(e->path);
+		if (!keep)
+			return -ENOMEM;
+		r = state_swap(st, e, &old);
+		if (!r && (r = undo_push(u, keep, &old)))
+			entry_free(&old);
+		free(keep);
+		return r;
+	}
+	r = state_take(st, path, &old);
+	if (!r && (r = undo_push(u, path, &old)))
+		entry_free(&old);
+	return r;
+}
+
+/* Pass 2, one generation: its records applied to its parent's state; its COMMIT checked. */
+static int apply(struct pfile *pf, const struct phdr *h, const struct gtree *t, size_t i,
+		 struct pstate *st, struct undo *u)
+{
+	const struct gnode *g = &t->v[i];
+	uint64_t off = g->from, next, gen = h->epoch + i;
+	int64_t run = -1;
+	uint32_t type, len;
+	int r;
+
+	while (off < g->commit) {
+		unsigned char *p;
+		r = pf_read_rec(pf, h, off, h->end, 0, &type, &len, &next);
+		if (r)
+			return r;
+		p = pf->rbuf + PF_REC_HDR;
+		switch (type) {
+		case REC_DATA:
+			if (run < 0)
+				run = (int64_t)off;
+			break;
+		case REC_ENTRY: {
+			struct pentry e;
+			r = entry_decode(p, len, &e);
+			if (r)
+				return r == -ENOMEM ? r : pf_bad(pf, -EBADMSG, "bad entry at area offset %llu",
+								 (unsigned long long)off);
+			if (e.flags & EF_DATA) {
+				e.data_off = run;
+			} else if (e.flags & EF_KEEP) {
+				/* the data of the same path's previous entry, which must have had some */
+				const struct pentry *old = state_get(st, e.path);
+				if (!old || old->type != PT_FILE || old->size != e.size ||
+				    !(old->flags & (EF_DATA | EF_KEEP))) {
+					entry_free(&e);
+					return pf_bad(pf, -EBADMSG, "KEEP entry without data at area offset %llu",
+						      (unsigned long long)off);
+				}
+				e.data_off = old->data_off;
+			}
+			run = -1;
+			r = change(st, &e, NULL, u);
+			entry_free(&e);
+			if (r)
+				return r;
+			break;
+		}
+		case REC_DELETE:
+			p[len] = 0;
+			r = change(st, NULL, (const char *)p, u);
+			if (r == -ENOENT)
+				return pf_bad(pf, -EBADMSG, "DELETE of a path not in the state");
+			if (r)
+				return r;
+			break;
+		default:	/* pass 1 saw only these here: the file changed under us */
+			return pf_bad(pf, -EBADMSG, "the save file changed while it was read (area offset %llu)",
+				      (unsigned long long)off);
+		}
+		off = next;
+	}
+	if (st->count != g->entries || st->bytes != g->bytes)
+		return pf_bad(pf, -EBADMSG, "bad COMMIT for generation %llu", (unsigned long long)gen);
+	return 0;
+}
+
+/* Pass 2: the tree depth first, the spine's children last; st ends as the last node's state. */
+static int walk_tree(struct pfile *pf, const struct phdr *h, struct gtree *t, struct pstate *st)
+{
+	struct undo u = { 0 };
+	size_t *stack, sp = 0, i, c;
+	int r = 0;
+
+	if (!t->n)
+		return 0;
+	for (i = t->n; i-- > 0;) {
+		struct gnode *g = &t->v[i];
+		if (g->parent != NONE) {
+			g->sibling = t->v[g->parent].child;
+			t->v[g->parent].child = i;
+		}
+	}
+	for (i = t->n - 1; i != NONE; i = t->v[i].parent)
+		t->v[i].spine = 1;
+	stack = malloc(2 * t->n * sizeof *stack);
+	if (!stack)
+		return -ENOMEM;
+	stack[sp++] = 0;
+	while (sp && !r) {
+		size_t x = stack[--sp];
+		struct gnode *g = &t->v[x & ~LEAVE];
+		if (x & LEAVE) {
+			r = undo_to(&u, g->mark, st);
+			continue;
+		}
+		if (!g->spine) {
+			g->mark = u.n;
+			stack[sp++] = x | LEAVE;
+		}
+		r = apply(pf, h, t, x, st, g->spine ? NULL : &u);
+		for (c = g->child; c != NONE; c = t->v[c].sibling)
+			if (t->v[c].spine)
+				stack[sp++] = c;
+		for (c = g->child; c != NONE; c = t->v[c].sibling)
+			if (!t->v[c].spine)
+				stack[sp++] = c;
+	}
+	(void)undo_to(&u, 0, st);	/* only after an error: the state is dropped anyway */
+	free(u.v);
+	free(stack);
+	return r;
+}
+
+int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int check_data,
+	      struct pstate *st, struct pgenlist *log)
+{
+	struct gtree t = { 0 };
+	int r;
+
+	if ((r = pf_rbuf_need(pf, 4096)))
+		return r;
+	r = scan_area(pf, h, stop_gen, check_data, &t, log);
+	if (!r)
+		r = walk_tree(pf, h, &t, st);
+	free(t.v);
+	return r;
+}
+
+/* Loads the state at gen at (UINT64_MAX: the newest), falling back to the other slot if damaged. */
+int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, struct pgenlist *log)
+{
+	int r = state_init(st);
+
+	if (r)
+		return r;
+	r = pf_replay(pf, &pf->hdr, at, check_data, st, log);
+	if (r == -EBADMSG && pf->alt_valid && at == UINT64_MAX) {
+		char why[256];
+		snprintf(why, sizeof why, "%s", pf->err);
+		state_free(st);
+		if (log)
+			genlist_free(log);
+		pf_pick_alt(pf);
+		r = state_init(st);
+		if (!r)
+			r = pf_replay(pf, &pf->hdr, at, check_data, st, log);
+		if (r == 0) {
+			snprintf(pf->err, sizeof pf->err, "newest generation damaged (%.150s), using generation %llu",
+				 why, (unsigned long long)pf->hdr.gen);
+		} else {
+			state_free(st);
+			return r;
+		}
+		return 1;	/* fell back: the caller warns with pf->err */
+	}
+	if (r)
+		state_free(st);
+	return r;
+}
