@@ -140,7 +140,7 @@ void need(const struct opts *o, const char *val, const char *flag)
 {
 	if (!val) {
 		usage_line(o->cmd, stderr);
-		die_msg(EXIT_USAGE, 0, "unable to run %s: %s is needed (or a /run/live/persist.env)",
+		die_msg(EXIT_USAGE, 0, "unable to run %s: %s is needed (or a " PERSIST_ENV_DEFAULT ")",
 			o->cmd->name, flag);
 	}
 }

@@ -6,6 +6,9 @@
 #include <stdio.h>
 #include "persist.h"
 
+/* Where the live system's defaults are (PERSIST_ENV=path names another file). */
+#define PERSIST_ENV_DEFAULT "/run/live/persist.env"
+
 /* Every option of every command; a command's entry says which of them it takes. */
 enum cli_opt { OPT_UPPER, OPT_FILE, OPT_INTO, OPT_SIZE, OPT_AT, OPT_LOWER, OPT_ANY_LOWER, OPT_JSON,
 	       OPT_QUIET, OPT_COUNT };

@@ -8,8 +8,6 @@
 
 const char *prog_name = "persist";
 
-#define ENV_DEFAULT "/run/live/persist.env"
-
 static void usage_all(FILE *f)
 {
 	char syn[256];
@@ -20,7 +18,7 @@ static void usage_all(FILE *f)
 		cli_synopsis(&commands[i], syn, sizeof syn);
 		fprintf(f, "  persist %s\n", syn);
 	}
-	fprintf(f, "\nDefaults come from " ENV_DEFAULT " (PERSIST_FILE, PERSIST_UPPER, PERSIST_LOWER;\n"
+	fprintf(f, "\nDefaults come from " PERSIST_ENV_DEFAULT " (PERSIST_FILE, PERSIST_UPPER, PERSIST_LOWER;\n"
 		   "another file with PERSIST_ENV=path); flags override. Exit 100: bad usage or input, 111: system failure.\n");
 }
 
@@ -32,7 +30,7 @@ static void env_defaults(struct opts *o)
 	int r;
 
 	if (!path)
-		path = ENV_DEFAULT;
+		path = PERSIST_ENV_DEFAULT;
 	r = live_env_load(path, &o->env, err, sizeof err);
 	if (r == -ENOENT)
 		return;
