@@ -46,7 +46,7 @@ TEST_DIRS = initramfs kmod tools/mkcpio tools/persist tools/powercut lib
 TESTS    :=
 
 define unit_test
-$(O)/t/$(call comp_name,$(1))-$(basename $(notdir $(2))).t: $(2) $(wildcard $(1)/t/*.h) $(call srcs_of,$(call uses_of,$(1))) $(call hdrs_of,$(call uses_of,$(1))) tests/lib/tap.h
+$(O)/t/$(call comp_name,$(1))-$(basename $(notdir $(2))).t: $(2) $(wildcard $(1)/t/*.h) $(call srcs_of,$(call uses_of,$(1))) $(call hdrs_of,$(call uses_of,$(1))) $(wildcard tests/lib/*.h)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CPPFLAGS) $(addprefix -I,$(call uses_of,$(1))) $$(TEST_CFLAGS) -o $$@ $(2) \
 		$(call srcs_of,$(call uses_of,$(1))) $$(LIBS_TEST_$(call comp_name,$(1)))

@@ -1,10 +1,9 @@
 /* config.c: the declared table of live.* kernel parameters and its parser. */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include "cmdline.h"
 #include "config.h"
+#include "number.h"
 
 typedef const char *(*setter)(struct config *c, const char *value);
 
@@ -100,32 +99,40 @@ static const char *set_create(struct config *c, const char *v)
 	return NULL;
 }
 
+/* A tmpfs size= for the upper: a percentage of RAM, or a size (lib/number.h), passed on in bytes. */
 static const char *set_size(struct config *c, const char *v)
 {
-	char *end;
+	char pct[4];
+	size_t len = v ? strlen(v) : 0;
+	uint64_t n;
+	int r;
 
-	if (!v || !*v)
+	if (!len)
 		return "needs a value";
-	errno = 0;
-	unsigned long n = strtoul(v, &end, 10);
-	if (end == v || errno || n == 0)
-		return "expects a number with k, m, g or % (as tmpfs size=)";
-	if (*end && (strchr("kKmMgG%", *end) == NULL || end[1]))
-		return "expects a number with k, m, g or % (as tmpfs size=)";
-	if (*end == '%' && n > 100)
-		return "a percentage above 100";
-	return copy_str(c->size, sizeof c->size, v);
+	if (v[len - 1] == '%') {
+		if (len - 1 < sizeof pct) {
+			memcpy(pct, v, len - 1);
+			pct[len - 1] = '\0';
+		}
+		if (len - 1 >= sizeof pct || parse_u64(pct, &n) || n == 0 || n > 100)
+			return "expects a percentage of RAM from 1% to 100%";
+		return copy_str(c->size, sizeof c->size, v);
+	}
+	if ((r = parse_size(v, &n)) != 0)
+		return size_why(r);
+	if (n == 0)
+		return "a size of 0";
+	snprintf(c->size, sizeof c->size, "%llu", (unsigned long long)n);
+	return NULL;
 }
 
 static const char *set_wait(struct config *c, const char *v)
 {
-	char *end;
+	uint64_t n;
 
 	if (!v || !*v)
 		return "needs a number of seconds";
-	errno = 0;
-	unsigned long n = strtoul(v, &end, 10);
-	if (*end || errno || n > 3600)
+	if (parse_u64(v, &n) || n > 3600)
 		return "expects seconds, 0 to 3600";
 	c->wait = (unsigned)n;
 	return NULL;
@@ -168,29 +175,24 @@ static const char *set_persist(struct config *c, const char *v)
 
 static const char *set_persist_at(struct config *c, const char *v)
 {
-	char *end;
+	uint64_t n;
 
-	if (!v || !*v)
-		return "expects a generation number (persist log lists them)";
-	errno = 0;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (*end || errno || n > 0x7fffffffULL)
+	if (parse_u64(v, &n) || n > 0x7fffffffULL)
 		return "expects a generation number (persist log lists them)";
 	c->persist_at = (long)n;
 	return NULL;
 }
 
-/* A size as persist init --size takes it: a number with K, M, G or T. */
+/* A size as persist init --size takes it (the same parser); passed on as given. */
 static const char *set_persist_size(struct config *c, const char *v)
 {
-	char *end;
+	uint64_t n;
+	int r;
 
-	if (!v || *v < '0' || *v > '9')
-		return "expects a size such as 256M (persist init --size)";
-	errno = 0;
-	unsigned long long n = strtoull(v, &end, 10);
-	if (end == v || errno || n == 0 || (*end && (strchr("kKmMgGtT", *end) == NULL || end[1])))
-		return "expects a size such as 256M (persist init --size)";
+	if ((r = parse_size(v, &n)) != 0)
+		return size_why(r);
+	if (n == 0)
+		return "a size of 0";
 	return copy_str(c->persist_size, sizeof c->persist_size, v);
 }
 
@@ -201,15 +203,14 @@ static const char *set_autosave(struct config *c, const char *v)
 		{ "", 1 }, { "s", 1 }, { "sec", 1 }, { "m", 60 }, { "min", 60 }, { "h", 3600 },
 	};
 	const char *why = "expects an interval such as 10min, 30s or 1h (0: off); autosave is off";
-	char *end;
+	const char *end;
+	uint64_t n;
 
 	c->autosave = 0;
-	if (!v || *v < '0' || *v > '9')
+	if (!v || parse_digits(v, &end, &n))
 		return why;
-	errno = 0;
-	unsigned long n = strtoul(v, &end, 10);
 	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (!errno && !strcmp(end, units[i].unit)) {
+		if (!strcmp(end, units[i].unit)) {
 			if (n > 7 * 24 * 3600 / units[i].mult)
 				return "an interval of more than a week; autosave is off";
 			if (n && n * units[i].mult < 10)

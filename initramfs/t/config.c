@@ -1,6 +1,7 @@
 /* initramfs/t/config.c: the kernel-parameter table: defaults, values, bad values, unknown keys. */
 #include <string.h>
 #include "config.h"
+#include "sizes.h"
 #include "tap.h"
 
 static int parse(struct config *c, const char *line, struct config_result *res)
@@ -30,7 +31,7 @@ int main(void)
 	is_str(c.media, "LABEL=MY STICK", "quoted label with a space");
 	is_str(c.root, "/live/a.sqfs", "live.root");
 	is_int(c.wait, 5, "live.wait");
-	is_str(c.size, "512M", "live.size");
+	is_str(c.size, "536870912", "live.size: tmpfs is given bytes");
 	is_str(c.init, "/bin/sh", "live.init");
 	is_int(c.debug, 1, "live.debug without a value is on");
 
@@ -108,6 +109,38 @@ int main(void)
 		int n = parse(&c, bad_persist[i], &res);
 		ok(n == 1 && res.n == 1 && res.issue[0].fatal, "%s is refused (%s)", bad_persist[i],
 		   res.n ? res.issue[0].why : "-");
+	}
+	/* the sizes the docs promise, as persist init --size takes them (lib/number.c, for both) */
+	for (size_t i = 0; i < N_SIZE_CASES; i++) {
+		const struct size_case *sc = &size_cases[i];
+		int good = !sc->err && sc->bytes, fits = strlen(sc->text) < sizeof c.persist_size;
+		char line[128], bytes[32];
+		snprintf(line, sizeof line, "live.persist.size=\"%s\"", sc->text);
+		parse(&c, line, &res);
+		ok(good && fits ? res.n == 0 && !strcmp(c.persist_size, sc->text) : res.n == 1 && res.issue[0].fatal,
+		   "%s is %s", line, good ? "taken as given" : "refused");
+		snprintf(line, sizeof line, "live.size=\"%s\"", sc->text);
+		snprintf(bytes, sizeof bytes, "%llu", (unsigned long long)sc->bytes);
+		parse(&c, line, &res);
+		ok(good ? res.n == 0 && !strcmp(c.size, bytes) : res.n == 1 && res.issue[0].fatal,
+		   "%s is %s", line, good ? "tmpfs size= in bytes" : "refused");
+	}
+	is_int(parse(&c, "live.size=100%", &res), 0, "live.size=100%");
+	is_str(c.size, "100%", "  passed on as given");
+	static const char *const bad_pct[] = { "live.size=0%", "live.size=101%", "live.size=%", "live.size=-5%",
+					       "live.size=5M%", "live.size=1000%" };
+	for (size_t i = 0; i < sizeof bad_pct / sizeof bad_pct[0]; i++) {
+		int n = parse(&c, bad_pct[i], &res);
+		ok(n == 1 && res.n == 1 && res.issue[0].fatal, "%s is refused", bad_pct[i]);
+	}
+	is_int(parse(&c, "live.wait=0 live.persist.at=0", &res), 0, "live.wait=0, live.persist.at=0");
+	ok(c.wait == 0 && c.persist_at == 0, "  both 0");
+	static const char *const bad_num[] = { "live.wait=+5", "live.wait= 5", "live.wait=5s", "live.wait=3601",
+					       "live.persist.at=2147483648", "live.persist.at=0x10",
+					       "live.persist.at=99999999999999999999" };
+	for (size_t i = 0; i < sizeof bad_num / sizeof bad_num[0]; i++) {
+		int n = parse(&c, bad_num[i], &res);
+		ok(n == 1 && res.n == 1 && res.issue[0].fatal, "%s is refused", bad_num[i]);
 	}
 	is_int(parse(&c, "live.debug=0", &res), 0, "live.debug=0");
 	is_int(c.debug, 0, "turns debugging off");

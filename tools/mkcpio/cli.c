@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "mkcpio.h"
+#include "number.h"
 #include "report.h"
 
 static const char usage[] =
@@ -36,14 +37,11 @@ static const char usage[] =
 static uint32_t epoch_from_env(void)
 {
 	const char *s = getenv("SOURCE_DATE_EPOCH");
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
 	if (!s || !*s)
 		return 0;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end || errno || v > UINT32_MAX || *s == '-')
+	if (parse_u64(s, &v) || v > UINT32_MAX)
 		die_msg(EXIT_USAGE, 0, "unable to use SOURCE_DATE_EPOCH '%s': not seconds since 1970 "
 			"that fit in 32 bits", s);
 	return (uint32_t)v;

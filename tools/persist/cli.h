@@ -1,26 +1,54 @@
-/* cli.h: what main.c hands to each command. */
+/* cli.h: persist's command table and what its command-line parser hands to each command. */
 #ifndef OVERLIVE_PERSIST_CLI_H
 #define OVERLIVE_PERSIST_CLI_H
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include "persist.h"
+
+/* Where the live system's defaults are (PERSIST_ENV=path names another file). */
+#define PERSIST_ENV_DEFAULT "/run/live/persist.env"
+
+/* Every option of every command; a command's entry says which of them it takes. */
+enum cli_opt { OPT_UPPER, OPT_FILE, OPT_INTO, OPT_SIZE, OPT_AT, OPT_LOWER, OPT_ANY_LOWER, OPT_JSON,
+	       OPT_QUIET, OPT_COUNT };
+#define TAKES(opt) (1u << (opt))
 
 struct command;
 struct opts {
-	const char *file, *upper, *lower, *into, *size;
-	uint64_t at;
-	int has_at, json, any_lower, quiet, nargs;
-	char **args;
+	const char *file, *upper, *lower, *into, *size, *at; /* as given (or from persist.env) */
+	uint64_t size_bytes, at_gen;                         /* --size and --at, parsed */
+	int json, any_lower, quiet;
+	const char *arg;                                      /* the positional argument */
 	const struct command *cmd;
 	struct live_env env;
 };
+
 struct command {
 	const char *name;
 	int (*run)(struct opts *o);
-	const char *synopsis, *help;
+	const char *arg;   /* the one positional argument it takes (NULL: none) */
+	unsigned takes;    /* TAKES() of each option it accepts (--help: all of them) */
+	unsigned needs;    /* of those, the ones its synopsis shows without brackets */
+	const char *help;
 };
 
-int parse_u64(const char *s, uint64_t *v);
+extern const struct command commands[];
+extern const size_t ncommands;
+
+const struct command *command_find(const char *name);
+/* "rollback GEN [--file F] [--quiet]", from the tables. Returns the length it wanted. */
+size_t cli_synopsis(const struct command *c, char *buf, size_t cap);
+/* The --help text: the synopsis, the command's help, each of its options. */
+void cli_help(const struct command *c, FILE *f);
+/*
+ * Parses argv[2..argc) for c into o (fields not given stay as they are). Returns 0, 1 for --help,
+ * or -EINVAL with err saying which word is wrong and why. Never prints.
+ */
+int cli_parse(const struct command *c, int argc, char **argv, struct opts *o, char *err, size_t cap);
+
 int exit_code(int err);
+void usage_line(const struct command *c, FILE *f);
 void need(const struct opts *o, const char *val, const char *flag);
 void json_str(const char *s);
 

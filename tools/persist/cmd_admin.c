@@ -5,54 +5,16 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "number.h"
 #include "report.h"
-
-int parse_u64(const char *s, uint64_t *v)
-{
-	char *end;
-
-	errno = 0;
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	*v = strtoull(s, &end, 10);
-	return errno || *end ? -EINVAL : 0;
-}
-
-static int parse_size(const char *s, uint64_t *v)
-{
-	static const struct { char suffix; unsigned shift; } units[] = {
-		{ 'K', 10 }, { 'k', 10 }, { 'M', 20 }, { 'm', 20 }, { 'G', 30 }, { 'g', 30 }, { 'T', 40 },
-	};
-	char *end;
-	size_t i;
-
-	errno = 0;
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	*v = strtoull(s, &end, 10);
-	if (errno)
-		return -EINVAL;
-	if (!*end)
-		return 0;
-	for (i = 0; i < sizeof units / sizeof units[0]; i++)
-		if (end[0] == units[i].suffix && (!end[1] || (end[1] == 'i' && end[2] == 'B' && !end[3]))) {
-			if (*v > (UINT64_MAX >> units[i].shift))
-				return -ERANGE;
-			*v <<= units[i].shift;
-			return 0;
-		}
-	return -EINVAL;
-}
 
 int cmd_init(struct opts *o)
 {
-	uint64_t size;
+	uint64_t size = o->size_bytes;
 	int r;
 
 	need(o, o->file, "--file");
 	need(o, o->size, "--size");
-	if (parse_size(o->size, &size))
-		die_msg(EXIT_USAGE, 0, "unable to use --size %s: say a number of bytes, with K, M or G", o->size);
 	r = pf_create(o->file, size);
 	if (r == -ERANGE)
 		die_msg(EXIT_USAGE, 0, "unable to create %s: size must be between %d KiB and 16 TiB",
@@ -140,9 +102,10 @@ int cmd_rollback(struct opts *o)
 	uint64_t gen;
 	int r;
 
-	if (o->nargs != 1 || parse_u64(o->args[0], &gen)) {
-		fprintf(stderr, "usage: persist %s\n", o->cmd->synopsis);
-		return EXIT_USAGE;
+	r = parse_u64(o->arg, &gen);
+	if (r) {
+		usage_line(o->cmd, stderr);
+		die_msg(EXIT_USAGE, 0, "unable to use GEN %s: %s", o->arg, number_why(r));
 	}
 	open_rw(o, &pf);
 	r = persist_rollback(&pf, gen, &res);
@@ -179,14 +142,11 @@ int cmd_grow(struct opts *o)
 {
 	struct pfile pf;
 	struct save_result res;
-	uint64_t size;
 	int r;
 
 	need(o, o->size, "--size");
-	if (parse_size(o->size, &size))
-		die_msg(EXIT_USAGE, 0, "unable to use --size %s: say a number of bytes, with K, M or G", o->size);
 	open_rw(o, &pf);
-	r = persist_grow(&pf, o->file, size, &res);
+	r = persist_grow(&pf, o->file, o->size_bytes, &res);
 	if (r)
 		die_msg(exit_code(r), res.err[0] ? 0 : r, "unable to grow %s%s%s", o->file, res.err[0] ? ": " : "",
 			res.err);

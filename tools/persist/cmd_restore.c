@@ -40,7 +40,7 @@ int cmd_restore(struct opts *o)
 	r = pf_open(&pf, o->file, 0);
 	if (r)
 		die_msg(exit_code(r), pf.err[0] ? 0 : r, "unable to open %s%s%s", o->file, pf.err[0] ? ": " : "", pf.err);
-	r = pf_load(&pf, o->has_at ? o->at : UINT64_MAX, 1, &st, NULL);
+	r = pf_load(&pf, o->at ? o->at_gen : UINT64_MAX, 1, &st, NULL);
 	if (r < 0)
 		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing restored",
 			o->file, pf.err);
@@ -77,7 +77,7 @@ int cmd_restore(struct opts *o)
 		die_msg(exit_code(r), 0, "unable to restore into %s: %s", o->into, err);
 	if (!o->quiet)
 		printf("persist: restored generation %llu: %zu entries, %llu bytes of data, %.2f s\n",
-		       (unsigned long long)(o->has_at ? o->at : pf.hdr.gen), st.count,
+		       (unsigned long long)(o->at ? o->at_gen : pf.hdr.gen), st.count,
 		       (unsigned long long)st.bytes, (double)(mono_ms() - t0) / 1000);
 	close(fd);
 	state_free(&st);

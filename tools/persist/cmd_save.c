@@ -19,15 +19,6 @@ int exit_code(int err)
 	}
 }
 
-void need(const struct opts *o, const char *val, const char *flag)
-{
-	if (!val) {
-		fprintf(stderr, "usage: persist %s\n", o->cmd->synopsis);
-		die_msg(EXIT_USAGE, 0, "unable to run %s: %s is needed (or a /run/live/persist.env)",
-			o->cmd->name, flag);
-	}
-}
-
 void json_str(const char *s)
 {
 	putchar('"');

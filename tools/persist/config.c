@@ -13,6 +13,47 @@
 #include "persist.h"
 
 #define CONF_MAX_PATTERNS 4096
+/* A line of persist.env or a patterns file, with its NUL: a word or key, and a path (or pattern). */
+#define CONF_LINE_MAX (PF_PATH_MAX + 1 + 64)
+
+/*
+ * One line of f into buf (cap bytes), without its newline, NUL-terminated: 1, 0 at the end of the
+ * file, -E2BIG when it does not fit, -EINVAL for a NUL byte, -errno for a read error. A line that
+ * does not fit is never split into two: its tail would be read as a line of its own.
+ */
+static int next_line(FILE *f, char *buf, size_t cap)
+{
+	size_t n = 0;
+	int ch;
+
+	while ((ch = getc(f)) != EOF && ch != '\n') {
+		if (ch == 0)
+			return -EINVAL;
+		if (n + 1 >= cap)
+			return -E2BIG;
+		buf[n++] = (char)ch;
+	}
+	if (ch == EOF && ferror(f))
+		return errno ? -errno : -EIO;
+	if (ch == EOF && n == 0)
+		return 0;
+	if (n && buf[n - 1] == '\r')
+		n--;
+	buf[n] = 0;
+	return 1;
+}
+
+/* Why next_line refused line lineno of path, into err; the error for the caller (-EINVAL). */
+static int line_error(int r, const char *path, int lineno, size_t cap, char *err, size_t errlen)
+{
+	if (r == -E2BIG)
+		snprintf(err, errlen, "%s:%d: the line is longer than %zu bytes", path, lineno, cap - 1);
+	else if (r == -EINVAL)
+		snprintf(err, errlen, "%s:%d: the line holds a NUL byte", path, lineno);
+	else
+		return r;
+	return -EINVAL;
+}
 
 static int add(char ***v, size_t *n, const char *s)
 {
@@ -39,9 +80,9 @@ static int add(char ***v, size_t *n, const char *s)
  */
 int patterns_load(const char *savefile, struct patterns *p, char *err, size_t errlen)
 {
-	char path[4096 + 16], line[4096 + 16], *d;
+	char path[PF_PATH_MAX + 16], line[CONF_LINE_MAX], *d;
 	FILE *f;
-	int r = 0, lineno = 0;
+	int r = 0, got, lineno = 0;
 
 	memset(p, 0, sizeof *p);
 	snprintf(path, sizeof path, "%s.conf", savefile);
@@ -57,10 +98,13 @@ int patterns_load(const char *savefile, struct patterns *p, char *err, size_t er
 	}
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof line, f) && !r) {
+	while (!r && (got = next_line(f, line, sizeof line)) != 0) {
 		char *s = line, *arg;
 		lineno++;
-		s[strcspn(s, "\r\n")] = 0;
+		if (got < 0) {
+			r = line_error(got, path, lineno, sizeof line, err, errlen);
+			break;
+		}
 		s += strspn(s, " \t");
 		if (!*s || *s == '#')
 			continue;
@@ -79,6 +123,8 @@ int patterns_load(const char *savefile, struct patterns *p, char *err, size_t er
 			snprintf(err, errlen, "%s:%d: unknown word '%s' (include or exclude)", path, lineno, s);
 			r = -EINVAL;
 		}
+		if (r == -E2BIG)
+			snprintf(err, errlen, "%s:%d: more than %d patterns", path, lineno, CONF_MAX_PATTERNS);
 	}
 	fclose(f);
 	if (r)
@@ -155,40 +201,62 @@ int lower_identify(const char *path, struct lower_id *id)
 	return 0;
 }
 
-/* KEY=VALUE lines (PERSIST_FILE, PERSIST_UPPER, PERSIST_LOWER); optional quotes; unknown keys ignored. */
-int live_env_load(const char *path, struct live_env *env)
+/*
+ * KEY=VALUE lines (PERSIST_FILE, PERSIST_UPPER, PERSIST_LOWER); optional quotes; '#' lines, lines
+ * without '=' and unknown keys ignored. A line too long to read whole, or a value too long for its
+ * field, is an error naming the file and line (-EINVAL, err says which): never a shorter value.
+ */
+int live_env_load(const char *path, struct live_env *env, char *err, size_t errlen)
 {
-	static const struct {
+#define ENV_KEY(name, field) { name, offsetof(struct live_env, field), sizeof env->field }
+	const struct {
 		const char *key;
-		size_t off;
+		size_t off, cap;
 	} keys[] = {
-		{ "PERSIST_FILE", offsetof(struct live_env, file) },
-		{ "PERSIST_UPPER", offsetof(struct live_env, upper) },
-		{ "PERSIST_LOWER", offsetof(struct live_env, lower) },
+		ENV_KEY("PERSIST_FILE", file),
+		ENV_KEY("PERSIST_UPPER", upper),
+		ENV_KEY("PERSIST_LOWER", lower),
 	};
-	char line[4200];
+#undef ENV_KEY
+	char line[CONF_LINE_MAX];
 	FILE *f = fopen(path, "re");
+	int got, lineno = 0, r = 0;
 
 	memset(env, 0, sizeof *env);
 	if (!f)
 		return -errno;
-	while (fgets(line, sizeof line, f)) {
+	while (!r && (got = next_line(f, line, sizeof line)) != 0) {
 		char *eq = strchr(line, '='), *v;
 		size_t i, n;
+		lineno++;
+		if (got < 0) {
+			r = line_error(got, path, lineno, sizeof line, err, errlen);
+			break;
+		}
 		if (!eq || line[0] == '#')
 			continue;
 		*eq = 0;
 		v = eq + 1;
-		v[strcspn(v, "\r\n")] = 0;
 		n = strlen(v);
 		if (n >= 2 && (v[0] == '"' || v[0] == '\'') && v[n - 1] == v[0]) {
 			v[n - 1] = 0;
 			v++;
+			n -= 2;
 		}
-		for (i = 0; i < sizeof keys / sizeof keys[0]; i++)
-			if (strcmp(line, keys[i].key) == 0)
-				snprintf((char *)env + keys[i].off, sizeof env->file, "%s", v);
+		for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+			if (strcmp(line, keys[i].key) != 0)
+				continue;
+			if (n >= keys[i].cap) {
+				snprintf(err, errlen, "%s:%d: %s is longer than %zu bytes", path, lineno, line,
+					 keys[i].cap - 1);
+				r = -EINVAL;
+				break;
+			}
+			memcpy((char *)env + keys[i].off, v, n + 1);
+		}
 	}
 	fclose(f);
-	return 0;
+	if (r)
+		memset(env, 0, sizeof *env);
+	return r;
 }

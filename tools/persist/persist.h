@@ -270,6 +270,6 @@ int lower_identify(const char *path, struct lower_id *id);
 struct live_env {
 	char file[4096], upper[4096], lower[4096];
 };
-int live_env_load(const char *path, struct live_env *env);
+int live_env_load(const char *path, struct live_env *env, char *err, size_t errlen);
 
 #endif
