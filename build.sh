@@ -3,8 +3,8 @@
 #
 #   ./build.sh                 install what is missing, build everything and out/minimal.img
 #   ./build.sh test [--long]   the test suite (TAP, run by prove)
-#   ./build.sh image [--recipe minimal|kiosk] [--root DIR|TARBALL] [--name NAME] [--layer DIR]...
-#                    [--persist none|partition|file|data] [--size SIZE]   → out/NAME.img (BIOS + UEFI)
+#   ./build.sh image [--recipe minimal|kiosk|debian] [--root DIR|TARBALL] [--name NAME] [--layer DIR]...
+#                    [--persist none|save|partition|file|data] [--size SIZE]   → out/NAME.img (BIOS + UEFI)
 #   ./build.sh iso [NAME]      out/NAME.iso: a hybrid ISO (CD, DVD or stick; BIOS and UEFI)
 #   ./build.sh boot [NAME]     boot out/NAME.sqfs in QEMU on this terminal
 #   ./build.sh bench           benchmarks, ratios against baselines measured in the same run
@@ -291,8 +291,9 @@ stage_root() {
 	if [ -d "$TOP/images/$src" ] && [ -x "$TOP/images/$src/recipe.sh" ]; then
 		say "root: recipe $src"
 		rm -rf "$tree" && mkdir -p "$tree"
-		TOOLS_DIR=$O/bin "$TOP/images/$src/recipe.sh" "$tree"
-		extra=(-all-root)
+		CACHE=$CACHE TOOLS_DIR=$O/bin "$TOP/images/$src/recipe.sh" "$tree"
+		# recipes build without root, so their files belong to root, unless the recipe keeps owners
+		[ -e "$TOP/images/$src/keep-owners" ] || extra=(-all-root)
 	elif [ -d "$src" ]; then
 		say "root: directory $src"
 		tree=$src

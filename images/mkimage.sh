@@ -16,8 +16,12 @@ set -euo pipefail
 usage() {
 	cat <<'EOF'
 usage: mkimage.sh --kernel VMLINUZ --initrd INITRD --sqfs ROOT.SQFS --out DISK.IMG [options]
-  --persist none|partition|file|data
+  --persist none|save|partition|file|data
                                   none: changes live in RAM (tmpfs upper), lost at shutdown
+                                  save: a tmpfs upper saved into a save file on the ESP
+                                  (live.persist=/persist.dat): restored at boot, saved at
+                                  shutdown by the init's exit environment, on any init
+                                  (the file is made at the first shutdown, 3/4 of the room)
                                   partition: the overlay's upper on an ext4 partition (all kept)
                                   file: the upper in an ext4 image file on the ESP (all kept)
                                   data: an ext4 partition the init mounts on /run/live/data for the
@@ -76,7 +80,7 @@ for t in sfdisk mkfs.vfat mkfs.ext4 mcopy mmd syslinux; do
 		fail "unable to find $t: install fdisk, dosfstools, mtools, syslinux, e2fsprogs"
 done
 export PATH=$PATH:/sbin:/usr/sbin
-case "$persist" in none | partition | file | data) ;; *) die "--persist takes none, partition, file or data, not '$persist'" ;; esac
+case "$persist" in none | save | partition | file | data) ;; *) die "--persist takes none, save, partition, file or data, not '$persist'" ;; esac
 [[ "$label" =~ ^[A-Z0-9_-]{1,11}$ ]] || die "--label '$label': 1-11 capitals, digits, _ or - (a FAT label)"
 
 # to_mib SIZE: 512M, 2G, 1048576 (bytes) → MiB, rounded up
@@ -106,6 +110,7 @@ if [ -n "$size" ]; then
 	total=$(to_mib "$size")
 	case "$persist" in
 	none) esp=$((total - 2)) ;;
+	save) persist_mib=$((total - esp - 2)); esp=$((total - 2)) ;;
 	partition | data) persist_mib=$((total - esp - 2)) ;;
 	file) persist_mib=$((total - esp - 4)); esp=$((total - 2)) ;;
 	esac
@@ -113,15 +118,16 @@ if [ -n "$size" ]; then
 		die "--size $size is too small: the boot files and the squashfs need $((content + 8 + 2)) MiB (64 MiB at least)"
 	[ "$persist" = none ] || [ "$persist_mib" -ge 16 ] ||
 		die "--size $size leaves $persist_mib MiB for persistence: give at least $((total - persist_mib + 16))M"
-	[ "$persist" != file ] || [ "$persist_mib" -lt 4096 ] ||
-		die "--persist file: a FAT file stays below 4 GiB; use --persist partition for a larger one"
+	[ "$persist" != file ] && [ "$persist" != save ] || [ "$persist_mib" -lt 4096 ] ||
+		die "--persist $persist: a FAT file stays below 4 GiB; use --persist partition for a larger one"
 else
 	case "$persist" in
 	partition | data) persist_mib=256 ;;
 	file) persist_mib=128; esp=$((esp + persist_mib + 2)) ;;
+	save) persist_mib=256; esp=$((esp + persist_mib)) ;;
 	esac
 	total=$((esp + 2))
-	[ "$persist_mib" -eq 0 ] || [ "$persist" = file ] || total=$((esp + persist_mib + 2))
+	[ "$persist_mib" -eq 0 ] || [ "$persist" = file ] || [ "$persist" = save ] || total=$((esp + persist_mib + 2))
 fi
 
 # ---- the kernel command line: the medium by its FAT volume id, so no other stick can stand in
@@ -132,6 +138,7 @@ case "$persist" in
 partition) cmdline+=" live.upper=LABEL=persistence" ;;
 file) cmdline+=" live.upper=file:/live/persistence.img" ;;
 data) cmdline+=" live.data=LABEL=persistence" ;;
+save) cmdline+=" live.persist=/persist.dat live.persist.size=$((persist_mib * 3 / 4))M" ;;
 esac
 [ -z "$append" ] || cmdline+=" $append"
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # workload.sh MODE ROUNDS [nobarrier]: the guest side of the power-cut campaigns (installed as /usr/bin/pc-workload).
 # Changes /opt/demo (a lower tree) in ROUNDS rounds.
-#   persist  saves after every round with `persist save` (and `persist compact` every 4th round,
-#            after the tree changed, before the save)
+#   persist  saves after every round with `persist save`, odd rounds through the init's exit
+#            environment (/run/initramfs/shutdown save), and `persist compact` every 4th round,
+#            after the tree changed, before the save
 #   naive    saves the way the peers do: tar the upper to a temporary file, fsync it, rename it
 #            over save.tar, fsync the directory
 #   upper    no save: the upper is the ext4 data disk itself (live.upper=); every change is one
@@ -105,7 +106,13 @@ persist_round() {
 	fi
 	h=$(view)
 	mark START gen=$((gen + 1)) hash=$h
-	out=$(persist save 2>&1) || { echo "PC FAIL save: $out"; exit 1; }
+	# odd rounds save the way the end of a shutdown does: the init's exit environment
+	# (/run/initramfs/shutdown save, the same code systemd's last step runs as PID 1)
+	if [ $((i % 2)) = 1 ] && [ -x /run/initramfs/shutdown ]; then
+		out=$(/run/initramfs/shutdown save 2>&1) || { echo "PC FAIL shutdown save: $out"; exit 1; }
+	else
+		out=$(persist save 2>&1) || { echo "PC FAIL save: $out"; exit 1; }
+	fi
 	g=$(echo "$out" | gen_of)
 	[ "$g" = $((gen + 1)) ] || { echo "PC FAIL save said: $out"; exit 1; }
 	gen=$g saved=$h
