@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "persist.h"
+#include "vec.h"
 
 #define NONE ((size_t)-1)
 #define LEAVE ((size_t)1 << (sizeof(size_t) * 8 - 1))
@@ -49,16 +50,12 @@ struct undo {
 
 static int gen_add(struct pgenlist *l, const struct pgen *g)
 {
+	int r;
+
 	if (!l)
 		return 0;
-	if (l->n == l->cap) {
-		size_t nc = l->cap ? l->cap * 2 : 16;
-		struct pgen *v = realloc(l->v, nc * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = nc;
-	}
+	if ((r = vec_reserve((void **)&l->v, &l->cap, l->n, sizeof *l->v, 16)))
+		return r;
 	l->v[l->n++] = *g;
 	return 0;
 }
@@ -71,16 +68,11 @@ void genlist_free(struct pgenlist *l)
 
 static int node_add(struct gtree *t, const struct gnode *g)
 {
-	if (t->n == t->cap) {
-		size_t nc = t->cap ? t->cap * 2 : 64;
-		struct gnode *v = realloc(t->v, nc * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = nc;
-	}
-	t->v[t->n++] = *g;
-	return 0;
+	int r = vec_reserve((void **)&t->v, &t->cap, t->n, sizeof *t->v, 64);
+
+	if (!r)
+		t->v[t->n++] = *g;
+	return r;
 }
 
 struct data_run {
@@ -225,14 +217,10 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 
 static int undo_push(struct undo *u, const char *path, struct pentry *old)
 {
-	if (u->n == u->cap) {
-		size_t nc = u->cap ? u->cap * 2 : 256;
-		struct undo_rec *v = realloc(u->v, nc * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		u->v = v;
-		u->cap = nc;
-	}
+	int r = vec_reserve((void **)&u->v, &u->cap, u->n, sizeof *u->v, 256);
+
+	if (r)
+		return r;
 	u->v[u->n].path = strdup(path);
 	if (!u->v[u->n].path)
 		return -ENOMEM;
