@@ -76,7 +76,7 @@ static int write_units(struct init_ctx *c)
 		       "Conflicts=shutdown.target\n"
 		       "\n[Service]\n"
 		       "Type=oneshot\n"
-		       "ExecStart=" LIVE_PERSIST " save\n");
+		       "ExecStart=" LIVE_PERSIST " save --skip-busy\n");
 	if (r || !c->cfg.autosave)
 		return r;
 	snprintf(timer, sizeof timer,

@@ -30,6 +30,8 @@ static const struct cli_option options[OPT_COUNT] = {
 			    OFF(any_lower) },
 	[OPT_JSON] = { "json", NULL, "print JSON", OFF(json) },
 	[OPT_QUIET] = { "quiet", NULL, "print nothing but warnings and errors", OFF(quiet) },
+	[OPT_SKIP_BUSY] = { "skip-busy", NULL, "a file that keeps changing while it is read keeps its last saved "
+			    "version (or stays out) and is named, instead of failing the save", OFF(skip_busy) },
 };
 #undef OFF
 
@@ -38,7 +40,7 @@ const struct command commands[] = {
 	{ "init", cmd_init, NULL, T(FILE) | T(SIZE) | T(QUIET), T(FILE) | T(SIZE),
 	  "Create the save file F and preallocate SIZE bytes, then fsync it and its directory. F must not\n"
 	  "exist (or be empty). This is the only step that allocates." },
-	{ "save", cmd_save, NULL, T(UPPER) | T(FILE) | T(LOWER) | T(QUIET), 0,
+	{ "save", cmd_save, NULL, T(UPPER) | T(FILE) | T(LOWER) | T(QUIET) | T(SKIP_BUSY), 0,
 	  "Append what changed in the upper DIR since the last save as a new generation, durable before\n"
 	  "the command returns. Include/exclude patterns come from F.conf or persist.conf beside F." },
 	{ "restore", cmd_restore, NULL, T(FILE) | T(INTO) | T(AT) | T(LOWER) | T(ANY_LOWER) | T(QUIET), T(INTO),

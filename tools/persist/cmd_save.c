@@ -51,7 +51,8 @@ int cmd_save(struct opts *o)
 			err[0] ? ": " : "", err);
 	if (o->lower && (r = lower_identify(o->lower, &lower)))
 		die_msg(EXIT_SYSTEM, r, "unable to read the lower image %s", o->lower);
-	r = persist_save(o->file, o->upper, &pat, o->lower ? &lower : NULL, !o->quiet, &res);
+	r = persist_save(o->file, o->upper, &pat, o->lower ? &lower : NULL,
+			 (o->quiet ? 0 : SAVE_PROGRESS) | (o->skip_busy ? SAVE_SKIP_BUSY : 0), &res);
 	patterns_free(&pat);
 	if (res.warn[0])
 		warn_msg(0, "%s", res.warn);

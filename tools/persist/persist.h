@@ -203,6 +203,7 @@ struct sgroup {
 	uint64_t was;		/* CH_NONE, CH_TOUCH: its catalogue id (the same members as now) */
 	size_t keeper;		/* CH_TOUCH: the member whose catalogue entry holds the data */
 	uint64_t id;		/* the id this save writes it under */
+	int skip;		/* --skip-busy: its first member kept changing, so it keeps its state */
 };
 struct scan {
 	struct pentry *v;
@@ -244,12 +245,14 @@ uint64_t mono_ms(void);
 
 /* save.c */
 struct save_result {
-	uint64_t gen, entries_written, deletes, bytes, state_entries;
+	uint64_t gen, entries_written, deletes, bytes, state_entries, busy;
 	int full;
 	char err[512], warn[512];
 };
+/* persist_save's flags: a progress line; a busy file keeps its last saved version (named in warn) */
+enum { SAVE_PROGRESS = 1, SAVE_SKIP_BUSY = 2 };
 int persist_save(const char *file, const char *upper, const struct patterns *pat,
-		 const struct lower_id *lower, int progress, struct save_result *res);
+		 const struct lower_id *lower, unsigned flags, struct save_result *res);
 int persist_compact(struct pfile *pf, struct save_result *res);
 int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res);
 int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_result *res);

@@ -149,8 +149,29 @@ static int lower_same(const struct phdr *h, const struct lower_id *l)
 }
 
 /* Writes a transaction; fresh: the whole scan into the other area (a full save). */
+/*
+ * --skip-busy: an entry that kept changing while it was read is written as if it had not changed
+ * since the catalogue (its last saved version stays, with its size in the state's bytes), or,
+ * new since then, as if it were not there; its name goes into res->warn.
+ */
+static void keep_busy(const struct pentry *e, const struct pentry *was, uint64_t *bytes, uint64_t *ngone,
+		      struct save_result *res)
+{
+	size_t len = strlen(res->warn);
+
+	if (was && was->type == PT_FILE)
+		*bytes += was->size;
+	if (!was)
+		++*ngone;
+	if (res->busy++ == 0)
+		len = (size_t)snprintf(res->warn, sizeof res->warn, "kept changing while it was read, so its last "
+				       "saved version is kept (a new file stays out):");
+	if (len < sizeof res->warn - 1)
+		snprintf(res->warn + len, sizeof res->warn - len, " %s", e->path);
+}
+
 static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc, const char *upper,
-		      const struct lower_id *lower, int fresh, void *buf, struct progress *pr,
+		      const struct lower_id *lower, int fresh, unsigned flags, void *buf, struct progress *pr,
 		      struct save_result *res)
 {
 	struct pwriter w = { 0 };
@@ -179,12 +200,17 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 	for (i = 0; i < sc->n && !r; i++) {
 		struct pentry *e = &sc->v[i];
 		struct sgroup *g = e->sgroup ? &sc->groups[e->sgroup - 1] : NULL;
+		const struct pentry *was = fresh ? NULL : state_get(st, e->path);
 
-		if (e->type == PT_FILE)
-			bytes += e->size;
 		progress_entry(pr);
-		if (chg[i] == CH_NONE)
+		if (chg[i] == CH_NONE) {
+			bytes += e->type == PT_FILE ? e->size : 0;
 			continue;
+		}
+		if (g && g->skip) {	/* its first member kept changing: the whole group keeps its state */
+			keep_busy(e, was, &bytes, &ngone, res);
+			continue;
+		}
 		nchanged++;
 		if (g && g->chg == CH_TOUCH) {
 			e->group = g->was;
@@ -197,13 +223,23 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 		} else {
 			r = save_entry(&w, upper, e, chg[i] == CH_TOUCH && e->type == PT_FILE, 0, buf, pr, res);
 		}
-		if ((r == -ENOENT || r == -EAGAIN) && !g) {
+		if (r == 0) {
+			/* the size as written: a file read again (it changed since the scan) has its new one */
+			bytes += e->type == PT_FILE ? e->size : 0;
+		} else if ((r == -ENOENT || r == -EAGAIN) && !g) {
 			/* Removed (or replaced by another type) since the scan: as if deleted before it. */
-			if (e->type == PT_FILE)
-				bytes -= e->size;
 			e->type = 0;
 			ngone++;
 			res->entries_written--;
+			r = 0;
+		} else if (r == -EBUSY && (flags & SAVE_SKIP_BUSY) && !fresh && (!g || i == g->lead)) {
+			/* (a full save cannot keep the last saved version: it fails instead, naming the file) */
+			keep_busy(e, was, &bytes, &ngone, res);
+			if (g)
+				g->skip = 1;
+			nchanged--;
+			res->entries_written--;
+			res->err[0] = '\0';
 			r = 0;
 		}
 	}
@@ -243,7 +279,7 @@ out:
 }
 
 int persist_save(const char *file, const char *upper, const struct patterns *pat,
-		 const struct lower_id *lower, int progress, struct save_result *res)
+		 const struct lower_id *lower, unsigned flags, struct save_result *res)
 {
 	struct pfile pf;
 	struct pstate st = { 0 };
@@ -254,7 +290,7 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 	int r, loaded = 0;
 
 	memset(res, 0, sizeof *res);
-	progress_init(&pr, progress, "saving");
+	progress_init(&pr, (flags & SAVE_PROGRESS) != 0, "saving");
 	r = pf_open(&pf, file, 1);
 	if (r) {
 		snprintf(res->err, sizeof res->err, "%s: %s", file, pf.err[0] ? pf.err : strerror(-r));
@@ -285,13 +321,13 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 		r = -ENOMEM;
 		goto out;
 	}
-	r = write_save(&pf, &st, &sc, upper, lower, 0, buf, &pr, res);
+	r = write_save(&pf, &st, &sc, upper, lower, 0, flags, buf, &pr, res);
 	if (r == -ENOSPC) {
 		/* The active area is full: a full save into the other one (the old one stays intact). */
 		scan_free(&sc);
 		r = scan_upper(upper, pat, &sc);
 		if (!r)
-			r = write_save(&pf, &st, &sc, upper, lower, 1, buf, &pr, res);
+			r = write_save(&pf, &st, &sc, upper, lower, 1, flags, buf, &pr, res);
 		if (r == -ENOSPC)
 			snprintf(res->err, sizeof res->err,
 				 "%s is too small for the upper's %zu entries: make it larger with persist grow",
