@@ -41,7 +41,7 @@ int main(void)
 	/* the synopses docs/persist.md shows */
 	static const char *const synopsis[] = {
 		"init --file F --size SIZE [--quiet]",
-		"save [--upper DIR] [--file F] [--lower SQFS] [--quiet]",
+		"save [--upper DIR] [--file F] [--lower SQFS] [--quiet] [--skip-busy]",
 		"restore [--file F] --into DIR [--at GEN] [--lower SQFS] [--any-lower] [--quiet]",
 		"status [--upper DIR] [--file F] [--json]",
 		"diff [--upper DIR] [--file F] [--json]",
@@ -52,7 +52,7 @@ int main(void)
 		"compact [--file F] [--quiet]",
 	};
 	static const char *const every[] = { "--upper d", "--file f", "--into d", "--size 1M", "--at 1",
-					     "--lower l", "--any-lower", "--json", "--quiet" };
+					     "--lower l", "--any-lower", "--json", "--quiet", "--skip-busy" };
 	struct opts o;
 	char err[256], line[256], syn[256];
 	size_t i, j;
