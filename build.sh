@@ -409,7 +409,7 @@ image)
 		--root) src=${2:?--root needs a directory or tarball}; shift 2 ;;
 		--name) name=${2:?--name needs a name}; shift 2 ;;
 		--recipe) src=${2:?--recipe needs a name}; shift 2 ;;
-		--persist | --size | --append | --console) imgargs+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+		--persist | --size | --append | --console | --file) imgargs+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
 		--layer) [ -d "${2:?--layer needs a directory}" ] || die "image: --layer $2 is not a directory"
 			layerdirs+=("$2"); shift 2 ;;
 		*) die "image: unknown option $1 (see ./build.sh help)" ;;

@@ -32,6 +32,8 @@ usage: mkimage.sh --kernel VMLINUZ --initrd INITRD --sqfs ROOT.SQFS --out DISK.I
   --label LABEL                   the ESP's FAT label (default OVERLIVE)
   --append "WORDS"                more kernel parameters (after the console and live.* ones)
   --console "WORDS"               console= words (default: console=tty0 console=ttyS0,115200n8)
+  --file SRC:/DEST                one more file onto the ESP (e.g. a persist.conf beside the save
+                                  file: --file my.conf:/persist.conf); repeatable
   --layer FILE.sqfs               one more layer in live/, stacked on root.sqfs in name order
                                   (repeatable); live/SHA256SUMS covers every layer (live.verify)
 Runs as any user; needs sfdisk, mkfs.vfat, mtools, syslinux, systemd-boot-efi, mkfs.ext4.
@@ -45,7 +47,7 @@ fail() { echo "mkimage: fatal: $*" >&2; exit 111; }
 : "${SYSLINUX_MODULES:=/usr/lib/syslinux/modules/bios}"
 export MTOOLS_SKIP_CHECK=1
 
-kernel='' initrd='' sqfs='' out='' persist=none size='' label=OVERLIVE append='' layers=()
+kernel='' initrd='' sqfs='' out='' persist=none size='' label=OVERLIVE append='' layers=() files=()
 console='console=tty0 console=ttyS0,115200n8'
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -59,6 +61,9 @@ while [ $# -gt 0 ]; do
 	--append) append=$2; shift 2 ;;
 	--console) console=$2; shift 2 ;;
 	--layer) layers+=("${2:?}"); shift 2 ;;
+	--file) [[ "${2:?}" == *:/?* ]] || die "--file takes SRC:/DEST, not '$2'"
+		[ -f "${2%%:/*}" ] || die "--file: unable to read ${2%%:/*}: no such file"
+		files+=("$2"); shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; die "unknown option '$1'" ;;
 	esac
@@ -158,6 +163,11 @@ for f in "${layers[@]}"; do
 done
 printf '%s\n' "$sums" > "$work/SHA256SUMS"
 mcopy -i "$fat" "$work/SHA256SUMS" ::live/SHA256SUMS
+for f in "${files[@]}"; do
+	dest=/${f#*:/}
+	[ "$(dirname "$dest")" = / ] || mmd -D s -i "$fat" "::$(dirname "$dest")" 2>/dev/null || true
+	mcopy -i "$fat" "${f%%:/*}" "::$dest" || fail "unable to copy ${f%%:/*} onto the ESP as $dest"
+done
 printf 'default overlive.conf\ntimeout 0\nconsole-mode keep\neditor yes\n' > "$work/loader.conf"
 printf 'title overlive\nlinux /live/vmlinuz\ninitrd /live/initrd.img\noptions %s\n' "$cmdline" > "$work/overlive.conf"
 mcopy -i "$fat" "$work/loader.conf" ::loader/loader.conf

@@ -3,12 +3,13 @@
 # docs/persist.md: changes saved at `systemctl poweroff` and `systemctl reboot` by the init's exit
 # environment, by the overlive-save timer (live.persist.autosave=) before a power cut, and now by
 # `systemctl start overlive-save`; a save that cannot fit is said and loses nothing saved before;
-# the save file on an ext4 data disk too; ./build.sh image --recipe debian.
+# the save file on an ext4 data disk too; ./build.sh image --recipe debian and debian-kiosk.
 # Roots: a debootstrap'd minbase + systemd-sysv + udev (cached: DEBIAN_ROOT), given with --root
 # and nothing of overlive's in it (the test adds only a root autologin on the serial console, to
 # type into it); and the debian recipe. Disks: GPT image with the ESP (live/, the save file
 # /persist.dat: --persist save); for one boot a second virtio disk, ext4 labelled DATA.
 # Slow (debootstrap the first time, a ~100 MB squashfs, systemd under TCG): behind LONG=1.
+# DEBIAN_ONLY=recipes runs only the recipes' part.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/qemu-disk.sh"
 [ "${LONG:-0}" = 1 ] || skip_all "slow (debootstrap + systemd under TCG): run with LONG=1"
@@ -45,6 +46,8 @@ echo overlive-debian > "$root/etc/hostname"
 ! find "$root" -name 'persist' -o -name 'overlive-save*' | grep -q .
 ok $? "the root has no persist and no unit of overlive's"
 
+# DEBIAN_ONLY=recipes: only the recipes' part (the --root story is the longer one)
+if [ "${DEBIAN_ONLY:-}" != recipes ]; then
 t0=$SECONDS
 O=$O "$TOP/build.sh" image --root "$root" --name debtest --persist save --console console=ttyS0,115200n8 \
 	> "$QDIR/build.log" 2>&1
@@ -149,6 +152,8 @@ ok $? "live.persist=LABEL=DATA:/persist.dat on ext4: saved at poweroff, restored
 qemu_stop
 rm -f "$img" "$O/debtest.sqfs" "$data"
 
+fi
+
 # The debian recipe: built (debootstrap once, cached), boots, saves at poweroff, restores.
 t0=$SECONDS
 O=$O CACHE=$CACHE "$TOP/build.sh" image --recipe debian --console console=ttyS0,115200n8 > "$QDIR/recipe.log" 2>&1
@@ -168,4 +173,27 @@ qemu_run 'test "$(cat /root/recipe)" = recipe && ! persist status | grep -q root
 ok $? "the recipe saved at poweroff and restored it"
 qemu_stop
 rm -f "$img" "$O/debian.sqfs"
+
+# The debian-kiosk recipe: one service restarted when it dies, no console login, everything reset
+# at boot but home/kiosk/data (persist.conf beside the save file).
+O=$O CACHE=$CACHE "$TOP/build.sh" image --recipe debian-kiosk --console console=ttyS0,115200n8 > "$QDIR/kiosk.log" 2>&1
+r=$?; ok $r "./build.sh image --recipe debian-kiosk"
+[ $r = 0 ] || { tail -n 20 "$QDIR/kiosk.log" | sed 's/^/# /'; done_testing; }
+img=$(tail -n 1 "$QDIR/kiosk.log")
+qemu_disk_start bios virtio "$img"
+qemu_expect 'kiosk-demo: started as kiosk \(uid 1000\), start 1, scratch absent' 300
+ok $? "the kiosk's service starts as its user on the console"
+qemu_send quit
+qemu_expect 'kiosk-demo: started as kiosk \(uid 1000\), start 2, scratch present' 60
+ok $? "it is started again when it exits"
+qemu_send poweroff
+ends 180
+ok $? "its poweroff status powers the machine off"
+! grep -aq 'login:' "$QLOG" && grep -aq 'overlive: shutdown: the changes are saved' "$QLOG"
+ok $? "no console login; the exit environment saved"
+qemu_disk_start bios virtio "$img"
+qemu_expect 'kiosk-demo: started as kiosk \(uid 1000\), start 3, scratch absent' 300
+ok $? "the next boot keeps home/kiosk/data (start 3) and resets the rest (scratch absent)"
+qemu_stop
+rm -f "$img" "$O/debian-kiosk.sqfs"
 done_testing
