@@ -46,16 +46,6 @@ echo overlive-debian > "$root/etc/hostname"
 ! find "$root" -name 'persist' -o -name 'overlive-save*' | grep -q .
 ok $? "the root has no persist and no unit of overlive's"
 
-# DEBIAN_ONLY=recipes: only the recipes' part (the --root story is the longer one)
-if [ "${DEBIAN_ONLY:-}" != recipes ]; then
-t0=$SECONDS
-O=$O "$TOP/build.sh" image --root "$root" --name debtest --persist save --console console=ttyS0,115200n8 \
-	> "$QDIR/build.log" 2>&1
-r=$?; ok $r "./build.sh image --root (Debian) --persist save makes a disk image"
-[ $r = 0 ] || { tail -n 20 "$QDIR/build.log" | sed 's/^/# /'; bail "no image"; }
-img=$(tail -n 1 "$QDIR/build.log")
-cmdline=$(sed -n 's/^mkimage: command line: //p' "$QDIR/build.log")
-diag "bench: Debian image build: $((SECONDS - t0)) s, squashfs $(stat -c %s "$O/debtest.sqfs") bytes; $cmdline"
 esp=$QDIR/esp.img
 # esp_out: the ESP out of the image, for mtools and fsck.fat
 esp_out() { dd if="$img" of="$esp" bs=512 skip="$(part_field "$img" 0 start)" count="$(part_field "$img" 0 size)" status=none; }
@@ -68,6 +58,17 @@ ends() {
 }
 login() { qemu_expect "$PROMPT" 300 >/dev/null || { diag "no root prompt"; qemu_show 30; return 1; }; sleep 1; }
 P=/run/live/bin/persist
+
+# DEBIAN_ONLY=recipes: only the recipes' part (the --root story is the longer one)
+if [ "${DEBIAN_ONLY:-}" != recipes ]; then
+t0=$SECONDS
+O=$O "$TOP/build.sh" image --root "$root" --name debtest --persist save --console console=ttyS0,115200n8 \
+	> "$QDIR/build.log" 2>&1
+r=$?; ok $r "./build.sh image --root (Debian) --persist save makes a disk image"
+[ $r = 0 ] || { tail -n 20 "$QDIR/build.log" | sed 's/^/# /'; bail "no image"; }
+img=$(tail -n 1 "$QDIR/build.log")
+cmdline=$(sed -n 's/^mkimage: command line: //p' "$QDIR/build.log")
+diag "bench: Debian image build: $((SECONDS - t0)) s, squashfs $(stat -c %s "$O/debtest.sqfs") bytes; $cmdline"
 
 # Boot 1, through SeaBIOS: changes, then `systemctl poweroff`.
 qemu_disk_start bios virtio "$img"
