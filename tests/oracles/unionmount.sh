@@ -34,6 +34,13 @@ if [ "${1:-}" = --case ]; then
 	mkdir -p "$d"
 	printf "options=%s\nlowerdir=%s\nupperdir=%s\n" "$opts" "$lowers" "$upper" >"$d/layers"
 	res() { echo "$name $*" >>"$LOG/results"; }
+	# groups UP: the sets of upper paths sharing one inode, every type but directories and
+	# whiteouts (char 0/0, which overlayfs may link to one inode), independent of treesum (whose
+	# link= names groups of regular files only)
+	groups() {
+		(cd "$1" && find . ! -type d -links +1 ! \( -type c -size 0 \) -printf '%i %p\n' | sort -k2 |
+			awk '{ g[$1] = g[$1] " " $2 } END { for (i in g) print g[i] }' | sort)
+	}
 	ovl() { mount -t overlay overlay -o "$opts,lowerdir=$lowers,upperdir=$1,workdir=$2" "$3"; }
 	fresh() { mkdir -p "$1" && mount -t tmpfs -o size=256m tmpfs "$1" && mkdir "$1/up" "$1/wk" "$1/mnt"; }
 	mkdir -p "$c/ref"
@@ -45,8 +52,10 @@ if [ "${1:-}" = --case ]; then
 	umount "$c/ref"
 	if cmp -s "$d/ref.sum" "$d/ref2.sum"; then stable=stable; else stable=UNSTABLE; fi
 	(cd "$upper" && find . -printf '%y %m %U:%G %s %p\n' | sort -k5) >"$d/upper.find"
+	groups "$upper" >"$d/ref.groups"
+	gv() { groups "$1" >"$d/$2.groups"; cmp -s "$d/ref.groups" "$d/$2.groups" && echo same || echo DIFF; }
 	# persist
-	verdict=
+	verdict='' pg=- cg=-
 	rm -f "$c/save.dat"
 	if "$P" init --file "$c/save.dat" --size 64M --quiet >"$d/persist.log" 2>&1 &&
 		"$P" save --upper "$upper" --file "$c/save.dat" --quiet >>"$d/persist.log" 2>&1 &&
@@ -55,6 +64,7 @@ if [ "${1:-}" = --case ]; then
 		ovl "$c/p/up" "$c/p/wk" "$c/p/mnt" >>"$d/persist.log" 2>&1; then
 		"$TS" "$c/p/mnt" "$c/p/up" >"$d/persist.sum"
 		if cmp -s "$d/ref.sum" "$d/persist.sum"; then verdict=equal; else verdict=DIFF; fi
+		pg=$(gv "$c/p/up" persist)
 	else
 		verdict=ERROR
 	fi
@@ -65,6 +75,7 @@ if [ "${1:-}" = --case ]; then
 		ovl "$c/cp/up" "$c/cp/wk" "$c/cp/mnt" 2>>"$d/cp.log"; then
 		"$TS" "$c/cp/mnt" "$c/cp/up" >"$d/cp.sum"
 		if cmp -s "$d/ref.sum" "$d/cp.sum"; then cpv=equal; else cpv=DIFF; fi
+		cg=$(gv "$c/cp/up" cp)
 	else
 		cpv=ERROR
 	fi
@@ -80,7 +91,7 @@ if [ "${1:-}" = --case ]; then
 		negv=ERROR
 	fi
 	umount "$c/neg/mnt" 2>/dev/null; umount "$c/neg" 2>/dev/null
-	res "entries=$(wc -l <"$d/ref.sum") upper=$(($(wc -l <"$d/upper.find") - 1)) ref=$stable persist=$verdict cp=$cpv neg=$negv"
+	res "entries=$(wc -l <"$d/ref.sum") upper=$(($(wc -l <"$d/upper.find") - 1)) ref=$stable persist=$verdict cp=$cpv neg=$negv groups=$(wc -l <"$d/ref.groups") persist-groups=$pg cp-groups=$cg"
 	exit 0
 fi
 
@@ -174,10 +185,17 @@ peq=$(grep -c ' persist=equal' "$LOG/results" 2>/dev/null)
 ceq=$(grep -c ' cp=equal' "$LOG/results" 2>/dev/null)
 unst=$(grep -c ' ref=UNSTABLE' "$LOG/results" 2>/dev/null)
 ndiff=$(grep -c ' neg=differs' "$LOG/results" 2>/dev/null)
+pgs=$(grep -c ' persist-groups=same' "$LOG/results" 2>/dev/null)
+cgs=$(grep -c ' cp-groups=same' "$LOG/results" 2>/dev/null)
+wg=$(grep -vc ' groups=0 ' "$LOG/results" 2>/dev/null)
 cat "$LOG/results" 2>/dev/null | sed 's/^/case /'
 for d in "$LOG"/cases/*; do
 	[ -d "$d" ] || continue
 	for k in persist cp; do
+		if [ -f "$d/$k.groups" ] && ! cmp -s "$d/ref.groups" "$d/$k.groups"; then
+			echo "# $(basename "$d"): $k: the upper's inode groups differ:"
+			diff "$d/ref.groups" "$d/$k.groups" | head -10 | sed 's/^/#   /'
+		fi
 		if [ -f "$d/$k.sum" ] && ! cmp -s "$d/ref.sum" "$d/$k.sum"; then
 			echo "# $(basename "$d"): $k differs from ref:"
 			diff "$d/ref.sum" "$d/$k.sum" | head -20 | sed 's/^/#   /'
@@ -188,5 +206,6 @@ for d in "$LOG"/cases/*; do
 done
 echo "# cases compared: $ncase; persist equal: $peq; cp -a equal: $ceq; unstable ref listings: $unst"
 echo "# negative control (cp -a --no-preserve=links,xattr) differs in $ndiff cases"
+echo "# upper inode groups (find, every type): $wg cases with a group; the same after persist in $pgs, after cp -a in $cgs"
 echo "# logs and listings: $LOG"
-[ "$bfail" = 0 ] && [ "$ncase" -gt 0 ] && [ "$peq" = "$ncase" ] && [ "$ceq" = "$ncase" ]
+[ "$bfail" = 0 ] && [ "$ncase" -gt 0 ] && [ "$peq" = "$ncase" ] && [ "$ceq" = "$ncase" ] && [ "$pgs" = "$ncase" ]
