@@ -36,7 +36,7 @@ ovl() { mount -t overlay overlay -o "lowerdir=$W/lower,upperdir=$1/up,workdir=$1
 # links DIR: the independent view: each set of upper paths sharing an inode (the merged view shows
 # a copied-up file's lower inode number, see docs/persist-format.md), and every merged file's md5
 links() {
-	(cd "$1/up" && find . -type f -links +1 -printf '%i %p\n' | sort -k2 |
+	(cd "$1/up" && find . ! -type d ! -type c -links +1 -printf '%i %p\n' | sort -k2 |
 		awk '{ g[$1] = g[$1] " " $2 } END { for (i in g) print g[i] }' | sort)
 	(cd "$1/mnt" && find . -type f -print0 | sort -z | xargs -0 -r md5sum)
 }
@@ -119,6 +119,8 @@ shape meta-on-one-name 'ln a ha && ln b hb' 'chmod 600 ha' 'chown 7:8 hb' 'setfa
 	'touch -d 2001-02-03 hb' 'echo more >>ha'
 shape many-groups 'for i in $(seq 1 20); do echo $i >f$i; done; for i in $(seq 1 20); do ln f$i l$((21 - i)); done' \
 	'for i in $(seq 1 20 | shuf --random-source=<(yes)); do mv l$i k$i; done' 'rm f3 f7 k9 && ln f1 k99'
+shape other-types 'ln -s a sl && ln -P sl sl2 && mkfifo ff && ln ff ff2 && mknod cd c 1 3 && ln cd ld/cd2' \
+	'chmod 600 ff2 && rm sl' 'ln -P sl2 sl3 && mkdir -p x && ln ld/cd2 x/cd3'
 shape whiteout-and-links 'ln a ha && rm a' 'ln ha a' 'rm -r ld && mkdir ld && ln e ld/e2'
 diag "$nshape shapes"
 done_testing

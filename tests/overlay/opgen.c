@@ -337,8 +337,9 @@ static void op(struct gen *g)
 		e = existing(g, ANY);
 		(void)symlinkat(pick(r, 2) && e ? e : full, g->dfd, q);
 		break;
-	case K_LINK: /* a new name for a regular file (a lower one: copy-up by ln) */
-		if ((e = existing(g, REG)))
+	case K_LINK: /* a new name for a regular file (a lower one: copy-up by ln), now and then for a
+		      * symlink, fifo, socket or device node (they have links too) */
+		if ((e = existing(g, pick(r, 8) ? REG : NONDIR)))
 			(void)linkat(g->dfd, e, g->dfd, q, 0);
 		break;
 	case K_RELINK: /* one more name for a group */

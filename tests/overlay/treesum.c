@@ -98,17 +98,17 @@ static void walk(const char *root, const char *rel)
 	v[n].path = strdup(*rel ? rel : ".");
 	v[n].ino = st.st_ino;
 	v[n].dev = st.st_dev;
-	if (upper && S_ISREG(st.st_mode)) {
+	if (upper && !S_ISDIR(st.st_mode)) {
 		struct stat ust;
 		char up[8192];
 		snprintf(up, sizeof up, "%s/%s", upper, rel);
-		if (lstat(up, &ust) == 0 && S_ISREG(ust.st_mode)) {
+		if (lstat(up, &ust) == 0 && (ust.st_mode & S_IFMT) == (st.st_mode & S_IFMT)) {
 			v[n].ino = ust.st_ino;
 			v[n].dev = (dev_t)-1;
 		}
 	}
 	v[n].nlink = S_ISDIR(st.st_mode) ? 0 : st.st_nlink;
-	v[n].isreg = S_ISREG(st.st_mode);
+	v[n].isreg = !S_ISDIR(st.st_mode);	/* anything but a directory can have hardlinks */
 	v[n].line = strdup(line);
 	v[n].group = NULL;
 	n++;
@@ -127,7 +127,7 @@ static void walk(const char *root, const char *rel)
 	}
 }
 
-/* Hardlink groups: regular files with nlink > 1 by (dev, ino), ties by path: each run is a group. */
+/* Hardlink groups: non-directories with nlink > 1 by (dev, ino), ties by path: each run is a group. */
 static int key_cmp(const void *a, const void *b)
 {
 	const struct ent *x = *(struct ent *const *)a, *y = *(struct ent *const *)b;

@@ -219,7 +219,7 @@ int entry_decode(const unsigned char *b, size_t len, struct pentry *e)
 		return -EINVAL;
 	if ((e->flags && e->type != PT_FILE) || (e->type != PT_FILE && e->size != 0 && e->type != PT_SYMLINK))
 		return -EINVAL;
-	if (e->size > (1ull << 50) || (e->group && e->type != PT_FILE))
+	if (e->size > (1ull << 50) || (e->group && (e->type == PT_DIR || e->type == PT_WHITEOUT)))
 		return -EINVAL;
 	if (e->type == PT_WHITEOUT && e->rdev != 0)
 		return -EINVAL;

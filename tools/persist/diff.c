@@ -100,6 +100,8 @@ static int group_verdict(const char *upper, const struct pstate *st, struct scan
 			return CH_MOD;
 		id = was->group;
 		touched |= chg[i] == CH_TOUCH;
+		if (was->type != e->type)
+			return CH_MOD;
 		if (was->flags & (EF_DATA | EF_KEEP)) {
 			if (keeper)
 				return CH_MOD;
@@ -108,11 +110,13 @@ static int group_verdict(const char *upper, const struct pstate *st, struct scan
 		}
 	}
 	count = u64map_get(ids, id);
-	if (!keeper || !count || *count != g->n)
+	if (!count || *count != g->n || (!keeper && sc->v[g->lead].type == PT_FILE))
 		return CH_MOD;
 	g->was = id;
 	if (!touched)
 		return CH_NONE;
+	if (sc->v[g->lead].type != PT_FILE)
+		return CH_TOUCH;	/* a symlink, fifo, socket or device: its metadata is all there is */
 	/* new inodes or ctime, the same metadata: the same content? (read once, for the group) */
 	struct pentry *k = &sc->v[g->keeper];
 	char abs[8192];

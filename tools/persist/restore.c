@@ -208,10 +208,22 @@ static int create_one(struct rctx *c, const struct pentry *e)
 	return r;
 }
 
-/* A hardlink group's primary holds the data (a DATA or a KEEP entry); the other members link to it. */
-static int is_primary(const struct pentry *e)
+/*
+ * A hardlink group's primary is created, the other members are linked to it: for regular files
+ * the member that holds the data (a DATA or a KEEP entry), for the other types (symlinks, fifos,
+ * sockets, devices: no data) the first member in path order.
+ */
+static int is_primary(const struct rctx *c, size_t i)
 {
-	return e->group && (e->flags & (EF_DATA | EF_KEEP));
+	const struct pentry *e = c->v[i];
+	const size_t *gi;
+
+	if (!e->group)
+		return 0;
+	if (e->type == PT_FILE)
+		return (e->flags & (EF_DATA | EF_KEEP)) != 0;
+	gi = u64map_get(&c->groups, e->group);
+	return gi && *gi == i + 1;
 }
 
 static int link_one(struct rctx *c, const struct pentry *e)
@@ -224,6 +236,8 @@ static int link_one(struct rctx *c, const struct pentry *e)
 	if (!gi)
 		return fail(c, -EINVAL, e->path, "hardlink group without data");
 	g = c->v[*gi - 1];
+	if (g->type != e->type)
+		return fail(c, -EINVAL, e->path, "hardlink group of two types");
 	r = open_parent(c, g->path, &pname, &ppfd);
 	if (r)
 		return fail(c, r, g->path, "unable to open its directory");
@@ -256,24 +270,25 @@ int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, struc
 	for (i = 0; i < n && !r; i++) {
 		size_t *gi;
 		int created;
-		if (!is_primary(v[i]))
+		/* a file's primary has the data; another type's is its first member (sorted) */
+		if (!v[i]->group || (v[i]->type == PT_FILE && !(v[i]->flags & (EF_DATA | EF_KEEP))))
 			continue;
 		gi = u64map_at(&c.groups, v[i]->group, &created);
 		if (!gi)
 			r = -ENOMEM;
-		else if (!created)
+		else if (!created && v[i]->type == PT_FILE)
 			r = fail(&c, -EINVAL, v[i]->path, "two primaries in one hardlink group");
-		else
+		else if (created)
 			*gi = (size_t)i + 1;
 	}
 	for (i = 0; i < n && !r; i++) {
 		progress_entry(pr);
-		if (v[i]->group && !is_primary(v[i]))
+		if (v[i]->group && !is_primary(&c, (size_t)i))
 			continue;
 		r = create_one(&c, v[i]);
 	}
 	for (i = 0; i < n && !r; i++)
-		if (v[i]->group && !is_primary(v[i]))
+		if (v[i]->group && !is_primary(&c, (size_t)i))
 			r = link_one(&c, v[i]);
 	for (i = n - 1; i >= 0 && !r; i--) {
 		const char *name;

@@ -300,10 +300,17 @@ done:
 	return 0;
 }
 
+/* A file, symlink, fifo, socket or device node with other links (whiteouts share one inode, but
+ * that is overlay's way of making them, not a link of the user's: never grouped). */
+static int groupable(const struct pentry *e)
+{
+	return e->nlink > 1 && e->type != PT_DIR && e->type != PT_WHITEOUT;
+}
+
 /*
- * Hardlinked regular files: one group per inode met under two or more scanned paths, found with a
- * hash by inode (linear in the scan). A member gets group = its inode number (nonzero) and sgroup =
- * 1 + the group's index; whiteouts share one inode too but are never grouped.
+ * Hardlinks: one group per inode met under two or more scanned paths, found with a hash by inode
+ * (linear in the scan). A member gets group = its inode number (nonzero) and sgroup = 1 + the
+ * group's index.
  */
 static int find_groups(struct scan *sc)
 {
@@ -312,7 +319,7 @@ static int find_groups(struct scan *sc)
 	int r;
 
 	for (i = 0; i < sc->n; i++)
-		cand += sc->v[i].type == PT_FILE && sc->v[i].nlink > 1;
+		cand += groupable(&sc->v[i]);
 	if (!cand)
 		return 0;
 	sc->groups = calloc(cand, sizeof *sc->groups);
@@ -325,7 +332,7 @@ static int find_groups(struct scan *sc)
 		struct pentry *e = &sc->v[i];
 		size_t *g;
 		int created;
-		if (e->type != PT_FILE || e->nlink < 2)
+		if (!groupable(e))
 			continue;
 		g = u64map_at(&byino, e->ino, &created);
 		if (!g) {
