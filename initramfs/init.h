@@ -35,6 +35,8 @@ struct init_ctx {
 	char lowerdir[1024];        /* the overlay's lowerdir=, top layer first */
 	char persist_env[1024];     /* /run/live/persist.env for the live system's persist, or "" */
 	int upper_on_disk;          /* the upper is live.upper='s ext4, not a tmpfs */
+	int medium_checked;         /* the medium's FAT was checked before its first mount */
+	char medium_fat_bad[256];   /* why the medium's FAT must not be written (beyond repair), or "" */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
 	char what[320];
@@ -110,7 +112,14 @@ int mount_upper(struct init_ctx *c);
 int mount_overlay(struct init_ctx *c);
 int move_mounts(struct init_ctx *c);
 
+/* fatcheck.c: fsck.fat on dev (what names it in messages) before the init writes to it: 0 when
+ * clean, repaired (said on the console) or unchecked (no fsck.fat: said); -EUCLEAN when beyond
+ * repair, with why filled: then nothing may write to it. dev must not be mounted. */
+int fat_check(struct init_ctx *c, const char *dev, const char *what, char *why, size_t cap);
+
 /* persist.c */
+/* The save file of live.persist= lives on the medium (as far as its spec tells before a search). */
+int persist_on_medium(const struct init_ctx *c);
 int persist_restore(struct init_ctx *c);
 
 /* switchroot.c */

@@ -156,6 +156,11 @@ static int from_file(struct init_ctx *c, char *why, size_t cap)
 		snprintf(why, cap, "the medium is a squashfs partition, it holds no files");
 		return -EINVAL;
 	}
+	if (c->medium_fat_bad[0]) {
+		snprintf(why, cap, "the FAT of the medium %s cannot be repaired (%s): the image on it is not written",
+			 c->medium_dev, c->medium_fat_bad);
+		return -EUCLEAN;
+	}
 	snprintf(path, sizeof path, "%s%s", MEDIUM_DIR, c->cfg.upper_spec);
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
