@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "init.h"
@@ -13,25 +14,34 @@
 #define FSCK_PASSES   3          /* runs of fsck.fat -a before a FAT counts as beyond repair */
 
 /*
- * Runs fsck.fat with one option on dev, its stdout and stderr into out (NUL-terminated, cut at
- * cap); its exit status, 128 + signal, or -errno when it could not run. dosfstools 4.2 exits 0
+ * Runs fsck.fat with one option on dev, its stdout then its stderr into out (NUL-terminated, cut
+ * at cap; *err points at where stderr starts: a reason it gives up with); its exit status,
+ * 128 + signal, or -errno when it could not run. dosfstools 4.2 exits 0
  * when nothing was wrong, 1 when it changed something (-a) or would have (-n), and also 1 when
  * it gives up (die()): the caller tells these apart with a second, read-only run.
  */
-static int run_fsck(const char *opt, const char *dev, char *out, size_t cap)
+static int run_fsck(const char *opt, const char *dev, char *out, size_t cap, const char **err)
 {
 	char *argv[] = { "fsck.fat", (char *)opt, (char *)dev, NULL };
 	char *envp[] = { "PATH=/bin", NULL };
 	size_t len = 0;
-	int p[2], st;
+	int p[2], st, ef;
 	pid_t pid;
 
-	if (pipe2(p, O_CLOEXEC) < 0)
+	*err = out;
+	out[0] = '\0';
+	/* stderr apart: it is unbuffered, stdout is not, and the reason must not drown in the report */
+	if ((ef = memfd_create("fsck-stderr", MFD_CLOEXEC)) < 0)
 		return -errno;
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(ef);
+		return -e;
+	}
 	pid = fork();
 	if (pid < 0) {
 		int e = errno;
-		close(p[0]), close(p[1]);
+		close(p[0]), close(p[1]), close(ef);
 		return -e;
 	}
 	if (pid == 0) {
@@ -40,7 +50,7 @@ static int run_fsck(const char *opt, const char *dev, char *out, size_t cap)
 		if (null >= 0)
 			dup2(null, 0);
 		dup2(p[1], 1);
-		dup2(p[1], 2);
+		dup2(ef, 2);
 		execve(FSCK_FAT, argv, envp);
 		_exit(127);
 	}
@@ -57,11 +67,22 @@ static int run_fsck(const char *opt, const char *dev, char *out, size_t cap)
 		if (dst != sink)
 			len += (size_t)n;
 	}
-	out[len] = '\0';
 	close(p[0]);
 	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			close(ef);
 			return -errno;
+		}
+	if (len && out[len - 1] != '\n' && len + 1 < cap)
+		out[len++] = '\n';
+	*err = out + len;
+	if (len + 1 < cap) {
+		ssize_t n = pread(ef, out + len, cap - 1 - len, 0);
+		if (n > 0)
+			len += (size_t)n;
+	}
+	close(ef);
+	out[len] = '\0';
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st) == 127 ? -ENOENT : WEXITSTATUS(st);
 	return 128 + WTERMSIG(st);
@@ -118,6 +139,7 @@ static void flush_device(const char *dev)
 int fat_check(struct init_ctx *c, const char *dev, const char *what, char *why, size_t cap)
 {
 	static char out[FSCK_OUT_MAX], again[FSCK_OUT_MAX];
+	const char *err, *err2;
 	double t0 = uptime_seconds();
 	int r;
 
@@ -128,7 +150,7 @@ int fat_check(struct init_ctx *c, const char *dev, const char *what, char *why, 
 	}
 	/* -a repairs what needs no question: lost clusters freed, a chain cut at a free cluster or
 	 * at its file's size, the second FAT from the first, the free count, the dirty bit. */
-	r = run_fsck("-a", dev, out, sizeof out);
+	r = run_fsck("-a", dev, out, sizeof out, &err);
 	if (r == 0) {
 		log_msg(c, LOG_INFO, "checked the FAT of %s (%s): clean, in %.2f s", what, dev, uptime_seconds() - t0);
 		return 0;
@@ -140,7 +162,7 @@ int fat_check(struct init_ctx *c, const char *dev, const char *what, char *why, 
 	/* exit 1: repaired, or gave up. Another run tells which: 0 once nothing is left to change
 	 * (a repair can uncover more, e.g. a chain cut short frees clusters: up to FSCK_PASSES). */
 	for (int pass = 2; r == 1 && pass <= FSCK_PASSES; pass++) {
-		r = run_fsck("-a", dev, again, sizeof again);
+		r = run_fsck("-a", dev, again, sizeof again, &err2);
 		if (r == 0) {
 			flush_device(dev);
 			log_msg(c, LOG_NOTICE, "repaired the FAT of %s (%s) before writing to it, in %.2f s (a power cut or "
@@ -149,7 +171,7 @@ int fat_check(struct init_ctx *c, const char *dev, const char *what, char *why, 
 			return 0;
 		}
 		if (r == 1 && strcmp(out, again))
-			say_report(c, LOG_NOTICE, out), memcpy(out, again, sizeof out);
+			say_report(c, LOG_NOTICE, out), memcpy(out, again, sizeof out), err = out + (err2 - again);
 	}
 	log_msg(c, LOG_WARN, "the FAT of %s (%s) cannot be repaired here; fsck.fat said:", what, dev);
 	say_report(c, LOG_WARN, out);
@@ -159,6 +181,6 @@ int fat_check(struct init_ctx *c, const char *dev, const char *what, char *why, 
 	else if (r < 0)
 		snprintf(why, cap, "unable to run %s: %s", FSCK_FAT, strerror(-r));
 	else
-		last_line(out, why, cap);
+		last_line(*err ? err : out, why, cap);
 	return -EUCLEAN;
 }
