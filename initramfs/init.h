@@ -96,6 +96,11 @@ int media_find(struct init_ctx *c);
 int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
 /* The same, read-write (fd must be open O_RDWR): for a persistence image file. */
 int loop_attach_rw(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
+/* Read-write over len bytes at off of fd (a block device open O_RDWR). */
+int loop_attach_range(struct init_ctx *c, int fd, uint64_t off, uint64_t len, char *name, size_t cap, int *loopfd);
+/* fatmap.c: the byte offset on the FAT device devfd of filefd's clusters when they are one run
+ * (0), -EXDEV when they are not, or -errno. */
+int fat_file_extent(int devfd, int filefd, uint64_t *off);
 
 /* upper.c: a persistent upper on a partition or an image file, or -ENOENT to use a tmpfs. */
 int upper_persistent(struct init_ctx *c);

@@ -58,9 +58,10 @@ int mount_medium(struct init_ctx *c)
 			log_msg(c, LOG_WARN, "the medium %s stays read-only: %s (run fsck.fat on another machine)",
 				c->medium_dev, c->medium_fat_bad);
 	}
-	/* Read-write only for a persistence image file on it; read-only if that is all it allows. */
+	/* Read-write only for a persistence image file on it; read-only if that is all it allows. A
+	 * FAT stays read-only even then when the image's clusters are one run (upper.c maps them). */
 	r = -EROFS;
-	if (c->cfg.upper == UPPER_FILE && !c->medium_fat_bad[0])
+	if (c->cfg.upper == UPPER_FILE && !c->medium_fat_bad[0] && strcmp(c->medium.type, "vfat"))
 		r = c->sys->mount(c->medium_dev, MEDIUM_DIR, mount_type(c->medium.type), MS_NOATIME, NULL);
 	if (r < 0)
 		r = c->sys->mount(c->medium_dev, MEDIUM_DIR, mount_type(c->medium.type), MS_RDONLY, NULL);

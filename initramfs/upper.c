@@ -146,11 +146,72 @@ static int from_partition(struct init_ctx *c, char *why, size_t cap)
 	return 0;
 }
 
+/*
+ * The image's own loop device. On a FAT whose copy of the image is one run of clusters the loop
+ * covers that byte range of the medium's device, and the FAT stays mounted read-only: in-place
+ * writes need no FAT metadata, so it is never dirty (clean at every stop, nothing to repair after
+ * a cut). Otherwise the medium is remounted read-write and the loop goes through the file.
+ */
+static int attach_image(struct init_ctx *c, const char *path, char *loop, size_t lcap, int *loopfd,
+			char *why, size_t cap)
+{
+	struct stat st;
+	uint64_t off;
+	int r, fd, dev;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(why, cap, "unable to open %s on the medium %s: %s", c->cfg.upper_spec, c->medium_dev, strerror(-r));
+		return r;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(why, cap, "%s is not a regular file", c->cfg.upper_spec);
+		return -EINVAL;
+	}
+	if (!strcmp(c->medium.type, "vfat")) {
+		dev = open(c->medium_dev, O_RDWR | O_CLOEXEC);
+		r = dev < 0 ? -errno : fat_file_extent(dev, fd, &off);
+		if (r == 0)
+			r = loop_attach_range(c, dev, off, (uint64_t)st.st_size, loop, lcap, loopfd);
+		if (dev >= 0)
+			close(dev);
+		if (r == 0) {
+			close(fd);
+			log_msg(c, LOG_INFO, "upper: %s is one run of clusters at byte %llu of %s: written there, "
+				"the FAT stays read-only", c->cfg.upper_spec, (unsigned long long)off, c->medium_dev);
+			return 0;
+		}
+		log_msg(c, LOG_NOTICE, "%s is not one run of clusters on %s (%s): the medium is written read-write "
+			"for it, and its FAT is clean only after a clean stop (copy the image anew to make it one run)",
+			c->cfg.upper_spec, c->medium_dev, r == -EXDEV ? "fragmented, or a FAT12" : strerror(-r));
+		r = c->sys->mount(NULL, MEDIUM_DIR, NULL, MS_REMOUNT | MS_NOATIME, NULL);
+		if (r < 0) {
+			close(fd);
+			snprintf(why, cap, "unable to remount the medium %s read-write: %s", c->medium_dev, strerror(-r));
+			return r;
+		}
+	}
+	close(fd);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(why, cap, "unable to open %s on the medium %s for writing: %s", c->cfg.upper_spec,
+			 c->medium_dev, strerror(-r));
+		return r;
+	}
+	r = loop_attach_rw(c, fd, loop, lcap, loopfd);
+	close(fd);
+	if (r < 0)
+		snprintf(why, cap, "unable to attach %s to a loop device: %s", c->cfg.upper_spec, strerror(-r));
+	return r;
+}
+
 static int from_file(struct init_ctx *c, char *why, size_t cap)
 {
 	char path[CONFIG_STR + sizeof MEDIUM_DIR], loop[32];
-	struct stat st;
-	int r, fd, loopfd = -1;
+	int r, loopfd = -1;
 
 	if (c->medium_is_lower) {
 		snprintf(why, cap, "the medium is a squashfs partition, it holds no files");
@@ -162,24 +223,8 @@ static int from_file(struct init_ctx *c, char *why, size_t cap)
 		return -EUCLEAN;
 	}
 	snprintf(path, sizeof path, "%s%s", MEDIUM_DIR, c->cfg.upper_spec);
-	fd = open(path, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		r = -errno;
-		snprintf(why, cap, "unable to open %s on the medium %s for writing: %s", c->cfg.upper_spec,
-			 c->medium_dev, strerror(-r));
+	if ((r = attach_image(c, path, loop, sizeof loop, &loopfd, why, cap)) < 0)
 		return r;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		snprintf(why, cap, "%s is not a regular file", c->cfg.upper_spec);
-		return -EINVAL;
-	}
-	r = loop_attach_rw(c, fd, loop, sizeof loop, &loopfd);
-	close(fd);
-	if (r < 0) {
-		snprintf(why, cap, "unable to attach %s to a loop device: %s", c->cfg.upper_spec, strerror(-r));
-		return r;
-	}
 	r = check_or_create(c, loop, loopfd, c->cfg.upper_spec, why, cap);
 	if (r == 0 && (r = modules_load_fs(c, "ext4")) < 0)
 		snprintf(why, cap, "unable to load the ext4 driver: %s", strerror(-r));
