@@ -350,6 +350,7 @@ pc_boot_init_cuts() {
 		[ $r = 0 ] || qemu_show 15
 		for _ in $(seq 100); do kill -0 "$QPID" 2>/dev/null || break; sleep 0.2; done
 		qemu_stop
+		tr -d '\r' < "$QLOG" > "$PCD/init-boot-$k.console"    # what the init repaired, kept for a look
 		if [ "$fs" = vfat ]; then
 			fsck.fat -n "$PCD/init-boot.img" > "$PCD/init-boot.fsck" 2>&1
 			ok $? "$what: then fsck.fat -n finds nothing, the dirty bit included" || sed 's/^/# | /' "$PCD/init-boot.fsck"
