@@ -144,6 +144,7 @@ int fat_check(struct init_ctx *c, const char *dev, const char *what, char *why, 
 	int r;
 
 	if (access(FSCK_FAT, X_OK) < 0) {
+		c->fat_unchecked = 1;
 		log_msg(c, LOG_WARN, "the FAT of %s (%s) is written unchecked: this initramfs has no fsck.fat "
 			"(build.sh builds it from Debian's dosfstools source: see its deps stage)", what, dev);
 		return 0;

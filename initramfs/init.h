@@ -37,6 +37,7 @@ struct init_ctx {
 	int upper_on_disk;          /* the upper is live.upper='s ext4, not a tmpfs */
 	int medium_checked;         /* the medium's FAT was checked before its first mount */
 	char medium_fat_bad[256];   /* why the medium's FAT must not be written (beyond repair), or "" */
+	int fat_unchecked;          /* a FAT was to be checked and this initramfs has no fsck.fat */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
 	char what[320];

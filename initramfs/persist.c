@@ -148,6 +148,16 @@ int persist_restore(struct init_ctx *c)
 		log_msg(c, LOG_WARN, "%s: the save file is only read in this boot, nothing is saved at shutdown "
 			"(repair the FAT with fsck.fat on another machine)", ro_why);
 	}
+	if (c->fat_unchecked) {
+		/* the temporary of a persist init a cut stopped: its chain may run into free clusters,
+		 * and the next init's unlink of it then turns the FAT read-only (docs/persist-format.md) */
+		char tmp[sizeof file + 8];
+		snprintf(tmp, sizeof tmp, "%s.init", file);
+		if (access(tmp, F_OK) == 0)
+			log_msg(c, LOG_WARN, "%s is left from a persist init a power cut stopped, and its FAT was not "
+				"checked: run fsck.fat -a on that device on another machine, or the next persist init "
+				"may find the FAT read-only", tmp);
+	}
 	if (access(file, F_OK) < 0) {
 		log_msg(c, LOG_NOTICE, "no save file %s yet: booting clean (persist init and save create it)",
 			file);

@@ -39,6 +39,7 @@ fat_set "$medium" "$last" "$(fat_eoc)"
 fat_set "$medium" $((first + 300)) 0 1
 fat_fsinfo_free "$medium" 7
 fat_dirty "$medium"
+cp "$medium" "$QDIR/damaged.img"
 fsck.fat -n "$medium" > "$QDIR/before.txt" 2>&1
 grep -q 'Contains a free cluster' "$QDIR/before.txt" && grep -q 'Dirty bit is set' "$QDIR/before.txt"
 ok $? "the damage is what fsck.fat sees after the cut: a chain into a free cluster, the dirty bit"
@@ -110,4 +111,19 @@ grep -aq 'overlive-minimal: not saving: the FAT of the save file could not be re
 ok $? "boot 4: the shutdown says it does not save"
 cmp -s "$medium" "$QDIR/bad.img"
 ok $? "boot 4: the medium is byte for byte what it was"
+
+# Boot 5: an initramfs without fsck.fat (an archive appended to it replaces /bin/fsck.fat by a
+# file that cannot run) on the damaged medium of boot 1: the init says it writes the FAT
+# unchecked and names the temporary whose chain it cannot trust.
+mkdir -p "$QDIR/o/ov/bin" && : > "$QDIR/o/ov/bin/fsck.fat" && chmod 0644 "$QDIR/o/ov/bin/fsck.fat"
+ln -s "$O/vmlinuz" "$QDIR/o/vmlinuz"
+{ cat "$O/initramfs.img"; (cd "$QDIR/o/ov" && printf 'bin\nbin/fsck.fat\n' | cpio -o -H newc --quiet -R 0:0); } > "$QDIR/o/initramfs.img"
+cp "$QDIR/damaged.img" "$medium"
+O=$QDIR/o qemu_start "$APPEND" -drive "file=$medium,format=raw,if=virtio"
+qemu_expect 'overlive# ' 120 >/dev/null
+grep -aq 'the FAT of the medium (/dev/[a-z0-9]*) is written unchecked: this initramfs has no fsck.fat' "$QLOG" &&
+	grep -aq 'persist.dat.init is left from a persist init a power cut stopped, and its FAT was not checked' "$QLOG"
+r=$?; ok $r "no fsck.fat: the init says the FAT is written unchecked, and names the untrusted temporary"
+[ $r = 0 ] || qemu_show 20
+qemu_stop
 done_testing
