@@ -16,9 +16,9 @@
 /*
  * Runs fsck.fat with one option on dev, its stdout then its stderr into out (NUL-terminated, cut
  * at cap; *err points at where stderr starts: a reason it gives up with); its exit status,
- * 128 + signal, or -errno when it could not run. dosfstools 4.2 exits 0
- * when nothing was wrong, 1 when it changed something (-a) or would have (-n), and also 1 when
- * it gives up (die()): the caller tells these apart with a second, read-only run.
+ * 128 + signal, or -errno when it could not run. dosfstools 4.2 exits 0 when nothing was wrong,
+ * 1 when it changed something (-a) or would have (-n), and also 1 when it gives up (die(), having
+ * written nothing): the caller tells these apart by running it again.
  */
 static int run_fsck(const char *opt, const char *dev, char *out, size_t cap, const char **err)
 {

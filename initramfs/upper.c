@@ -162,7 +162,8 @@ static int attach_image(struct init_ctx *c, const char *path, char *loop, size_t
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
-		snprintf(why, cap, "unable to open %s on the medium %s: %s", c->cfg.upper_spec, c->medium_dev, strerror(-r));
+		snprintf(why, cap, "unable to open %s on the medium %s for writing: %s", c->cfg.upper_spec,
+			 c->medium_dev, strerror(-r));
 		return r;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -172,18 +173,23 @@ static int attach_image(struct init_ctx *c, const char *path, char *loop, size_t
 	}
 	if (!strcmp(c->medium.type, "vfat")) {
 		dev = open(c->medium_dev, O_RDWR | O_CLOEXEC);
-		r = dev < 0 ? -errno : fat_file_extent(dev, fd, &off);
+		if (dev < 0) {
+			r = -errno;
+			close(fd);
+			snprintf(why, cap, "unable to open the medium %s for writing: %s", c->medium_dev, strerror(-r));
+			return r;
+		}
+		r = fat_file_extent(dev, fd, &off);
 		if (r == 0)
 			r = loop_attach_range(c, dev, off, (uint64_t)st.st_size, loop, lcap, loopfd);
-		if (dev >= 0)
-			close(dev);
+		close(dev);
 		if (r == 0) {
 			close(fd);
 			log_msg(c, LOG_INFO, "upper: %s is one run of clusters at byte %llu of %s: written there, "
 				"the FAT stays read-only", c->cfg.upper_spec, (unsigned long long)off, c->medium_dev);
 			return 0;
 		}
-		log_msg(c, LOG_NOTICE, "%s is not one run of clusters on %s (%s): the medium is written read-write "
+		log_msg(c, LOG_NOTICE, "%s is not written through its clusters on %s (%s): the medium is mounted read-write "
 			"for it, and its FAT is clean only after a clean stop (copy the image anew to make it one run)",
 			c->cfg.upper_spec, c->medium_dev, r == -EXDEV ? "fragmented, or a FAT12" : strerror(-r));
 		r = c->sys->mount(NULL, MEDIUM_DIR, NULL, MS_REMOUNT | MS_NOATIME, NULL);
