@@ -44,6 +44,7 @@ stage_deps() {
 	if [ -z "$miss" ]; then
 		say "deps: all ${#PACKAGES[@]} packages present"
 		stage_busybox_source
+		stage_dosfstools_source
 		return
 	fi
 	if [ "$(id -u)" -ne 0 ]; then
@@ -55,6 +56,7 @@ stage_deps() {
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $miss >/dev/null
 	stage_busybox_source
+	stage_dosfstools_source
 }
 
 # The rescue shell is a small busybox built from Debian's own source (initramfs/busybox.config).
@@ -89,17 +91,19 @@ deb_src_stanzas() {
 	done
 }
 
-# stage_busybox_source: Debian's busybox source in $BUSYBOX_SRC, fetched when missing (adding
-# deb-src entries for the Debian sources first when apt has none). Never fatal.
-stage_busybox_source() {
-	[ -e "$BUSYBOX_SRC/.unpacked" ] && { say "deps: busybox source: $(cat "$BUSYBOX_SRC/.unpacked") (cached)"; return 0; }
-	local dl=$CACHE/busybox/src why=''
+# deb_source PKG TREE: Debian's source of PKG unpacked in TREE (TREE/.unpacked names the version),
+# fetched with apt-get source into TREE's parent when missing (adding deb-src entries for the
+# Debian sources first when apt has none). Never fatal: says why and returns 1 when it cannot.
+deb_source() {
+	local pkg=$1 tree=$2 dl why=''
+	dl=$(dirname "$tree")
+	[ -e "$tree/.unpacked" ] && { say "deps: $pkg source: $(cat "$tree/.unpacked") (cached)"; return 0; }
 	if [ "$(id -u)" -ne 0 ]; then
 		why="not root"
 	elif ! command -v dpkg-source >/dev/null; then
 		why="no dpkg-source (dpkg-dev)"
 	else
-		if ! apt-cache showsrc busybox 2>/dev/null | grep -q '^Package: busybox'; then
+		if ! apt-cache showsrc "$pkg" 2>/dev/null | grep -q "^Package: $pkg"; then
 			local stanzas
 			stanzas=$(deb_src_stanzas)
 			if [ -n "$stanzas" ]; then
@@ -109,21 +113,37 @@ stage_busybox_source() {
 				apt-get update -qq >/dev/null 2>&1 || true
 			fi
 		fi
-		if apt-cache showsrc busybox 2>/dev/null | grep -q '^Package: busybox'; then
-			say "deps: fetching Debian's busybox source into $dl (apt-get source)"
+		if apt-cache showsrc "$pkg" 2>/dev/null | grep -q "^Package: $pkg"; then
+			say "deps: fetching Debian's $pkg source into $dl (apt-get source)"
 			rm -rf "$dl" && mkdir -p "$dl"
-			if (cd "$dl" && apt-get source -q --download-only busybox >"$dl/fetch.log" 2>&1) &&
-				dpkg-source -q -x "$(ls "$dl"/busybox_*.dsc | head -n 1)" "$BUSYBOX_SRC" >>"$dl/fetch.log" 2>&1; then
-				basename "$(ls "$dl"/busybox_*.dsc | head -n 1)" .dsc > "$BUSYBOX_SRC/.unpacked"
-				say "deps: busybox source: $(cat "$BUSYBOX_SRC/.unpacked")"
+			if (cd "$dl" && apt-get source -q --download-only "$pkg" >"$dl/fetch.log" 2>&1) &&
+				dpkg-source -q -x "$(ls "$dl"/"$pkg"_*.dsc | head -n 1)" "$tree" >>"$dl/fetch.log" 2>&1; then
+				basename "$(ls "$dl"/"$pkg"_*.dsc | head -n 1)" .dsc > "$tree/.unpacked"
+				say "deps: $pkg source: $(cat "$tree/.unpacked")"
 				return 0
 			fi
 			why="apt-get source failed (see $dl/fetch.log)"
 		else
-			why="no deb-src for busybox"
+			why="no deb-src for $pkg"
 		fi
 	fi
-	say "deps: no busybox source ($why): the rescue shell will be Debian's busybox-static (bigger)"
+	DEB_SOURCE_WHY=$why
+	return 1
+}
+
+# stage_busybox_source: Debian's busybox source in $BUSYBOX_SRC, fetched when missing.
+stage_busybox_source() {
+	deb_source busybox "$BUSYBOX_SRC" ||
+		say "deps: no busybox source ($DEB_SOURCE_WHY): the rescue shell will be Debian's busybox-static (bigger)"
+}
+
+# The FAT check before a save file or a disk-upper image on a FAT is written: fsck.fat of
+# Debian's dosfstools, built with musl (initramfs/fsck-fat.sh). Fetched once into $CACHE/dosfstools.
+DOSFSTOOLS_SRC=$CACHE/dosfstools/src/tree
+
+stage_dosfstools_source() {
+	deb_source dosfstools "$DOSFSTOOLS_SRC" ||
+		say "deps: no dosfstools source ($DEB_SOURCE_WHY): the initramfs will have no fsck.fat, and writes a FAT unchecked"
 }
 
 # ---------------------------------------------------------------- kernel
@@ -216,6 +236,29 @@ stage_rescue_busybox() {
 	say "busybox: using Debian's busybox-static ($(stat -c %s /bin/busybox) bytes): no busybox source in $CACHE/busybox (see the deps stage)"
 }
 
+# stage_fsck_fat: sets FSCK_FAT, the initramfs's fsck.fat: built from the cached dosfstools source
+# (musl static, incremental), or empty when there is none (the init then says it cannot check).
+stage_fsck_fat() {
+	local build=$CACHE/dosfstools/build bin st=0
+	FSCK_FAT=''
+	if [ -e "$DOSFSTOOLS_SRC/.unpacked" ] && [ -x "$build/fsck.fat" ] && [ ! -w "$build" ]; then
+		FSCK_FAT=$build/fsck.fat
+		say "fsck.fat: $(stat -c %s "$FSCK_FAT") bytes, as built in $build (not ours to rebuild)"
+		return
+	fi
+	if [ -e "$DOSFSTOOLS_SRC/.unpacked" ]; then
+		bin=$(JOBS=$JOBS "$TOP/initramfs/fsck-fat.sh" "$DOSFSTOOLS_SRC" "$build") || st=$?
+		if [ "$st" -eq 0 ]; then
+			FSCK_FAT=$bin
+			say "fsck.fat: $(stat -c %s "$bin") bytes (musl static, $(cat "$DOSFSTOOLS_SRC/.unpacked"))"
+			return
+		fi
+		say "fsck.fat: the build failed (see $build/build.log): the initramfs has no fsck.fat"
+		return
+	fi
+	say "fsck.fat: none: no dosfstools source in $CACHE/dosfstools (see the deps stage); the init will write a FAT unchecked"
+}
+
 # compress_initramfs CPIO IMG: zstd -19, or xz (CRC32, the kernel's) when asked or when zstd
 # misses the size target and xz is smaller; sets INITRAMFS_FORMAT and INITRAMFS_SIZES.
 compress_initramfs() {
@@ -247,6 +290,7 @@ stage_initramfs() {
 	spec=$stage.spec
 	stage_modules "$stage"
 	stage_rescue_busybox
+	stage_fsck_fat
 	cat > "$spec" <<SPEC
 # the initramfs of overlive: our init, a rescue shell, the modules
 dir /dev 0755 0 0
@@ -264,6 +308,7 @@ slink /bin/sh busybox 0777 0 0
 tree /lib $stage/lib
 SPEC
 	if [ -x "$O/bin/persist" ]; then echo "file /bin/persist $O/bin/persist 0755 0 0" >> "$spec"; fi
+	if [ -n "$FSCK_FAT" ]; then echo "file /bin/fsck.fat $FSCK_FAT 0755 0 0" >> "$spec"; fi
 	"$O/bin/mkcpio" -o "$stage.cpio" "$spec"
 	if [ -f "$O/initramfs.img" ] && cmp -s "$stage.cpio" "$O/initramfs.cpio"; then
 		rm -f "$stage.cpio"    # the same bytes as last time: keep the compressed image as it is

@@ -103,7 +103,7 @@ int exitenv_prepare(struct init_ctx *c)
 	char path[256], autosave[32];
 	int r;
 
-	if (!c->persist_dir[0])
+	if (!c->persist_dir[0] && !c->persist_ro[0])
 		return 0;	/* no save file: nothing to save at the end */
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		snprintf(path, sizeof path, "%s%s%s", NEWROOT, EXIT_DIR, dirs[i]);
@@ -117,6 +117,12 @@ int exitenv_prepare(struct init_ctx *c)
 	if ((r = mkdir_p(NEWROOT LIVE_DIR "/bin", 0755)) < 0 ||
 	    (link(NEWROOT EXIT_DIR EXIT_PERSIST, NEWROOT LIVE_PERSIST) < 0 && errno != EEXIST))
 		log_msg(c, LOG_WARN, "unable to make %s: save with %s%s instead", LIVE_PERSIST, EXIT_DIR, EXIT_PERSIST);
+	if (c->persist_ro[0]) {
+		/* the save file must stay as it is: the shutdown says why and saves nothing */
+		if ((r = write_text(NEWROOT EXIT_DIR EXIT_NOSAVE, c->persist_ro)) < 0)
+			return fail(c, r, NULL, "write %s%s", EXIT_DIR, EXIT_NOSAVE);
+		return 0;
+	}
 	/* what the last save needs, where the shutdown leaves it mounted */
 	snprintf(path, sizeof path, "%s%s", NEWROOT, c->persist_dir);
 	if ((r = c->sys->mount(NEWROOT UPPER_DIR, NEWROOT EXIT_DIR EXIT_UPPER, NULL, MS_BIND, NULL)) < 0 ||

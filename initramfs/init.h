@@ -26,6 +26,7 @@
 #define EXIT_SAVEDEV  "/savedev"           /* a bind of the filesystem that holds the save file */
 #define LIVE_PERSIST  LIVE_DIR "/bin/persist"
 #define SAVE_UNIT     "overlive-save"      /* the systemd service (and timer) that saves now */
+#define EXIT_NOSAVE   "/not-saving"        /* why the save file may not be written in this boot */
 
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
 
@@ -45,7 +46,11 @@ struct init_ctx {
 	char lowerdir[1024];        /* the overlay's lowerdir=, top layer first */
 	char persist_env[1024];     /* /run/live/persist.env for the live system's persist, or "" */
 	char persist_dir[64];       /* where the save file's filesystem is mounted, or "" (no save file) */
+	char persist_ro[400];       /* why the save file may not be written in this boot, or "" */
 	int upper_on_disk;          /* the upper is live.upper='s ext4, not a tmpfs */
+	int medium_checked;         /* the medium's FAT was checked before its first mount */
+	char medium_fat_bad[256];   /* why the medium's FAT must not be written (beyond repair), or "" */
+	int fat_unchecked;          /* a FAT was to be checked and this initramfs has no fsck.fat */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
 	char what[320];
@@ -105,6 +110,11 @@ int media_find(struct init_ctx *c);
 int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
 /* The same, read-write (fd must be open O_RDWR): for a persistence image file. */
 int loop_attach_rw(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
+/* Read-write over len bytes at off of fd (a block device open O_RDWR). */
+int loop_attach_range(struct init_ctx *c, int fd, uint64_t off, uint64_t len, char *name, size_t cap, int *loopfd);
+/* fatmap.c: the byte offset on the FAT device devfd of filefd's clusters when they are one run
+ * (0), -EXDEV when they are not, or -errno. */
+int fat_file_extent(int devfd, int filefd, uint64_t *off);
 
 /* upper.c: a persistent upper on a partition or an image file, or -ENOENT to use a tmpfs. */
 int upper_persistent(struct init_ctx *c);
@@ -121,7 +131,14 @@ int mount_upper(struct init_ctx *c);
 int mount_overlay(struct init_ctx *c);
 int move_mounts(struct init_ctx *c);
 
+/* fatcheck.c: fsck.fat on dev (what names it in messages) before the init writes to it: 0 when
+ * clean, repaired (said on the console) or unchecked (no fsck.fat: said); -EUCLEAN when beyond
+ * repair, with why filled: then nothing may write to it. dev must not be mounted. */
+int fat_check(struct init_ctx *c, const char *dev, const char *what, char *why, size_t cap);
+
 /* persist.c */
+/* The save file of live.persist= lives on the medium (as far as its spec tells before a search). */
+int persist_on_medium(const struct init_ctx *c);
 int persist_restore(struct init_ctx *c);
 int run_persist(const char *bin, char *const argv[]);
 

@@ -14,7 +14,7 @@
  * LO_FLAGS_AUTOCLEAR detaches the device when its last user goes: the caller keeps *loopfd open
  * until mount() has returned, then closes it and the mount is the only user.
  */
-static int attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd, int rw)
+static int attach(struct init_ctx *c, int fd, uint64_t off, uint64_t len, char *name, size_t cap, int *loopfd, int rw)
 {
 	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
 	int r = -EBUSY;
@@ -37,6 +37,8 @@ static int attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopf
 		memset(&lc, 0, sizeof lc);
 		lc.fd = (unsigned)fd;
 		lc.info.lo_flags = (rw ? 0 : LO_FLAGS_READ_ONLY) | LO_FLAGS_AUTOCLEAR;
+		lc.info.lo_offset = off;
+		lc.info.lo_sizelimit = len;
 		r = c->sys->ioctl_ptr(lfd, LOOP_CONFIGURE, &lc);
 		if (r == 0) {
 			*loopfd = lfd;
@@ -52,10 +54,15 @@ static int attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopf
 
 int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd)
 {
-	return attach(c, fd, name, cap, loopfd, 0);
+	return attach(c, fd, 0, 0, name, cap, loopfd, 0);
 }
 
 int loop_attach_rw(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd)
 {
-	return attach(c, fd, name, cap, loopfd, 1);
+	return attach(c, fd, 0, 0, name, cap, loopfd, 1);
+}
+
+int loop_attach_range(struct init_ctx *c, int fd, uint64_t off, uint64_t len, char *name, size_t cap, int *loopfd)
+{
+	return attach(c, fd, off, len, name, cap, loopfd, 1);
 }

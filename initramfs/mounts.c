@@ -46,9 +46,22 @@ int mount_medium(struct init_ctx *c)
 		return fail(c, r, NULL, "create %s", MEDIUM_DIR);
 	if ((r = modules_load_fs(c, c->medium.type)) < 0)
 		return r;
-	/* Read-write only for a persistence image file on it; read-only if that is all it allows. */
+	/*
+	 * A FAT the init will write to (a save file or a persistence image file on it) is checked
+	 * before its first mount, when nothing holds it: a cut while it was written can leave lost
+	 * clusters or a chain the kernel trips over, and it would go read-only under the save.
+	 */
+	if (!strcmp(c->medium.type, "vfat") &&
+	    (c->cfg.upper == UPPER_FILE || (c->cfg.persist_path[0] && persist_on_medium(c)))) {
+		c->medium_checked = 1;
+		if (fat_check(c, c->medium_dev, "the medium", c->medium_fat_bad, sizeof c->medium_fat_bad) < 0)
+			log_msg(c, LOG_WARN, "the medium %s stays read-only: %s (run fsck.fat on another machine)",
+				c->medium_dev, c->medium_fat_bad);
+	}
+	/* Read-write only for a persistence image file on it; read-only if that is all it allows. A
+	 * FAT stays read-only even then when the image's clusters are one run (upper.c maps them). */
 	r = -EROFS;
-	if (c->cfg.upper == UPPER_FILE)
+	if (c->cfg.upper == UPPER_FILE && !c->medium_fat_bad[0] && strcmp(c->medium.type, "vfat"))
 		r = c->sys->mount(c->medium_dev, MEDIUM_DIR, mount_type(c->medium.type), MS_NOATIME, NULL);
 	if (r < 0)
 		r = c->sys->mount(c->medium_dev, MEDIUM_DIR, mount_type(c->medium.type), MS_RDONLY, NULL);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -32,8 +33,25 @@ int run_persist(const char *bin, char *const argv[])
 	return 128 + WTERMSIG(st);
 }
 
-/* Mounts the save file's device read-write: the boot medium (remounted) or its own device. */
-static int mount_journal_device(struct init_ctx *c, char *dir, size_t cap)
+int persist_on_medium(const struct init_ctx *c)
+{
+	const char *d = c->cfg.persist_dev;
+
+	if (!d[0] || !strcmp(d, c->cfg.media))
+		return 1;
+	if (!strncmp(d, "LABEL=", 6))
+		return c->medium.label[0] && !strcmp(d + 6, c->medium.label);
+	if (!strncmp(d, "UUID=", 5))
+		return c->medium.uuid[0] && !strcasecmp(d + 5, c->medium.uuid);
+	return !strcmp(d, c->medium_dev);
+}
+
+/*
+ * Mounts the save file's device read-write: the boot medium (remounted) or its own device. A FAT
+ * is checked (and repaired) first; one beyond repair is mounted read-only, or stays so: *ro is set
+ * and ro_why says why.
+ */
+static int mount_journal_device(struct init_ctx *c, char *dir, size_t cap, int *ro, char *ro_why, size_t ro_cap)
 {
 	struct found_device d;
 	int r;
@@ -42,23 +60,42 @@ static int mount_journal_device(struct init_ctx *c, char *dir, size_t cap)
 		if (c->medium_is_lower)
 			return failx(c, -EROFS, "name the save file's device: live.persist=LABEL=...:/PATH",
 				     "keep a save file on %s: it is a squashfs partition", c->medium_dev);
+		snprintf(dir, cap, "%s", MEDIUM_DIR);
+		if (c->medium_fat_bad[0]) {
+			*ro = 1;
+			snprintf(ro_why, ro_cap, "the FAT of the medium %s cannot be repaired: %s", c->medium_dev,
+				 c->medium_fat_bad);
+			return 0;
+		}
+		if (!c->medium_checked && !strcmp(c->medium.type, "vfat"))
+			log_msg(c, LOG_WARN, "the medium %s is written unchecked: live.persist= named it otherwise than "
+				"live.media= does, so the check before its mount did not know (name it the same way)",
+				c->medium_dev);
 		r = c->sys->mount(NULL, MEDIUM_DIR, NULL, MS_REMOUNT, NULL);
 		if (r < 0)
 			return fail(c, r, "check the medium's write-protect switch, or run fsck on it",
 				    "remount the medium %s read-write for the save file", c->medium_dev);
-		snprintf(dir, cap, "%s", MEDIUM_DIR);
 		return 0;
 	}
 	if ((r = device_find(c, "live.persist", c->cfg.persist_dev, c->cfg.wait, &d)) < 0)
 		return r;
 	if (!strcmp(d.dev, c->medium_dev)) {   /* the medium, named another way */
 		c->cfg.persist_dev[0] = '\0';
-		return mount_journal_device(c, dir, cap);
+		return mount_journal_device(c, dir, cap, ro, ro_why, ro_cap);
 	}
 	if ((r = modules_load_fs(c, d.fs.type)) < 0)
 		return r;
+	unsigned long flags = 0;
+	if (!strcmp(d.fs.type, "vfat")) {
+		char why[256];
+		if (fat_check(c, d.dev, "the save file's device", why, sizeof why) < 0) {
+			*ro = 1;
+			flags = MS_RDONLY;
+			snprintf(ro_why, ro_cap, "the FAT of %s cannot be repaired: %s", d.dev, why);
+		}
+	}
 	(void)mkdir(PERSIST_DIR, 0755);
-	r = c->sys->mount(d.dev, PERSIST_DIR, mount_type(d.fs.type), 0, NULL);
+	r = c->sys->mount(d.dev, PERSIST_DIR, mount_type(d.fs.type), flags, NULL);
 	if (r < 0)
 		return fail(c, r, "check the device with fsck", "mount %s (%s) for the save file", d.dev, d.fs.type);
 	snprintf(dir, cap, "%s", PERSIST_DIR);
@@ -72,9 +109,9 @@ static int mount_journal_device(struct init_ctx *c, char *dir, size_t cap)
  */
 int persist_restore(struct init_ctx *c)
 {
-	char dir[64], file[CONFIG_STR + 64], lower[CONFIG_STR + 64], at[24];
+	char dir[64], file[CONFIG_STR + 64], lower[CONFIG_STR + 64], at[24], ro_why[400] = "";
 	char *argv[12];
-	int n = 0, r;
+	int n = 0, r, ro = 0;
 
 	if (!c->cfg.persist_path[0])
 		return 0;
@@ -86,13 +123,17 @@ int persist_restore(struct init_ctx *c)
 			c->cfg.upper == UPPER_FILE ? "file:" : "", c->cfg.upper_spec);
 		return 0;
 	}
-	if ((r = mount_journal_device(c, dir, sizeof dir)) < 0) {
+	if ((r = mount_journal_device(c, dir, sizeof dir, &ro, ro_why, sizeof ro_why)) < 0) {
 		report_failure(c, r, LOG_WARN);
 		log_msg(c, LOG_WARN, "booting without the saved changes: nothing was read or written");
 		return 0;
 	}
 	snprintf(file, sizeof file, "%s%s", dir, c->cfg.persist_path);
-	snprintf(c->persist_dir, sizeof c->persist_dir, "%s", dir);	/* the exit environment keeps it */
+	/* the exit environment keeps it for the save at shutdown, unless it must stay read-only */
+	if (ro)
+		snprintf(c->persist_ro, sizeof c->persist_ro, "%s", ro_why);
+	else
+		snprintf(c->persist_dir, sizeof c->persist_dir, "%s", dir);
 	/* The live system's persist finds everything here (paths as they are after the switch). */
 	snprintf(c->persist_env, sizeof c->persist_env,
 		 "PERSIST_FILE=%s\nPERSIST_UPPER=%s/upper\n%s%s%s", file, UPPER_DIR,
@@ -103,6 +144,23 @@ int persist_restore(struct init_ctx *c)
 	if (c->cfg.persist_size[0]) {
 		size_t used = strlen(c->persist_env);
 		snprintf(c->persist_env + used, sizeof c->persist_env - used, "PERSIST_SIZE=%s\n", c->cfg.persist_size);
+	}
+	if (ro) {
+		/* for the live system's persist; the exit environment does not save (shutdown.c) */
+		size_t used = strlen(c->persist_env);
+		snprintf(c->persist_env + used, sizeof c->persist_env - used, "PERSIST_READONLY=fat\n");
+		log_msg(c, LOG_WARN, "%s: the save file is only read in this boot, nothing is saved at shutdown "
+			"(repair the FAT with fsck.fat on another machine)", ro_why);
+	}
+	if (c->fat_unchecked) {
+		/* the temporary of a persist init a cut stopped: its chain may run into free clusters,
+		 * and the next init's unlink of it then turns the FAT read-only (docs/persist-format.md) */
+		char tmp[sizeof file + 8];
+		snprintf(tmp, sizeof tmp, "%s.init", file);
+		if (access(tmp, F_OK) == 0)
+			log_msg(c, LOG_WARN, "%s is left from a persist init a power cut stopped, and its FAT was not "
+				"checked: run fsck.fat -a on that device on another machine, or the next persist init "
+				"may find the FAT read-only", tmp);
 	}
 	if (access(file, F_OK) < 0) {
 		log_msg(c, LOG_NOTICE, "no save file %s yet: booting clean (persist init and save create it)",

@@ -60,6 +60,12 @@ static int save(struct init_ctx *c, const char *root, const char *old, char *dev
 	(void)config_parse(&c->cfg, cmdline, &res);	/* the boot said what was wrong with it */
 	c->cfg.debug = 1;				/* every line on the console, once */
 	dev[0] = '\0';
+	snprintf(file, sizeof file, "%s%s", root, EXIT_NOSAVE);
+	if (read_small_file(AT_FDCWD, file, cmdline, sizeof cmdline) == 0) {
+		log_msg(c, LOG_WARN, "shutdown: not saving: %s; the save file is left as it is (repair the FAT "
+			"with fsck.fat on another machine)", cmdline);
+		return 0;
+	}
 	if (!c->cfg.persist_path[0] || kept(root, old, EXIT_SAVEDEV, dev, devcap) < 0) {
 		dev[0] = '\0';
 		log_msg(c, LOG_INFO, "shutdown: no save file (live.persist=): nothing to save");

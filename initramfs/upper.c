@@ -146,18 +146,20 @@ static int from_partition(struct init_ctx *c, char *why, size_t cap)
 	return 0;
 }
 
-static int from_file(struct init_ctx *c, char *why, size_t cap)
+/*
+ * The image's own loop device. On a FAT whose copy of the image is one run of clusters the loop
+ * covers that byte range of the medium's device, and the FAT stays mounted read-only: in-place
+ * writes need no FAT metadata, so it is never dirty (clean at every stop, nothing to repair after
+ * a cut). Otherwise the medium is remounted read-write and the loop goes through the file.
+ */
+static int attach_image(struct init_ctx *c, const char *path, char *loop, size_t lcap, int *loopfd,
+			char *why, size_t cap)
 {
-	char path[CONFIG_STR + sizeof MEDIUM_DIR], loop[32];
 	struct stat st;
-	int r, fd, loopfd = -1;
+	uint64_t off;
+	int r, fd, dev;
 
-	if (c->medium_is_lower) {
-		snprintf(why, cap, "the medium is a squashfs partition, it holds no files");
-		return -EINVAL;
-	}
-	snprintf(path, sizeof path, "%s%s", MEDIUM_DIR, c->cfg.upper_spec);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		snprintf(why, cap, "unable to open %s on the medium %s for writing: %s", c->cfg.upper_spec,
@@ -169,12 +171,66 @@ static int from_file(struct init_ctx *c, char *why, size_t cap)
 		snprintf(why, cap, "%s is not a regular file", c->cfg.upper_spec);
 		return -EINVAL;
 	}
-	r = loop_attach_rw(c, fd, loop, sizeof loop, &loopfd);
+	if (!strcmp(c->medium.type, "vfat")) {
+		dev = open(c->medium_dev, O_RDWR | O_CLOEXEC);
+		if (dev < 0) {
+			r = -errno;
+			close(fd);
+			snprintf(why, cap, "unable to open the medium %s for writing: %s", c->medium_dev, strerror(-r));
+			return r;
+		}
+		r = fat_file_extent(dev, fd, &off);
+		if (r == 0)
+			r = loop_attach_range(c, dev, off, (uint64_t)st.st_size, loop, lcap, loopfd);
+		close(dev);
+		if (r == 0) {
+			close(fd);
+			log_msg(c, LOG_INFO, "upper: %s is one run of clusters at byte %llu of %s: written there, "
+				"the FAT stays read-only", c->cfg.upper_spec, (unsigned long long)off, c->medium_dev);
+			return 0;
+		}
+		log_msg(c, LOG_NOTICE, "%s is not written through its clusters on %s (%s): the medium is mounted read-write "
+			"for it, and its FAT is clean only after a clean stop (copy the image anew to make it one run)",
+			c->cfg.upper_spec, c->medium_dev, r == -EXDEV ? "fragmented, or a FAT12" : strerror(-r));
+		r = c->sys->mount(NULL, MEDIUM_DIR, NULL, MS_REMOUNT | MS_NOATIME, NULL);
+		if (r < 0) {
+			close(fd);
+			snprintf(why, cap, "unable to remount the medium %s read-write: %s", c->medium_dev, strerror(-r));
+			return r;
+		}
+	}
 	close(fd);
-	if (r < 0) {
-		snprintf(why, cap, "unable to attach %s to a loop device: %s", c->cfg.upper_spec, strerror(-r));
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		snprintf(why, cap, "unable to open %s on the medium %s for writing: %s", c->cfg.upper_spec,
+			 c->medium_dev, strerror(-r));
 		return r;
 	}
+	r = loop_attach_rw(c, fd, loop, lcap, loopfd);
+	close(fd);
+	if (r < 0)
+		snprintf(why, cap, "unable to attach %s to a loop device: %s", c->cfg.upper_spec, strerror(-r));
+	return r;
+}
+
+static int from_file(struct init_ctx *c, char *why, size_t cap)
+{
+	char path[CONFIG_STR + sizeof MEDIUM_DIR], loop[32];
+	int r, loopfd = -1;
+
+	if (c->medium_is_lower) {
+		snprintf(why, cap, "the medium is a squashfs partition, it holds no files");
+		return -EINVAL;
+	}
+	if (c->medium_fat_bad[0]) {
+		snprintf(why, cap, "the FAT of the medium %s cannot be repaired (%s): the image on it is not written",
+			 c->medium_dev, c->medium_fat_bad);
+		return -EUCLEAN;
+	}
+	snprintf(path, sizeof path, "%s%s", MEDIUM_DIR, c->cfg.upper_spec);
+	if ((r = attach_image(c, path, loop, sizeof loop, &loopfd, why, cap)) < 0)
+		return r;
 	r = check_or_create(c, loop, loopfd, c->cfg.upper_spec, why, cap);
 	if (r == 0 && (r = modules_load_fs(c, "ext4")) < 0)
 		snprintf(why, cap, "unable to load the ext4 driver: %s", strerror(-r));

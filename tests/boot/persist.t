@@ -7,6 +7,8 @@
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
 [ -d "$O/root-minimal" ] && [ -x "$O/bin/persist" ] || skip_all "build first: ./build.sh"
 command -v mcopy >/dev/null || skip_all "mtools is not installed"
+command -v fsck.fat >/dev/null || skip_all "fsck.fat is not installed: apt-get install dosfstools"
+. "$TOP/tests/lib/fat.sh"
 export MTOOLS_SKIP_CHECK=1
 
 root=$QDIR/root
@@ -113,6 +115,11 @@ qemu_send 'poweroff'
 for _ in $(seq 300); do kill -0 "$QPID" 2>/dev/null || break; sleep 0.2; done   # QEMU ends by itself
 grep -aq 'unable to create the save file\|persist save failed' "$QLOG" && qemu_show 12
 qemu_stop
+r=0
+fsck.fat -n "$medium" > "$QDIR/fsck.txt" 2>&1 || r=$?
+fat_geom "$medium"; fat_is_dirty "$medium" && r=1
+ok $r "empty save file: after the clean poweroff fsck.fat -n finds nothing on the medium, the dirty bit is clear"
+[ $r = 0 ] || sed 's/^/# | /' "$QDIR/fsck.txt"
 boot
 grep -aq 'restored /run/live/medium/persist.dat' "$QLOG" && qemu_run 'test "$(cat /root/kept)" = "after the empty file"'
 ok $? "empty save file: the poweroff's persist init took it over and saved; the next boot restored it"

@@ -59,4 +59,19 @@ ok ${#lacking} "its busybox has the rescue applets${lacking:+ (lacking: $lacking
 bbsize=$(stat -c %s "$tmp/busybox")
 file "$tmp/busybox" | grep -q 'statically linked'
 ok $? "its busybox is static ($bbsize bytes)"
+
+# The FAT check before a save file is written: Debian's fsck.fat, static, finds a fresh FAT clean.
+if grep -qx bin/fsck.fat "$tmp/list"; then
+	(cd "$tmp" && cpio -i --quiet --to-stdout bin/fsck.fat < i.cpio > fsck.fat) && chmod +x "$tmp/fsck.fat"
+	file "$tmp/fsck.fat" | grep -q 'statically linked'
+	ok $? "its fsck.fat is static ($(stat -c %s "$tmp/fsck.fat") bytes)"
+	if command -v mkfs.vfat >/dev/null; then
+		mkfs.vfat -C "$tmp/f.img" 4096 >/dev/null && "$tmp/fsck.fat" -n "$tmp/f.img" >/dev/null
+		ok $? "its fsck.fat finds a fresh FAT clean"
+	else
+		skip 1 "mkfs.vfat is not installed (dosfstools)"
+	fi
+else
+	skip 2 "the initramfs has no fsck.fat: build.sh had no dosfstools source (see its deps stage); FATs are written unchecked"
+fi
 done_testing

@@ -23,6 +23,12 @@ nboot=0
 [ "$POWERCUT" = full ] && nboot=2
 pc_boot_cuts ext4 persist $nboot '--policy random'
 
+# Cuts during the workload's persist init (before its ACK: not counted in the sweep): such a crash
+# image booted must give a working persist init and save at the next clean stop. 4 with POWERCUT=full.
+ninit=1
+[ "$POWERCUT" = full ] && ninit=4
+pc_boot_init_cuts ext4 $ninit
+
 # Cuts during recovery: a crash image booted behind powercut --record, every flush epoch of that
 # boot cut again and checked in the original cut's window (lib/recovery.sh). 3 with POWERCUT=full.
 nrec=1

@@ -23,6 +23,12 @@ nboot=1
 [ "$POWERCUT" = full ] && nboot=4
 pc_boot_cuts vfat persist $nboot '--torn'
 
+# Cuts during the workload's persist init (before its ACK: not counted in the sweep): such a crash
+# image booted must give a working persist init and save at the next clean stop. 4 with POWERCUT=full.
+ninit=2
+[ "$POWERCUT" = full ] && ninit=4
+pc_boot_init_cuts vfat $ninit
+
 # Cuts during recovery: a crash image booted behind powercut --record, every flush epoch of that
 # boot cut again and checked in the original cut's window (lib/recovery.sh). 3 with POWERCUT=full.
 nrec=1

@@ -15,6 +15,8 @@
 #                                   with live.upper=file:); 0 when the init restored (or mounted)
 #                                   the state of hash WANT_HASH and the shell came up
 #   pc_boot_cuts FS MODE N REGEX    boots N of the sweep's passed crash images (pc_boot_cut)
+#   pc_boot_init_cuts FS N          boots N distinct crash images of the cut persist init: the next
+#                                   persist init and save must work, the restore after them too
 #   pc_table_row WORKLOAD SECONDS   the campaign table (header and its row; also in $PCD/row)
 # POWERCUT=full sweeps more subsets per epoch over a longer workload (>= 1,000 cuts in all).
 # Work files stay in $O/powercut/NAME (PC_WORK=DIR: DIR/NAME) so that every printed replay line
@@ -305,6 +307,74 @@ pc_boot_cuts() {
 		pc_boot_cut "$PCD/boot.img" "$want" "$mode" "$fs"
 		ok $? "$fs/$mode: boot after the cut at epoch $e ($args): the live system came up with the state the host found"
 	done < "$PCD/boots"
+}
+
+# pc_boot_init_cuts FS N: the crash images of the workload's first step, the persist init cut before
+# its ACK (the host's verdict "ok gen=none": no save yet), booted as what a stick is after a cut
+# during the first shutdown's init. N distinct ones, those that hold the init's temporary first
+# (on vfat the cut can leave its chain running into free clusters: the init's FAT check must
+# repair it before the next init removes it). Each boot makes a change and powers off cleanly:
+# the minimal recipe's shutdown runs persist init and persist save. Three results each: that
+# shutdown saw no FAT or save error; (vfat) fsck.fat -n then finds the data disk clean, dirty bit
+# included; the next boot restores the save.
+pc_boot_init_cuts() {
+	local fs=$1 n=$2 e w rest args sum tmp r k=0
+	local live="live.media=LABEL=OVERLIVE $(pc_live_arg persist "$fs") live.persist.size=1M"
+	declare -A seen
+	: > "$PCD/init-boots"
+	[ "$n" -gt 0 ] || return 0
+	while read -r e w rest; do
+		args=${rest%% :: *}
+		pc_replay_to "$PC_TMPFS/crash.img" "$e" "$w" $args || continue
+		sum=$(md5sum < "$PC_TMPFS/crash.img" | cut -c1-32)
+		[ -z "${seen[$sum]:-}" ] || continue
+		seen[$sum]=1
+		tmp=1
+		[ "$fs" = vfat ] && MTOOLS_SKIP_CHECK=1 mdir -b -i "$PC_TMPFS/crash.img" :: 2>/dev/null | grep -q 'persist\.dat\.init$' && tmp=0
+		echo "$tmp $e $w $args" >> "$PCD/init-boots"
+	done < <(grep ' :: ok gen=none' "$PCD/verdicts")
+	sort -s -n -k1,1 "$PCD/init-boots" | head -n "$n" > "$PCD/init-boots.picked"
+	[ -s "$PCD/init-boots.picked" ] || { ok 1 "$fs/persist: crash images of the cut persist init to boot"; return; }
+	while read -r tmp e w args; do
+		k=$((k + 1))
+		local what="$fs/persist: after the cut during persist init at epoch $e ($args$([ "$tmp" = 0 ] && echo ', its temporary left'))"
+		pc_replay_to "$PCD/init-boot.img" "$e" "$w" $args
+		qemu_start "$live" $(pc_medium_drive persist "$fs") -drive "file=$PCD/init-boot.img,format=raw,if=virtio"
+		r=1
+		if qemu_expect 'overlive# ' 180 >/dev/null && qemu_run "echo init-cut-$k > /root/init-cut"; then
+			qemu_send 'poweroff'
+			qemu_expect 'overlive-minimal: stopped' 120 >/dev/null &&
+				! grep -aq 'FAT-fs.*error\|Read-only file system\|unable to create the save file\|persist save failed' "$QLOG" && r=0
+		fi
+		ok $r "$what: the next boot's shutdown made the save file and saved, no FAT error"
+		[ $r = 0 ] || qemu_show 15
+		for _ in $(seq 100); do kill -0 "$QPID" 2>/dev/null || break; sleep 0.2; done
+		qemu_stop
+		tr -d '\r' < "$QLOG" > "$PCD/init-boot-$k.console"    # what the init repaired, kept for a look
+		if [ "$fs" = vfat ]; then
+			fsck.fat -n "$PCD/init-boot.img" > "$PCD/init-boot.fsck" 2>&1
+			ok $? "$what: then fsck.fat -n finds nothing, the dirty bit included" || sed 's/^/# | /' "$PCD/init-boot.fsck"
+		fi
+		qemu_start "$live" $(pc_medium_drive persist "$fs") -drive "file=$PCD/init-boot.img,format=raw,if=virtio"
+		r=1
+		qemu_expect 'overlive# ' 180 >/dev/null && grep -aq "$PC_RESTORED" "$QLOG" &&
+			qemu_run "test \"\$(cat /root/init-cut)\" = init-cut-$k" && r=0
+		ok $r "$what: the boot after restores that save"
+		[ $r = 0 ] || qemu_show 15
+		qemu_send 'poweroff -f'
+		qemu_stop
+	done < "$PCD/init-boots.picked"
+}
+
+# pc_replay_to OUT EPOCH WRITES ARGS...: the crash image of that cut (as pc_sweep made it) in OUT
+pc_replay_to() {
+	local out=$1 e=$2 w=$3
+	shift 3
+	if [ "$w" = 0 ]; then
+		$PC replay --log "$PCD/record.log" --base "$PCD/base.img" --out "$out" --epoch "$e" "$@" >/dev/null 2>&1
+	else
+		$PC replay --log "$PCD/record.log" --base "$PCD/base.img" --out "$out" --epoch "$e" --writes "$w" "$@" >/dev/null 2>&1
+	fi
 }
 
 # the table goes to stderr too, where prove shows it without -v; $PCD/row keeps the row
