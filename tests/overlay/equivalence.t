@@ -42,14 +42,8 @@ done
 CP_OK=1
 cp --help 2>/dev/null | grep -q -- '--preserve' || CP_OK=
 
-W=$(mktemp -d /tmp/overlive-eq.XXXXXX)
-cleanup() {
-	for m in $(awk -v w="$W" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-	done
-	rm -rf "$W"
-}
-trap cleanup EXIT
+. "$TOP/tests/lib/mounts.sh"
+scratch_dir eq || bail "cannot make a scratch directory"
 
 # The lower: built by the same generator on a plain directory, then squashed if possible.
 mkdir -p "$W/lowertree" "$W/lower"

@@ -19,14 +19,8 @@ H=$O/tests-overlay
 mkdir -p "$H"
 cc -O2 -o "$H/treesum" "$TOP/tests/overlay/treesum.c" || bail "cannot build treesum"
 
-W=$(mktemp -d /tmp/overlive-hl.XXXXXX)
-cleanup() {
-	for m in $(awk -v w="$W" 'index($2, w) == 1 { print $2 }' /proc/mounts | sort -r); do
-		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
-	done
-	rm -rf "$W"
-}
-trap cleanup EXIT
+. "$TOP/tests/lib/mounts.sh"
+scratch_dir hl || bail "cannot make a scratch directory"
 mkdir -p "$W/lower/ld/deep"
 echo aaa >"$W/lower/a"; echo bbb >"$W/lower/b"; echo ccc >"$W/lower/ld/c"
 echo ddd >"$W/lower/ld/deep/d"; echo eee >"$W/lower/e"

@@ -25,6 +25,22 @@ int is_opaque(const struct pentry *e)
 	return v && n == 1 && v[0] == 'y';
 }
 
+/* The content CRC of the scanned regular file e, read from the upper now: 0 and e->crc set, or -errno. */
+static int upper_crc(const char *upper, struct pentry *e)
+{
+	char abs[8192];
+	int fd, r;
+
+	snprintf(abs, sizeof abs, "%s/%s", upper, e->path);
+	fd = open(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = file_content_crc(fd, e->size, &e->crc);
+	close(fd);
+	e->crc_known = r == 0;
+	return r;
+}
+
 /*
  * CH_NONE: same inode, same ctime (nothing can have changed without changing ctime).
  * CH_TOUCH: a new inode or ctime but the same view, e.g. the first save after a restore; for a
@@ -34,25 +50,13 @@ int is_opaque(const struct pentry *e)
  */
 int entry_compare(const char *upper, struct pentry *now, const struct pentry *was, int in_group)
 {
-	char abs[8192];
-	int fd, r;
-
 	if (!same_view(now, was) || (in_group != 0) != (was->group != 0))
 		return CH_MOD;
 	if (now->ino == was->ino && now->ctime_sec == was->ctime_sec && now->ctime_nsec == was->ctime_nsec)
 		return CH_NONE;
 	if (now->type != PT_FILE || in_group)
 		return CH_TOUCH;
-	snprintf(abs, sizeof abs, "%s/%s", upper, now->path);
-	fd = open(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return CH_MOD;
-	r = file_content_crc(fd, now->size, &now->crc);
-	close(fd);
-	if (r)
-		return CH_MOD;
-	now->crc_known = 1;
-	return now->crc == was->crc ? CH_TOUCH : CH_MOD;
+	return upper_crc(upper, now) == 0 && now->crc == was->crc ? CH_TOUCH : CH_MOD;
 }
 
 /* How many catalogue entries each hardlink group id has. */
@@ -87,7 +91,7 @@ static int group_verdict(const char *upper, const struct pstate *st, struct scan
 	const struct pentry *keeper = NULL;
 	const size_t *count;
 	uint64_t id = 0;
-	int touched = 0, fd, r;
+	int touched = 0;
 	size_t m;
 
 	for (m = 0; m < g->n; m++) {
@@ -119,16 +123,8 @@ static int group_verdict(const char *upper, const struct pstate *st, struct scan
 		return CH_TOUCH;	/* a symlink, fifo, socket or device: its metadata is all there is */
 	/* new inodes or ctime, the same metadata: the same content? (read once, for the group) */
 	struct pentry *k = &sc->v[g->keeper];
-	char abs[8192];
-	snprintf(abs, sizeof abs, "%s/%s", upper, k->path);
-	fd = open(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
+	if (upper_crc(upper, k) || k->crc != keeper->crc || k->size != keeper->size)
 		return CH_MOD;
-	r = file_content_crc(fd, k->size, &k->crc);
-	close(fd);
-	if (r || k->crc != keeper->crc || k->size != keeper->size)
-		return CH_MOD;
-	k->crc_known = 1;
 	return CH_TOUCH;
 }
 
