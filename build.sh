@@ -412,8 +412,12 @@ stage_test() {
 	# QEMU under TCG keeps one core busy: two tests at a time use this machine's two cores.
 	local since r=0
 	since=$(mktemp)
+	# the longest first (equivalence.t and the campaigns take minutes each), so that the two at a
+	# time end together instead of one long test running alone at the end
+	local first=(tests/overlay/equivalence.t tests/powercut/*.t) rest=() t
+	for t in tests/*/*.t; do case " ${first[*]} " in *" $t "*) ;; *) rest+=("$t") ;; esac; done
 	O=$O LONG=$long POWERCUT=$powercut KVER=$KVER MODULE_TREE=$MODULE_TREE ACCEL=$(qemu_accel) \
-		prove -j"$TEST_JOBS" -e '' "$O"/t/*.t $(ls tests/*/*.t 2>/dev/null) || r=$?
+		prove -j"$TEST_JOBS" -e '' "${first[@]}" "${rest[@]}" "$O"/t/*.t || r=$?
 	powercut_table "$since" "$powercut"
 	rm -f "$since"
 	return $r
