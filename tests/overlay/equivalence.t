@@ -33,7 +33,7 @@ P=$O/bin/persist
 command -v cc >/dev/null || skip_all "no C compiler for the test helpers"
 
 : "${SEEDS:=${EQUIV_SEEDS:-}}"
-if [ -n "${LONG:-}" ]; then : "${SEEDS:=1000}" "${OPS:=100}"; else : "${SEEDS:=200}" "${OPS:=30}"; fi
+if [ "${LONG:-0}" = 1 ]; then : "${SEEDS:=1000}" "${OPS:=100}"; else : "${SEEDS:=200}" "${OPS:=30}"; fi
 H=$O/tests-overlay
 mkdir -p "$H"
 for t in opgen treesum census; do
