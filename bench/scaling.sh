@@ -114,7 +114,7 @@ series_hardlinks() {
 		echo
 		echo "As the series above, with a tenth of the entries the second names of hardlink pairs (\`bench/gentree.sh -l\`: pairs"
 		echo "across directories; 10,000 pairs at 100k). Full save into a new save file, then a save with nothing changed, the"
-		echo "restore, and a save of the restored tree into the same file (new inodes: every group is rewritten). Same flags;"
+		echo "restore, and a save of the restored tree into the same file (new inodes, the same contents: every file and group is read and compared, no data is written). Same flags;"
 		echo "the third table divides by the files series at the same size (flagged when that ratio is above 1.5 and grew above"
 		echo "1.5 times its value at the smallest size). Command: \`BENCH_SERIES=hardlinks BENCH_HARDLINK_SCALE='$BENCH_HARDLINK_SCALE' bench/scaling.sh\`."
 		echo "Raw figures: \`out/bench/scaling-hardlinks.tsv\` (n, entries, save, restore, save with nothing changed, save after restore)."
