@@ -1,4 +1,4 @@
-# mounts.sh: a scratch directory for tests that mount things in it (sourced).
+# mounts.sh: for tests that mount things: their needs (overlay_test) and a scratch directory (sourced).
 #   scratch_dir NAME   sets W to a new directory /tmp/overlive-NAME.XXXXXX; at exit everything
 #                      mounted below it is unmounted (deepest first, lazily if busy), then it goes
 scratch_dir() {
@@ -11,4 +11,21 @@ scratch_cleanup() {
 		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null
 	done
 	rm -rf "$W"
+}
+
+# overlay_test HELPER...: what a real-overlay test needs (root, overlay, out/bin/persist, cc),
+# else skip_all with the reason; then P is persist and the tests/overlay helpers named are built
+# into H (gcc, as the tests have always built them)
+overlay_test() {
+	local t
+	[ "$(id -u)" = 0 ] || skip_all "needs root (mounts overlay and tmpfs)"
+	grep -qw overlay /proc/filesystems || skip_all "no overlay filesystem in this kernel"
+	P=$O/bin/persist
+	[ -x "$P" ] || skip_all "no $P: run make first"
+	command -v cc >/dev/null || skip_all "no C compiler for the test helpers"
+	H=$O/tests-overlay
+	mkdir -p "$H"
+	for t in "$@"; do
+		cc -O2 -o "$H/$t" "$TOP/tests/overlay/$t.c" || bail "cannot build $t"
+	done
 }

@@ -26,23 +26,14 @@
 # SEED=N: one case. LONG=1: 1000 cases of 100 operations a round.
 . "$(dirname "$0")/../lib/tap.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (mounts overlay and tmpfs)"
-grep -qw overlay /proc/filesystems || skip_all "no overlay filesystem in this kernel"
-P=$O/bin/persist
-[ -x "$P" ] || skip_all "no $P: run make first"
-command -v cc >/dev/null || skip_all "no C compiler for the test helpers"
 
 : "${SEEDS:=${EQUIV_SEEDS:-}}"
 if [ "${LONG:-0}" = 1 ]; then : "${SEEDS:=1000}" "${OPS:=100}"; else : "${SEEDS:=200}" "${OPS:=30}"; fi
-H=$O/tests-overlay
-mkdir -p "$H"
-for t in opgen treesum census; do
-	cc -O2 -o "$H/$t" "$TOP/tests/overlay/$t.c" || bail "cannot build $t"
-done
+. "$TOP/tests/lib/mounts.sh"
+overlay_test opgen treesum census
 CP_OK=1
 cp --help 2>/dev/null | grep -q -- '--preserve' || CP_OK=
 
-. "$TOP/tests/lib/mounts.sh"
 scratch_dir eq || bail "cannot make a scratch directory"
 
 # The lower: built by the same generator on a plain directory, then squashed if possible.

@@ -10,16 +10,9 @@
 # Disk layout: everything on tmpfs mounts under a temporary directory.
 . "$(dirname "$0")/../lib/tap.sh"
 
-[ "$(id -u)" = 0 ] || skip_all "needs root (mounts overlay and tmpfs)"
-grep -qw overlay /proc/filesystems || skip_all "no overlay filesystem in this kernel"
-P=$O/bin/persist
-[ -x "$P" ] || skip_all "no $P: run make first"
-command -v cc >/dev/null || skip_all "no C compiler for the test helpers"
-H=$O/tests-overlay
-mkdir -p "$H"
-cc -O2 -o "$H/treesum" "$TOP/tests/overlay/treesum.c" || bail "cannot build treesum"
-
 . "$TOP/tests/lib/mounts.sh"
+overlay_test treesum
+
 scratch_dir hl || bail "cannot make a scratch directory"
 mkdir -p "$W/lower/ld/deep"
 echo aaa >"$W/lower/a"; echo bbb >"$W/lower/b"; echo ccc >"$W/lower/ld/c"
