@@ -3,6 +3,7 @@
 #define OVERLIVE_PROBE_H
 #include <stddef.h>
 #include <stdint.h>
+#include "byteorder.h"
 
 struct probe_result {
 	char type[16];			/* the mount type: ext4 ext3 ext2 vfat iso9660 squashfs */
@@ -37,27 +38,5 @@ int probe_squashfs(const struct probe_src *src, struct probe_result *r);
 int probe_iso9660(const struct probe_src *src, struct probe_result *r);
 int probe_ext4(const struct probe_src *src, struct probe_result *r);
 int probe_vfat(const struct probe_src *src, struct probe_result *r);
-
-/* Little- and big-endian fields at a byte offset, whatever the host order. */
-static inline uint16_t get_le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-static inline uint32_t get_le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t get_le64(const unsigned char *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-static inline uint16_t get_be16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-static inline uint32_t get_be32(const unsigned char *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
 
 #endif

@@ -5,13 +5,6 @@
 #include "crc32c.h"
 #include "persist.h"
 
-void put_le16(unsigned char *p, uint16_t v) { p[0] = v; p[1] = v >> 8; }
-void put_le32(unsigned char *p, uint32_t v) { put_le16(p, v); put_le16(p + 2, v >> 16); }
-void put_le64(unsigned char *p, uint64_t v) { put_le32(p, v); put_le32(p + 4, v >> 32); }
-uint16_t get_le16(const unsigned char *p) { return p[0] | (uint16_t)p[1] << 8; }
-uint32_t get_le32(const unsigned char *p) { return get_le16(p) | (uint32_t)get_le16(p + 2) << 16; }
-uint64_t get_le64(const unsigned char *p) { return get_le32(p) | (uint64_t)get_le32(p + 4) << 32; }
-
 uint64_t rec_size(uint32_t len)
 {
 	return (PF_REC_HDR + (uint64_t)len + 7) & ~(uint64_t)7;

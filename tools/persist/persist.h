@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "byteorder.h"
 
 /* On-disk constants (docs/persist-format.md). */
 #define PF_MAGIC "OVLPERS1"
@@ -100,12 +101,6 @@ struct lower_id {
 };
 
 /* codec.c */
-void put_le16(unsigned char *p, uint16_t v);
-void put_le32(unsigned char *p, uint32_t v);
-void put_le64(unsigned char *p, uint64_t v);
-uint16_t get_le16(const unsigned char *p);
-uint32_t get_le32(const unsigned char *p);
-uint64_t get_le64(const unsigned char *p);
 void hdr_encode(const struct phdr *h, unsigned char buf[PF_HDR_LEN]);
 int hdr_decode(const unsigned char *buf, struct phdr *h);
 int path_check(const char *p, size_t len);
