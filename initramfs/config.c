@@ -3,6 +3,7 @@
 #include <string.h>
 #include "cmdline.h"
 #include "config.h"
+#include "devspec.h"
 #include "number.h"
 
 typedef const char *(*setter)(struct config *c, const char *value);
@@ -24,14 +25,16 @@ static const char *copy_str(char *dst, size_t cap, const char *v)
 	return NULL;
 }
 
-static const char *set_media(struct config *c, const char *v)
+/* A device as lib/devspec.h names one, kept as given. */
+static const char *set_device(char *dst, size_t cap, const char *v)
 {
-	static const char *const kinds[] = { "LABEL=", "UUID=", "PARTLABEL=", "PARTUUID=", "/dev/", NULL };
-	for (int i = 0; v && kinds[i]; i++)
-		if (!strncmp(v, kinds[i], strlen(kinds[i])) && v[strlen(kinds[i])])
-			return copy_str(c->media, sizeof c->media, v);
-	return "expects LABEL=, UUID=, PARTLABEL=, PARTUUID= or a /dev/ path";
+	struct devspec d;
+	const char *why = devspec_parse(v, &d);
+
+	return why ? why : copy_str(dst, cap, v);
 }
+
+static const char *set_media(struct config *c, const char *v) { return set_device(c->media, sizeof c->media, v); }
 
 static int has_dotdot(const char *v)
 {
@@ -59,7 +62,6 @@ static const char *set_init(struct config *c, const char *v) { return set_path(c
 
 static const char *set_upper(struct config *c, const char *v)
 {
-	static const char *const devices[] = { "LABEL=", "UUID=", "PARTLABEL=", "/dev/", NULL };
 	const char *why;
 
 	if (v && !strcmp(v, "tmpfs")) {
@@ -73,25 +75,13 @@ static const char *set_upper(struct config *c, const char *v)
 		c->upper = UPPER_FILE;
 		return NULL;
 	}
-	for (int i = 0; v && devices[i]; i++)
-		if (!strncmp(v, devices[i], strlen(devices[i])) && v[strlen(devices[i])]) {
-			if ((why = copy_str(c->upper_spec, sizeof c->upper_spec, v)) != NULL)
-				return why;
-			c->upper = UPPER_DEVICE;
-			return NULL;
-		}
-	return "unknown upper (tmpfs, LABEL=, UUID=, PARTLABEL=, /dev/NAME or file:/PATH)";
+	if ((why = set_device(c->upper_spec, sizeof c->upper_spec, v)) != NULL)
+		return v && (v[0] == '/' || strchr(v, '=')) ? why : "unknown upper (tmpfs, file:/PATH or " DEVSPEC_FORMS ")";
+	c->upper = UPPER_DEVICE;
+	return NULL;
 }
 
-static const char *set_data(struct config *c, const char *v)
-{
-	static const char *const devices[] = { "LABEL=", "UUID=", "PARTLABEL=", "/dev/", NULL };
-
-	for (int i = 0; v && devices[i]; i++)
-		if (!strncmp(v, devices[i], strlen(devices[i])) && v[strlen(devices[i])])
-			return copy_str(c->data, sizeof c->data, v);
-	return "expects LABEL=, UUID=, PARTLABEL= or a /dev/ path";
-}
+static const char *set_data(struct config *c, const char *v) { return set_device(c->data, sizeof c->data, v); }
 
 static const char *set_create(struct config *c, const char *v)
 {
@@ -151,7 +141,7 @@ static const char *set_break(struct config *c, const char *v)
 static const char *set_persist(struct config *c, const char *v)
 {
 	const char *sep;
-	struct config probe;
+	struct devspec d;
 
 	if (!v || !*v)
 		return "expects [LABEL=...:]/PATH of the save file";
@@ -165,8 +155,8 @@ static const char *set_persist(struct config *c, const char *v)
 	char dev[CONFIG_STR];
 	memcpy(dev, v, (size_t)(sep - v));
 	dev[sep - v] = '\0';
-	if (set_media(&probe, dev))
-		return "the device before ':' is LABEL=, UUID=, PARTLABEL= or /dev/NAME";
+	if (devspec_parse(dev, &d))
+		return "the device before ':' is " DEVSPEC_FORMS;
 	const char *why = set_path(c->persist_path, sizeof c->persist_path, sep + 1);
 	if (!why)
 		memcpy(c->persist_dev, dev, strlen(dev) + 1);
@@ -262,7 +252,7 @@ static const char *set_debug(struct config *c, const char *v)
 }
 
 static const struct param params[] = {
-	{ "live.media", set_media, "the medium: LABEL=, UUID=, PARTLABEL=, PARTUUID= or /dev/...", 0 },
+	{ "live.media", set_media, "the medium: " DEVSPEC_FORMS, 0 },
 	{ "live.root",  set_root,  "the squashfs on the medium", 0 },
 	{ "live.upper", set_upper, "the writable layer: tmpfs, an ext4 partition, or file:/PATH on the medium", 0 },
 	{ "live.persist.create", set_create, "format an empty persistence partition or file", 0 },

@@ -30,6 +30,14 @@
 
 enum log_level { LOG_ERR = 3, LOG_WARN = 4, LOG_NOTICE = 5, LOG_INFO = 6, LOG_DEBUG = 7 };
 
+/* A block device found by device_find (media.c). */
+struct found_device {
+	char dev[64];               /* /dev/NAME */
+	char partname[64];          /* its GPT partition name, or "" */
+	char partuuid[40];          /* its PARTUUID (see lib/devspec.h), or "" */
+	struct probe_result fs;
+};
+
 struct init_ctx {
 	struct config cfg;
 	const struct sysops *sys;
@@ -40,6 +48,7 @@ struct init_ctx {
 	void *kmod;                 /* the module loader's state (kmod/), or NULL */
 	char **argv;                /* the kernel's arguments for the root's init */
 
+	struct found_device medium_found; /* the medium: its names (device_is) */
 	char medium_dev[64];        /* /dev/NAME of the medium */
 	struct probe_result medium; /* what its superblock said */
 	int medium_is_lower;        /* the medium is itself the squashfs (a raw partition) */
@@ -92,18 +101,17 @@ int modules_coldplug(struct init_ctx *c);
 int modules_load_fs(struct init_ctx *c, const char *type);
 
 /* media.c */
-struct found_device {
-	char dev[64];               /* /dev/NAME */
-	struct probe_result fs;
-};
 /*
- * Finds the block device matching spec (LABEL=, UUID=, PARTLABEL=, /dev/NAME) within wait_s
+ * Finds the block device matching spec (lib/devspec.h: LABEL=, UUID=, PARTLABEL=, PARTUUID=,
+ * /dev/NAME) within wait_s
  * seconds, loading drivers for devices that appear meanwhile. param names the kernel parameter
  * in messages. On timeout it lists the devices seen and returns -ENODEV (after fail()). A device
  * found whose filesystem is unknown returns its probe error (-ENOENT: none) with out->dev set.
  */
 int device_find(struct init_ctx *c, const char *param, const char *spec, unsigned wait_s,
 		struct found_device *out);
+/* Whether spec (lib/devspec.h) names the device found: the same rule as device_find's. */
+int device_is(const struct found_device *d, const char *spec);
 /* The boot medium: device_find for live.media, into c->medium*. */
 int media_find(struct init_ctx *c);
 /* loopdev.c: attaches fd to a free loop device, read-only; *loopfd must stay open until mount. */

@@ -9,42 +9,23 @@
 #include <time.h>
 #include <unistd.h>
 #include "init.h"
+#include "devspec.h"
 #include "io.h"
+#include "number.h"
 
 #define MAX_DEVICES 128
 #define POLL_MS 50
 
-enum match_kind { BY_LABEL, BY_UUID, BY_PARTLABEL, BY_PATH };
-
-struct media_spec {
-	enum match_kind kind;
-	const char *value;
-};
-
 struct seen {
 	char name[32];
 	char partname[64];
+	char disk[32];              /* the whole disk of a partition (DEVNAME), "" for a whole disk */
+	unsigned partno;            /* its number in the disk's table, 0 for a whole disk */
+	char partuuid[40];          /* "" until read (PARTUUID= only) or when it has none */
 	unsigned long long bytes;
 	struct probe_result fs;
 	int err;                    /* probe result: 0, -ENOENT (no filesystem) or -errno */
 };
-
-static const struct { const char *prefix; enum match_kind kind; } spec_kinds[] = {
-	{ "LABEL=", BY_LABEL }, { "UUID=", BY_UUID }, { "PARTLABEL=", BY_PARTLABEL }, { "/dev/", BY_PATH },
-};
-
-static int parse_spec(const char *s, struct media_spec *m)
-{
-	for (size_t i = 0; i < sizeof spec_kinds / sizeof spec_kinds[0]; i++) {
-		size_t n = strlen(spec_kinds[i].prefix);
-		if (!strncmp(s, spec_kinds[i].prefix, n)) {
-			m->kind = spec_kinds[i].kind;
-			m->value = spec_kinds[i].kind == BY_PATH ? s : s + n;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
 
 /* Reads KEY=value from a sysfs uevent text. */
 static void uevent_get(const char *text, const char *key, char *out, size_t cap)
@@ -65,6 +46,40 @@ static void uevent_get(const char *text, const char *key, char *out, size_t cap)
 		}
 		p += len + (eol ? 1 : 0);
 	}
+}
+
+/* A partition's number and its disk: NAME/partition, and the DEVNAME of the directory above it. */
+static void scan_partition(int dfd, const char *entry, struct seen *s)
+{
+	char path[320], text[512];
+	uint64_t n;
+
+	snprintf(path, sizeof path, "%s/partition", entry);
+	if (read_small_file(dfd, path, text, sizeof text) < 0)
+		return;
+	text[strcspn(text, "\n")] = '\0';
+	snprintf(path, sizeof path, "%s/../uevent", entry);
+	if (parse_u64(text, &n) || n == 0 || n > 0xffff || read_small_file(dfd, path, text, sizeof text) < 0)
+		return;
+	uevent_get(text, "DEVNAME", s->disk, sizeof s->disk);
+	if (s->disk[0])
+		s->partno = (unsigned)n;
+}
+
+/* The PARTUUID of a partition (when its uevent did not say): read from its disk's partition table. */
+static void read_partuuid(struct init_ctx *c, struct seen *s)
+{
+	int fd;
+
+	if (s->partuuid[0] || !s->partno)
+		return;
+	fd = openat(c->devfd, s->disk, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	struct probe_src src = { .fd = fd };
+	if (probe_partuuid(&src, s->partno, s->partuuid, sizeof s->partuuid) < 0)
+		s->partuuid[0] = '\0';
+	close(fd);
 }
 
 static int by_name(const void *a, const void *b)
@@ -99,7 +114,9 @@ static int scan(struct init_ctx *c, struct seen *seen, int max)
 			if (devname[0])
 				snprintf(s->name, sizeof s->name, "%s", devname);
 			uevent_get(text, "PARTNAME", s->partname, sizeof s->partname);
+			uevent_get(text, "PARTUUID", s->partuuid, sizeof s->partuuid);
 		}
+		scan_partition(dfd, de->d_name, s);
 		snprintf(path, sizeof path, "%s/size", de->d_name);
 		if (read_small_file(dfd, path, text, sizeof text) == 0)
 			s->bytes = strtoull(text, NULL, 10) * 512;
@@ -127,17 +144,26 @@ static void probe_one(struct init_ctx *c, struct seen *s)
 	close(fd);
 }
 
-static int matches(const struct media_spec *m, const struct seen *s)
+/* Whether the spec's kind is read from the superblock (else from sysfs or the partition table). */
+static int by_superblock(const struct devspec *m)
+{
+	return m->kind == DEVSPEC_LABEL || m->kind == DEVSPEC_UUID;
+}
+
+static int matches(struct init_ctx *c, const struct devspec *m, struct seen *s)
 {
 	switch (m->kind) {
-	case BY_LABEL:
-		return s->err == 0 && !strcmp(s->fs.label, m->value);
-	case BY_UUID:
-		return s->err == 0 && !strcasecmp(s->fs.uuid, m->value);
-	case BY_PARTLABEL:
-		return !strcmp(s->partname, m->value);
-	case BY_PATH:
-		return !strcmp(s->name, m->value + strlen("/dev/"));
+	case DEVSPEC_LABEL:
+		return s->err == 0 && devspec_matches(m, s->fs.label);
+	case DEVSPEC_UUID:
+		return s->err == 0 && devspec_matches(m, s->fs.uuid);
+	case DEVSPEC_PARTLABEL:
+		return devspec_matches(m, s->partname);
+	case DEVSPEC_PARTUUID:
+		read_partuuid(c, s);
+		return devspec_matches(m, s->partuuid);
+	case DEVSPEC_PATH:
+		return devspec_matches(m, s->name);
 	}
 	return 0;
 }
@@ -151,39 +177,42 @@ static double now(void)
 }
 
 /* Why a device is not the one asked for, in a few words. */
-static void why_not(const struct media_spec *m, const struct seen *s, char *why, size_t cap)
+static void why_not(const struct devspec *m, const struct seen *s, char *why, size_t cap)
 {
 	if (s->err == -ENOMEDIUM)
 		snprintf(why, cap, "empty (no medium)");
-	else if (s->err == -ENOENT && m->kind != BY_PARTLABEL && m->kind != BY_PATH)
+	else if (s->err == -ENOENT && by_superblock(m))
 		snprintf(why, cap, "no filesystem overlive reads");
 	else if (s->err < 0 && s->err != -ENOENT)
 		snprintf(why, cap, "unreadable: %s", strerror(-s->err));
-	else if (m->kind == BY_LABEL)
+	else if (m->kind == DEVSPEC_LABEL)
 		snprintf(why, cap, s->fs.label[0] ? "label is '%s', not '%s'" : "no label%s, not '%s'",
 			 s->fs.label, m->value);
-	else if (m->kind == BY_UUID)
+	else if (m->kind == DEVSPEC_UUID)
 		snprintf(why, cap, "another UUID");
-	else if (m->kind == BY_PARTLABEL)
+	else if (m->kind == DEVSPEC_PARTLABEL)
 		snprintf(why, cap, s->partname[0] ? "partition name '%s', not '%s'" : "no partition name%s, not '%s'",
 			 s->partname, m->value);
+	else if (m->kind == DEVSPEC_PARTUUID)
+		snprintf(why, cap, s->partuuid[0] ? "PARTUUID is %s" : s->partno ? "no PARTUUID%s (no partition table read)" :
+			 "not a partition%s", s->partuuid);
 	else
-		snprintf(why, cap, "not %s", m->value);
+		snprintf(why, cap, "not /dev/%s", m->value);
 }
 
 /* The "why not" table: every block device, what it holds, why it was not taken, the drivers. */
-static void report(struct init_ctx *c, const struct media_spec *m, struct seen *seen, int n)
+static void report(struct init_ctx *c, const char *spec, const struct devspec *m, struct seen *seen, int n)
 {
 	char why[128], mods[1024], line[256];
 	size_t used = 0;
 	FILE *f;
 
-	log_msg(c, LOG_ERR, "no device matches %s; block devices seen (%d):", m->value, n);
+	log_msg(c, LOG_ERR, "no device matches %s; block devices seen (%d):", spec, n);
 	log_msg(c, LOG_ERR, "  %-8s %8s %-8s %-16s %-36s %-14s %s", "DEVICE", "SIZE", "TYPE", "LABEL",
 		"UUID", "PARTLABEL", "WHY NOT");
 	for (int i = 0; i < n; i++) {
 		struct seen *s = &seen[i];
-		if (m->kind == BY_PARTLABEL || m->kind == BY_PATH)
+		if (!by_superblock(m))
 			probe_one(c, s);        /* those kinds match without reading superblocks */
 		const char *type = s->err == 0 ? s->fs.type : s->err == -ENOENT ? "-" :
 				   s->err == -ENOMEDIUM ? "empty" : "?";
@@ -207,21 +236,21 @@ int device_find(struct init_ctx *c, const char *param, const char *spec, unsigne
 		struct found_device *out)
 {
 	struct seen seen[MAX_DEVICES];
-	struct media_spec m;
+	struct devspec m;
 	double deadline = now() + wait_s;
+	const char *why = devspec_parse(spec, &m);
 	int n, passes = 0;
 
-	if (parse_spec(spec, &m) < 0)
-		return failx(c, -EINVAL, "use LABEL=..., UUID=..., PARTLABEL=... or /dev/NAME",
-			     "understand %s=%s: not a device", param, spec);
+	if (why)
+		return failx(c, -EINVAL, "use " DEVSPEC_FORMS, "understand %s=%s: %s", param, spec, why);
 	for (;;) {
 		int found = -1, again = 0;
 
 		n = scan(c, seen, MAX_DEVICES);
 		for (int i = 0; i < n; i++) {
-			if (m.kind != BY_PATH && m.kind != BY_PARTLABEL)
+			if (by_superblock(&m))
 				probe_one(c, &seen[i]);
-			if (!matches(&m, &seen[i]))
+			if (!matches(c, &m, &seen[i]))
 				continue;
 			if (found < 0)
 				found = i;
@@ -231,12 +260,15 @@ int device_find(struct init_ctx *c, const char *param, const char *spec, unsigne
 		passes++;
 		if (found >= 0) {
 			struct seen *s = &seen[found];
-			if (m.kind == BY_PATH || m.kind == BY_PARTLABEL)
+			if (!by_superblock(&m))
 				probe_one(c, s);
 			if (again)
 				log_msg(c, LOG_WARN, "more than one device matches %s=%s; using /dev/%s",
 					param, spec, s->name);
 			snprintf(out->dev, sizeof out->dev, "/dev/%s", s->name);
+			read_partuuid(c, s);
+			memcpy(out->partname, s->partname, sizeof out->partname);
+			memcpy(out->partuuid, s->partuuid, sizeof out->partuuid);
 			if (s->err < 0)
 				return fail(c, s->err, "check the device; is it formatted (ext4, vfat, iso9660, squashfs)?",
 					    "read a filesystem on /dev/%s (%s=%s)", s->name, param, spec);
@@ -251,10 +283,31 @@ int device_find(struct init_ctx *c, const char *param, const char *spec, unsigne
 		if (modules_coldplug(c) <= 0)
 			usleep(POLL_MS * 1000);
 	}
-	report(c, &m, seen, n);
+	report(c, spec, &m, seen, n);
 	return fail(c, -ENODEV,
 		    "check that the device is attached and its label (devices seen are listed above), or wait longer (live.wait=)",
 		    "find the device %s=%s within %u s", param, spec, wait_s);
+}
+
+int device_is(const struct found_device *d, const char *spec)
+{
+	struct devspec m;
+
+	if (devspec_parse(spec, &m))
+		return 0;
+	switch (m.kind) {
+	case DEVSPEC_LABEL:
+		return devspec_matches(&m, d->fs.label);
+	case DEVSPEC_UUID:
+		return devspec_matches(&m, d->fs.uuid);
+	case DEVSPEC_PARTLABEL:
+		return devspec_matches(&m, d->partname);
+	case DEVSPEC_PARTUUID:
+		return devspec_matches(&m, d->partuuid);
+	case DEVSPEC_PATH:
+		return !strncmp(d->dev, "/dev/", 5) && devspec_matches(&m, d->dev + 5);
+	}
+	return 0;
 }
 
 int media_find(struct init_ctx *c)
@@ -268,6 +321,7 @@ int media_find(struct init_ctx *c)
 			    "find the live medium %s within %u s", c->cfg.media, c->cfg.wait);
 	if (r < 0)
 		return r;
+	c->medium_found = d;
 	memcpy(c->medium_dev, d.dev, sizeof c->medium_dev);
 	c->medium = d.fs;
 	c->medium_is_lower = !strcmp(d.fs.type, "squashfs");

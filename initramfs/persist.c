@@ -37,13 +37,7 @@ int persist_on_medium(const struct init_ctx *c)
 {
 	const char *d = c->cfg.persist_dev;
 
-	if (!d[0] || !strcmp(d, c->cfg.media))
-		return 1;
-	if (!strncmp(d, "LABEL=", 6))
-		return c->medium.label[0] && !strcmp(d + 6, c->medium.label);
-	if (!strncmp(d, "UUID=", 5))
-		return c->medium.uuid[0] && !strcasecmp(d + 5, c->medium.uuid);
-	return !strcmp(d, c->medium_dev);
+	return !d[0] || !strcmp(d, c->cfg.media) || device_is(&c->medium_found, d);
 }
 
 /*

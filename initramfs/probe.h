@@ -17,6 +17,13 @@ int probe_fd(int fd, struct probe_result *r);
 /* The same on bytes in memory; a short buffer reads as a short device. */
 int probe_buf(const unsigned char *buf, size_t len, struct probe_result *r);
 
+struct probe_src;
+/*
+ * partuuid.c: the PARTUUID of partition partno (1-based) of the disk, as blkid prints it: 0; -ENOENT
+ * when the disk has no partition table or no such entry; -EINVAL for a malformed GPT; -errno.
+ */
+int probe_partuuid(const struct probe_src *disk, unsigned partno, char *out, size_t cap);
+
 /* ---- for the probers (probe_*.c) ---- */
 
 /* Where the bytes come from: a file descriptor or a buffer. */

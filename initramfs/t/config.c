@@ -35,8 +35,9 @@ int main(void)
 	is_str(c.init, "/bin/sh", "live.init");
 	is_int(c.debug, 1, "live.debug without a value is on");
 
-	static const char *const good_media[] = { "UUID=1234-ABCD", "PARTLABEL=overlive-root", "/dev/sda1" };
-	for (size_t i = 0; i < 3; i++) {
+	static const char *const good_media[] = { "UUID=1234-ABCD", "PARTLABEL=overlive-root", "/dev/sda1",
+						  "PARTUUID=5eed0123-01", "PARTUUID=0E24C6AF-D3A2-A841-9785-E846962B2309" };
+	for (size_t i = 0; i < sizeof good_media / sizeof good_media[0]; i++) {
 		char line[64];
 		snprintf(line, sizeof line, "live.media=%s", good_media[i]);
 		is_int(parse(&c, line, &res), 0, line);
@@ -48,6 +49,7 @@ int main(void)
 		{ "live.upper=UUID=0f3c-aa", UPPER_DEVICE, "UUID=0f3c-aa" },
 		{ "live.upper=PARTLABEL=persistence", UPPER_DEVICE, "PARTLABEL=persistence" },
 		{ "live.upper=/dev/sdb2", UPPER_DEVICE, "/dev/sdb2" },
+		{ "live.upper=PARTUUID=5eed0123-02", UPPER_DEVICE, "PARTUUID=5eed0123-02" },
 		{ "live.upper=file:/live/persistence.img", UPPER_FILE, "/live/persistence.img" },
 		{ "live.upper=LABEL=persistence live.upper=tmpfs", UPPER_TMPFS, "" },
 	};
@@ -70,7 +72,8 @@ int main(void)
 		"live.upper=bogus", "live.media=sda1", "live.media=LABEL=", "live.wait=soon",
 		"live.wait=99999", "live.root=live/root.sqfs", "live.root=/live/../etc/passwd",
 		"live.init=sbin/init", "live.size=lots", "live.size=200%", "live.size=0",
-		"live.break=nosuchstage", "live.media",
+		"live.break=nosuchstage", "live.media", "live.media=PARTUUID=1234-01",
+		"live.upper=PARTUUID=xyz", "live.data=PARTUUID=", "live.persist=PARTUUID=12:/p.dat",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		int n = parse(&c, bad[i], &res);
@@ -97,6 +100,8 @@ int main(void)
 	is_int(parse(&c, "live.persist=\"LABEL=MY DATA:/saves/live.dat\"", &res), 0, "a save file on another device");
 	is_str(c.persist_dev, "LABEL=MY DATA", "its device");
 	is_str(c.persist_path, "/saves/live.dat", "its path");
+	is_int(parse(&c, "live.persist=PARTUUID=5eed0123-02:/p.dat", &res), 0, "a save file on a device by PARTUUID");
+	is_str(c.persist_dev, "PARTUUID=5eed0123-02", "its device");
 	is_int(parse(&c, "live.persist=/p.dat live.persist.size=256M", &res), 0, "live.persist.size=256M");
 	is_str(c.persist_size, "256M", "the size the shutdown's persist init is given");
 	static const char *const bad_persist[] = {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/boot/happy.t: the minimal system boots from each kind of medium, and / is the overlay.
 # Disks: one virtio disk, the medium: ext4 by UUID, vfat by LABEL, a raw squashfs partition by
-# PARTLABEL; then a user's own root tree made with ./build.sh image --root, on ext4 by LABEL.
+# PARTLABEL and by its GPT PARTUUID, an MBR disk's ext4 partition by PARTUUID; then a user's own root tree made with ./build.sh image --root, on ext4 by LABEL.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/qemu.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
@@ -39,6 +39,15 @@ check_boot "vfat medium by LABEL" "$QDIR/vfat.img" "live.media=LABEL=MYSTICK"
 
 "$TOP/images/mkmedium.sh" raw "$sq" "$QDIR/raw.img"
 check_boot "raw squashfs partition by PARTLABEL" "$QDIR/raw.img" "live.media=PARTLABEL=overlive-root"
+
+# PARTUUID=: a GPT partition's GUID (sfdisk says it), and an MBR disk's signature-partition number.
+partuuid=$(sfdisk --part-uuid "$QDIR/raw.img" 1 | tr A-F a-f)
+check_boot "raw squashfs partition by its GPT PARTUUID" "$QDIR/raw.img" "live.media=PARTUUID=$partuuid"
+sectors=$(( $(stat -c %s "$QDIR/ext4.img") / 512 ))
+truncate -s $(( (2048 + sectors) * 512 )) "$QDIR/mbr.img"
+printf 'label: dos\nlabel-id: 0x5eed0123\nstart=2048, size=%d, type=83\n' "$sectors" | sfdisk -q "$QDIR/mbr.img"
+dd if="$QDIR/ext4.img" of="$QDIR/mbr.img" bs=512 seek=2048 conv=notrunc status=none
+check_boot "ext4 partition of an MBR disk by PARTUUID" "$QDIR/mbr.img" "live.media=PARTUUID=5EED0123-01"
 
 # A user's own root: a tree with its own init, through ./build.sh image --root.
 tree=$QDIR/userroot
