@@ -17,14 +17,14 @@ st modules
 while read -r tag name rest; do
 	[ "$tag" = m ] && insmod "/lib/modules/$name.ko" 2>/dev/null
 done < /lib/modules/modules.idx
-st media
+st find-medium
 n=0
 until dev=$(findfs "LABEL=$label" 2>/dev/null); do
 	n=$((n + 1))
 	[ $n -gt 300 ] && fail "no medium LABEL=$label"
 	sleep 0.1
 done
-st medium
+st mount-medium
 mkdir -p /run/live/medium /run/live/lower /run/live/upper
 mount -r "$dev" /run/live/medium || fail "mount $dev"
 st lower

@@ -14,7 +14,7 @@ rm -rf "$W" && mkdir -p "$W/overlive" "$W/baseline" "$W/logs"
 md=$B/boot.md
 : > "$md"
 
-STAGES="early config modules media medium lower upper restore overlay move switch exec"
+STAGES="early config modules find-medium mount-medium lower upper restore overlay move switch exec"
 
 for f in vmlinuz initramfs.img minimal.sqfs bin/mkcpio initramfs.d/lib/modules/modules.idx; do
 	[ -e "$O/$f" ] || { note "boot: not measured: $O/$f is missing (run ./build.sh first)"; exit 0; }
@@ -48,7 +48,7 @@ parse() {
 	awk -v att="$2" -v init="$3" -v n="$4" -v order="$STAGES" '
 		{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t) }
 		/Run \/init/ { run = t; next }
-		match($0, /stage=[a-z]+/) { s = substr($0, RSTART + 6, RLENGTH - 6); if (!(s in at)) at[s] = t }
+		match($0, /stage=[a-z-]+/) { s = substr($0, RSTART + 6, RLENGTH - 6); if (!(s in at)) at[s] = t }
 		END {
 			if (run == "" || !("exec" in at)) exit 1
 			printf "%s\t%s\t%s\tkernel\t0\t%.4f\n", att, init, n, run
@@ -141,8 +141,8 @@ med() { awk -F'\t' -v a="$1" -v i="$2" -v s="$3" -v c="${4:-6}" '$1 == a && $2 =
 	echo "|---|---|---|---|---|---|---|---|"
 	for att in $BENCH_ATTACH; do
 		a=$(med "$att" overlive total) b=$(med "$att" baseline total)
-		ma=$(awk -F'\t' -v a="$att" '$1 == a && $2 == "overlive" && ($4 == "modules" || $4 == "media") { s[$3] += $6 } END { for (k in s) print s[k] }' "$tsv" | median)
-		mb=$(awk -F'\t' -v a="$att" '$1 == a && $2 == "baseline" && ($4 == "modules" || $4 == "media") { s[$3] += $6 } END { for (k in s) print s[k] }' "$tsv" | median)
+		ma=$(awk -F'\t' -v a="$att" '$1 == a && $2 == "overlive" && ($4 == "modules" || $4 == "find-medium") { s[$3] += $6 } END { for (k in s) print s[k] }' "$tsv" | median)
+		mb=$(awk -F'\t' -v a="$att" '$1 == a && $2 == "baseline" && ($4 == "modules" || $4 == "find-medium") { s[$3] += $6 } END { for (k in s) print s[k] }' "$tsv" | median)
 		echo "| $att | $(fmt_s "$a") | $(fmt_s "$b") | $(ratio "$b" "$a") | $(fmt_s "$ma") | $(fmt_s "$mb") | $(ratio "$mb" "$ma") | \`BENCH_ATTACH=$att bench/boot.sh\` |"
 	done
 	echo

@@ -14,5 +14,5 @@ if ! qemu_expect 'overlive# ' "$BOOT_TIMEOUT" >/dev/null; then
 	exit 1
 fi
 qemu_run "dmesg | grep -E 'stage=|Run /init'" 60 >/dev/null || exit 1
-tr -d '\r' < "$QLOG" | grep -aE '^\[ *[0-9.]+\] .*(stage=[a-z]+|Run /init)' > "$out"
+tr -d '\r' < "$QLOG" | grep -aE '^\[ *[0-9.]+\] .*(stage=[a-z-]+|Run /init)' > "$out"
 grep -q 'stage=exec' "$out"

@@ -5,8 +5,8 @@
 #   bench/modules.sh [ATTACHMENT...]    (virtio-blk virtio-scsi sata nvme usb cd cd-ahci;
 #                                        default all)
 # Columns: modules: loaded by the init, and the sum of their finit_module times; modules stage:
-# base modules + coldplug until no new driver (stage=modules to stage=media); medium wait:
-# scans and coldplug until the medium shows (stage=media to stage=medium); unpack: the kernel
+# base modules + coldplug until no new driver (stage=modules to stage=find-medium); medium wait:
+# scans and coldplug until the medium shows (stage=find-medium to stage=mount-medium); unpack: the kernel
 # unpacking the initramfs (dmesg); to exec: boot to the root's init (stage=exec).
 # Needs ./build.sh first; ACCEL=kvm|tcg (default: what build.sh found), O= the build output.
 set -uo pipefail
@@ -56,7 +56,7 @@ for a in "${which[@]}"; do
 		/unpack rootfs image as initramfs/ { u0 = t } /Freeing initrd/ { u1 = t }
 		END {
 			printf "%-12s %8d %10.1f %14.3f %12.3f %9s %9.3f\n", name, n, sum,
-				st["media"] - st["modules"], st["medium"] - st["media"],
+				st["find-medium"] - st["modules"], st["mount-medium"] - st["find-medium"],
 				(u0 != "" && u1 != "") ? sprintf("%.3f", u1 - u0) : "-", st["exec"]
 		}'
 	qemu_stop

@@ -19,8 +19,8 @@ mb=$(awk -v b="$(( $(stat -c %s "$QDIR/big.sqfs") + $(stat -c %s "$O/minimal.sqf
 # lower_stage APPEND: seconds from stage=lower to the stage after it, or -
 lower_stage() {
 	qemu_start "quiet $1" -drive "file=$QDIR/medium.img,format=raw,if=virtio,snapshot=on"
-	if qemu_expect 'overlive# ' 240 >/dev/null && qemu_run 'dmesg | grep -o "stage=[a-z]* t=[0-9.]*" > /dev/console'; then
-		tr -d '\r' < "$QLOG" | grep -o 'stage=[a-z]* t=[0-9.]*' | awk -F'[= ]' '
+	if qemu_expect 'overlive# ' 240 >/dev/null && qemu_run 'dmesg | grep -o "stage=[a-z-]* t=[0-9.]*" > /dev/console'; then
+		tr -d '\r' < "$QLOG" | grep -o 'stage=[a-z-]* t=[0-9.]*' | awk -F'[= ]' '
 			$2 == "lower" { t = $4; next } t != "" && !done { printf "%.3f\n", $4 - t; done = 1 }
 			END { if (!done) print "-" }' | tail -n 1
 	else

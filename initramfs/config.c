@@ -85,7 +85,7 @@ static const char *set_data(struct config *c, const char *v) { return set_device
 
 static const char *set_create(struct config *c, const char *v)
 {
-	c->persist_create = !v || strcmp(v, "0") != 0;
+	c->upper_create = !v || strcmp(v, "0") != 0;
 	return NULL;
 }
 
@@ -255,7 +255,7 @@ static const struct param params[] = {
 	{ "live.media", set_media, "the medium: " DEVSPEC_FORMS, 0 },
 	{ "live.root",  set_root,  "the squashfs on the medium", 0 },
 	{ "live.upper", set_upper, "the writable layer: tmpfs, an ext4 partition, or file:/PATH on the medium", 0 },
-	{ "live.persist.create", set_create, "format an empty persistence partition or file", 0 },
+	{ "live.upper.create", set_create, "format a disk upper (partition or file:) that holds no file system", 0 },
 	{ "live.data", set_data, "an ext4 partition mounted on /run/live/data for the live system", 0 },
 	{ "live.size",  set_size,  "size of a tmpfs upper (tmpfs size=)", 0 },
 	{ "live.wait",  set_wait,  "seconds to wait for the medium", 0 },
@@ -282,6 +282,29 @@ void config_defaults(struct config *c)
 	c->wait = 30;
 	strcpy(c->init, "/sbin/init");
 	c->persist_at = -1;
+}
+
+/*
+ * Words a boot entry written for an older overlive may carry: each still works as its new name,
+ * with a warning that names the new one. A NULL old value stands for any value (kept as given).
+ */
+static const struct renamed {
+	const char *key, *value;        /* the old word */
+	const char *now_key, *now_value;
+	const char *why;
+} renamed[] = {
+	{ "live.persist.create", NULL, "live.upper.create", NULL,
+	  "renamed live.upper.create (it formats the disk upper, not the save file); still works" },
+	{ "live.break", "media", "live.break", "find-medium", "the stage is now find-medium; still works" },
+	{ "live.break", "medium", "live.break", "mount-medium", "the stage is now mount-medium; still works" },
+};
+
+static const struct renamed *renamed_word(const char *key, const char *value)
+{
+	for (size_t i = 0; i < sizeof renamed / sizeof renamed[0]; i++)
+		if (!strcmp(key, renamed[i].key) && (!renamed[i].value || (value && !strcmp(value, renamed[i].value))))
+			return &renamed[i];
+	return NULL;
 }
 
 static void add_issue(struct config_result *res, const char *word, const char *why, int fatal)
@@ -312,6 +335,13 @@ int config_parse(struct config *c, const char *cmdline, struct config_result *re
 		cmdline_split(word, &key, &value);
 		if (strncmp(key, "live.", 5))
 			continue;
+		const struct renamed *rn = renamed_word(key, value);
+		if (rn) {
+			add_issue(res, copy, rn->why, 0);
+			key = (char *)rn->now_key;
+			if (rn->now_value)
+				value = (char *)rn->now_value;
+		}
 		size_t i;
 		for (i = 0; i < sizeof params / sizeof params[0]; i++)
 			if (!strcmp(key, params[i].key))

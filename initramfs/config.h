@@ -13,7 +13,7 @@ struct config {
 	char root[CONFIG_STR];      /* live.root: the squashfs on the medium */
 	enum upper_kind upper;      /* live.upper */
 	char upper_spec[CONFIG_STR]; /* UPPER_DEVICE: LABEL=, UUID=, PARTLABEL=, /dev/...; UPPER_FILE: /PATH */
-	int persist_create;         /* live.persist.create: may format an empty persistence target */
+	int upper_create;           /* live.upper.create: may format a disk upper that holds no file system */
 	char data[CONFIG_STR];      /* live.data: an ext4 device for the live system ("" = none) */
 	char size[32];              /* live.size: tmpfs size= option */
 	unsigned wait;              /* live.wait: seconds to wait for the medium */

@@ -113,7 +113,7 @@ int device_find(struct init_ctx *c, const char *param, const char *spec, unsigne
 /* Whether spec (lib/devspec.h) names the device found: the same rule as device_find's. */
 int device_is(const struct found_device *d, const char *spec);
 /* The boot medium: device_find for live.media, into c->medium*. */
-int media_find(struct init_ctx *c);
+int medium_find(struct init_ctx *c);
 /* loopdev.c: attaches fd to a free loop device, read-only; *loopfd must stay open until mount. */
 int loop_attach(struct init_ctx *c, int fd, char *name, size_t cap, int *loopfd);
 /* The same, read-write (fd must be open O_RDWR): for a persistence image file. */
@@ -144,10 +144,10 @@ int move_mounts(struct init_ctx *c);
  * repair, with why filled: then nothing may write to it. dev must not be mounted. */
 int fat_check(struct init_ctx *c, const char *dev, const char *what, char *why, size_t cap);
 
-/* persist.c */
+/* restore.c: the restore stage */
 /* The save file of live.persist= lives on the medium (as far as its spec tells before a search). */
 int persist_on_medium(const struct init_ctx *c);
-int persist_restore(struct init_ctx *c);
+int restore_save_file(struct init_ctx *c);
 int run_persist(const char *bin, char *const argv[]);
 
 /* exitenv.c: /run/initramfs of the new root, for the save at shutdown */

@@ -310,7 +310,7 @@ int device_is(const struct found_device *d, const char *spec)
 	return 0;
 }
 
-int media_find(struct init_ctx *c)
+int medium_find(struct init_ctx *c)
 {
 	struct found_device d;
 	int r = device_find(c, "live.media", c->cfg.media, c->cfg.wait, &d);

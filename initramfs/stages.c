@@ -27,11 +27,11 @@ static int stage_switch(struct init_ctx *c)
 
 const struct stage init_stages[] = {
 	{ "modules", modules_load_base },
-	{ "media",   media_find },
-	{ "medium",  mount_medium },
+	{ "find-medium",  medium_find },
+	{ "mount-medium", mount_medium },
 	{ "lower",   mount_lower },
 	{ "upper",   mount_upper },
-	{ "restore", persist_restore },
+	{ "restore", restore_save_file },
 	{ "overlay", mount_overlay },
 	{ "move",    stage_move },
 	{ "exitenv", exitenv_prepare },

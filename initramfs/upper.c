@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include "init.h"
 
-#define PERSIST_WAIT 5          /* seconds: the persistence partition is usually on the medium's disk */
+#define DEVICE_WAIT 5           /* seconds for a disk upper or live.data: usually on the medium's disk */
 #define PERSIST_LABEL "persistence"
 
 /* The formatters we may find in the initramfs, best first; busybox's makes ext2 (no journal). */
@@ -59,7 +59,7 @@ static int not_used(struct init_ctx *c, const char *why)
 
 /*
  * Checks what dev (or the image file behind it) holds. An ext2/3/4 file system is used as it is;
- * an empty target is formatted only with live.persist.create; anything else is never touched.
+ * an empty target is formatted only with live.upper.create; anything else is never touched.
  */
 static int check_or_create(struct init_ctx *c, const char *dev, int fd, const char *what, char *why, size_t cap)
 {
@@ -76,11 +76,11 @@ static int check_or_create(struct init_ctx *c, const char *dev, int fd, const ch
 		snprintf(why, cap, "unable to read %s: %s", what, strerror(-r));
 		return r;
 	}
-	if (!c->cfg.persist_create) {
-		snprintf(why, cap, "%s has no file system; add live.persist.create to format it", what);
+	if (!c->cfg.upper_create) {
+		snprintf(why, cap, "%s has no file system; add live.upper.create to format it", what);
 		return -ENOENT;
 	}
-	log_msg(c, LOG_NOTICE, "live.persist.create: formatting %s (%s) as ext", what, dev);
+	log_msg(c, LOG_NOTICE, "live.upper.create: formatting %s (%s) as ext", what, dev);
 	if ((r = format_ext(dev)) < 0) {
 		snprintf(why, cap, "unable to format %s: %s", what,
 			 r == -ENOENT ? "no mkfs.ext4 or busybox in the initramfs" : strerror(-r));
@@ -109,9 +109,9 @@ static int from_partition(struct init_ctx *c, char *why, size_t cap)
 	int r, fd;
 
 	memset(&d, 0, sizeof d);
-	r = device_find(c, "live.upper", c->cfg.upper_spec, PERSIST_WAIT, &d);
+	r = device_find(c, "live.upper", c->cfg.upper_spec, DEVICE_WAIT, &d);
 	if (r == -ENODEV) {
-		snprintf(why, cap, "no such device within %d s (the devices seen are listed above)", PERSIST_WAIT);
+		snprintf(why, cap, "no such device within %d s (the devices seen are listed above)", DEVICE_WAIT);
 		return r;
 	}
 	if (r < 0 && !(r == -ENOENT && d.dev[0])) {     /* -ENOENT: found, no file system yet */
@@ -270,7 +270,7 @@ void data_mount(struct init_ctx *c)
 	int r;
 
 	memset(&d, 0, sizeof d);
-	r = device_find(c, "live.data", c->cfg.data, PERSIST_WAIT, &d);
+	r = device_find(c, "live.data", c->cfg.data, DEVICE_WAIT, &d);
 	if (r == 0 && strncmp(d.fs.type, "ext", 3))
 		r = -EMEDIUMTYPE;
 	if (r == 0 && !strcmp(d.dev, c->medium_dev))

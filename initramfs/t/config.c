@@ -62,9 +62,22 @@ int main(void)
 	is_int(parse(&c, "live.data=LABEL=persistence", &res), 0, "live.data=LABEL=persistence");
 	is_str(c.data, "LABEL=persistence", "  stored as given");
 	is_int(parse(&c, "live.data=persistence", &res), 1, "live.data needs a device spec");
-	is_int(c.persist_create, 0, "live.persist.create is off by default");
-	is_int(parse(&c, "live.persist.create", &res), 0, "live.persist.create");
-	is_int(c.persist_create, 1, "  turns formatting on");
+	is_int(c.upper_create, 0, "live.upper.create is off by default");
+	is_int(parse(&c, "live.upper.create", &res), 0, "live.upper.create");
+	ok(c.upper_create == 1 && res.n == 0, "  turns formatting on, with no warning");
+	is_int(parse(&c, "live.upper.create=0", &res), 0, "live.upper.create=0");
+	is_int(c.upper_create, 0, "  turns it off");
+	is_int(parse(&c, "live.persist.create", &res), 0, "the old name live.persist.create is not fatal");
+	is_int(c.upper_create, 1, "  and still turns formatting on");
+	ok(res.n == 1 && !res.issue[0].fatal && strstr(res.issue[0].why, "live.upper.create"),
+	   "  with a warning that names the new one (%s)", res.n ? res.issue[0].why : "-");
+	is_int(parse(&c, "live.break=media", &res), 0, "the old stage name live.break=media");
+	is_str(c.brk, "find-medium", "  stops before find-medium");
+	ok(res.n == 1 && !res.issue[0].fatal && strstr(res.issue[0].why, "find-medium"), "  with a warning naming it");
+	is_int(parse(&c, "live.break=medium", &res), 0, "the old stage name live.break=medium");
+	is_str(c.brk, "mount-medium", "  stops before mount-medium");
+	is_int(parse(&c, "live.break=find-medium", &res), 0, "live.break=find-medium");
+	ok(res.n == 0, "  the new name: no warning");
 
 	static const char *const bad[] = {
 		"live.upper=file:live/p.img", "live.upper=file:/live/../p.img", "live.upper=LABEL=",
@@ -90,8 +103,8 @@ int main(void)
 
 	is_int(parse(&c, "live.break", &res), 0, "live.break alone");
 	is_str(c.brk, "switch", "means: before switch_root");
-	is_int(parse(&c, "live.break=media", &res), 0, "live.break=media");
-	is_str(c.brk, "media", "names a stage");
+	is_int(parse(&c, "live.break=mount-medium", &res), 0, "live.break=mount-medium");
+	is_str(c.brk, "mount-medium", "names a stage");
 	is_int(parse(&c, "quiet", &res), 0, "no live.persist");
 	ok(c.persist_path[0] == 0 && c.persist_at == -1, "means no save file and the newest generation");
 	is_int(parse(&c, "live.persist=/persist.dat live.persist.at=7", &res), 0, "a save file on the medium");

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/images/fallback.t: persistence asked for and not usable: the init says why on the console,
-# boots on a tmpfs upper and touches nothing; live.persist.create formats an empty partition.
+# boots on a tmpfs upper and touches nothing; live.upper.create formats an empty partition (and the old name live.persist.create still does, with a warning).
 # Disk: one virtio disk, GPT: 1 "medium": vfat OVERLIVE with live/root.sqfs; 2 "blank": 16 MiB of
 # zeros. Booted with -kernel/-initrd (the firmware paths are in boot.t and persist.t).
 . "$(dirname "$0")/../lib/tap.sh"
@@ -38,7 +38,7 @@ fallback() { # WHAT APPEND REGEX
 fallback "persistence not found" "live.upper=LABEL=nosuchlabel" \
 	'persistence live.upper=LABEL=nosuchlabel not used: no such device'
 fallback "persistence without a file system" "live.upper=PARTLABEL=blank" \
-	'not used: /dev/vda2 has no file system; add live.persist.create'
+	'not used: /dev/vda2 has no file system; add live.upper.create'
 cmp -s -n $((16 << 20)) <(dd if="$med" bs=512 skip="$blank_start" count=32768 status=none) /dev/zero
 ok $? "persistence without a file system: the partition is left untouched (still zeros)"
 fallback "persistence file missing" "live.upper=file:/live/nosuch.img" \
@@ -46,9 +46,12 @@ fallback "persistence file missing" "live.upper=file:/live/nosuch.img" \
 fallback "persistence on the medium itself" "live.upper=LABEL=OVERLIVE" \
 	'not used: /dev/vda1 is the live medium itself'
 
-# ---- live.persist.create formats an empty partition, and the next boot keeps what was written
+# ---- live.upper.create formats an empty partition, and the next boot keeps what was written. The
+# boot entry says the old name, live.persist.create: it must still work, with a warning naming the new.
 qemu_start "live.upper=PARTLABEL=blank live.persist.create" -drive "file=$med,format=raw,if=virtio"
-qemu_expect 'live.persist.create: formatting' 60
+qemu_expect 'kernel parameter live.persist.create: renamed live.upper.create' 60
+ok $? "live.persist.create (the old name): a warning names live.upper.create"
+qemu_expect 'live.upper.create: formatting' 60
 ok $? "live.persist.create: formats the empty partition"
 qemu_expect 'overlive-minimal: ready' 60 >/dev/null && qemu_expect 'overlive# ' 20 >/dev/null
 qemu_run 'grep -q " /run/live/upper ext4 rw" /proc/mounts && echo made-on-a-new-fs > /root/new && sync'

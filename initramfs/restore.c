@@ -1,4 +1,4 @@
-/* persist.c: the restore stage: a save file (tools/persist) replayed into the tmpfs upper. */
+/* restore.c: the restore stage: a save file (tools/persist) replayed into the tmpfs upper. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -45,7 +45,7 @@ int persist_on_medium(const struct init_ctx *c)
  * is checked (and repaired) first; one beyond repair is mounted read-only, or stays so: *ro is set
  * and ro_why says why.
  */
-static int mount_journal_device(struct init_ctx *c, char *dir, size_t cap, int *ro, char *ro_why, size_t ro_cap)
+static int mount_save_device(struct init_ctx *c, char *dir, size_t cap, int *ro, char *ro_why, size_t ro_cap)
 {
 	struct found_device d;
 	int r;
@@ -75,7 +75,7 @@ static int mount_journal_device(struct init_ctx *c, char *dir, size_t cap, int *
 		return r;
 	if (!strcmp(d.dev, c->medium_dev)) {   /* the medium, named another way */
 		c->cfg.persist_dev[0] = '\0';
-		return mount_journal_device(c, dir, cap, ro, ro_why, ro_cap);
+		return mount_save_device(c, dir, cap, ro, ro_why, ro_cap);
 	}
 	if ((r = modules_load_fs(c, d.fs.type)) < 0)
 		return r;
@@ -101,7 +101,7 @@ static int mount_journal_device(struct init_ctx *c, char *dir, size_t cap, int *
  * cannot be used (missing device, corrupt, another lower) means a clean boot with a message and
  * the file untouched; only a failure of the initramfs itself stops the boot.
  */
-int persist_restore(struct init_ctx *c)
+int restore_save_file(struct init_ctx *c)
 {
 	char dir[64], file[CONFIG_STR + 64], lower[CONFIG_STR + 64], at[24], ro_why[400] = "";
 	char *argv[12];
@@ -117,7 +117,7 @@ int persist_restore(struct init_ctx *c)
 			c->cfg.upper == UPPER_FILE ? "file:" : "", c->cfg.upper_spec);
 		return 0;
 	}
-	if ((r = mount_journal_device(c, dir, sizeof dir, &ro, ro_why, sizeof ro_why)) < 0) {
+	if ((r = mount_save_device(c, dir, sizeof dir, &ro, ro_why, sizeof ro_why)) < 0) {
 		report_failure(c, r, LOG_WARN);
 		log_msg(c, LOG_WARN, "booting without the saved changes: nothing was read or written");
 		return 0;
