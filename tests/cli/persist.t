@@ -56,6 +56,22 @@ ok $? "  $(cat "$W/err")"
 ok $? "init --size 200KiB"
 is "$(stat -c %s "$W/s.dat")" 204800 "  makes 200 KiB"
 
+# A size the file system has no room for (live.persist.size=1t at a shutdown) is refused before a
+# byte is written: never a file system filled with zeros. A 4 MiB tmpfs stands for a small medium.
+if [ "$(id -u)" = 0 ] && mkdir "$W/small" && mount -t tmpfs -o size=4m tmpfs "$W/small"; then
+	"$P" init --file "$W/small/s.dat" --size 1t > "$W/out" 2> "$W/err"
+	is $? 111 "init --size 1t on a 4 MiB file system fails"
+	grep -q "less than the 1099511627776 bytes asked free" "$W/err"
+	ok $? "  naming the size asked: $(cat "$W/err")"
+	is "$(ls -A "$W/small")" "" "  and leaves nothing behind (no file, no temporary)"
+	is "$(df --output=used -B1 "$W/small" | tail -1 | tr -d ' ')" 0 "  the file system is as empty as before"
+	"$P" init --file "$W/small/s.dat" --size 1M --quiet
+	ok $? "  a size that fits is still made there"
+	umount "$W/small"
+else
+	skip 5 "a tmpfs to fill needs root"
+fi
+
 # persist.env: a line that does not fit is an error, never two lines
 {
 	echo "PERSIST_FILE=$W/s.dat"

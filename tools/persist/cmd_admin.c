@@ -19,6 +19,10 @@ int cmd_init(struct opts *o)
 	if (r == -ERANGE)
 		die_msg(EXIT_USAGE, 0, "unable to create %s: size must be between %d KiB and 16 TiB",
 			o->file, PF_MIN_SIZE / 1024);
+	if (r == -ENOSPC)
+		die_msg(EXIT_SYSTEM, 0, "unable to create %s: its file system has less than the %llu bytes asked "
+			"free (nothing was written); give a smaller --size or free some room", o->file,
+			(unsigned long long)size);
 	if (r)
 		die_msg(r == -EEXIST ? EXIT_USAGE : EXIT_SYSTEM, r, "unable to create %s", o->file);
 	if (!o->quiet)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE 1   /* <linux/fs.h>; not every libc's headers say it */
@@ -241,6 +242,17 @@ int pf_create(const char *path, uint64_t size)
 	}
 	tmp = malloc(strlen(path) + sizeof PF_INIT_SUFFIX);
 	dcopy = strdup(path);
+	/* Room first: writing zeros until the file system is full would leave it full, and the file
+	 * system is the user's (the medium, a data partition). */
+	struct statvfs fs;
+	if (dcopy && statvfs(dirname(strcpy(dcopy, path)), &fs) == 0 &&
+	    (uint64_t)fs.f_bavail * fs.f_frsize < size) {
+		free(tmp);
+		free(dcopy);
+		return -ENOSPC;
+	}
+	if (dcopy)
+		strcpy(dcopy, path);
 	zero = calloc(1, PF_DATA_CHUNK);
 	if (!tmp || !dcopy || !zero) {
 		r = -ENOMEM;
