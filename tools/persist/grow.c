@@ -31,12 +31,13 @@ static int sync_dir_of(const char *path)
  * 2. Write zeros from the old end to the new size, fsync the file and its directory. A cut here
  *    leaves a longer file whose headers still describe the old geometry: still valid.
  * 3. Write a header with the new size and halves (same generation, same committed end of area 0)
- *    into the other slot, fdatasync. A cut here: the old or the new header, both describe area 0.
+ *    into the other slot, fdatasync (pf_publish). A cut here: the old or the new header, both
+ *    describe area 0.
  */
 int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_result *res)
 {
 	struct pstate st;
-	unsigned char h[PF_HDR_LEN], *zero = NULL;
+	unsigned char *zero = NULL;
 	struct phdr next;
 	uint64_t pos;
 	int r;
@@ -78,17 +79,9 @@ int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_
 	next.seq++;
 	next.file_size = size;
 	next.area_size = ((size - PF_DATA_START) / 2) & ~(uint64_t)4095;
-	hdr_encode(&next, h);
-	pf->win_len = 0;
-	r = pwrite_all(pf->fd, h, sizeof h, (off_t)(!pf->slot) * PF_SLOT_SIZE);
-	if (!r && fdatasync(pf->fd) < 0)
-		r = -errno;
+	r = pf_publish(pf, &next);
 	if (r)
 		return r;
-	pf->alt = pf->hdr;
-	pf->alt_valid = 1;
-	pf->hdr = next;
-	pf->slot = !pf->slot;
 	res->gen = next.gen;
 	return 0;
 }

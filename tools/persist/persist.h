@@ -170,6 +170,10 @@ int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes);
 void w_abort(struct pwriter *w);
 int pf_create(const char *path, uint64_t size);
 
+/* publish.c: every header write (init, commit, grow) goes through pf_publish */
+int pf_publish(struct pfile *pf, const struct phdr *next);
+extern int (*pf_hdr_sync)(int fd);	/* fdatasync, 0 or -errno; a test may count or fail it */
+
 /* metatable.c: what happens to each xattr */
 enum xact { XA_KEEP, XA_DROP, XA_OPAQUE, XA_WHITEOUT, XA_REFUSE };
 enum xact xattr_action(const char *name);

@@ -169,12 +169,12 @@ void w_rewind(struct pwriter *w, struct wmark m)
 }
 
 /*
- * The commit protocol: COMMIT record, fdatasync (the transaction is durable), header into the
- * slot we did not read from, fdatasync (the generation is acknowledged). See persist-format.md.
+ * The commit protocol: COMMIT record, fdatasync (the transaction is durable), then the header
+ * published (pf_publish: the generation is acknowledged). See persist-format.md.
  */
 int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes)
 {
-	unsigned char b[24], h[PF_HDR_LEN];
+	unsigned char b[24];
 	struct pfile *pf = w->pf;
 	int r;
 
@@ -192,18 +192,10 @@ int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes)
 	w->next.end = w->pos;
 	w->next.entries = entries;
 	w->next.bytes = bytes;
-	hdr_encode(&w->next, h);
-	r = pwrite_all(pf->fd, h, sizeof h, (off_t)(!pf->slot) * PF_SLOT_SIZE);
-	if (!r && fdatasync(pf->fd) < 0)
-		r = -errno;
-	if (r)
-		return r;
-	pf->alt = pf->hdr;
-	pf->alt_valid = 1;
-	pf->hdr = w->next;
-	pf->slot = !pf->slot;
-	w_abort(w);
-	return 0;
+	r = pf_publish(pf, &w->next);
+	if (!r)
+		w_abort(w);
+	return r;
 }
 
 void w_abort(struct pwriter *w)
@@ -222,7 +214,7 @@ void w_abort(struct pwriter *w)
 int pf_create(const char *path, uint64_t size)
 {
 	struct phdr hd = { 0 };
-	unsigned char h[PF_HDR_LEN], *zero = NULL;
+	unsigned char *zero = NULL;
 	char *tmp = NULL, *dcopy = NULL;
 	struct stat st;
 	uint64_t done;
@@ -281,8 +273,8 @@ int pf_create(const char *path, uint64_t size)
 	hd.area_size = ((size - PF_DATA_START) / 2) & ~(uint64_t)4095;
 	hd.epoch = 1;
 	hd.time_ns = now_ns();
-	hdr_encode(&hd, h);
-	r = pwrite_all(fd, h, sizeof h, 0);
+	/* slot A: the new file's slot B (zeros) counts as the one read; fsync for its size too */
+	r = pf_publish(&(struct pfile){ .fd = fd, .slot = 1 }, &hd);
 	if (!r && fsync(fd) < 0)
 		r = -errno;
 	if (r)
