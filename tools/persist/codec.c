@@ -32,6 +32,50 @@ void hdr_encode(const struct phdr *h, unsigned char b[PF_HDR_LEN])
 	put_le32(b + 156, crc32c(0, b, 156));
 }
 
+/* BEGIN: u64 gen, u64 time_ns, u32 kind, u32 0, u64 lower size, u32 lower crc, u32 0. */
+void begin_encode(const struct rec_begin *b, unsigned char p[PF_BEGIN_LEN])
+{
+	memset(p, 0, PF_BEGIN_LEN);
+	put_le64(p, b->gen);
+	put_le64(p + 8, b->time_ns);
+	put_le32(p + 16, b->kind);
+	put_le64(p + 24, b->lower_size);
+	put_le32(p + 32, b->lower_crc);
+}
+
+/* The payload of len bytes; -EBADMSG unless it is a BEGIN's length (the caller checks the rest). */
+int begin_decode(const unsigned char *p, uint32_t len, struct rec_begin *b)
+{
+	if (len != PF_BEGIN_LEN)
+		return -EBADMSG;
+	b->gen = get_le64(p);
+	b->time_ns = get_le64(p + 8);
+	b->kind = get_le32(p + 16);
+	b->lower_size = get_le64(p + 24);
+	b->lower_crc = get_le32(p + 32);
+	return 0;
+}
+
+/* COMMIT: u64 gen, u32 records in the transaction, u32 entries in the state, u64 data bytes. */
+void commit_encode(const struct rec_commit *c, unsigned char p[PF_COMMIT_LEN])
+{
+	put_le64(p, c->gen);
+	put_le32(p + 8, c->nrec);
+	put_le32(p + 12, c->entries);
+	put_le64(p + 16, c->bytes);
+}
+
+int commit_decode(const unsigned char *p, uint32_t len, struct rec_commit *c)
+{
+	if (len != PF_COMMIT_LEN)
+		return -EBADMSG;
+	c->gen = get_le64(p);
+	c->nrec = get_le32(p + 8);
+	c->entries = get_le32(p + 12);
+	c->bytes = get_le64(p + 16);
+	return 0;
+}
+
 /* Checks magic, version, CRC and geometry against itself; the caller checks the real file size. */
 int hdr_decode(const unsigned char *b, struct phdr *h)
 {

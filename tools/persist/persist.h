@@ -16,6 +16,7 @@
 #define PF_REC_HDR 16
 #define PF_ENTRY_FIXED 96
 #define PF_BEGIN_LEN 40
+#define PF_COMMIT_LEN 24
 #define PF_TXN_ALIGN 4096	/* transactions start on their own block */
 
 /* Limits: checked before allocating or looping on anything read from a file. */
@@ -100,7 +101,21 @@ struct lower_id {
 	uint32_t crc;
 };
 
+/* The payloads of the BEGIN and COMMIT records that frame a transaction. */
+struct rec_begin {
+	uint64_t gen, time_ns, lower_size;
+	uint32_t kind, lower_crc;
+};
+struct rec_commit {
+	uint64_t gen, bytes;	/* bytes: data bytes in the state */
+	uint32_t nrec, entries;	/* records in the transaction, entries in the state */
+};
+
 /* codec.c */
+void begin_encode(const struct rec_begin *b, unsigned char buf[PF_BEGIN_LEN]);
+int begin_decode(const unsigned char *buf, uint32_t len, struct rec_begin *b);
+void commit_encode(const struct rec_commit *c, unsigned char buf[PF_COMMIT_LEN]);
+int commit_decode(const unsigned char *buf, uint32_t len, struct rec_commit *c);
 void hdr_encode(const struct phdr *h, unsigned char buf[PF_HDR_LEN]);
 int hdr_decode(const unsigned char *buf, struct phdr *h);
 int path_check(const char *p, size_t len);

@@ -90,6 +90,8 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 	struct pgen cur = { 0 };
 	struct gnode g = { 0 };
 	struct data_run dr = { 0 };
+	struct rec_begin rb;
+	struct rec_commit rc;
 	unsigned char *p;
 
 	while (off < h->end && !found) {
@@ -106,14 +108,14 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 		cur.nrec++;
 		switch (type) {
 		case REC_BEGIN:
-			if (len != PF_BEGIN_LEN)
+			if (begin_decode(p, len, &rb))
 				return pf_bad(pf, -EBADMSG, "bad BEGIN record");
 			memset(&cur, 0, sizeof cur);
-			cur.gen = get_le64(p);
-			cur.time_ns = get_le64(p + 8);
-			cur.kind = get_le32(p + 16);
-			cur.lower_size = get_le64(p + 24);
-			cur.lower_crc = get_le32(p + 32);
+			cur.gen = rb.gen;
+			cur.time_ns = rb.time_ns;
+			cur.kind = rb.kind;
+			cur.lower_size = rb.lower_size;
+			cur.lower_crc = rb.lower_crc;
 			cur.start = off;
 			cur.nrec = 1;
 			if (cur.gen != (last_gen ? last_gen + 1 : h->epoch) || cur.kind == 0 ||
@@ -183,11 +185,11 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			break;
 		}
 		case REC_COMMIT:
-			if (len != 24 || get_le64(p) != cur.gen || get_le32(p + 8) != cur.nrec)
+			if (commit_decode(p, len, &rc) || rc.gen != cur.gen || rc.nrec != cur.nrec)
 				return pf_bad(pf, -EBADMSG, "bad COMMIT for generation %llu", (unsigned long long)cur.gen);
 			cur.end = next;
-			cur.entries = g.entries = get_le32(p + 12);
-			cur.bytes = g.bytes = get_le64(p + 16);
+			cur.entries = g.entries = rc.entries;
+			cur.bytes = g.bytes = rc.bytes;
 			g.commit = off;
 			g.child = g.sibling = NONE;
 			r = node_add(t, &g);

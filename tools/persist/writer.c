@@ -74,7 +74,8 @@ static int w_rec(struct pwriter *w, uint32_t type, const void *a, size_t na, con
 int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 	    const struct lower_id *lower)
 {
-	unsigned char b[PF_BEGIN_LEN] = { 0 };
+	unsigned char b[PF_BEGIN_LEN];
+	struct rec_begin rb;
 
 	memset(w, 0, sizeof *w);
 	w->pf = pf;
@@ -101,11 +102,9 @@ int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 	w->buf = malloc(WBUF_SIZE);
 	if (!w->buf)
 		return -ENOMEM;
-	put_le64(b, w->next.gen);
-	put_le64(b + 8, w->next.time_ns);
-	put_le32(b + 16, kind);
-	put_le64(b + 24, w->next.lower_size);
-	put_le32(b + 32, w->next.lower_crc);
+	rb = (struct rec_begin){ .gen = w->next.gen, .time_ns = w->next.time_ns, .kind = kind,
+				 .lower_size = w->next.lower_size, .lower_crc = w->next.lower_crc };
+	begin_encode(&rb, b);
 	return w_rec(w, REC_BEGIN, b, sizeof b, NULL, 0);
 }
 
@@ -174,14 +173,12 @@ void w_rewind(struct pwriter *w, struct wmark m)
  */
 int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes)
 {
-	unsigned char b[24];
+	struct rec_commit c = { .gen = w->next.gen, .nrec = w->nrec + 1, .entries = entries, .bytes = bytes };
+	unsigned char b[PF_COMMIT_LEN];
 	struct pfile *pf = w->pf;
 	int r;
 
-	put_le64(b, w->next.gen);
-	put_le32(b + 8, w->nrec + 1);
-	put_le32(b + 12, entries);
-	put_le64(b + 16, bytes);
+	commit_encode(&c, b);
 	r = w_rec(w, REC_COMMIT, b, sizeof b, NULL, 0);
 	if (!r)
 		r = w_flush(w);
