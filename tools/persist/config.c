@@ -11,6 +11,7 @@
 #include "crc32c.h"
 #include "io.h"
 #include "persist.h"
+#include "vec.h"
 
 #define CONF_MAX_PATTERNS 4096
 /* A line of persist.env or a patterns file, with its NUL: a word or key, and a path (or pattern). */
@@ -55,20 +56,18 @@ static int line_error(int r, const char *path, int lineno, size_t cap, char *err
 	return -EINVAL;
 }
 
-static int add(char ***v, size_t *n, const char *s)
+static int add(char ***v, size_t *n, size_t *cap, const char *s)
 {
-	char **nv;
+	int r;
 
 	if (*n >= CONF_MAX_PATTERNS)
 		return -E2BIG;
-	nv = realloc(*v, (*n + 1) * sizeof *nv);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
+	if ((r = vec_reserve((void **)v, cap, *n, sizeof **v, 8)))
+		return r;
 	while (*s == '/')
 		s++;
-	nv[*n] = strdup(s);
-	if (!nv[*n])
+	(*v)[*n] = strdup(s);
+	if (!(*v)[*n])
 		return -ENOMEM;
 	(*n)++;
 	return 0;
@@ -116,9 +115,9 @@ int patterns_load(const char *savefile, struct patterns *p, char *err, size_t er
 			snprintf(err, errlen, "%s:%d: a pattern is missing", path, lineno);
 			r = -EINVAL;
 		} else if (strcmp(s, "include") == 0) {
-			r = add(&p->inc, &p->ninc, arg);
+			r = add(&p->inc, &p->ninc, &p->capinc, arg);
 		} else if (strcmp(s, "exclude") == 0) {
-			r = add(&p->exc, &p->nexc, arg);
+			r = add(&p->exc, &p->nexc, &p->capexc, arg);
 		} else {
 			snprintf(err, errlen, "%s:%d: unknown word '%s' (include or exclude)", path, lineno, s);
 			r = -EINVAL;

@@ -278,7 +278,7 @@ int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, struc
 /* config.c */
 struct patterns {
 	char **inc, **exc;
-	size_t ninc, nexc;
+	size_t ninc, nexc, capinc, capexc;
 };
 int patterns_load(const char *savefile, struct patterns *p, char *err, size_t errlen);
 void patterns_free(struct patterns *p);

@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "persist.h"
+#include "vec.h"
 
 struct xa {
 	char *name;
@@ -192,14 +193,10 @@ fail:
 
 static int sc_push(struct scan *sc, struct pentry *e)
 {
-	if (sc->n == sc->cap) {
-		size_t nc = sc->cap ? sc->cap * 2 : 256;
-		struct pentry *v = realloc(sc->v, nc * sizeof *v);
-		if (!v)
-			return -ENOMEM;
-		sc->v = v;
-		sc->cap = nc;
-	}
+	int r = vec_reserve((void **)&sc->v, &sc->cap, sc->n, sizeof *sc->v, 256);
+
+	if (r)
+		return r;
 	if (sc->n >= PF_ENTRIES_MAX)
 		return -E2BIG;
 	sc->v[sc->n++] = *e;
@@ -255,15 +252,8 @@ static int walk(const char *upper, const char *rel, dev_t dev, const struct patt
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
-		if (nn == cap) {
-			cap = cap ? cap * 2 : 32;
-			char **nv = realloc(names, cap * sizeof *nv);
-			if (!nv) {
-				r = -ENOMEM;
-				break;
-			}
-			names = nv;
-		}
+		if ((r = vec_reserve((void **)&names, &cap, nn, sizeof *names, 32)))
+			break;
 		names[nn] = malloc(strlen(rel) + strlen(de->d_name) + 2);
 		if (!names[nn]) {
 			r = -ENOMEM;
