@@ -161,9 +161,9 @@ static const struct cli_option *option_of(const struct command *c, const char *w
 	return NULL;
 }
 
-#define FAIL(...) do { snprintf(err, cap, __VA_ARGS__); return -EINVAL; } while (0)
+#define FAIL(...) return perr_set(err, -EINVAL, __VA_ARGS__)
 
-int cli_parse(const struct command *c, int argc, char **argv, struct opts *o, char *err, size_t cap)
+int cli_parse(const struct command *c, int argc, char **argv, struct opts *o, struct perr *err)
 {
 	int i, words_only = 0;
 

@@ -45,7 +45,7 @@ void cli_help(const struct command *c, FILE *f);
  * Parses argv[2..argc) for c into o (fields not given stay as they are). Returns 0, 1 for --help,
  * or -EINVAL with err saying which word is wrong and why. Never prints.
  */
-int cli_parse(const struct command *c, int argc, char **argv, struct opts *o, char *err, size_t cap);
+int cli_parse(const struct command *c, int argc, char **argv, struct opts *o, struct perr *err);
 
 int exit_code(int err);
 void usage_line(const struct command *c, FILE *f);

@@ -52,12 +52,12 @@ int cmd_log(struct opts *o)
 	need(o, o->file, "--file");
 	r = pf_open(&pf, o->file, 0);
 	if (r)
-		die_msg(exit_code(r), pf.err[0] ? 0 : r, "unable to open %s%s%s", o->file, pf.err[0] ? ": " : "", pf.err);
+		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf.err, r));
 	r = pf_load(&pf, UINT64_MAX, 0, &st, &log);
 	if (r < 0)
-		die_msg(exit_code(r), 0, "unable to read %s: %s", o->file, pf.err);
+		die_msg(exit_code(r), 0, "unable to read %s: %s", o->file, pf.err.msg);
 	if (r == 1)
-		warn_msg(0, "%s", pf.err);
+		warn_msg(0, "%s", pf.err.msg);
 	if (o->json)
 		printf("[");
 	else
@@ -94,8 +94,7 @@ static int open_rw(struct opts *o, struct pfile *pf)
 	need(o, o->file, "--file");
 	r = pf_open(pf, o->file, 1);
 	if (r)
-		die_msg(exit_code(r), pf->err[0] ? 0 : r, "unable to open %s%s%s", o->file, pf->err[0] ? ": " : "",
-			pf->err);
+		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf->err, r));
 	return 0;
 }
 
@@ -114,8 +113,8 @@ int cmd_rollback(struct opts *o)
 	open_rw(o, &pf);
 	r = persist_rollback(&pf, gen, &res);
 	if (r)
-		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), res.err[0] ? 0 : r, "unable to roll %s back to %llu%s%s",
-			o->file, (unsigned long long)gen, res.err[0] ? ": " : "", res.err);
+		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to roll %s back to %llu: %s",
+			o->file, (unsigned long long)gen, perr_why(&res.err, r));
 	if (!o->quiet)
 		printf("persist: generation %llu is generation %llu's state (%llu entries); the next restore gets it\n",
 		       (unsigned long long)res.gen, (unsigned long long)gen, (unsigned long long)res.state_entries);
@@ -132,8 +131,8 @@ int cmd_compact(struct opts *o)
 	open_rw(o, &pf);
 	r = persist_compact(&pf, &res);
 	if (r)
-		die_msg(exit_code(r), res.err[0] ? 0 : r, "unable to compact %s%s%s", o->file,
-			res.err[0] ? ": " : "", res.err);
+		die_msg(exit_code(r), 0, "unable to compact %s: %s", o->file,
+			perr_why(&res.err, r));
 	if (!o->quiet)
 		printf("persist: compacted into generation %llu: %llu entries, %llu bytes of data, %llu journal bytes\n",
 		       (unsigned long long)res.gen, (unsigned long long)res.state_entries,
@@ -152,8 +151,7 @@ int cmd_grow(struct opts *o)
 	open_rw(o, &pf);
 	r = persist_grow(&pf, o->file, o->size_bytes, &res);
 	if (r)
-		die_msg(exit_code(r), res.err[0] ? 0 : r, "unable to grow %s%s%s", o->file, res.err[0] ? ": " : "",
-			res.err);
+		die_msg(exit_code(r), 0, "unable to grow %s: %s", o->file, perr_why(&res.err, r));
 	if (!o->quiet)
 		printf("persist: %s is now %llu bytes, two halves of %llu bytes (generation %llu)\n", o->file,
 		       (unsigned long long)pf.hdr.file_size, (unsigned long long)pf.hdr.area_size,

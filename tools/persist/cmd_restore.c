@@ -31,7 +31,7 @@ int cmd_restore(struct opts *o)
 	struct pstate st;
 	struct lower_id lower;
 	struct progress pr;
-	char err[512] = "";
+	struct perr err = { "" };
 	uint64_t t0 = mono_ms();
 	int r, fd;
 
@@ -39,13 +39,13 @@ int cmd_restore(struct opts *o)
 	need(o, o->into, "--into");
 	r = pf_open(&pf, o->file, 0);
 	if (r)
-		die_msg(exit_code(r), pf.err[0] ? 0 : r, "unable to open %s%s%s", o->file, pf.err[0] ? ": " : "", pf.err);
+		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf.err, r));
 	r = pf_load(&pf, o->at ? o->at_gen : UINT64_MAX, 1, &st, NULL);
 	if (r < 0)
 		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing restored",
-			o->file, pf.err);
+			o->file, pf.err.msg);
 	if (r == 1)
-		warn_msg(0, "%s", pf.err);
+		warn_msg(0, "%s", pf.err.msg);
 	if (o->lower) {
 		r = lower_identify(o->lower, &lower);
 		if (r)
@@ -71,10 +71,10 @@ int cmd_restore(struct opts *o)
 	if (!r)
 		die_msg(EXIT_USAGE, 0, "unable to restore into %s: it is not empty", o->into);
 	progress_init(&pr, !o->quiet, "restoring");
-	r = persist_restore(&pf, &st, fd, &pr, err, sizeof err);
+	r = persist_restore(&pf, &st, fd, &pr, &err);
 	progress_done(&pr);
 	if (r)
-		die_msg(exit_code(r), 0, "unable to restore into %s: %s", o->into, err);
+		die_msg(exit_code(r), 0, "unable to restore into %s: %s", o->into, perr_why(&err, r));
 	if (!o->quiet)
 		printf("persist: restored generation %llu: %zu entries, %llu bytes of data, %.2f s\n",
 		       (unsigned long long)(o->at ? o->at_gen : pf.hdr.gen), st.count,
@@ -95,12 +95,12 @@ int cmd_verify(struct opts *o)
 	need(o, o->file, "--file");
 	r = pf_open(&pf, o->file, 0);
 	if (r)
-		die_msg(exit_code(r), pf.err[0] ? 0 : r, "unable to verify %s%s%s", o->file, pf.err[0] ? ": " : "", pf.err);
+		die_msg(exit_code(r), 0, "unable to verify %s: %s", o->file, perr_why(&pf.err, r));
 	r = pf_load(&pf, UINT64_MAX, 1, &st, &log);
 	if (r < 0)
-		die_msg(exit_code(r), 0, "unable to verify %s: %s", o->file, pf.err);
+		die_msg(exit_code(r), 0, "unable to verify %s: %s", o->file, pf.err.msg);
 	if (r == 1)
-		warn_msg(0, "%s", pf.err);
+		warn_msg(0, "%s", pf.err.msg);
 	printf("persist: %s is %s: generation %llu, %zu generations in the active half, %zu entries, "
 	       "%llu bytes of data, %llu of %llu journal bytes used\n",
 	       o->file, r == 1 ? "usable (damaged newest generation)" : "good",

@@ -39,26 +39,26 @@ int cmd_save(struct opts *o)
 	struct patterns pat;
 	struct lower_id lower;
 	struct save_result res;
-	char err[512] = "";
+	struct perr err = { "" };
 	uint64_t t0 = mono_ms();
 	int r;
 
 	need(o, o->file, "--file");
 	need(o, o->upper, "--upper");
-	r = patterns_load(o->file, &pat, err, sizeof err);
+	r = patterns_load(o->file, &pat, &err);
 	if (r)
-		die_msg(exit_code(r), err[0] ? 0 : r, "unable to read the include/exclude list%s%s",
-			err[0] ? ": " : "", err);
+		die_msg(exit_code(r), 0, "unable to read the include/exclude list: %s",
+			perr_why(&err, r));
 	if (o->lower && (r = lower_identify(o->lower, &lower)))
 		die_msg(EXIT_SYSTEM, r, "unable to read the lower image %s", o->lower);
 	r = persist_save(o->file, o->upper, &pat, o->lower ? &lower : NULL,
 			 (o->quiet ? 0 : SAVE_PROGRESS) | (o->skip_busy ? SAVE_SKIP_BUSY : 0), &res);
 	patterns_free(&pat);
-	if (res.warn[0])
-		warn_msg(0, "%s", res.warn);
+	if (res.warn.msg[0])
+		warn_msg(0, "%s", res.warn.msg);
 	if (r < 0)
-		die_msg(exit_code(r), res.err[0] ? 0 : r, "unable to save %s into %s%s%s", o->upper, o->file,
-			res.err[0] ? ": " : "", res.err);
+		die_msg(exit_code(r), 0, "unable to save %s into %s: %s", o->upper, o->file,
+			perr_why(&res.err, r));
 	if (o->quiet)
 		return 0;
 	if (r == 1)
@@ -98,7 +98,7 @@ int cmd_status(struct opts *o)
 	struct patterns pat;
 	struct scan sc;
 	struct pentry **v = NULL;
-	char err[512] = "";
+	struct perr err = { "" };
 	int r, n, first = 1, *chg;
 	size_t i;
 
@@ -106,17 +106,17 @@ int cmd_status(struct opts *o)
 	need(o, o->upper, "--upper");
 	r = pf_open(&pf, o->file, 0);
 	if (r)
-		die_msg(exit_code(r), pf.err[0] ? 0 : r, "unable to open %s%s%s", o->file, pf.err[0] ? ": " : "", pf.err);
+		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf.err, r));
 	r = pf_load(&pf, UINT64_MAX, 0, &st, NULL);
 	if (r < 0)
-		die_msg(exit_code(r), 0, "unable to read %s: %s", o->file, pf.err);
-	r = patterns_load(o->file, &pat, err, sizeof err);
+		die_msg(exit_code(r), 0, "unable to read %s: %s", o->file, pf.err.msg);
+	r = patterns_load(o->file, &pat, &err);
 	if (r)
-		die_msg(exit_code(r), err[0] ? 0 : r, "unable to read the include/exclude list%s%s",
-			err[0] ? ": " : "", err);
+		die_msg(exit_code(r), 0, "unable to read the include/exclude list: %s",
+			perr_why(&err, r));
 	r = scan_upper(o->upper, &pat, &sc);
 	if (r)
-		die_msg(exit_code(r), sc.err[0] ? 0 : r, "unable to scan %s%s%s", o->upper, sc.err[0] ? ": " : "", sc.err);
+		die_msg(exit_code(r), 0, "unable to scan %s: %s", o->upper, perr_why(&sc.err, r));
 	chg = malloc((sc.n + 1) * sizeof *chg);
 	r = chg ? scan_changes(o->upper, &st, &sc, chg) : -ENOMEM;
 	if (r)

@@ -45,15 +45,13 @@ static int next_line(FILE *f, char *buf, size_t cap)
 }
 
 /* Why next_line refused line lineno of path, into err; the error for the caller (-EINVAL). */
-static int line_error(int r, const char *path, int lineno, size_t cap, char *err, size_t errlen)
+static int line_error(int r, const char *path, int lineno, size_t cap, struct perr *err)
 {
 	if (r == -E2BIG)
-		snprintf(err, errlen, "%s:%d: the line is longer than %zu bytes", path, lineno, cap - 1);
-	else if (r == -EINVAL)
-		snprintf(err, errlen, "%s:%d: the line holds a NUL byte", path, lineno);
-	else
-		return r;
-	return -EINVAL;
+		return perr_set(err, -EINVAL, "%s:%d: the line is longer than %zu bytes", path, lineno, cap - 1);
+	if (r == -EINVAL)
+		return perr_set(err, -EINVAL, "%s:%d: the line holds a NUL byte", path, lineno);
+	return r;
 }
 
 static int add(char ***v, size_t *n, size_t *cap, const char *s)
@@ -77,7 +75,7 @@ static int add(char ***v, size_t *n, size_t *cap, const char *s)
  * FILE.conf, else persist.conf in FILE's directory; neither is fine (everything is saved).
  * Lines: "include PATTERN", "exclude PATTERN", "# comment", blank.
  */
-int patterns_load(const char *savefile, struct patterns *p, char *err, size_t errlen)
+int patterns_load(const char *savefile, struct patterns *p, struct perr *err)
 {
 	char path[PF_PATH_MAX + 16], line[CONF_LINE_MAX], *d;
 	FILE *f;
@@ -101,7 +99,7 @@ int patterns_load(const char *savefile, struct patterns *p, char *err, size_t er
 		char *s = line, *arg;
 		lineno++;
 		if (got < 0) {
-			r = line_error(got, path, lineno, sizeof line, err, errlen);
+			r = line_error(got, path, lineno, sizeof line, err);
 			break;
 		}
 		s += strspn(s, " \t");
@@ -112,18 +110,16 @@ int patterns_load(const char *savefile, struct patterns *p, char *err, size_t er
 			*arg++ = 0;
 		arg += strspn(arg, " \t");
 		if (!*arg) {
-			snprintf(err, errlen, "%s:%d: a pattern is missing", path, lineno);
-			r = -EINVAL;
+			r = perr_set(err, -EINVAL, "%s:%d: a pattern is missing", path, lineno);
 		} else if (strcmp(s, "include") == 0) {
 			r = add(&p->inc, &p->ninc, &p->capinc, arg);
 		} else if (strcmp(s, "exclude") == 0) {
 			r = add(&p->exc, &p->nexc, &p->capexc, arg);
 		} else {
-			snprintf(err, errlen, "%s:%d: unknown word '%s' (include or exclude)", path, lineno, s);
-			r = -EINVAL;
+			r = perr_set(err, -EINVAL, "%s:%d: unknown word '%s' (include or exclude)", path, lineno, s);
 		}
 		if (r == -E2BIG)
-			snprintf(err, errlen, "%s:%d: more than %d patterns", path, lineno, CONF_MAX_PATTERNS);
+			perr_set(err, r, "%s:%d: more than %d patterns", path, lineno, CONF_MAX_PATTERNS);
 	}
 	fclose(f);
 	if (r)
@@ -205,7 +201,7 @@ int lower_identify(const char *path, struct lower_id *id)
  * without '=' and unknown keys ignored. A line too long to read whole, or a value too long for its
  * field, is an error naming the file and line (-EINVAL, err says which): never a shorter value.
  */
-int live_env_load(const char *path, struct live_env *env, char *err, size_t errlen)
+int live_env_load(const char *path, struct live_env *env, struct perr *err)
 {
 #define ENV_KEY(name, field) { name, offsetof(struct live_env, field), sizeof env->field }
 	const struct {
@@ -229,7 +225,7 @@ int live_env_load(const char *path, struct live_env *env, char *err, size_t errl
 		size_t i, n;
 		lineno++;
 		if (got < 0) {
-			r = line_error(got, path, lineno, sizeof line, err, errlen);
+			r = line_error(got, path, lineno, sizeof line, err);
 			break;
 		}
 		if (!eq || line[0] == '#')
@@ -246,9 +242,8 @@ int live_env_load(const char *path, struct live_env *env, char *err, size_t errl
 			if (strcmp(line, keys[i].key) != 0)
 				continue;
 			if (n >= keys[i].cap) {
-				snprintf(err, errlen, "%s:%d: %s is longer than %zu bytes", path, lineno, line,
-					 keys[i].cap - 1);
-				r = -EINVAL;
+				r = perr_set(err, -EINVAL, "%s:%d: %s is longer than %zu bytes", path, lineno,
+					     line, keys[i].cap - 1);
 				break;
 			}
 			memcpy((char *)env + keys[i].off, v, n + 1);

@@ -45,13 +45,12 @@ int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_
 	memset(res, 0, sizeof *res);
 	size &= ~(uint64_t)4095;
 	if (size > PF_MAX_SIZE || size <= pf->hdr.file_size) {
-		snprintf(res->err, sizeof res->err, "the new size must be larger than %llu bytes",
-			 (unsigned long long)pf->hdr.file_size);
-		return -ERANGE;
+		return perr_set(&res->err, -ERANGE, "the new size must be larger than %llu bytes",
+				(unsigned long long)pf->hdr.file_size);
 	}
 	r = pf_load(pf, UINT64_MAX, 1, &st, NULL);
 	if (r < 0) {
-		snprintf(res->err, sizeof res->err, "%s", pf->err);
+		res->err = pf->err;
 		return r;
 	}
 	state_free(&st);

@@ -1,7 +1,6 @@
 /* journal.c: the reader: opens a save file, picks a header slot, reads and checks one record (replay.c replays). */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,17 +10,6 @@
 #include "crc32c.h"
 #include "io.h"
 #include "persist.h"
-
-/* Says what was wrong in pf->err, for the top to report; returns err. */
-int pf_bad(struct pfile *pf, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(pf->err, sizeof pf->err, fmt, ap);
-	va_end(ap);
-	return err;
-}
 
 uint64_t pf_area_base(const struct phdr *h, uint32_t area)
 {
@@ -55,19 +43,19 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 	pf->fd = open(path, (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (pf->fd < 0) {
 		int e = errno;
-		return pf_bad(pf, -e, "%s", strerror(e));
+		return perr_set(&pf->err, -e, "%s", strerror(e));
 	}
 	/* One writer at a time: a second save would interleave its records with ours. */
 	if (writable && flock(pf->fd, LOCK_EX | LOCK_NB) < 0)
-		return pf_bad(pf, -errno, errno == EWOULDBLOCK ? "another persist is writing it" : "cannot lock it: %s",
+		return perr_set(&pf->err, -errno, errno == EWOULDBLOCK ? "another persist is writing it" : "cannot lock it: %s",
 			   strerror(errno));
 	if (fstat(pf->fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
-		return pf_bad(pf, -EINVAL, "not a regular file");
+		return perr_set(&pf->err, -EINVAL, "not a regular file");
 	pf->size = (uint64_t)st.st_size;
 	if (pf->size < PF_MIN_SIZE)
-		return pf_bad(pf, -EBADMSG, "too small to be a save file (%llu bytes)",
+		return perr_set(&pf->err, -EBADMSG, "too small to be a save file (%llu bytes)",
 			   (unsigned long long)pf->size);
 	for (i = 0; i < 2; i++) {
 		r[i] = read_slot(pf, i, &h[i]);
@@ -76,9 +64,9 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 	}
 	if (r[0] && r[1]) {
 		if (r[0] == -EPROTONOSUPPORT || r[1] == -EPROTONOSUPPORT)
-			return pf_bad(pf, -EPROTONOSUPPORT, "unknown save file version (this persist reads version %d)",
+			return perr_set(&pf->err, -EPROTONOSUPPORT, "unknown save file version (this persist reads version %d)",
 				   PF_VERSION);
-		return pf_bad(pf, -EBADMSG, "no valid header (not a save file, or damaged)");
+		return perr_set(&pf->err, -EBADMSG, "no valid header (not a save file, or damaged)");
 	}
 	pf->slot = r[0] ? 1 : r[1] ? 0 : (h[1].seq > h[0].seq);
 	pf->hdr = h[pf->slot];
@@ -185,17 +173,17 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	b = pf->rbuf;
 
 	if (end - off < PF_REC_HDR)
-		return pf_bad(pf, -EBADMSG, "truncated record at area offset %llu", (unsigned long long)off);
+		return perr_set(&pf->err, -EBADMSG, "truncated record at area offset %llu", (unsigned long long)off);
 	r = pf_pread(pf, b, PF_REC_HDR, base + off, &got);
 	if (r)
 		return r;
 	if (got != PF_REC_HDR)
-		return pf_bad(pf, -EBADMSG, "file ends inside a record");
+		return perr_set(&pf->err, -EBADMSG, "file ends inside a record");
 	*type = get_le32(b + 4);
 	*len = get_le32(b + 8);
 	if (*type == 0 || *type >= REC_TYPES || get_le32(b + 12) != 0 || *len > PF_REC_MAX ||
 	    rec_size(*len) > end - off)
-		return pf_bad(pf, -EBADMSG, "bad record header at area offset %llu", (unsigned long long)off);
+		return perr_set(&pf->err, -EBADMSG, "bad record header at area offset %llu", (unsigned long long)off);
 	size_t want = *len;
 	if (*type == REC_DATA && !want_data)
 		want = *len < 8 ? *len : 8;
@@ -206,9 +194,9 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	if (r)
 		return r;
 	if (got != want)
-		return pf_bad(pf, -EBADMSG, "file ends inside a record");
+		return perr_set(&pf->err, -EBADMSG, "file ends inside a record");
 	if (want == *len && rec_crc(h->epoch, b, *len) != get_le32(b))
-		return pf_bad(pf, -EBADMSG, "checksum mismatch in record at area offset %llu",
+		return perr_set(&pf->err, -EBADMSG, "checksum mismatch in record at area offset %llu",
 			   (unsigned long long)off);
 	*next = off + rec_size(*len);
 	pf->nread++;

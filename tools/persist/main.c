@@ -26,17 +26,17 @@ static void usage_all(FILE *f)
 static void env_defaults(struct opts *o)
 {
 	const char *path = getenv("PERSIST_ENV");
-	char err[512] = "";
+	struct perr err = { "" };
 	int r;
 
 	if (!path)
 		path = PERSIST_ENV_DEFAULT;
-	r = live_env_load(path, &o->env, err, sizeof err);
+	r = live_env_load(path, &o->env, &err);
 	if (r == -ENOENT)
 		return;
-	if (r && err[0])
+	if (r && err.msg[0])
 		die_msg(EXIT_USAGE, 0, "unable to read the live defaults: %s (correct it, or name another file "
-			"with PERSIST_ENV=)", err);
+			"with PERSIST_ENV=)", err.msg);
 	if (r)
 		die_msg(EXIT_SYSTEM, r, "unable to read the live defaults %s", path);
 	if (!o->file && o->env.file[0])
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 {
 	const struct command *cmd;
 	struct opts o = { 0 };
-	char err[512];
+	struct perr err = { "" };
 	int r;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -63,14 +63,14 @@ int main(int argc, char **argv)
 		usage_all(stderr);
 		die_msg(EXIT_USAGE, 0, "unable to run '%s': no such command", argv[1]);
 	}
-	r = cli_parse(cmd, argc, argv, &o, err, sizeof err);
+	r = cli_parse(cmd, argc, argv, &o, &err);
 	if (r == 1) {
 		cli_help(cmd, stdout);
 		return 0;
 	}
 	if (r) {
 		usage_line(cmd, stderr);
-		die_msg(EXIT_USAGE, 0, "%s", err);
+		die_msg(EXIT_USAGE, 0, "%s", err.msg);
 	}
 	env_defaults(&o);
 	return cmd->run(&o);

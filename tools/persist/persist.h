@@ -79,6 +79,16 @@ struct pgenlist {
 	size_t n, cap;
 };
 
+/*
+ * What went wrong, said once where it is known (perr_set) and carried unchanged up to the top,
+ * which reports it with perr_why: every layer of persist uses this one carrier.
+ */
+struct perr {
+	char msg[512];
+};
+int perr_set(struct perr *e, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+const char *perr_why(const struct perr *e, int r);	/* the message, else strerror(r) */
+
 /* An open save file and the header chosen from its two slots. */
 struct pfile {
 	int fd;
@@ -87,7 +97,7 @@ struct pfile {
 	int slot;		/* its slot */
 	struct phdr alt;	/* the other slot's header, when valid */
 	int alt_valid;
-	char err[256];		/* what was wrong, for the top to report */
+	struct perr err;	/* what was wrong, for the top to report */
 	unsigned char *rbuf;	/* one record */
 	size_t rcap;
 	unsigned char *win;	/* read window (journal.c) */
@@ -142,7 +152,6 @@ int state_sorted(const struct pstate *s, struct pentry ***out);
 int path_cmp(const void *a, const void *b);
 
 /* journal.c: the reader */
-int pf_bad(struct pfile *pf, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int pf_rbuf_need(struct pfile *pf, size_t n);
 int pf_open(struct pfile *pf, const char *path, int writable);
 void pf_close(struct pfile *pf);
@@ -225,12 +234,12 @@ struct scan {
 	size_t n, cap;
 	struct sgroup *groups;
 	size_t ngroups, *members;
-	char err[512];
+	struct perr err;
 };
 int scan_upper(const char *upper, const struct patterns *pat, struct scan *sc);
 void scan_free(struct scan *sc);
 int scan_has(struct scan *sc, const char *path);
-int scan_path(const char *upper, const char *rel, struct pentry *e, char *err, size_t errlen);
+int scan_path(const char *upper, const char *rel, struct pentry *e, struct perr *err);
 
 /* data.c */
 int walk_data(int fd, uint64_t size, void *buf, int (*fn)(void *ctx, uint64_t off, const void *p, size_t n),
@@ -261,7 +270,7 @@ uint64_t mono_ms(void);
 struct save_result {
 	uint64_t gen, entries_written, deletes, bytes, state_entries, busy;
 	int full;
-	char err[512], warn[512];
+	struct perr err, warn;	/* why it failed; what the caller should warn about */
 };
 /* persist_save's flags: a progress line; a busy file keeps its last saved version (named in warn) */
 enum { SAVE_PROGRESS = 1, SAVE_SKIP_BUSY = 2 };
@@ -273,20 +282,20 @@ int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_
 
 /* restore.c */
 int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, struct progress *pr,
-		    char *err, size_t errlen);
+		    struct perr *err);
 
 /* config.c */
 struct patterns {
 	char **inc, **exc;
 	size_t ninc, nexc, capinc, capexc;
 };
-int patterns_load(const char *savefile, struct patterns *p, char *err, size_t errlen);
+int patterns_load(const char *savefile, struct patterns *p, struct perr *err);
 void patterns_free(struct patterns *p);
 int patterns_want(const struct patterns *p, const char *path);
 int lower_identify(const char *path, struct lower_id *id);
 struct live_env {
 	char file[4096], upper[4096], lower[4096];
 };
-int live_env_load(const char *path, struct live_env *env, char *err, size_t errlen);
+int live_env_load(const char *path, struct live_env *env, struct perr *err);
 
 #endif

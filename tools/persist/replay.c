@@ -100,16 +100,16 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			return r;
 		p = pf->rbuf + PF_REC_HDR;
 		if ((type == REC_BEGIN) == in_txn)
-			return pf_bad(pf, -EBADMSG, "record outside a transaction at area offset %llu",
-				      (unsigned long long)off);
+			return perr_set(&pf->err, -EBADMSG, "record outside a transaction at area offset %llu",
+					(unsigned long long)off);
 		if (dr.active && type != REC_DATA && type != REC_ENTRY)
-			return pf_bad(pf, -EBADMSG, "data without an owner at area offset %llu",
-				      (unsigned long long)off);
+			return perr_set(&pf->err, -EBADMSG, "data without an owner at area offset %llu",
+					(unsigned long long)off);
 		cur.nrec++;
 		switch (type) {
 		case REC_BEGIN:
 			if (begin_decode(p, len, &rb))
-				return pf_bad(pf, -EBADMSG, "bad BEGIN record");
+				return perr_set(&pf->err, -EBADMSG, "bad BEGIN record");
 			memset(&cur, 0, sizeof cur);
 			cur.gen = rb.gen;
 			cur.time_ns = rb.time_ns;
@@ -120,11 +120,11 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			cur.nrec = 1;
 			if (cur.gen != (last_gen ? last_gen + 1 : h->epoch) || cur.kind == 0 ||
 			    cur.kind >= TXN_KINDS)
-				return pf_bad(pf, -EBADMSG, "generation %llu out of sequence",
-					      (unsigned long long)cur.gen);
+				return perr_set(&pf->err, -EBADMSG, "generation %llu out of sequence",
+						(unsigned long long)cur.gen);
 			if (cur.gen > stop_gen)
-				return pf_bad(pf, -ENOENT, "generation %llu is not in the journal",
-					      (unsigned long long)stop_gen);
+				return perr_set(&pf->err, -ENOENT, "generation %llu is not in the journal",
+						(unsigned long long)stop_gen);
 			memset(&g, 0, sizeof g);
 			g.from = next;
 			g.parent = t->n ? t->n - 1 : NONE;
@@ -136,14 +136,14 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			if (r == -ENOMEM)
 				return r;
 			if (r)
-				return pf_bad(pf, -EBADMSG, "bad entry at area offset %llu", (unsigned long long)off);
+				return perr_set(&pf->err, -EBADMSG, "bad entry at area offset %llu", (unsigned long long)off);
 			/* DATA records precede their ENTRY, so it can carry the content CRC. */
 			if (dr.active && !(e.flags & EF_DATA))
-				r = pf_bad(pf, -EBADMSG, "data without an owner at area offset %llu",
-					   (unsigned long long)off);
+				r = perr_set(&pf->err, -EBADMSG, "data without an owner at area offset %llu",
+					     (unsigned long long)off);
 			else if (dr.active && dr.min_off > e.size)
-				r = pf_bad(pf, -EBADMSG, "data beyond the file size at area offset %llu",
-					   (unsigned long long)off);
+				r = perr_set(&pf->err, -EBADMSG, "data beyond the file size at area offset %llu",
+					     (unsigned long long)off);
 			entry_free(&e);
 			if (r)
 				return r;
@@ -158,27 +158,27 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 				dr.min_off = 0;
 			}
 			if (len <= 8 || o < dr.min_off || n > PF_DATA_CHUNK || o > (1ull << 50))
-				return pf_bad(pf, -EBADMSG, "misplaced data at area offset %llu",
-					      (unsigned long long)off);
+				return perr_set(&pf->err, -EBADMSG, "misplaced data at area offset %llu",
+						(unsigned long long)off);
 			dr.min_off = o + n;
 			break;
 		}
 		case REC_DELETE:
 			if (len == 0 || path_check((const char *)p, len))
-				return pf_bad(pf, -EBADMSG, "bad path in DELETE at area offset %llu",
-					      (unsigned long long)off);
+				return perr_set(&pf->err, -EBADMSG, "bad path in DELETE at area offset %llu",
+						(unsigned long long)off);
 			break;
 		case REC_ROLLBACK: {
 			uint64_t to;
 			if (len != 8)
-				return pf_bad(pf, -EBADMSG, "bad ROLLBACK record");
+				return perr_set(&pf->err, -EBADMSG, "bad ROLLBACK record");
 			to = get_le64(p);
 			/* it replaces the state: it is the first record of its transaction, once */
 			if (cur.nrec != 2)
-				return pf_bad(pf, -EBADMSG, "ROLLBACK not first in its transaction at area offset %llu",
-					      (unsigned long long)off);
+				return perr_set(&pf->err, -EBADMSG, "ROLLBACK not first in its transaction at area offset %llu",
+						(unsigned long long)off);
 			if (!last_gen || to > last_gen || to < h->epoch)
-				return pf_bad(pf, -EBADMSG, "ROLLBACK to a generation not before it");
+				return perr_set(&pf->err, -EBADMSG, "ROLLBACK to a generation not before it");
 			cur.target = to;
 			g.parent = (size_t)(to - h->epoch);
 			g.from = next;
@@ -186,7 +186,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 		}
 		case REC_COMMIT:
 			if (commit_decode(p, len, &rc) || rc.gen != cur.gen || rc.nrec != cur.nrec)
-				return pf_bad(pf, -EBADMSG, "bad COMMIT for generation %llu", (unsigned long long)cur.gen);
+				return perr_set(&pf->err, -EBADMSG, "bad COMMIT for generation %llu", (unsigned long long)cur.gen);
 			cur.end = next;
 			cur.entries = g.entries = rc.entries;
 			cur.bytes = g.bytes = rc.bytes;
@@ -208,12 +208,12 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 		off = next;
 	}
 	if (in_txn)
-		return pf_bad(pf, -EBADMSG, "committed range ends inside a transaction");
+		return perr_set(&pf->err, -EBADMSG, "committed range ends inside a transaction");
 	if (stop_gen != UINT64_MAX && !found)
-		return pf_bad(pf, -ENOENT, "generation %llu is not in the journal", (unsigned long long)stop_gen);
+		return perr_set(&pf->err, -ENOENT, "generation %llu is not in the journal", (unsigned long long)stop_gen);
 	if (stop_gen == UINT64_MAX && (last_gen != (h->end ? h->gen : 0) || last_end != h->end))
-		return pf_bad(pf, -EBADMSG, "header generation %llu does not match the journal",
-			      (unsigned long long)h->gen);
+		return perr_set(&pf->err, -EBADMSG, "header generation %llu does not match the journal",
+				(unsigned long long)h->gen);
 	return 0;
 }
 
@@ -295,8 +295,8 @@ static int apply(struct pfile *pf, const struct phdr *h, const struct gtree *t, 
 			struct pentry e;
 			r = entry_decode(p, len, &e);
 			if (r)
-				return r == -ENOMEM ? r : pf_bad(pf, -EBADMSG, "bad entry at area offset %llu",
-								 (unsigned long long)off);
+				return r == -ENOMEM ? r : perr_set(&pf->err, -EBADMSG, "bad entry at area offset %llu",
+								   (unsigned long long)off);
 			if (e.flags & EF_DATA) {
 				e.data_off = run;
 			} else if (e.flags & EF_KEEP) {
@@ -305,8 +305,8 @@ static int apply(struct pfile *pf, const struct phdr *h, const struct gtree *t, 
 				if (!old || old->type != PT_FILE || old->size != e.size ||
 				    !(old->flags & (EF_DATA | EF_KEEP))) {
 					entry_free(&e);
-					return pf_bad(pf, -EBADMSG, "KEEP entry without data at area offset %llu",
-						      (unsigned long long)off);
+					return perr_set(&pf->err, -EBADMSG, "KEEP entry without data at area offset %llu",
+							(unsigned long long)off);
 				}
 				e.data_off = old->data_off;
 			}
@@ -321,18 +321,18 @@ static int apply(struct pfile *pf, const struct phdr *h, const struct gtree *t, 
 			p[len] = 0;
 			r = change(st, NULL, (const char *)p, u);
 			if (r == -ENOENT)
-				return pf_bad(pf, -EBADMSG, "DELETE of a path not in the state");
+				return perr_set(&pf->err, -EBADMSG, "DELETE of a path not in the state");
 			if (r)
 				return r;
 			break;
 		default:	/* pass 1 saw only these here: the file changed under us */
-			return pf_bad(pf, -EBADMSG, "the save file changed while it was read (area offset %llu)",
-				      (unsigned long long)off);
+			return perr_set(&pf->err, -EBADMSG, "the save file changed while it was read (area offset %llu)",
+					(unsigned long long)off);
 		}
 		off = next;
 	}
 	if (st->count != g->entries || st->bytes != g->bytes)
-		return pf_bad(pf, -EBADMSG, "bad COMMIT for generation %llu", (unsigned long long)gen);
+		return perr_set(&pf->err, -EBADMSG, "bad COMMIT for generation %llu", (unsigned long long)gen);
 	return 0;
 }
 
@@ -407,8 +407,7 @@ int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, st
 		return r;
 	r = pf_replay(pf, &pf->hdr, at, check_data, st, log);
 	if (r == -EBADMSG && pf->alt_valid && at == UINT64_MAX) {
-		char why[256];
-		snprintf(why, sizeof why, "%s", pf->err);
+		struct perr why = pf->err;
 		state_free(st);
 		if (log)
 			genlist_free(log);
@@ -417,8 +416,8 @@ int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, st
 		if (!r)
 			r = pf_replay(pf, &pf->hdr, at, check_data, st, log);
 		if (r == 0) {
-			snprintf(pf->err, sizeof pf->err, "newest generation damaged (%.150s), using generation %llu",
-				 why, (unsigned long long)pf->hdr.gen);
+			perr_set(&pf->err, 1, "newest generation damaged (%.150s), using generation %llu",
+				 why.msg, (unsigned long long)pf->hdr.gen);
 		} else {
 			state_free(st);
 			return r;

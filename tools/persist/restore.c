@@ -16,8 +16,7 @@ struct rctx {
 	struct pfile *pf;
 	int rootfd, cachefd;
 	char cached[PF_PATH_MAX + 1];
-	char *err;
-	size_t errlen;
+	struct perr *err;
 	struct u64map groups;	/* hardlink group id -> 1 + the index of its primary (the member with data) */
 	struct pentry **v;	/* the state, sorted */
 	struct progress *pr;
@@ -33,8 +32,8 @@ static int fail(struct rctx *c, int r, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	snprintf(c->err, c->errlen, "%s: %s%s%s", path, what, r < 0 ? ": " : "", r < 0 ? strerror(-r) : "");
-	return r < 0 ? r : -EINVAL;
+	return perr_set(c->err, r < 0 ? r : -EINVAL, "%s: %s%s%s", path, what, r < 0 ? ": " : "",
+			r < 0 ? strerror(-r) : "");
 }
 
 /* Opens the directory that holds path, walking each component with O_NOFOLLOW from the root fd. */
@@ -114,7 +113,7 @@ static int write_data(struct rctx *c, const struct pentry *e, int fd)
 		while (off < pf->hdr.end) {
 			r = pf_read_rec(pf, &pf->hdr, off, pf->hdr.end, 1, &type, &len, &next);
 			if (r)
-				return fail(c, r, e->path, "%s", pf->err);
+				return fail(c, r, e->path, "%s", pf->err.msg);
 			if (type != REC_DATA)
 				break;
 			uint64_t o = get_le64(pf->rbuf + PF_REC_HDR);
@@ -253,9 +252,9 @@ static int link_one(struct rctx *c, const struct pentry *e)
 
 /* The state into rootfd (an empty directory): create everything, then links, then directory times. */
 int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, struct progress *pr,
-		    char *err, size_t errlen)
+		    struct perr *err)
 {
-	struct rctx c = { .pf = pf, .rootfd = rootfd, .cachefd = -1, .err = err, .errlen = errlen, .pr = pr };
+	struct rctx c = { .pf = pf, .rootfd = rootfd, .cachefd = -1, .err = err, .pr = pr };
 	struct pentry **v = NULL;
 	int n, i, r;
 

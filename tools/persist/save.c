@@ -73,7 +73,7 @@ static int save_file(struct pwriter *w, const char *upper, struct pentry *e, voi
 		    a.st_ctim.tv_sec != e->ctime_sec || (uint32_t)a.st_ctim.tv_nsec != e->ctime_nsec) {
 			/* Changed since the scan: take its metadata again, from the same moment on. */
 			struct pentry f;
-			r = scan_path(upper, e->path, &f, res->err, sizeof res->err);
+			r = scan_path(upper, e->path, &f, &res->err);
 			if (r || f.type != PT_FILE) {
 				close(fd);
 				if (!r)
@@ -118,9 +118,8 @@ static int save_file(struct pwriter *w, const char *upper, struct pentry *e, voi
 		w_rewind(w, m);
 		nanosleep(&(struct timespec){ 0, 20000000 * (attempt + 1) }, NULL);	/* let a burst finish */
 	}
-	snprintf(res->err, sizeof res->err, "%.300s kept changing while it was read (%d tries); stop its writer and save again",
-		 abs, PF_SAVE_RETRIES);
-	return -EBUSY;
+	return perr_set(&res->err, -EBUSY, "%.300s kept changing while it was read (%d tries); stop its writer and "
+			"save again", abs, PF_SAVE_RETRIES);
 }
 
 /*
@@ -157,17 +156,18 @@ static int lower_same(const struct phdr *h, const struct lower_id *l)
 static void keep_busy(const struct pentry *e, const struct pentry *was, uint64_t *bytes, uint64_t *ngone,
 		      struct save_result *res)
 {
-	size_t len = strlen(res->warn);
+	char *w = res->warn.msg;
+	size_t cap = sizeof res->warn.msg, len = strlen(w);
 
 	if (was && was->type == PT_FILE)
 		*bytes += was->size;
 	if (!was)
 		++*ngone;
 	if (res->busy++ == 0)
-		len = (size_t)snprintf(res->warn, sizeof res->warn, "kept changing while it was read, so its last "
+		len = (size_t)snprintf(w, cap, "kept changing while it was read, so its last "
 				       "saved version is kept (a new file stays out):");
-	if (len < sizeof res->warn - 1)
-		snprintf(res->warn + len, sizeof res->warn - len, " %s", e->path);
+	if (len < cap - 1)
+		snprintf(w + len, cap - len, " %s", e->path);
 }
 
 static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc, const char *upper,
@@ -239,7 +239,7 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 				g->skip = 1;
 			nchanged--;
 			res->entries_written--;
-			res->err[0] = '\0';
+			res->err.msg[0] = '\0';
 			r = 0;
 		}
 	}
@@ -293,16 +293,16 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 	progress_init(&pr, (flags & SAVE_PROGRESS) != 0, "saving");
 	r = pf_open(&pf, file, 1);
 	if (r) {
-		snprintf(res->err, sizeof res->err, "%s: %s", file, pf.err[0] ? pf.err : strerror(-r));
+		perr_set(&res->err, r, "%s: %s", file, perr_why(&pf.err, r));
 		goto out;
 	}
 	r = pf_load(&pf, UINT64_MAX, 0, &st, NULL);
 	if (r < 0) {
-		snprintf(res->err, sizeof res->err, "%s: %s", file, pf.err);
+		perr_set(&res->err, r, "%s: %s", file, pf.err.msg);
 		goto out;
 	}
 	if (r == 1)
-		snprintf(res->warn, sizeof res->warn, "%s", pf.err);
+		res->warn = pf.err;
 	loaded = 1;
 	if (!lower && pf.hdr.lower_size) {
 		/* no --lower this time: the identity recorded before still holds */
@@ -312,7 +312,7 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 	}
 	r = scan_upper(upper, pat, &sc);
 	if (r) {
-		snprintf(res->err, sizeof res->err, "scan %.200s: %.290s", upper, sc.err[0] ? sc.err : strerror(-r));
+		perr_set(&res->err, r, "scan %.200s: %.290s", upper, perr_why(&sc.err, r));
 		goto out;
 	}
 	progress_total(&pr, sc.n);
@@ -329,9 +329,8 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 		if (!r)
 			r = write_save(&pf, &st, &sc, upper, lower, 1, flags, buf, &pr, res);
 		if (r == -ENOSPC)
-			snprintf(res->err, sizeof res->err,
-				 "%s is too small for the upper's %zu entries: make it larger with persist grow",
-				 file, sc.n);
+			perr_set(&res->err, r, "%s is too small for the upper's %zu entries: make it larger with "
+				 "persist grow", file, sc.n);
 	}
 out:
 	progress_done(&pr);
@@ -381,7 +380,7 @@ int persist_compact(struct pfile *pf, struct save_result *res)
 	memset(res, 0, sizeof *res);
 	r = pf_load(pf, UINT64_MAX, 0, &st, NULL);
 	if (r < 0) {
-		snprintf(res->err, sizeof res->err, "%s", pf->err);
+		res->err = pf->err;
 		return r;
 	}
 	old = pf->hdr;
@@ -404,9 +403,9 @@ int persist_compact(struct pfile *pf, struct save_result *res)
 	if (!r)
 		r = w_commit(&w, (uint32_t)st.count, st.bytes);
 	if (r == -ENOSPC)
-		snprintf(res->err, sizeof res->err, "the live state does not fit in half of the save file");
-	else if (r && !res->err[0])
-		snprintf(res->err, sizeof res->err, "%s", pf->err[0] ? pf->err : strerror(-r));
+		perr_set(&res->err, r, "the live state does not fit in half of the save file");
+	else if (r && !res->err.msg[0])
+		perr_set(&res->err, r, "%s", perr_why(&pf->err, r));
 	res->gen = pf->hdr.gen;
 	res->state_entries = st.count;
 out:
@@ -426,13 +425,12 @@ int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res)
 
 	memset(res, 0, sizeof *res);
 	if (gen >= pf->hdr.gen) {
-		snprintf(res->err, sizeof res->err, "generation %llu is not older than the current %llu",
-			 (unsigned long long)gen, (unsigned long long)pf->hdr.gen);
-		return -EINVAL;
+		return perr_set(&res->err, -EINVAL, "generation %llu is not older than the current %llu",
+				(unsigned long long)gen, (unsigned long long)pf->hdr.gen);
 	}
 	r = pf_load(pf, gen, 0, &st, NULL);
 	if (r < 0) {
-		snprintf(res->err, sizeof res->err, "%s", pf->err);
+		res->err = pf->err;
 		return r;
 	}
 	lower.size = pf->hdr.lower_size;
@@ -443,7 +441,7 @@ int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res)
 	if (!r)
 		r = w_commit(&w, (uint32_t)st.count, st.bytes);
 	if (r == -ENOSPC)
-		snprintf(res->err, sizeof res->err, "the save file is full: run persist compact first");
+		perr_set(&res->err, r, "the save file is full: run persist compact first");
 	res->gen = pf->hdr.gen;
 	res->state_entries = st.count;
 	w_abort(&w);

@@ -32,7 +32,7 @@ static void abs_path(char *buf, size_t cap, const char *upper, const char *rel)
 }
 
 /* Reads, classifies (metatable.c) and encodes the xattrs of one entry. */
-static int read_xattrs(const char *abs, struct pentry *e, char *err, size_t errlen)
+static int read_xattrs(const char *abs, struct pentry *e, struct perr *err)
 {
 	char *names = NULL, *n;
 	struct xa v[PF_XATTR_COUNT_MAX];
@@ -57,8 +57,7 @@ static int read_xattrs(const char *abs, struct pentry *e, char *err, size_t errl
 		if (a == XA_DROP)
 			continue;
 		if (a == XA_REFUSE) {
-			snprintf(err, errlen, "%s has %s, which persist does not know how to keep", abs, n);
-			r = -ENOTSUP;
+			r = perr_set(err, -ENOTSUP, "%s has %s, which persist does not know how to keep", abs, n);
 			goto out;
 		}
 		if (a == XA_WHITEOUT) {
@@ -66,8 +65,7 @@ static int read_xattrs(const char *abs, struct pentry *e, char *err, size_t errl
 			continue;
 		}
 		if (nv == PF_XATTR_COUNT_MAX) {
-			snprintf(err, errlen, "%s has more than %d xattrs", abs, PF_XATTR_COUNT_MAX);
-			r = -E2BIG;
+			r = perr_set(err, -E2BIG, "%s has more than %d xattrs", abs, PF_XATTR_COUNT_MAX);
 			goto out;
 		}
 		got = lgetxattr(abs, n, NULL, 0);
@@ -103,8 +101,7 @@ static int read_xattrs(const char *abs, struct pentry *e, char *err, size_t errl
 	for (i = 0; i < nv; i++)
 		total += 8 + (uint32_t)strlen(v[i].name) + v[i].vlen;
 	if (total > PF_XATTR_BYTES_MAX) {
-		snprintf(err, errlen, "%s has more than %d bytes of xattrs", abs, PF_XATTR_BYTES_MAX);
-		r = -E2BIG;
+		r = perr_set(err, -E2BIG, "%s has more than %d bytes of xattrs", abs, PF_XATTR_BYTES_MAX);
 		goto out;
 	}
 	if (total) {
@@ -133,7 +130,7 @@ out:
 }
 
 /* Fills e from one path of the upper: stat, symlink target, xattrs. -ENOENT when it vanished. */
-int scan_path(const char *upper, const char *rel, struct pentry *e, char *err, size_t errlen)
+int scan_path(const char *upper, const char *rel, struct pentry *e, struct perr *err)
 {
 	char abs[8192], tgt[PF_TARGET_MAX + 2];
 	struct stat st;
@@ -182,7 +179,7 @@ int scan_path(const char *upper, const char *rel, struct pentry *e, char *err, s
 		}
 		e->size = (uint64_t)n;
 	}
-	r = read_xattrs(abs, e, err, errlen);
+	r = read_xattrs(abs, e, err);
 	if (r)
 		goto fail;
 	return 0;
@@ -221,12 +218,12 @@ static int walk(const char *upper, const char *rel, dev_t dev, const struct patt
 
 	if (depth > 2048)
 		return -ELOOP;
-	r = scan_path(upper, rel, &e, sc->err, sizeof sc->err);
+	r = scan_path(upper, rel, &e, &sc->err);
 	if (r == -ENOENT)
 		return 0;	/* vanished during the scan: as if deleted */
 	if (r) {
-		if (!sc->err[0])
-			snprintf(sc->err, sizeof sc->err, "%s/%s", upper, rel);
+		if (!sc->err.msg[0])
+			perr_set(&sc->err, r, "%s/%s", upper, rel);
 		return r;
 	}
 	r = sc_push(sc, &e);
@@ -241,8 +238,7 @@ static int walk(const char *upper, const char *rel, dev_t dev, const struct patt
 	if (!d) {
 		if (errno == ENOENT)
 			goto done;
-		snprintf(sc->err, sizeof sc->err, "%.500s", abs);
-		return -errno;
+		return perr_set(&sc->err, -errno, "%.500s", abs);
 	}
 	if (depth == 0) {
 		struct stat st;
@@ -270,8 +266,7 @@ static int walk(const char *upper, const char *rel, dev_t dev, const struct patt
 		qsort(names, nn, sizeof *names, name_cmp);
 	for (i = 0; i < nn && !r; i++) {
 		if (path_check(names[i], strlen(names[i]))) {
-			snprintf(sc->err, sizeof sc->err, "%s/%s: path too long to save", upper, names[i]);
-			r = -ENAMETOOLONG;
+			r = perr_set(&sc->err, -ENAMETOOLONG, "%s/%s: path too long to save", upper, names[i]);
 			break;
 		}
 		r = walk(upper, names[i], dev, pat, sc, depth + 1);

@@ -12,6 +12,8 @@ static int run(const char *line, struct opts *o, char *err, size_t cap)
 	char *argv[32], *save = NULL, *w;
 	int argc = 0;
 	const struct command *c;
+	struct perr pe = { "" };
+	int r;
 
 	snprintf(buf, sizeof buf, "persist %s", line);
 	for (w = strtok_r(buf, " ", &save); w && argc < 31; w = strtok_r(NULL, " ", &save))
@@ -22,7 +24,10 @@ static int run(const char *line, struct opts *o, char *err, size_t cap)
 	c = command_find(argv[1]);
 	if (!c)
 		return -ENOENT;
-	return cli_parse(c, argc, argv, o, err, cap);
+	r = cli_parse(c, argc, argv, o, &pe);
+
+	snprintf(err, cap, "%s", pe.msg);
+	return r;
 }
 
 /* Whether the synopsis names the option flag (a whole word: --lower is not --any-lower). */
@@ -54,7 +59,7 @@ int main(void)
 	static const char *const every[] = { "--upper d", "--file f", "--into d", "--size 1M", "--at 1",
 					     "--lower l", "--any-lower", "--json", "--quiet", "--skip-busy" };
 	struct opts o;
-	char err[256], line[256], syn[256];
+	char err[512], line[256], syn[256];
 	size_t i, j;
 
 	is_int(ncommands, sizeof synopsis / sizeof synopsis[0], "every command has its synopsis");
@@ -117,7 +122,9 @@ int main(void)
 		char *argv[] = { "persist", "init", "--file", "f", "--size", (char *)sc->text, NULL };
 		int r;
 		memset(&o, 0, sizeof o);
-		r = cli_parse(command_find("init"), 6, argv, &o, err, sizeof err);
+		struct perr pe = { "" };
+		r = cli_parse(command_find("init"), 6, argv, &o, &pe);
+		snprintf(err, sizeof err, "%s", pe.msg);
 		if (!sc->err)
 			ok(r == 0 && o.size_bytes == sc->bytes, "init --size '%s' is %llu bytes", sc->text,
 			   (unsigned long long)sc->bytes);

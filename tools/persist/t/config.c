@@ -27,7 +27,8 @@ int main(void)
 {
 	struct live_env env;
 	struct patterns pat;
-	char path[512], file[512], err[512], *text, *s;
+	char path[512], file[512], *text, *s;
+	struct perr pe;
 
 	if (!mkdtemp(dir))
 		return tap_done(0);
@@ -35,12 +36,12 @@ int main(void)
 	write_text("good.env", "# written by the init\nPERSIST_FILE=/run/live/medium/persist.dat\n"
 		   "PERSIST_UPPER='/run/live/upper/upper'\r\nPERSIST_LOWER=\"/live/root.sqfs\"\n"
 		   "PERSIST_SIZE=64M\nnot a setting\n\nOTHER=x", path, sizeof path);
-	is_int(live_env_load(path, &env, err, sizeof err), 0, "a good persist.env");
+	is_int(live_env_load(path, &env, &pe), 0, "a good persist.env");
 	is_str(env.file, "/run/live/medium/persist.dat", "  PERSIST_FILE");
 	is_str(env.upper, "/run/live/upper/upper", "  PERSIST_UPPER, quotes and CR removed");
 	is_str(env.lower, "/live/root.sqfs", "  PERSIST_LOWER");
 	snprintf(path, sizeof path, "%s/none.env", dir);
-	is_int(live_env_load(path, &env, err, sizeof err), -ENOENT, "a missing persist.env is -ENOENT");
+	is_int(live_env_load(path, &env, &pe), -ENOENT, "a missing persist.env is -ENOENT");
 
 	/*
 	 * A 5000-byte PERSIST_UPPER line. Read through a 4200-byte buffer, its tail from byte 4199 was
@@ -54,38 +55,38 @@ int main(void)
 	memset(s + 4199 + 18, '/', 5000 - 4199 - 18);
 	strcpy(s + 5000, "\n");
 	write_text("long.env", text, path, sizeof path);
-	err[0] = 0;
-	is_int(live_env_load(path, &env, err, sizeof err), -EINVAL, "a 5000-byte line is an error");
-	ok(strstr(err, path) && strstr(err, ":2:") && strstr(err, "longer than"), "  naming the file and line: %s", err);
+	pe.msg[0] = 0;
+	is_int(live_env_load(path, &env, &pe), -EINVAL, "a 5000-byte line is an error");
+	ok(strstr(pe.msg, path) && strstr(pe.msg, ":2:") && strstr(pe.msg, "longer than"), "  naming the file and line: %s", pe.msg);
 	ok(strncmp(env.file, "/evil", 5) != 0 && !env.file[0], "  PERSIST_FILE is not /evil (nothing is kept)");
 	free(text);
 
 	/* a value that fits the line but not its field: an error, not a shorter value */
 	s = long_line("PERSIST_LOWER=/", 4100, "");
 	write_text("value.env", s, path, sizeof path);
-	is_int(live_env_load(path, &env, err, sizeof err), -EINVAL, "a 4101-byte value is an error");
-	ok(strstr(err, ":1:") && strstr(err, "PERSIST_LOWER is longer than 4095"), "  %s", err);
+	is_int(live_env_load(path, &env, &pe), -EINVAL, "a 4101-byte value is an error");
+	ok(strstr(pe.msg, ":1:") && strstr(pe.msg, "PERSIST_LOWER is longer than 4095"), "  %s", pe.msg);
 	free(s);
 	s = long_line("PERSIST_UPPER=/", 4094, "");
 	write_text("max.env", s, path, sizeof path);
-	is_int(live_env_load(path, &env, err, sizeof err), 0, "a 4095-byte value fits");
+	is_int(live_env_load(path, &env, &pe), 0, "a 4095-byte value fits");
 	is_int(strlen(env.upper), 4095, "  whole");
 	free(s);
 	snprintf(path, sizeof path, "%s/nul.env", dir);
 	put_file(path, "PERSIST_FILE=/a\0/evil\n", 22);
-	is_int(live_env_load(path, &env, err, sizeof err), -EINVAL, "a NUL byte is an error");
+	is_int(live_env_load(path, &env, &pe), -EINVAL, "a NUL byte is an error");
 
 	/* patterns: the same reader */
 	snprintf(file, sizeof file, "%s/p.dat", dir);
 	s = long_line("exclude ", 5000, "\ninclude etc");
 	s[8 + 5000] = 'x';	/* one line */
 	write_text("p.dat.conf", s, path, sizeof path);
-	is_int(patterns_load(file, &pat, err, sizeof err), -EINVAL, "a 5000-byte pattern line is an error");
-	ok(strstr(err, "p.dat.conf:1:") && strstr(err, "longer than"), "  naming the file and line: %s", err);
+	is_int(patterns_load(file, &pat, &pe), -EINVAL, "a 5000-byte pattern line is an error");
+	ok(strstr(pe.msg, "p.dat.conf:1:") && strstr(pe.msg, "longer than"), "  naming the file and line: %s", pe.msg);
 	ok(pat.ninc == 0 && pat.nexc == 0, "  and no patterns are kept");
 	free(s);
 	write_text("p.dat.conf", "# ok\r\ninclude etc\r\n\nexclude *.cache", path, sizeof path);
-	is_int(patterns_load(file, &pat, err, sizeof err), 0, "CRLF lines, no final newline");
+	is_int(patterns_load(file, &pat, &pe), 0, "CRLF lines, no final newline");
 	ok(pat.ninc == 1 && pat.nexc == 1 && !strcmp(pat.inc[0], "etc") && !strcmp(pat.exc[0], "*.cache"),
 	   "  include etc, exclude *.cache");
 	patterns_free(&pat);

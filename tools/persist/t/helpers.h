@@ -65,14 +65,14 @@ static int __attribute__((unused)) load_restore(const char *file, uint64_t at, c
 
 	r = pf_open(&pf, file, 0);
 	if (r) {
-		snprintf(err, errlen, "open: %s", pf.err);
+		snprintf(err, errlen, "open: %.400s", pf.err.msg);
 		pf_close(&pf);
 		return r;
 	}
 	int fell = r = pf_load(&pf, at, 1, &st, NULL);
 	load_nread = pf.nread;
 	if (r < 0) {
-		snprintf(err, errlen, "load: %s", pf.err);
+		snprintf(err, errlen, "load: %.400s", pf.err.msg);
 		pf_close(&pf);
 		return r;
 	}
@@ -80,7 +80,9 @@ static int __attribute__((unused)) load_restore(const char *file, uint64_t at, c
 		*entries = st.count;
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
 	progress_init(&pr, 0, "restoring");
-	r = fd < 0 ? -errno : persist_restore(&pf, &st, fd, &pr, err, errlen);
+	struct perr pe = { "" };
+	r = fd < 0 ? -errno : persist_restore(&pf, &st, fd, &pr, &pe);
+	snprintf(err, errlen, "%s", pe.msg);
 	if (fd >= 0)
 		close(fd);
 	state_free(&st);

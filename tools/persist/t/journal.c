@@ -366,6 +366,7 @@ static void test_metatable(void)
 static void test_patterns(void)
 {
 	char up[256], file[256], conf[300], p[512], r4[256], err[512];
+	struct perr pe;
 	struct patterns pat;
 	struct save_result res;
 	size_t n;
@@ -376,7 +377,7 @@ static void test_patterns(void)
 	f = fopen(conf, "w");
 	fprintf(f, "# keep etc, but not its caches\ninclude /etc\nexclude *.cache\n");
 	fclose(f);
-	is_int(patterns_load(file, &pat, err, sizeof err), 0, "F.conf read");
+	is_int(patterns_load(file, &pat, &pe), 0, "F.conf read");
 	ok(patterns_want(&pat, "etc") && patterns_want(&pat, "etc/x/y") && !patterns_want(&pat, "var/log")
 	   && !patterns_want(&pat, "etc/a.cache") && !patterns_want(&pat, "etc/a.cache/z"), "include/exclude semantics");
 	mkdir(up, 0755);
@@ -394,7 +395,7 @@ static void test_patterns(void)
 	f = fopen(conf, "w");
 	fprintf(f, "bogus line\n");
 	fclose(f);
-	ok(patterns_load(file, &pat, err, sizeof err) == -EINVAL && strstr(err, ":1:"), "a bad line is an error with its number");
+	ok(patterns_load(file, &pat, &pe) == -EINVAL && strstr(pe.msg, ":1:"), "a bad line is an error with its number");
 	rm_rf(r4);
 }
 

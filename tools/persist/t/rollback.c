@@ -73,7 +73,7 @@ static char *load(const char *file, uint64_t at, uint64_t *reads, double *cpu, c
 	char *s = NULL;
 
 	if (pf_open(&pf, file, 0)) {
-		snprintf(err, errlen, "open: %s", pf.err);
+		snprintf(err, errlen, "open: %.400s", pf.err.msg);
 		pf_close(&pf);
 		return NULL;
 	}
@@ -84,7 +84,7 @@ static char *load(const char *file, uint64_t at, uint64_t *reads, double *cpu, c
 		state_free(&st);
 	} else {
 		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
-		snprintf(err, errlen, "load: %s", pf.err);
+		snprintf(err, errlen, "load: %.400s", pf.err.msg);
 	}
 	if (reads)
 		*reads = pf.nread;

@@ -1,0 +1,20 @@
+/* perr.c: persist's one error carrier: the message is made where the error is known, once. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "persist.h"
+
+int perr_set(struct perr *e, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+const char *perr_why(const struct perr *e, int r)
+{
+	return e->msg[0] ? e->msg : strerror(r < 0 ? -r : r);
+}
