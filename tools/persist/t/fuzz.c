@@ -93,7 +93,7 @@ static void mutate(unsigned char *img, size_t used, uint64_t *s)
 /* Writes the first len bytes of img over the save file (of the right size already). */
 static int run_one(const char *file, const unsigned char *img, size_t len, const char *box, const char *target)
 {
-	char err[512];
+	struct perr err = { "" };
 	size_t n;
 	int fd = open(file, O_WRONLY | O_CREAT, 0600), r;
 
@@ -102,7 +102,7 @@ static int run_one(const char *file, const unsigned char *img, size_t len, const
 	(void)pwrite_all(fd, img, len, 0);
 	close(fd);
 	mkdir(target, 0700);
-	r = load_restore(file, UINT64_MAX, target, err, sizeof err, &n);
+	r = load_restore(file, UINT64_MAX, target, &err, &n);
 	rm_rf(target);
 	if (count_entries(box) != 0)
 		return -EEXIST;	/* something outside the target */

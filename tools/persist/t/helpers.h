@@ -56,7 +56,7 @@ static uint64_t load_nread __attribute__((unused));
 
 /* Loads the newest state (or at), restores it into dir: 0, 1 (fell back to the older slot) or -errno. */
 static int __attribute__((unused)) load_restore(const char *file, uint64_t at, const char *dir,
-						  char *err, size_t errlen, size_t *entries)
+						  struct perr *err, size_t *entries)
 {
 	struct pfile pf;
 	struct pstate st;
@@ -65,14 +65,14 @@ static int __attribute__((unused)) load_restore(const char *file, uint64_t at, c
 
 	r = pf_open(&pf, file, 0);
 	if (r) {
-		snprintf(err, errlen, "open: %.400s", pf.err.msg);
+		perr_set(err, r, "open: %.400s", pf.err.msg);
 		pf_close(&pf);
 		return r;
 	}
 	int fell = r = pf_load(&pf, at, 1, &st, NULL);
 	load_nread = pf.nread;
 	if (r < 0) {
-		snprintf(err, errlen, "load: %.400s", pf.err.msg);
+		perr_set(err, r, "load: %.400s", pf.err.msg);
 		pf_close(&pf);
 		return r;
 	}
@@ -80,9 +80,7 @@ static int __attribute__((unused)) load_restore(const char *file, uint64_t at, c
 		*entries = st.count;
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
 	progress_init(&pr, 0, "restoring");
-	struct perr pe = { "" };
-	r = fd < 0 ? -errno : persist_restore(&pf, &st, fd, &pr, &pe);
-	snprintf(err, errlen, "%s", pe.msg);
+	r = fd < 0 ? -errno : persist_restore(&pf, &st, fd, &pr, err);
 	if (fd >= 0)
 		close(fd);
 	state_free(&st);

@@ -135,7 +135,8 @@ static int same_file(const char *a, const char *b)
 
 static void test_round_trip(void)
 {
-	char up[256], file[256], r1[256], a[512], b[512], err[512], tgt[64];
+	char up[256], file[256], r1[256], a[512], b[512], tgt[64];
+	struct perr err = { "" };
 	struct save_result res;
 	struct stat s1, s2;
 	size_t n;
@@ -154,7 +155,7 @@ static void test_round_trip(void)
 	ok(res.deletes == 1 && res.entries_written == 3, "it wrote the changed hardlink group and the root, one delete (%llu, %llu)",
 	   (unsigned long long)res.entries_written, (unsigned long long)res.deletes);
 	mkdir(r1, 0700);
-	is_int(load_restore(file, UINT64_MAX, r1, err, sizeof err, &n), 0, "restore newest");
+	is_int(load_restore(file, UINT64_MAX, r1, &err, &n), 0, "restore newest");
 	snprintf(a, sizeof a, "%s/d/f", up); snprintf(b, sizeof b, "%s/d/f", r1);
 	ok(same_file(a, b), "content restored");
 	snprintf(b, sizeof b, "%s/hard", r1);
@@ -172,14 +173,14 @@ static void test_round_trip(void)
 	ok(stat(b, &s1) == 0 && S_ISFIFO(s1.st_mode) && (s1.st_mode & 07777) == 0640, "fifo restored");
 	rm_rf(r1);
 	mkdir(r1, 0700);
-	is_int(load_restore(file, 1, r1, err, sizeof err, &n), 0, "restore --at 1");
+	is_int(load_restore(file, 1, r1, &err, &n), 0, "restore --at 1");
 	snprintf(a, sizeof a, "%s/big", r1);
 	ok(access(a, F_OK) == 0, "gen 1 still has big");
 	rm_rf(r1);
 
 	/* after a restore, the first save finds nothing new in the data (KEEP, no data rewritten) */
 	mkdir(r1, 0700);
-	load_restore(file, UINT64_MAX, r1, err, sizeof err, &n);
+	load_restore(file, UINT64_MAX, r1, &err, &n);
 	is_int(persist_save(file, r1, NULL, NULL, 0, &res), 0, "save of a restored tree");
 	ok(res.bytes == 0, "no data rewritten, the hardlink group included (got %llu)", (unsigned long long)res.bytes);
 	rm_rf(r1);
@@ -188,7 +189,8 @@ static void test_round_trip(void)
 /* Truncations and bit flips of a real save file: a clear error, or an acknowledged generation. */
 static void test_damage(void)
 {
-	char up[256], file[256], bad[256], r2[256], out[256], err[512], p[512];
+	char up[256], file[256], bad[256], r2[256], out[256], p[512];
+	struct perr err = { "" };
 	unsigned char *img, orig;
 	struct pfile pf;
 	struct save_result res;
@@ -238,14 +240,14 @@ static void test_damage(void)
 		orig = img[k] ^ (unsigned char)(1u << (k % 8));
 		pwrite_all(fd, &orig, 1, (off_t)k);
 		mkdir(r2, 0700);
-		r = load_restore(bad, UINT64_MAX, r2, err, sizeof err, &n);
+		r = load_restore(bad, UINT64_MAX, r2, &err, &n);
 		if (r == 0 || r == 1)
 			good++;
 		else if (r == -EBADMSG || r == -EPROTONOSUPPORT)
 			errors++;
 		else {
 			wrong++;
-			tap_diag("flip at %zu: %d %s", k, r, err);
+			tap_diag("flip at %zu: %d %s", k, r, err.msg);
 		}
 		rm_rf(r2);
 		if (count_entries(out) != 0)
@@ -287,7 +289,8 @@ static int craft(const char *file, struct pentry *v, int n, const char *delete_p
 static void test_hostile(void)
 {
 	static const char *const paths[] = { "../evil", "/abs", "a//b", "a/../../evil", "a/./b", "" };
-	char file[256], r3[256], out[256], err[512];
+	char file[256], r3[256], out[256];
+	struct perr err = { "" };
 	struct pentry e[3];
 	size_t i, n;
 
@@ -300,7 +303,7 @@ static void test_hostile(void)
 		e[0].mode = 0644;
 		int c = craft(file, e, 1, NULL);
 		mkdir(r3, 0700);
-		int r = load_restore(file, UINT64_MAX, r3, err, sizeof err, &n);
+		int r = load_restore(file, UINT64_MAX, r3, &err, &n);
 		ok(c == 0 && r == 1 && count_entries(r3) == 0,
 		   "path '%s' refused: the older (empty) generation restored (%d %d)", paths[i], c, r);
 		rm_rf(r3);
@@ -312,8 +315,8 @@ static void test_hostile(void)
 	e[1].path = "s/escaped"; e[1].type = PT_FILE; e[1].mode = 0644; e[1].uid = getuid(); e[1].gid = getgid();
 	craft(file, e, 2, NULL);
 	mkdir(r3, 0700);
-	int r = load_restore(file, UINT64_MAX, r3, err, sizeof err, &n);
-	ok(r < 0 && count_entries(out) == 1, "symlink escape refused (%s)", err);
+	int r = load_restore(file, UINT64_MAX, r3, &err, &n);
+	ok(r < 0 && count_entries(out) == 1, "symlink escape refused (%s)", err.msg);
 	rm_rf(r3);
 	/* a hardlink member whose group has no data holder */
 	memset(e, 0, sizeof e);
@@ -321,20 +324,20 @@ static void test_hostile(void)
 	e[0].uid = getuid(); e[0].gid = getgid();
 	craft(file, e, 1, NULL);
 	mkdir(r3, 0700);
-	r = load_restore(file, UINT64_MAX, r3, err, sizeof err, &n);
-	ok(r < 0, "hardlink group without data refused (%d %s)", r, err);
+	r = load_restore(file, UINT64_MAX, r3, &err, &n);
+	ok(r < 0, "hardlink group without data refused (%d %s)", r, err.msg);
 	rm_rf(r3);
 	/* a DELETE of a path that was never saved */
 	memset(e, 0, sizeof e);
 	craft(file, e, 0, "nothing");
 	mkdir(r3, 0700);
-	ok(load_restore(file, UINT64_MAX, r3, err, sizeof err, &n) == 1 && count_entries(r3) == 0,
+	ok(load_restore(file, UINT64_MAX, r3, &err, &n) == 1 && count_entries(r3) == 0,
 	   "DELETE of an unknown path refused: the older generation restored");
 	rm_rf(r3);
 	/* a DELETE with '..' */
 	craft(file, e, 0, "../x");
 	mkdir(r3, 0700);
-	ok(load_restore(file, UINT64_MAX, r3, err, sizeof err, &n) == 1 && count_entries(r3) == 0,
+	ok(load_restore(file, UINT64_MAX, r3, &err, &n) == 1 && count_entries(r3) == 0,
 	   "DELETE of '../x' refused: the older generation restored");
 	rm_rf(r3);
 	/* an xattr save would never write (unknown trusted.overlay.*) */
@@ -345,7 +348,7 @@ static void test_hostile(void)
 	e[0].uid = getuid(); e[0].gid = getgid();
 	craft(file, e, 1, NULL);
 	mkdir(r3, 0700);
-	ok(load_restore(file, UINT64_MAX, r3, err, sizeof err, &n) < 0, "trusted.overlay.metacopy refused on restore (%s)", err);
+	ok(load_restore(file, UINT64_MAX, r3, &err, &n) < 0, "trusted.overlay.metacopy refused on restore (%s)", err.msg);
 	rm_rf(r3);
 	ok(count_entries(out) == 0, "nothing was ever created outside the target");
 }
@@ -365,7 +368,8 @@ static void test_metatable(void)
 
 static void test_patterns(void)
 {
-	char up[256], file[256], conf[300], p[512], r4[256], err[512];
+	char up[256], file[256], conf[300], p[512], r4[256];
+	struct perr err = { "" };
 	struct perr pe;
 	struct patterns pat;
 	struct save_result res;
@@ -389,7 +393,7 @@ static void test_patterns(void)
 	pf_create(file, 1 << 20);
 	is_int(persist_save(file, up, &pat, NULL, 0, &res), 0, "save with patterns");
 	mkdir(r4, 0700);
-	load_restore(file, UINT64_MAX, r4, err, sizeof err, &n);
+	load_restore(file, UINT64_MAX, r4, &err, &n);
 	is_int(n, 3, "root, etc and etc/keep saved");
 	patterns_free(&pat);
 	f = fopen(conf, "w");
@@ -522,7 +526,8 @@ static void test_cuts(void)
 /* grow: a cut after the extension or during the new header still presents the same generation. */
 static void test_grow(void)
 {
-	char up[256], file[256], p[512], r5[256], err[512];
+	char up[256], file[256], p[512], r5[256];
+	struct perr err = { "" };
 	struct save_result res;
 	struct pfile pf;
 	unsigned char *P, *Q, *X;
@@ -556,7 +561,7 @@ static void test_grow(void)
 	snprintf(p, sizeof p, "%s/b", up); put_file(p, "after", 5);
 	is_int(persist_save(file, up, NULL, NULL, 0, &res), 0, "save after grow");
 	mkdir(r5, 0700);
-	is_int(load_restore(file, UINT64_MAX, r5, err, sizeof err, &n), 0, "restore after grow");
+	is_int(load_restore(file, UINT64_MAX, r5, &err, &n), 0, "restore after grow");
 	is_int(n, 3, "three entries");
 	rm_rf(r5);
 	free(P);
