@@ -47,8 +47,8 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 	}
 	/* One writer at a time: a second save would interleave its records with ours. */
 	if (writable && flock(pf->fd, LOCK_EX | LOCK_NB) < 0)
-		return perr_set(&pf->err, -errno, errno == EWOULDBLOCK ? "another persist is writing it" : "cannot lock it: %s",
-			   strerror(errno));
+		return perr_set(&pf->err, -errno, errno == EWOULDBLOCK ? "another persist is writing it" :
+				"cannot lock it: %s", strerror(errno));
 	if (fstat(pf->fd, &st) < 0)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
@@ -56,7 +56,7 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 	pf->size = (uint64_t)st.st_size;
 	if (pf->size < PF_MIN_SIZE)
 		return perr_set(&pf->err, -EBADMSG, "too small to be a save file (%llu bytes)",
-			   (unsigned long long)pf->size);
+				(unsigned long long)pf->size);
 	for (i = 0; i < 2; i++) {
 		r[i] = read_slot(pf, i, &h[i]);
 		if (r[i] && r[i] != -EBADMSG && r[i] != -EPROTONOSUPPORT)
@@ -64,8 +64,8 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 	}
 	if (r[0] && r[1]) {
 		if (r[0] == -EPROTONOSUPPORT || r[1] == -EPROTONOSUPPORT)
-			return perr_set(&pf->err, -EPROTONOSUPPORT, "unknown save file version (this persist reads version %d)",
-				   PF_VERSION);
+			return perr_set(&pf->err, -EPROTONOSUPPORT,
+					"unknown save file version (this persist reads version %d)", PF_VERSION);
 		return perr_set(&pf->err, -EBADMSG, "no valid header (not a save file, or damaged)");
 	}
 	pf->slot = r[0] ? 1 : r[1] ? 0 : (h[1].seq > h[0].seq);
@@ -197,7 +197,7 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 		return perr_set(&pf->err, -EBADMSG, "file ends inside a record");
 	if (want == *len && rec_crc(h->epoch, b, *len) != get_le32(b))
 		return perr_set(&pf->err, -EBADMSG, "checksum mismatch in record at area offset %llu",
-			   (unsigned long long)off);
+				(unsigned long long)off);
 	*next = off + rec_size(*len);
 	pf->nread++;
 	return 0;
