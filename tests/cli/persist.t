@@ -67,9 +67,16 @@ if [ "$(id -u)" = 0 ] && mkdir "$W/small" && mount -t tmpfs -o size=4m tmpfs "$W
 	is "$(df --output=used -B1 "$W/small" | tail -1 | tr -d ' ')" 0 "  the file system is as empty as before"
 	"$P" init --file "$W/small/s.dat" --size 1M --quiet
 	ok $? "  a size that fits is still made there"
+	cp "$W/small/s.dat" "$W/before.dat"
+	"$P" grow --file "$W/small/s.dat" --size 1t > "$W/out" 2> "$W/err"
+	is $? 111 "grow --size 1t on that file system fails"
+	grep -q "less than the .* more bytes asked free" "$W/err"
+	ok $? "  naming what it asked: $(cat "$W/err")"
+	cmp -s "$W/small/s.dat" "$W/before.dat"
+	ok $? "  and the save file is byte for byte as it was"
 	umount "$W/small"
 else
-	skip 5 "a tmpfs to fill needs root"
+	skip 8 "a tmpfs to fill needs root"
 fi
 
 # persist.env: a line that does not fit is an error, never two lines

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include "io.h"
 #include "persist.h"
@@ -48,6 +49,12 @@ int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_
 		return perr_set(&res->err, -ERANGE, "the new size must be larger than %llu bytes",
 				(unsigned long long)pf->hdr.file_size);
 	}
+	/* Room first: zeros written until the file system is full would leave it full. */
+	struct statvfs fs;
+	if (fstatvfs(pf->fd, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < size - pf->size)
+		return perr_set(&res->err, -ENOSPC, "its file system has less than the %llu more bytes asked free "
+				"(nothing was changed); give a smaller --size or free some room",
+				(unsigned long long)(size - pf->size));
 	r = pf_load(pf, UINT64_MAX, 1, &st, NULL);
 	if (r < 0) {
 		res->err = pf->err;
