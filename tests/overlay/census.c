@@ -1,5 +1,4 @@
 /* census.c: counts what an overlay's upper holds, so a test can show its random operations made it. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,5 +1,4 @@
 /* opgen.c: a seeded random generator of filesystem operations on a tree (the overlay's merged view). */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

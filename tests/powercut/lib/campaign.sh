@@ -36,10 +36,10 @@ pc_prepare() {
 	command -v musl-gcc >/dev/null || skip_all "musl-gcc is not installed"
 	command -v mcopy >/dev/null || skip_all "mtools is not installed"
 	[ -d "$O/root-minimal" ] && [ -x "$O/bin/persist" ] && [ -x "$PC" ] || skip_all "build first: ./build.sh"
+	[ -x "$O/tests-overlay/treesum" ] || skip_all "no $O/tests-overlay/treesum: run make tests"
 	case $POWERCUT in short | full) ;; *) bail "POWERCUT=$POWERCUT: use short or full" ;; esac
 	PCD=${PC_WORK:-$O/powercut}/$PCNAME
 	rm -rf "$PCD" && mkdir -p "$PCD" || bail "unable to make $PCD"
-	cc -O2 -o "$PCD/treesum-host" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum"
 	musl-gcc -static -O2 -o "$PCD/treesum" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum for the guest"
 	local root=$PCD/root
 	cp -a "$O/root-minimal" "$root"
@@ -59,7 +59,7 @@ pc_prepare() {
 	mkdir -p "$PC_TMPFS" "$PC_LOWER"
 	mount -t tmpfs -o size=512m tmpfs "$PC_TMPFS" || bail "unable to mount a tmpfs on $PC_TMPFS"
 	mount -t squashfs -o ro,loop "$PCD/root.sqfs" "$PC_LOWER" || { umount "$PC_TMPFS"; bail "unable to mount the squashfs"; }
-	PC_TREESUM=$PCD/treesum-host
+	PC_TREESUM=$O/tests-overlay/treesum
 	export PC_TMPFS PC_LOWER PC_TREESUM O
 	trap 'pc_cleanup' EXIT
 }
