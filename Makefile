@@ -56,7 +56,17 @@ $(foreach d,$(TEST_DIRS),$(foreach t,$(wildcard $(d)/t/*.c),$(eval $(call unit_t
 
 tests: $(TESTS)
 
+# tests/overlay's helpers (census, opgen, treesum): host programs the real-overlay tests run
+# (tests/lib/mounts.sh), built as the unit tests are, into $(O)/tests-overlay/
+OVERLAY_HELPERS := $(patsubst tests/overlay/%.c,$(O)/tests-overlay/%,$(wildcard tests/overlay/*.c))
+
+$(O)/tests-overlay/%: tests/overlay/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(TEST_CFLAGS) -o $@ $<
+
+tests: $(OVERLAY_HELPERS)
+
 clean:
-	rm -rf $(O)/bin $(O)/t
+	rm -rf $(O)/bin $(O)/t $(O)/tests-overlay
 
 .PHONY: all tests clean

@@ -292,16 +292,7 @@ stage_initramfs() {
 	stage_rescue_busybox
 	stage_fsck_fat
 	cat > "$spec" <<SPEC
-# the initramfs of overlive: our init, a rescue shell, the modules
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-nod /dev/kmsg 0644 0 0 c 1 11
-nod /dev/null 0666 0 0 c 1 3
-dir /proc 0755 0 0
-dir /sys 0755 0 0
-dir /run 0755 0 0
-dir /newroot 0755 0 0
-dir /bin 0755 0 0
+# the initramfs of overlive, after initramfs/skeleton.spec: our init, a rescue shell, the modules
 file /init $O/bin/init 0755 0 0
 file /bin/busybox $RESCUE_BUSYBOX 0755 0 0
 slink /bin/sh busybox 0777 0 0
@@ -309,7 +300,7 @@ tree /lib $stage/lib
 SPEC
 	if [ -x "$O/bin/persist" ]; then echo "file /bin/persist $O/bin/persist 0755 0 0" >> "$spec"; fi
 	if [ -n "$FSCK_FAT" ]; then echo "file /bin/fsck.fat $FSCK_FAT 0755 0 0" >> "$spec"; fi
-	"$O/bin/mkcpio" -o "$stage.cpio" "$spec"
+	"$O/bin/mkcpio" -o "$stage.cpio" "$TOP/initramfs/skeleton.spec" "$spec"
 	if [ -f "$O/initramfs.img" ] && cmp -s "$stage.cpio" "$O/initramfs.cpio"; then
 		rm -f "$stage.cpio"    # the same bytes as last time: keep the compressed image as it is
 		INITRAMFS_FORMAT=unchanged INITRAMFS_SIZES="as built before"

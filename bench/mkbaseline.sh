@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/mkbaseline.sh DIR: the baseline initramfs, DIR/initramfs.cpio and DIR/initramfs.img (zstd
-# -19 like overlive's): busybox with the applets its /init uses, overlive's modules and
-# modules.idx, and bench/baseline-init.sh as /init. Needs a build (out/bin/mkcpio, out/initramfs.d).
+# -19 like overlive's): the skeleton of overlive's (initramfs/skeleton.spec), busybox with the
+# applets its /init uses, overlive's modules and modules.idx, and bench/baseline-init.sh as /init.
+# Needs a build (out/bin/mkcpio, out/initramfs.d).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 : "${O:=$TOP/out}"
@@ -9,16 +10,8 @@ dir=$1
 mkdir -p "$dir"
 {
 	cat <<SPEC
-# the baseline initramfs: a busybox shell-script init doing overlive's steps
-dir /dev 0755 0 0
-nod /dev/console 0600 0 0 c 5 1
-nod /dev/kmsg 0644 0 0 c 1 11
-nod /dev/null 0666 0 0 c 1 3
-dir /proc 0755 0 0
-dir /sys 0755 0 0
-dir /run 0755 0 0
-dir /newroot 0755 0 0
-dir /bin 0755 0 0
+# the baseline initramfs, after initramfs/skeleton.spec (as overlive's): a busybox shell-script
+# init doing overlive's steps, with overlive's modules
 file /init $TOP/bench/baseline-init.sh 0755 0 0
 file /bin/busybox /bin/busybox 0755 0 0
 tree /lib $O/initramfs.d/lib
@@ -27,5 +20,5 @@ SPEC
 		echo "slink /bin/$a busybox 0777 0 0"
 	done
 } > "$dir/initramfs.spec"
-"$O/bin/mkcpio" -o "$dir/initramfs.cpio" "$dir/initramfs.spec"
+"$O/bin/mkcpio" -o "$dir/initramfs.cpio" "$TOP/initramfs/skeleton.spec" "$dir/initramfs.spec"
 zstd -q -19 -f "$dir/initramfs.cpio" -o "$dir/initramfs.img"

@@ -27,7 +27,8 @@ usage: mkimage.sh --kernel VMLINUZ --initrd INITRD --sqfs ROOT.SQFS --out DISK.I
                                   data: an ext4 partition the init mounts on /run/live/data for the
                                   live system (the kiosk keeps its listed paths there); the upper
                                   stays a tmpfs
-  --size SIZE                     whole image size (e.g. 1G, 512M); default: what fits, plus
+  --size SIZE                     whole image size in bytes, K, M or G (e.g. 1G, 512M: powers of
+                                  1024, as every size of overlive); default: what fits, plus
                                   256M for a persistence partition or 128M for a persistence file
   --label LABEL                   the ESP's FAT label (default OVERLIVE)
   --append "WORDS"                more kernel parameters (after the console and live.* ones)
@@ -39,8 +40,8 @@ usage: mkimage.sh --kernel VMLINUZ --initrd INITRD --sqfs ROOT.SQFS --out DISK.I
 Runs as any user; needs sfdisk, mkfs.vfat, mtools, syslinux, systemd-boot-efi, mkfs.ext4.
 EOF
 }
-die() { echo "mkimage: fatal: $*" >&2; exit 100; }
-fail() { echo "mkimage: fatal: $*" >&2; exit 111; }
+PROG=mkimage
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 : "${GPTMBR:=/usr/lib/syslinux/mbr/gptmbr.bin}"
 : "${SDBOOT:=/usr/lib/systemd/boot/efi/systemd-bootx64.efi}"
@@ -51,24 +52,28 @@ kernel='' initrd='' sqfs='' out='' persist=none size='' label=OVERLIVE append=''
 console='console=tty0 console=ttyS0,115200n8'
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kernel) kernel=${2:?}; shift 2 ;;
-	--initrd) initrd=${2:?}; shift 2 ;;
-	--sqfs) sqfs=${2:?}; shift 2 ;;
-	--out) out=${2:?}; shift 2 ;;
-	--persist) persist=${2:?}; shift 2 ;;
-	--size) size=${2:?}; shift 2 ;;
-	--label) label=${2:?}; shift 2 ;;
-	--append) append=$2; shift 2 ;;
-	--console) console=$2; shift 2 ;;
-	--layer) layers+=("${2:?}"); shift 2 ;;
-	--file) [[ "${2:?}" == *:/?* ]] || die "--file takes SRC:/DEST, not '$2'"
-		[ -f "${2%%:/*}" ] || die "--file: unable to read ${2%%:/*}: no such file"
-		files+=("$2"); shift 2 ;;
 	-h | --help) usage; exit 0 ;;
-	*) usage >&2; die "unknown option '$1'" ;;
+	--kernel | --initrd | --sqfs | --out | --persist | --size | --label | --append | --console | \
+	--layer | --file) need_value "$@" ;;&
+	--kernel) kernel=$2 ;;
+	--initrd) initrd=$2 ;;
+	--sqfs) sqfs=$2 ;;
+	--out) out=$2 ;;
+	--persist) persist=$2 ;;
+	--size) size=$2 ;;
+	--label) label=$2 ;;
+	--append) append=$2 ;;
+	--console) console=$2 ;;
+	--layer) layers+=("$2") ;;
+	--file) [[ "$2" == *:/?* ]] || die "--file takes SRC:/DEST, not '$2'"
+		[ -f "${2%%:/*}" ] || die "--file: unable to read ${2%%:/*}: no such file"
+		files+=("$2") ;;
+	*) bad_usage "unknown option '$1'" ;;
 	esac
+	shift 2
 done
-[ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$sqfs" ] && [ -n "$out" ] || { usage >&2; die "missing a required option"; }
+[ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$sqfs" ] && [ -n "$out" ] ||
+	bad_usage "missing a required option (--kernel, --initrd, --sqfs and --out)"
 for f in "$kernel" "$initrd" "$sqfs" "${layers[@]}"; do [ -f "$f" ] || die "unable to read $f: no such file"; done
 for f in "${layers[@]}"; do
 	case "$(basename "$f")" in
@@ -87,19 +92,7 @@ done
 export PATH=$PATH:/sbin:/usr/sbin
 case "$persist" in none | save | partition | file | data) ;; *) die "--persist takes none, save, partition, file or data, not '$persist'" ;; esac
 [[ "$label" =~ ^[A-Z0-9_-]{1,11}$ ]] || die "--label '$label': 1-11 capitals, digits, _ or - (a FAT label)"
-
-# to_mib SIZE: 512M, 2G, 1048576 (bytes) → MiB, rounded up
-to_mib() {
-	local n=${1%[kKmMgG]} u=${1##*[0-9]}
-	[[ "$n" =~ ^[0-9]+$ ]] || die "--size '$1': a number with K, M or G"
-	case "$u" in
-	'') echo $(((n + 1048575) / 1048576)) ;;
-	k | K) echo $(((n + 1023) / 1024)) ;;
-	m | M) echo "$n" ;;
-	g | G) echo $((n * 1024)) ;;
-	*) die "--size '$1': a number with K, M or G" ;;
-	esac
-}
+[ -z "$size" ] || total=$(to_mib --size "$size")
 mib_of() { echo $((($(stat -c %s "$1") + 1048575) / 1048576)); }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mkimage.XXXXXX")
@@ -112,7 +105,6 @@ esp=$((content + content / 10 + 16))
 [ "$esp" -ge 64 ] || esp=64        # FAT32 needs 65525 clusters or more: 64 MiB of 512-byte clusters
 persist_mib=0
 if [ -n "$size" ]; then
-	total=$(to_mib "$size")
 	case "$persist" in
 	none) esp=$((total - 2)) ;;
 	save) persist_mib=$((total - esp - 2)); esp=$((total - 2)) ;;

@@ -17,8 +17,8 @@ usage: mkiso.sh --kernel VMLINUZ --initrd INITRD --sqfs ROOT.SQFS --out LIVE.ISO
 Runs as any user; needs xorriso, isolinux, syslinux-common, systemd-boot-efi, dosfstools, mtools.
 EOF
 }
-die() { echo "mkiso: fatal: $*" >&2; exit 100; }
-fail() { echo "mkiso: fatal: $*" >&2; exit 111; }
+PROG=mkiso
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 : "${ISOLINUX_DIR:=/usr/lib/ISOLINUX}"
 : "${SYSLINUX_MODULES:=/usr/lib/syslinux/modules/bios}"
@@ -29,17 +29,20 @@ kernel='' initrd='' sqfs='' out='' append=''
 console='console=tty0 console=ttyS0,115200n8'
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--kernel) kernel=${2:?}; shift 2 ;;
-	--initrd) initrd=${2:?}; shift 2 ;;
-	--sqfs) sqfs=${2:?}; shift 2 ;;
-	--out) out=${2:?}; shift 2 ;;
-	--append) append=$2; shift 2 ;;
-	--console) console=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
-	*) usage >&2; die "unknown option '$1'" ;;
+	--kernel | --initrd | --sqfs | --out | --append | --console) need_value "$@" ;;&
+	--kernel) kernel=$2 ;;
+	--initrd) initrd=$2 ;;
+	--sqfs) sqfs=$2 ;;
+	--out) out=$2 ;;
+	--append) append=$2 ;;
+	--console) console=$2 ;;
+	*) bad_usage "unknown option '$1'" ;;
 	esac
+	shift 2
 done
-[ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$sqfs" ] && [ -n "$out" ] || { usage >&2; die "missing a required option"; }
+[ -n "$kernel" ] && [ -n "$initrd" ] && [ -n "$sqfs" ] && [ -n "$out" ] ||
+	bad_usage "missing a required option (--kernel, --initrd, --sqfs and --out)"
 for f in "$kernel" "$initrd" "$sqfs"; do [ -f "$f" ] || die "unable to read $f: no such file"; done
 for f in "$ISOLINUX_DIR/isolinux.bin" "$ISOLINUX_DIR/isohdpfx.bin" "$SYSLINUX_MODULES/ldlinux.c32" "$SDBOOT"; do
 	[ -f "$f" ] || fail "unable to find $f: install isolinux, syslinux-common and systemd-boot-efi"

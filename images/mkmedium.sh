@@ -5,8 +5,18 @@
 # LAYERS="a.sqfs b.sqfs" adds more layers beside it in live/; live/SHA256SUMS covers them all
 # (live.verify checks it). EXTRA="src:dest ..." copies more files onto a vfat or ext4 medium.
 set -euo pipefail
-die() { echo "mkmedium: fatal: $*" >&2; exit 100; }
-[ $# -ge 3 ] || die "usage: mkmedium.sh vfat|ext4|raw SQFS OUT [LABEL]"
+PROG=mkmedium
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+usage() {
+	cat <<'EOF'
+usage: mkmedium.sh vfat|ext4|raw SQFS OUT [LABEL]
+  OUT: a vfat or ext4 filesystem labelled LABEL (default OVERLIVE) holding SQFS as
+  live/root.sqfs, or (raw) a GPT disk whose partition "overlive-root" is SQFS itself.
+  LAYERS="a.sqfs ..." more layers in live/; EXTRA="src:dest ..." more files (vfat, ext4).
+EOF
+}
+case ${1:-} in -h | --help) usage; exit 0 ;; esac
+[ $# -ge 3 ] && [ $# -le 4 ] || bad_usage "give the KIND, SQFS and OUT (and a LABEL)"
 kind=$1 sqfs=$2 out=$3 label=${4:-OVERLIVE}
 : "${LAYERS:=}" "${EXTRA:=}"
 [ -f "$sqfs" ] || die "unable to read $sqfs: no such file"

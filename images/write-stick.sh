@@ -3,7 +3,8 @@
 # after checking that DEVICE is a whole disk that nothing uses: none of it mounted, used as swap,
 # or held by device-mapper/RAID, and big enough. Then writes, flushes and compares.
 set -euo pipefail
-prog=write-stick
+PROG=write-stick
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 usage() {
 	cat <<'EOF'
 usage: write-stick.sh [--yes] [--no-verify] IMAGE /dev/DISK
@@ -12,8 +13,7 @@ usage: write-stick.sh [--yes] [--no-verify] IMAGE /dev/DISK
   always is). Asks you to type the disk's name unless --yes. --no-verify skips reading it back.
 EOF
 }
-die() { echo "$prog: unable to $*" >&2; exit "${2:-100}"; }
-refuse() { echo "$prog: refusing to write $dev: $*" >&2; exit 100; }
+refuse() { echo "$PROG: refusing to write $dev: $*" >&2; exit 100; }
 
 yes=0 verify=1
 while [ $# -gt 0 ]; do
@@ -21,13 +21,13 @@ while [ $# -gt 0 ]; do
 	--yes) yes=1; shift ;;
 	--no-verify) verify=0; shift ;;
 	-h | --help) usage; exit 0 ;;
-	-*) usage >&2; exit 100 ;;
+	-*) bad_usage "unknown option '$1'" ;;
 	*) break ;;
 	esac
 done
-[ $# -eq 2 ] || { usage >&2; exit 100; }
+[ $# -eq 2 ] || bad_usage "give IMAGE and /dev/DISK"
 img=$1 dev=$2
-[ -f "$img" ] || die "read $img: no such file"
+[ -f "$img" ] || die "unable to read $img: no such file"
 [ -b "$dev" ] || refuse "not a block device"
 : "${SYSFS:=/sys}"
 
@@ -60,18 +60,18 @@ dsize=$(($(cat "$sys/size") * 512))
 [ "$isize" -le "$dsize" ] || refuse "the image ($isize bytes) is larger than the disk ($dsize bytes)"
 model=$(cat "$sys/device/model" 2>/dev/null | tr -s ' ' || true)
 removable=$(cat "$sys/removable" 2>/dev/null || echo 0)
-echo "$prog: $dev: ${model:-unknown model}, $((dsize / 1000000)) MB, removable=$removable"
-[ "$removable" = 1 ] || echo "$prog: warning: $dev does not say it is removable; be sure it is the stick"
+echo "$PROG: $dev: ${model:-unknown model}, $((dsize / 1000000)) MB, removable=$removable"
+[ "$removable" = 1 ] || echo "$PROG: warning: $dev does not say it is removable; be sure it is the stick"
 if [ "$yes" -eq 0 ]; then
-	printf '%s: everything on %s will be lost. Type its name (%s) to go on: ' "$prog" "$dev" "$name"
+	printf '%s: everything on %s will be lost. Type its name (%s) to go on: ' "$PROG" "$dev" "$name"
 	read -r answer
-	[ "$answer" = "$name" ] || { echo "$prog: nothing written"; exit 1; }
+	[ "$answer" = "$name" ] || { echo "$PROG: nothing written"; exit 1; }
 fi
-dd if="$img" of="$dev" bs=4M conv=fsync status=progress 2>&1 || die "write $img to $dev" 111
+dd if="$img" of="$dev" bs=4M conv=fsync status=progress 2>&1 || fail "unable to write $img to $dev"
 sync
 if [ "$verify" -eq 1 ]; then
 	echo 3 > /proc/sys/vm/drop_caches 2>/dev/null || true
-	cmp -n "$isize" "$img" "$dev" || die "verify $dev: it does not read back as $img (a bad stick?)" 111
-	echo "$prog: $dev verified ($isize bytes)"
+	cmp -n "$isize" "$img" "$dev" || fail "unable to verify $dev: it does not read back as $img (a bad stick?)"
+	echo "$PROG: $dev verified ($isize bytes)"
 fi
-echo "$prog: done; $dev can be removed"
+echo "$PROG: done; $dev can be removed"

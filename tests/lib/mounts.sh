@@ -13,19 +13,18 @@ scratch_cleanup() {
 	rm -rf "$W"
 }
 
-# overlay_test HELPER...: what a real-overlay test needs (root, overlay, out/bin/persist, cc),
-# else skip_all with the reason; then P is persist and the tests/overlay helpers named are built
-# into H (gcc, as the tests have always built them)
+# overlay_test HELPER...: what a real-overlay test needs (root, overlay, out/bin/persist, the
+# tests/overlay helpers named, which `make tests` builds into $O/tests-overlay with the unit
+# tests' warnings and sanitizers), else skip_all with the reason; then P is persist and H holds
+# the helpers
 overlay_test() {
 	local t
 	[ "$(id -u)" = 0 ] || skip_all "needs root (mounts overlay and tmpfs)"
 	grep -qw overlay /proc/filesystems || skip_all "no overlay filesystem in this kernel"
 	P=$O/bin/persist
 	[ -x "$P" ] || skip_all "no $P: run make first"
-	command -v cc >/dev/null || skip_all "no C compiler for the test helpers"
 	H=$O/tests-overlay
-	mkdir -p "$H"
 	for t in "$@"; do
-		cc -O2 -o "$H/$t" "$TOP/tests/overlay/$t.c" || bail "cannot build $t"
+		[ -x "$H/$t" ] || skip_all "no $H/$t: run make tests first"
 	done
 }

@@ -106,14 +106,12 @@ SUITE=$(cd "$SUITE" && pwd)
 [ "$(id -u)" = 0 ] || { echo "skip: needs root (mounts overlay and tmpfs)"; exit 0; }
 grep -qw overlay /proc/filesystems || { echo "skip: no overlay filesystem"; exit 0; }
 command -v python3 >/dev/null || { echo "skip: no python3"; exit 0; }
-command -v cc >/dev/null || { echo "skip: no cc"; exit 0; }
 
 O=${O:-$TOP/out}
 P=$O/bin/persist
 [ -x "$P" ] || (cd "$TOP" && make -s O="$O" all) || { echo "cannot build persist"; exit 1; }
-TS=$O/tests-oracles/treesum
-mkdir -p "$(dirname "$TS")"
-cc -O2 -o "$TS" "$TOP/tests/overlay/treesum.c" || { echo "cannot build treesum"; exit 1; }
+TS=$O/tests-overlay/treesum
+[ -x "$TS" ] || (cd "$TOP" && make -s O="$O" "$TS") || { echo "cannot build treesum"; exit 1; }
 LOG=${LOG:-$O/oracles/unionmount}
 rm -rf "$LOG"; mkdir -p "$LOG/baseline" "$LOG/oracle" "$LOG/cases"
 read -r -a SARGS <<<"${SUITE_ARGS:---ov}"

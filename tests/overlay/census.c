@@ -1,5 +1,4 @@
 /* census.c: counts what an overlay's upper holds, so a test can show its random operations made it. */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -112,7 +111,8 @@ int main(int argc, char **argv)
 		return 100;
 	}
 	walk(&c, argv[1], argv[1]);
-	qsort(c.l, c.nl, sizeof *c.l, ino_cmp);
+	if (c.nl)	/* qsort of a NULL array, even of 0 elements, is undefined */
+		qsort(c.l, c.nl, sizeof *c.l, ino_cmp);
 	for (i = 0; i < c.nl; i = j) {
 		int xdir = 0, origin = c.l[i].origin;
 		for (j = i + 1; j < c.nl && c.l[j].ino == c.l[i].ino; j++) {

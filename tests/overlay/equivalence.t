@@ -79,9 +79,10 @@ view_of() {
 declare -A TOT
 CENSUS_KEYS="groups members xdir copyup whiteouts opaque redirects fifos sockets chrdevs blkdevs symlinks xattrs"
 count_upper() { # count_upper UPPER: adds to TOT; MULTIGROUP=1 when it holds two groups or more
-	local kv
+	local kv out
 	MULTIGROUP=
-	for kv in $("$H/census" "$1"); do
+	out=$("$H/census" "$1") || bail "census $1 failed (its error above)"
+	for kv in $out; do
 		TOT[${kv%%=*}]=$((${TOT[${kv%%=*}]:-0} + ${kv#*=}))
 		[ "${kv%%=*}" = groups ] && [ "${kv#*=}" -ge 2 ] && MULTIGROUP=1
 	done

@@ -1,5 +1,4 @@
 /* opgen.c: a seeded random generator of filesystem operations on a tree (the overlay's merged view). */
-#define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -93,7 +92,8 @@ static void relist(struct gen *g)
 {
 	g->n = 0;
 	list(g, "");
-	qsort(g->v, g->n, sizeof *g->v, path_cmp);
+	if (g->n)	/* qsort of a NULL array, even of 0 elements, is undefined */
+		qsort(g->v, g->n, sizeof *g->v, path_cmp);
 }
 
 /* What an operation wants to act on. */

@@ -1,5 +1,4 @@
 /* treesum.c: prints one line per entry of a tree (sorted) with everything the merged view shows. */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -241,7 +241,7 @@ finish
 is $? 100 "an unknown policy: exit 100"
 "$PC" --socket "$T/sock" --torn --tear-unit 3000 "$T/img" 2>"$T/err"
 is $? 100 "a tear unit that is not a power of two: exit 100"
-grep -q 'unable to use --tear-unit 3000: not a power of two from 512 to 1048576' "$T/err"
+grep -q "unable to use --tear-unit '3000': not a power of two from 512 to 1048576" "$T/err"
 ok $? "and says what is allowed"
 "$PC" replay --log "$T/log" --base "$T/base" --out "$T/r0" --epoch 1 --tear-unit 256 2>/dev/null
 is $? 100 "replay: a tear unit under 512: exit 100"

@@ -8,8 +8,6 @@
 . "$TOP/tests/lib/qemu.sh"
 . "$TOP/tests/powercut/lib/campaign.sh"
 pc_prepare upper-control
-rounds=4
-[ "$POWERCUT" = full ] && rounds=12
 t0=$SECONDS
 PC_QUIET_VIOLATIONS=1
 
@@ -17,8 +15,8 @@ PC_QUIET_VIOLATIONS=1
 # (DONE durable=1, SYNC). Without barriers the writes of that fsync or sync share the epoch with the
 # mark, so a subset may keep the mark and drop them. Each such epoch: its end, and seeded subsets.
 control_cuts() {
-	local e first last s nseed=6
-	[ "$POWERCUT" = full ] && nseed=24
+	local e first last s nseed
+	nseed=$(pc_count 6/24)
 	while read -r _ e first last; do
 		echo "$e 0 --policy none"
 		awk -v f="$first" -v l="$last" '$1 == "mark" && $2 >= f && $2 <= l && ($3 == "SYNC" || $6 == "durable=1") { m = 1 }
@@ -26,7 +24,7 @@ control_cuts() {
 		for ((s = 1; s <= nseed; s++)); do echo "$e 0 --policy random --seed $((e * 100 + s))"; done
 	done < <(grep '^epoch ' "$PCD/marks")
 }
-pc_record ext4 upper $rounds nobarrier
+pc_record ext4 upper "$(pc_count 4/12)" nobarrier
 PC_CUTS=control_cuts pc_sweep ext4 upper
 ok $([ "$CUTS" -ge 30 ]; echo $?) "ext4/upper nobarrier: $CUTS cuts swept over every flush epoch"
 lost=$(echo "$VKINDS" | tr ' ' '\n' | grep -c '^lost$')

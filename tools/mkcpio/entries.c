@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "mkcpio.h"
+#include "vec.h"
 
 int mk_init(struct mkcpio *st)
 {
@@ -105,14 +106,8 @@ struct entry *mk_find(struct mkcpio *st, const char *path, size_t len)
 /* Keeps the index at most half full. */
 static int grow(struct mkcpio *st)
 {
-	if (st->n == st->cap) {
-		size_t cap = st->cap ? st->cap * 2 : 256;
-		struct entry *e = realloc(st->ents, cap * sizeof *e);
-		if (!e)
-			return -ENOMEM;
-		st->ents = e;
-		st->cap = cap;
-	}
+	if (vec_reserve((void **)&st->ents, &st->cap, st->n, sizeof *st->ents, 256))
+		return -ENOMEM;
 	if ((st->n + 1) * 2 > st->nslots) {
 		size_t nslots = st->nslots ? st->nslots * 2 : 512;
 		size_t *old = st->slots, oldn = st->nslots;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "mkcpio.h"
+#include "number.h"
 
 enum { MAX_FIELDS = 9 };
 
@@ -16,22 +17,32 @@ struct line_ctx {
 	int nf;
 };
 
-/* A number in base (8 or 10), all digits, at most max. */
-static int parse_num(struct line_ctx *c, const char *s, int base, uint32_t max, const char *what,
+/* A file mode: octal digits (the spec format's rule, as gen_init_cpio's), at most 07777. */
+static int parse_mode(struct line_ctx *c, const char *s, uint32_t *out)
+{
+	uint32_t v = 0;
+	const char *p;
+
+	for (p = s; *p >= '0' && *p <= '7' && v <= 07777; p++)
+		v = v * 8 + (uint32_t)(*p - '0');
+	if (p == s || *p || v > 07777) {
+		snprintf(c->st->why, sizeof c->st->why, "mode '%s' is not an octal number up to %o",
+			 s, 07777u);
+		return -EINVAL;
+	}
+	*out = v;
+	return 0;
+}
+
+/* A decimal number (lib/number.h's rule), at most max. */
+static int parse_dec(struct line_ctx *c, const char *s, uint32_t max, const char *what,
 		     uint32_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoull(s, &end, base);
-	if (!*s || *end || errno || v > max || *s == '-' || *s == '+') {
-		if (base == 8)
-			snprintf(c->st->why, sizeof c->st->why, "%s '%s' is not an octal number up to %o",
-				 what, s, (unsigned)max);
-		else
-			snprintf(c->st->why, sizeof c->st->why, "%s '%s' is not a decimal number up to %u",
-				 what, s, (unsigned)max);
+	if (parse_u64(s, &v) || v > max) {
+		snprintf(c->st->why, sizeof c->st->why, "%s '%s' is not a decimal number up to %u",
+			 what, s, (unsigned)max);
 		return -EINVAL;
 	}
 	*out = (uint32_t)v;
@@ -41,14 +52,14 @@ static int parse_num(struct line_ctx *c, const char *s, int base, uint32_t max, 
 /* MODE UID GID at fields i, i+1, i+2. */
 static int parse_owner_mode(struct line_ctx *c, int i, struct entry *e)
 {
-	uint32_t mode;
+	uint32_t mode = 0;
 	int err;
 
-	err = parse_num(c, c->f[i], 8, 07777, "mode", &mode);
+	err = parse_mode(c, c->f[i], &mode);
 	if (!err)
-		err = parse_num(c, c->f[i + 1], 10, UINT32_MAX, "uid", &e->uid);
+		err = parse_dec(c, c->f[i + 1], UINT32_MAX, "uid", &e->uid);
 	if (!err)
-		err = parse_num(c, c->f[i + 2], 10, UINT32_MAX, "gid", &e->gid);
+		err = parse_dec(c, c->f[i + 2], UINT32_MAX, "gid", &e->gid);
 	e->mode |= mode;
 	return err;
 }
@@ -117,9 +128,9 @@ static int do_nod(struct line_ctx *c)
 	/* the kernel's dev_t: 12 bits of major, 20 of minor */
 	err = parse_owner_mode(c, 2, &e);
 	if (!err)
-		err = parse_num(c, c->f[6], 10, 4095, "major", &e.rmajor);
+		err = parse_dec(c, c->f[6], 4095, "major", &e.rmajor);
 	if (!err)
-		err = parse_num(c, c->f[7], 10, (1u << 20) - 1, "minor", &e.rminor);
+		err = parse_dec(c, c->f[7], (1u << 20) - 1, "minor", &e.rminor);
 	return err ? err : add_checked(c, &e, path);
 }
 

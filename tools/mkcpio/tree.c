@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "mkcpio.h"
+#include "vec.h"
 
 struct walk {
 	struct mkcpio *st;
@@ -36,15 +37,9 @@ static int list_dir(struct walk *w, const char *src, char ***names, size_t *coun
 	while ((errno = 0, de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			char **nv = ncap > MKCPIO_MAX_ENTRIES ? NULL : realloc(v, ncap * sizeof *v);
-			if (!nv) {
-				err = -ENOMEM;
-				break;
-			}
-			v = nv;
-			cap = ncap;
+		if (n >= MKCPIO_MAX_ENTRIES || vec_reserve((void **)&v, &cap, n, sizeof *v, 64)) {
+			err = -ENOMEM;
+			break;
 		}
 		if (!(v[n] = strdup(de->d_name))) {
 			err = -ENOMEM;

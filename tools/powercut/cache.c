@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "cache.h"
 #include "io.h"
+#include "vec.h"
 
 static const unsigned char zeroes[65536];
 
@@ -97,14 +98,8 @@ int cache_write(struct cache *c, const void *data, uint64_t off, uint32_t len, i
 		return 0;
 	if (c->n >= CACHE_MAX_ENTRIES || (data && c->bytes + len > c->max_bytes))
 		return -ENOBUFS;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct cache_ent *p = realloc(c->ents, cap * sizeof *p);
-		if (!p)
-			return -ENOMEM;
-		c->ents = p;
-		c->cap = cap;
-	}
+	if (vec_reserve((void **)&c->ents, &c->cap, c->n, sizeof *c->ents, 64))
+		return -ENOMEM;
 	e.kind = data ? CACHE_WRITE : CACHE_ZERO;
 	if (data) {
 		e.data = malloc(len);

@@ -18,6 +18,7 @@
 #include "cache.h"
 #include "listen.h"
 #include "nbd.h"
+#include "number.h"
 #include "record.h"
 #include "replay.h"
 #include "report.h"
@@ -49,7 +50,7 @@ static const char usage[] =
 "  -S, --seed S          seed of the choices (default: from the clock; always printed)\n"
 "  -t, --torn            a kept write may end at a tear-unit boundary inside it\n"
 "      --tear-unit BYTES the tear unit: torn writes end at a multiple of BYTES on the\n"
-"                        disk (a power of two, 512..1048576; default 512, a sector)\n"
+"                        disk (a power of two, 512..1M; default 512, a sector)\n"
 "Other:\n"
 "  -s, --socket SOCK     the unix socket to listen on (appears once it accepts)\n"
 "  -r, --record LOG      log every write and flush, for `powercut replay`\n"
@@ -58,6 +59,7 @@ static const char usage[] =
 "replay: copies --base (IMAGE as it was when the recorded run began) to --out, plays the\n"
 "log up to the position (after flush E, and write W if given) and cuts it with CUT.\n"
 "info: prints how many writes each epoch of a log has.\n"
+"Numbers are decimal (digits only); BYTES takes a size suffix too: 4K is 4096.\n"
 "Exit: 0 after a cut, 100 bad usage or input, 111 system failure.\n";
 
 struct opts {
@@ -91,15 +93,25 @@ static const struct option longopts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* A count or a time: a decimal number (lib/number.h's rule, as persist's). */
 static uint64_t number(const char *opt, const char *s)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v;
+	int r = parse_u64(s, &v);
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-')
-		die_msg(EXIT_USAGE, 0, "unable to read %s '%s': not a number; see --help", opt, s);
+	if (r)
+		die_msg(EXIT_USAGE, 0, "unable to use %s '%s': %s; see --help", opt, s, number_why(r));
+	return v;
+}
+
+/* A number of bytes: a size, with the suffixes of lib/number.h. */
+static uint64_t size(const char *opt, const char *s)
+{
+	uint64_t v;
+	int r = parse_size(s, &v);
+
+	if (r)
+		die_msg(EXIT_USAGE, 0, "unable to use %s '%s': %s; see --help", opt, s, size_why(r));
 	return v;
 }
 
@@ -122,10 +134,10 @@ static void parse(int argc, char **argv, struct opts *o)
 		case 'S': o->spec.seed = number("--seed", optarg); o->have_seed = 1; break;
 		case 't': o->spec.torn = 1; break;
 		case O_TEAR_UNIT: {
-			uint64_t u = number("--tear-unit", optarg);
+			uint64_t u = size("--tear-unit", optarg);
 
 			if (cut_tear_unit_check(u))
-				die_msg(EXIT_USAGE, 0, "unable to use --tear-unit %s: not a power of "
+				die_msg(EXIT_USAGE, 0, "unable to use --tear-unit '%s': not a power of "
 					"two from 512 to 1048576 bytes", optarg);
 			o->spec.tear_unit = (uint32_t)u;
 			break;

@@ -10,6 +10,7 @@
 #include "nbd.h"
 #include "record.h"
 #include "replay.h"
+#include "vec.h"
 
 static int copy_image(int from, int to, uint64_t size, unsigned char *buf, size_t cap)
 {
@@ -144,17 +145,13 @@ int replay_scan(const char *log, uint64_t **counts, size_t *n, int *truncated)
 		return r;
 	}
 	for (;;) {
-		if (len > cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			uint64_t *p = realloc(v, nc * sizeof *v);
-			if (!p) {
-				r = -ENOMEM;
-				break;
-			}
-			memset(p + cap, 0, (nc - cap) * sizeof *p);
-			v = p;
-			cap = nc;
+		size_t had = cap;
+
+		if (vec_reserve((void **)&v, &cap, len - 1, sizeof *v, 16)) {
+			r = -ENOMEM;
+			break;
 		}
+		memset(v + had, 0, (cap - had) * sizeof *v);
 		r = record_next(&rec, &e, buf, NBD_MAX_LEN);
 		if (r <= 0)
 			break;

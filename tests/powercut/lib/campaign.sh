@@ -18,6 +18,9 @@
 #   pc_boot_init_cuts FS N          boots N distinct crash images of the cut persist init: the next
 #                                   persist init and save must work, the restore after them too
 #   pc_table_row WORKLOAD SECONDS   the campaign table (header and its row; also in $PCD/row)
+#   pc_persist_campaign FS KEY=VALUE...  the persist campaign of persist-FS.t, each step above in
+#                                   turn (pc_record ... pc_recoveries; needs recovery.sh sourced)
+#   pc_count SHORT/FULL             SHORT, or FULL with POWERCUT=full: a campaign's size
 # POWERCUT=full sweeps more subsets per epoch over a longer workload (>= 1,000 cuts in all).
 # Work files stay in $O/powercut/NAME (PC_WORK=DIR: DIR/NAME) so that every printed replay line
 # works after the test.
@@ -33,10 +36,10 @@ pc_prepare() {
 	command -v musl-gcc >/dev/null || skip_all "musl-gcc is not installed"
 	command -v mcopy >/dev/null || skip_all "mtools is not installed"
 	[ -d "$O/root-minimal" ] && [ -x "$O/bin/persist" ] && [ -x "$PC" ] || skip_all "build first: ./build.sh"
+	[ -x "$O/tests-overlay/treesum" ] || skip_all "no $O/tests-overlay/treesum: run make tests"
 	case $POWERCUT in short | full) ;; *) bail "POWERCUT=$POWERCUT: use short or full" ;; esac
 	PCD=${PC_WORK:-$O/powercut}/$PCNAME
 	rm -rf "$PCD" && mkdir -p "$PCD" || bail "unable to make $PCD"
-	cc -O2 -o "$PCD/treesum-host" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum"
 	musl-gcc -static -O2 -o "$PCD/treesum" "$TOP/tests/overlay/treesum.c" || bail "unable to build treesum for the guest"
 	local root=$PCD/root
 	cp -a "$O/root-minimal" "$root"
@@ -56,7 +59,7 @@ pc_prepare() {
 	mkdir -p "$PC_TMPFS" "$PC_LOWER"
 	mount -t tmpfs -o size=512m tmpfs "$PC_TMPFS" || bail "unable to mount a tmpfs on $PC_TMPFS"
 	mount -t squashfs -o ro,loop "$PCD/root.sqfs" "$PC_LOWER" || { umount "$PC_TMPFS"; bail "unable to mount the squashfs"; }
-	PC_TREESUM=$PCD/treesum-host
+	PC_TREESUM=$O/tests-overlay/treesum
 	export PC_TMPFS PC_LOWER PC_TREESUM O
 	trap 'pc_cleanup' EXIT
 }
@@ -383,4 +386,36 @@ pc_table_row() {
 	row=$(printf '%-14s %7s %7s %11s %7ss' "$1" "$CUTS" "$STATES" "$VIOLATIONS" "$2")
 	echo "$row" > "$PCD/row"
 	printf '# %-14s %7s %7s %11s %8s\n# %s\n' workload cuts states violations time "$row" | tee /dev/stderr
+}
+
+pc_count() {
+	if [ "$POWERCUT" = full ]; then echo "${1#*/}"; else echo "${1%/*}"; fi
+}
+
+# pc_persist_campaign FS KEY=VALUE...: persist saves and compactions on an FS (vfat|ext4) data
+# disk, after pc_prepare. One recorded QEMU run of ROUNDS workload rounds; crash images for every
+# flush epoch checked on the host (at least 15 cuts, no violation); then crash images booted for
+# real: BOOTS of the sweep's passed ones whose cut matches BOOT_CUT (pc_boot_cuts), INITS of the
+# cut first persist init (pc_boot_init_cuts), and RECOVERIES whose cut matches RECOVERY_CUT cut
+# again during their recovery (pc_recoveries). Each count is SHORT/FULL (pc_count); a count of
+# 0 boots none. Keys: rounds (default 4/16), boots, boot_cut, inits, recoveries, recovery_cut.
+pc_persist_campaign() {
+	local fs=$1 kv t0=$SECONDS
+	local rounds=4/16 boots=0/0 boot_cut=. inits=0/0 recoveries=0/0 recovery_cut=.
+	shift
+	for kv; do
+		case ${kv%%=*} in
+		rounds|boots|boot_cut|inits|recoveries|recovery_cut) printf -v "${kv%%=*}" '%s' "${kv#*=}" ;;
+		*) bail "pc_persist_campaign: no key ${kv%%=*} (rounds boots boot_cut inits recoveries recovery_cut)" ;;
+		esac
+	done
+	pc_record "$fs" persist "$(pc_count $rounds)"
+	pc_sweep "$fs" persist
+	ok $([ "$CUTS" -ge 15 ]; echo $?) "$fs/persist: $CUTS cuts swept over every flush epoch"
+	is "$VIOLATIONS" 0 "$fs/persist: no violation in $STATES distinct crash images"
+	pc_table_row "$PCNAME" $((SECONDS - t0))
+	pc_boot_cuts "$fs" persist "$(pc_count $boots)" "$boot_cut"
+	pc_boot_init_cuts "$fs" "$(pc_count $inits)"
+	[ "$(pc_count $recoveries)" -gt 0 ] || return 0
+	pc_recoveries "$fs" "$(pc_count $recoveries)" "$recovery_cut :: ok gen=[1-9]"
 }

@@ -7,9 +7,8 @@
 # a few crash images are booted, and the boots that recover from a few are cut again
 # (lib/recovery.sh). Needs recovery.sh sourced.
 pc_upper_campaign() {
-	local fs=$1 name=$2 rounds=4 t0=$SECONDS inflight k c nboot
-	[ "$POWERCUT" = full ] && rounds=12
-	pc_record "$fs" upper $rounds
+	local fs=$1 name=$2 t0=$SECONDS inflight k c
+	pc_record "$fs" upper "$(pc_count 4/12)"
 	pc_sweep "$fs" upper
 	ok $([ "$CUTS" -ge 30 ]; echo $?) "$fs/upper: $CUTS cuts swept over every flush epoch"
 	is "$VIOLATIONS" 0 "$fs/upper: no violation in $STATES distinct crash images"
@@ -25,13 +24,9 @@ pc_upper_campaign() {
 
 	# Crash images booted for real: the init mounts the upper (after the journal replay) and the live
 	# system's view must be the one the host check found.
-	nboot=1
-	[ "$POWERCUT" = full ] && nboot=3
-	pc_boot_cuts "$fs" upper $nboot '--policy random'
+	pc_boot_cuts "$fs" upper "$(pc_count 1/3)" '--policy random'
 
 	# Cuts during recovery (lib/recovery.sh): the boot that replays the upper's journal and mounts
 	# the overlay (which empties work/), cut again at every flush epoch: the same view after each.
-	local nrec=1
-	[ "$POWERCUT" = full ] && nrec=3
-	pc_recoveries "$fs" $nrec '--policy random .* :: ok state=[1-9]' upper
+	pc_recoveries "$fs" "$(pc_count 1/3)" '--policy random .* :: ok state=[1-9]' upper
 }

@@ -281,7 +281,7 @@ int main(void)
 		 "nod /dev/console 0600 0 0 c 5 1\n"
 		 "nod /dev/vda 0660 0 6 b 254 0\n"
 		 "file /init %1$s/init.bin 0755 0 0\n"
-		 "file /usr/lib/empty %1$s/empty 0444 12 34\n"
+		 "file /usr/lib/empty %1$s/empty 0444 012 34\n"	/* uid 12: decimal */
 		 "\tslink   /linuxrc  bin/busybox 0777 0 0   # comment after fields\n"
 		 "dir /run 01777 0 0\n"
 		 "dir /etc 0755 0 0\n"
@@ -361,6 +361,11 @@ int main(void)
 	bad_spec("\n\n\ndir /a 0755 0\n", "missing field", 100, "line 4: dir takes 4 fields");
 	bad_spec("dir /a 0789 0 0\n", "bad octal mode", 100, "line 1: mode '0789'");
 	bad_spec("dir /a 0755 root 0\n", "uid not a number", 100, "line 1: uid 'root'");
+	bad_spec("dir /a 17777 0 0\n", "mode above 07777", 100, "line 1: mode '17777'");
+	bad_spec("dir /a -755 0 0\n", "signed mode", 100, "line 1: mode '-755'");
+	bad_spec("dir /a 0755 0x10 0\n", "hexadecimal uid (numbers are decimal)", 100, "line 1: uid '0x10'");
+	bad_spec("dir /a 0755 0 +5\n", "signed gid", 100, "line 1: gid '+5'");
+	bad_spec("dir /a 0755 4294967296 0\n", "uid above 2^32-1", 100, "line 1: uid '4294967296'");
 	bad_spec("nod /dev/x 0600 0 0 p 1 1\n", "bad device type", 100, "line 1: device type 'p'");
 	bad_spec("nod /dev/x 0600 0 0 c 4096 1\n", "major too large", 100, "line 1: major '4096'");
 	bad_spec("dir /a 0755 0 0\n# x\nslink /a t 0777 0 0\n", "duplicate path", 100,
