@@ -85,14 +85,16 @@ make_chroot() {
 	in_chroot "$tmp" apt-get clean >> "$log" 2>&1
 	rm -rf "$chroot_dir" && mv "$tmp" "$chroot_dir" && touch "$chroot_dir/.done"
 }
-# put_kernel: the project's module tree (and config) in the chroot, depmod'ed; no kernel package
+# put_kernel: the project's module tree (and config) in the chroot, depmod'ed; no kernel package.
+# FRESH=1 when it was copied now (the initrds built from an older copy are stale)
+FRESH=0
 put_kernel() {
 	local dest=$chroot_dir/lib/modules/$KVER
 	[ -e "$dest/.from" ] && [ "$(cat "$dest/.from")" = "$MODULE_TREE" ] && [ -e "$dest/modules.dep" ] && return 0
 	rm -rf "$dest" && mkdir -p "$chroot_dir/lib/modules" "$chroot_dir/boot" &&
 		cp -a "$MODULE_TREE" "$dest" &&
 		{ [ ! -f "$KCONFIG" ] || cp "$KCONFIG" "$chroot_dir/boot/config-$KVER"; } &&
-		chroot "$chroot_dir" depmod -a "$KVER" && echo "$MODULE_TREE" > "$dest/.from"
+		chroot "$chroot_dir" depmod -a "$KVER" && echo "$MODULE_TREE" > "$dest/.from" && FRESH=1
 }
 mkdir -p "$PEERS_CACHE"
 if [ ! -e "$chroot_dir/.done" ]; then
@@ -102,14 +104,14 @@ else
 fi
 put_kernel || stop "unable to put the kernel modules $KVER into the chroot"
 
-# ---- the initrds, built once per kernel in the chroot (PEERS_REBUILD=1 builds them again)
+# ---- the initrds, built once per kernel in the chroot (again with PEERS_REBUILD=1)
 # build_initrd KIND CMD...: CMD (in the chroot) writes /tmp/peers-initrd.img, kept as KIND.img
 ird=$PEERS_CACHE/initrd-$KVER
 mkdir -p "$ird"
 build_initrd() {
 	local kind=$1 log=$ird/$1.log
 	shift
-	[ -s "$ird/$kind.img" ] && [ "${PEERS_REBUILD:-0}" != 1 ] && return 0
+	[ -s "$ird/$kind.img" ] && [ "${PEERS_REBUILD:-0}" != 1 ] && [ $FRESH = 0 ] && return 0
 	say "peers: building the $kind initrd: $*"
 	rm -f "$chroot_dir/tmp/peers-initrd.img"
 	if in_chroot "$chroot_dir" "$@" > "$log" 2>&1 && [ -s "$chroot_dir/tmp/peers-initrd.img" ]; then
@@ -162,32 +164,34 @@ EXTRA="$W/root.sqfs:live/filesystem.squashfs $W/root.sqfs:LiveOS/squashfs.img" \
 
 # ---- the boots: A B C D A B C D ..., the same QEMU command but for -initrd and -append
 . "$TOP/tests/lib/qemu.sh"
-diag() { say "peers: $*"; }
+diag() { QWHY=$*; }   # why qemu_expect gave up, for the note
 QARGS=(-drive "file=$W/medium.img,format=raw,if=virtio,snapshot=on")
 tsv=$W/peers.tsv
 : > "$tsv"
 declare -A FAILS=()
-# boot_one KIND N: one boot; its uptime into the tsv, or a note with the console's last lines
+# boot_one KIND N: one boot; its uptime into the tsv, or a note with the console's last lines.
+# The console log decides, not qemu_expect's status: QEMU powers off right after the line.
 boot_one() {
-	local kind=$1 n=$2 dir=$W/$1.boot try up
+	local kind=$1 n=$2 dir=$W/$1.boot log=$W/logs/$1-$2.log try up
 	mkdir -p "$dir" && ln -sf "$O/vmlinuz" "$dir/vmlinuz" && ln -sf "${INITRD[$kind]}" "$dir/initramfs.img"
 	for try in 1 2; do
+		QWHY=
 		O=$dir qemu_start "quiet ${APPEND[$kind]}" "${QARGS[@]}"
-		if qemu_expect 'peers: uptime [0-9]' "$PEERS_TIMEOUT" >/dev/null; then
-			up=$(printf '%s' "$QMATCH" | grep -oE 'uptime [0-9.]+' | cut -d' ' -f2)
-			qemu_stop >/dev/null 2>&1
-			tr -d '\r' < "$QLOG" > "$W/logs/$kind-$n.log"
+		qemu_expect 'peers: uptime [0-9]' "$PEERS_TIMEOUT" >/dev/null
+		tr -d '\r' < "$QLOG" > "$log"   # before qemu_stop types its poweroff into the console
+		qemu_stop >/dev/null 2>&1
+		grep -aq 'peers: uptime' "$log" || tr -d '\r' < "$QLOG" | grep -a 'peers: uptime' >> "$log"
+		up=$(grep -a -m 1 -oE 'peers: uptime [0-9.]+' "$log" | cut -d' ' -f3)
+		if [ -n "$up" ]; then
 			printf '%s\t%s\t%s\n' "$kind" "$n" "$up" >> "$tsv"
 			return 0
 		fi
-		qemu_stop >/dev/null 2>&1
-		tr -d '\r' < "$QLOG" > "$W/logs/$kind-$n.log"
 		# a loaded host can make TCG fail the kernel's early timer check: that one, once more
-		[ $try = 1 ] && grep -q 'Kernel panic' "$W/logs/$kind-$n.log" || break
-		note "peers: the $kind boot $n panicked and was tried again ($(grep -m 1 -o 'Kernel panic.*' "$W/logs/$kind-$n.log" | cut -c1-80))"
+		[ $try = 1 ] && grep -q 'Kernel panic' "$log" || break
+		note "peers: the $kind boot $n panicked and was tried again ($(grep -m 1 -o 'Kernel panic.*' "$log" | cut -c1-80))"
 	done
 	FAILS[$kind]=$(( ${FAILS[$kind]:-0} + 1 ))
-	note "peers: the $kind boot $n did not reach the root's init within ${PEERS_TIMEOUT} s; its console's last lines: $(grep -v '^$' "$W/logs/$kind-$n.log" | tail -n 8 | cut -c1-160 | sed 's/$/ ⏎/' | tr '\n' ' ')"
+	note "peers: the $kind boot $n did not reach the root's init (${QWHY:-no uptime line}); its console's last lines: $(grep -av '^$' "$log" | tail -n 8 | cut -c1-160 | sed 's/$/ ⏎/' | tr '\n' ' ')"
 	return 1
 }
 start=$(now)
@@ -237,7 +241,7 @@ ov=$(stat_of overlive median) fl=$(stat_of floor median)
 			[ "${FAILS[$kind]:-0}" -gt 0 ] && boots="$ok of $BENCH_BOOTS, **did not boot** within ${PEERS_TIMEOUT} s"
 		fi
 		r=$(ratio "$m" "$ov")
-		[ "$kind" = overlive ] && r=1
+		[ "$kind" = overlive ] && [ "$m" != - ] && r=1
 		echo "| $kind | $(fmt_s "$m") | $(fmt_s "$(stat_of "$kind" min)") | $(fmt_s "$(stat_of "$kind" max)") | $boots | $r | $size | \`console=ttyS0 panic=-1 quiet${APPEND[$kind]:+ ${APPEND[$kind]}}\` |"
 	done
 	echo
