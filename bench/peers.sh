@@ -31,7 +31,7 @@ KINDS="overlive live-boot dracut floor"
 declare -A APPEND=(
 	[overlive]="live.media=LABEL=OVERLIVE"
 	[live-boot]="boot=live"
-	[dracut]="root=live:LABEL=OVERLIVE rd.live.image"
+	[dracut]="root=live:LABEL=OVERLIVE rd.live.image rd.live.overlay.overlayfs=1"
 	[floor]=""
 )
 stop() { note "peers: not measured: $*"; exit 0; }
