@@ -218,8 +218,8 @@ stat_of() {
 	v=$(awk -F'\t' -v k="$1" '$1 == k { print $3 }' "$tsv")
 	case $2 in
 	median) printf '%s\n' "$v" | grep . | median ;;
-	min) printf '%s\n' "$v" | grep . | sort -g | head -n 1 | grep . || echo - ;;
-	max) printf '%s\n' "$v" | grep . | sort -g | tail -n 1 | grep . || echo - ;;
+	min | max) printf '%s\n' "$v" | awk -v f="$2" 'NF { if (!n++ || (f == "min" ? $1 < x : $1 > x)) x = $1 }
+		END { if (n) printf "%.3f\n", x; else print "-" }' ;;
 	esac
 }
 ov=$(stat_of overlive median) fl=$(stat_of floor median)
