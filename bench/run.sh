@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # bench/run.sh: every benchmark (sizes, boot, persist, scaling) into out/bench/report.md with the
 # pictures out/bench/boot-timeline.svg and out/bench/persist-scaling.svg. Never fails: a part
-# that cannot run says so in the report. BENCH_FULL=1 for the issue's sizes (much longer).
+# that cannot run says so in the report. BENCH_FULL=1 for the issue's sizes (much longer);
+# BENCH_PEERS=1 to measure live-boot, dracut and the floor too (bench/peers.sh).
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 : > "$B/notes.md"
-rm -f "$B/report.md" "$B"/{size,boot,persist,scaling,options,attach}.md
+PARTS="size boot persist scaling options attach peers"
+rm -f "$B/report.md" "$B"/{size,boot,persist,scaling,options,attach,peers}.md
 start=$(now)
 times=()
-for part in size boot persist scaling options attach; do
+for part in $PARTS; do
 	t=$(now)
 	say "---- $part"
 	"$TOP/bench/$part.sh" || note "$part: the script stopped with status $? (its figures may be partial)"
@@ -22,7 +24,7 @@ done
 	echo "The machine is shared and noisy: compare the ratios (both sides measured in this run), not the seconds."
 	echo "Reproduce everything with \`./build.sh bench\` (or \`bench/run.sh\` after \`./build.sh\`)."
 	echo
-	for part in size boot persist scaling options attach; do
+	for part in $PARTS; do
 		[ -s "$B/$part.md" ] && cat "$B/$part.md"
 	done
 	echo "## Pictures"
