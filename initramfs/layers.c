@@ -52,10 +52,14 @@ static int list_layers(struct init_ctx *c, const char *dir, const char *base, st
 	}
 	if ((r = add_layer(L, n, dir, base)) < 0)
 		return fail(c, r, NULL, "use the root image name %s", base);
-	DIR *d = opendir(dir);
+	int dfd = openat(c->rootfd, at_root(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	struct dirent *de;
-	if (!d)
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
 		return 0;       /* the base layer's open says what is wrong */
+	}
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		if (len > 5 && !strcmp(de->d_name + len - 5, ".sqfs") && strcmp(de->d_name, base) &&
@@ -78,7 +82,7 @@ static int check_layer(struct init_ctx *c, const char *dir, size_t imglen, struc
 	char got[65], dst[sizeof l->path];
 	int fd, out = -1, r;
 
-	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	fd = openat(c->rootfd, at_root(l->path), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(c, -errno, "check live.root=/live.layers= and the files on the medium (in the rescue shell: ls /run/live/medium/live)",
 			    "open the root image %s on %s (%s label '%s')", l->path + imglen,
@@ -118,9 +122,9 @@ static int mount_layer(struct init_ctx *c, const struct layer *l, const char *at
 	char loop[32];
 	int fd, loopfd = -1, r;
 
-	if ((r = mkdir_p(at, 0755)) < 0)
+	if ((r = mkdir_p(c->rootfd, at, 0755)) < 0)
 		return fail(c, r, NULL, "create %s", at);
-	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	fd = openat(c->rootfd, at_root(l->path), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(c, -errno, NULL, "open %s", l->path);
 	r = loop_attach(c, fd, loop, sizeof loop, &loopfd);
@@ -145,7 +149,7 @@ static int mount_iso(struct init_ctx *c)
 	int fd, loopfd = -1, r;
 
 	snprintf(iso.path, sizeof iso.path, "%s%s", MEDIUM_DIR, c->cfg.iso);
-	fd = open(iso.path, O_RDONLY | O_CLOEXEC);
+	fd = openat(c->rootfd, at_root(iso.path), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(c, -errno, "check live.iso= and the files on the medium", "open the ISO file %s on %s",
 			    c->cfg.iso, c->medium_dev);
@@ -158,7 +162,7 @@ static int mount_iso(struct init_ctx *c)
 	close(fd);
 	if (r < 0)
 		return fail(c, r, NULL, "attach %s to a loop device", c->cfg.iso);
-	if ((r = modules_load_fs(c, "iso9660")) == 0 && (r = mkdir_p(ISO_DIR, 0755)) == 0)
+	if ((r = modules_load_fs(c, "iso9660")) == 0 && (r = mkdir_p(c->rootfd, ISO_DIR, 0755)) == 0)
 		r = c->sys->mount(loop, ISO_DIR, "iso9660", MS_RDONLY, NULL);
 	close(loopfd);
 	if (r < 0)
@@ -182,7 +186,7 @@ int mount_lower(struct init_ctx *c)
 		if (c->cfg.toram || c->cfg.verify || c->cfg.layers[0] || c->cfg.iso[0])
 			log_msg(c, LOG_WARN, "live.toram, live.verify, live.layers and live.iso need squashfs files; the medium %s is a squashfs partition: ignored",
 				c->medium_dev);
-		if ((r = mkdir_p(LOWER_DIR, 0755)) < 0)
+		if ((r = mkdir_p(c->rootfd, LOWER_DIR, 0755)) < 0)
 			return fail(c, r, NULL, "create %s", LOWER_DIR);
 		if ((r = c->sys->mount(c->medium_dev, LOWER_DIR, "squashfs", MS_RDONLY, NULL)) < 0)
 			return fail(c, r, "check that the partition holds an intact squashfs",
@@ -207,7 +211,7 @@ int mount_lower(struct init_ctx *c)
 	if ((r = mount_layer(c, &L[0], LOWER_DIR)) < 0)
 		return r;
 	if (n > 1) {
-		if ((r = mkdir_p(LAYERS_DIR, 0755)) < 0 ||
+		if ((r = mkdir_p(c->rootfd, LAYERS_DIR, 0755)) < 0 ||
 		    (r = c->sys->mount("tmpfs", LAYERS_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")) < 0)
 			return fail(c, r, NULL, "mount a tmpfs for the layers on %s", LAYERS_DIR);
 		/* overlayfs takes the top layer first: lowerdir=top:...:base */

@@ -12,11 +12,11 @@
 
 #define RAM_SPARE_MIB  64          /* what toram leaves free for the system at the least */
 
-static unsigned long long mem_available(void)
+static unsigned long long mem_available(int rootfd)
 {
 	char text[4096], *p;
 
-	if (read_small_file(AT_FDCWD, "/proc/meminfo", text, sizeof text) < 0 ||
+	if (read_small_file(rootfd, "proc/meminfo", text, sizeof text) < 0 ||
 	    !(p = strstr(text, "MemAvailable:")))
 		return 0;
 	return strtoull(p + 13, NULL, 10) * 1024;
@@ -30,17 +30,17 @@ int toram_prepare(struct init_ctx *c, const struct layer *L, int n)
 
 	for (int i = 0; i < n; i++) {
 		struct stat st;
-		if (stat(L[i].path, &st) == 0)
+		if (fstatat(c->rootfd, at_root(L[i].path), &st, 0) == 0)
 			need += (unsigned long long)st.st_size;
 	}
-	avail = mem_available();
+	avail = mem_available(c->rootfd);
 	if (need + ((unsigned long long)RAM_SPARE_MIB << 20) > avail) {
 		log_msg(c, LOG_WARN, "live.toram: the layers need %llu MiB of RAM and %llu MiB is available (keeping %d MiB free): running from the medium instead",
 			need >> 20, avail >> 20, RAM_SPARE_MIB);
 		return 0;
 	}
 	snprintf(opts, sizeof opts, "mode=0755,size=%llu", need + (1 << 20));
-	if ((r = mkdir_p(RAM_DIR, 0755)) < 0 ||
+	if ((r = mkdir_p(c->rootfd, RAM_DIR, 0755)) < 0 ||
 	    (r = c->sys->mount("tmpfs", RAM_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts)) < 0)
 		return fail(c, r, NULL, "mount a tmpfs for live.toram (%s)", opts);
 	log_msg(c, LOG_NOTICE, "live.toram: copying %d layer(s), %llu MiB, into RAM", n, need >> 20);
@@ -52,7 +52,7 @@ int toram_create(struct init_ctx *c, const struct layer *l, char *dst, size_t ca
 	int out;
 
 	snprintf(dst, cap, "%s/%.63s", RAM_DIR, l->name);
-	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	out = openat(c->rootfd, at_root(dst), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (out < 0)
 		return fail(c, -errno, NULL, "create %s", dst);
 	return out;

@@ -13,7 +13,7 @@
 #define COPY_CHUNK     (1024 * 1024)
 
 /* The expected hash of name from dir/SHA256SUMS (sha256sum's format). */
-static int manifest_lookup(const char *dir, const char *name, char hex[65])
+static int manifest_lookup(int rootfd, const char *dir, const char *name, char hex[65])
 {
 	char path[CONFIG_STR + 96], *text = malloc(MANIFEST_MAX);
 	int r;
@@ -21,7 +21,7 @@ static int manifest_lookup(const char *dir, const char *name, char hex[65])
 	if (!text)
 		return -ENOMEM;
 	snprintf(path, sizeof path, "%s/%s", dir, MANIFEST);
-	r = read_small_file(AT_FDCWD, path, text, MANIFEST_MAX);
+	r = read_small_file(rootfd, at_root(path), text, MANIFEST_MAX);
 	if (r == 0) {
 		r = -ENOENT;
 		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -78,7 +78,7 @@ int layer_hash(struct init_ctx *c, int in, int out, const struct layer *l, const
 int layer_verify(struct init_ctx *c, const char *dir, const struct layer *l, const char *got)
 {
 	char want[65];
-	int r = manifest_lookup(dir, l->name, want);
+	int r = manifest_lookup(c->rootfd, dir, l->name, want);
 
 	if (r < 0) {
 		failx(c, r, "rebuild the medium with ./build.sh (it writes live/" MANIFEST "), or boot without live.verify",
