@@ -45,14 +45,17 @@ static void upper_partition(void)
 {
 	struct tree t;
 	struct init_ctx c;
-	unsigned char sb[2048];
+	unsigned char sb[2048], *sq = squashfs_bytes(4096, 0x5a);
 	char buf[1024];
 
-	if (setup(&t, &c, 9) < 0)
+	if (setup(&t, &c, 12) < 0) {
+		free(sq);
 		return;
+	}
 	ext4_sb(sb, "persistence", 0x33);
 	add_device(&t, "fakeb", NULL, 8192, sb, sizeof sb);
 	add_device(&t, "fakec", "blank", 8192, "", 0);
+	add_device(&t, "fakesq", "squashed", 8, sq, 4096);
 	c.cfg.upper = UPPER_DEVICE;
 	snprintf(c.cfg.upper_spec, sizeof c.cfg.upper_spec, "LABEL=persistence");
 	is_int(mount_upper(&c), 0, "a disk upper on its own partition");
@@ -78,7 +81,20 @@ static void upper_partition(void)
 	is_int(mount_upper(&c), 0, "an empty partition as the upper: the boot goes on");
 	ok(logged(&c, "not used: /dev/fakec has no file system; add live.upper.create to format it"), "  left alone, and how to use it");
 	is_str(call("mount"), "mount tmpfs /run/live/upper tmpfs nosuid,nodev mode=0755,size=50%", "  a tmpfs instead");
+
+	/* another filesystem is never touched */
+	ctx_next(&c, &t);
+	unlinkat(t.root, "run/live/upper/upper", AT_REMOVEDIR);
+	unlinkat(t.root, "run/live/upper/work", AT_REMOVEDIR);
+	ctx_medium(&c, "/dev/fakea", "ext4", "OVERLIVE");
+	c.cfg.upper = UPPER_DEVICE;
+	c.cfg.upper_create = 1;     /* even when asked to format: fakesq is not empty */
+	snprintf(c.cfg.upper_spec, sizeof c.cfg.upper_spec, "PARTLABEL=squashed");
+	is_int(mount_upper(&c), 0, "a squashfs partition as the upper: the boot goes on");
+	ok(logged(&c, "not used: /dev/fakesq holds a squashfs file system, not ext4 (left as it is)"), "  left alone, and why");
+	is_str(call("mount"), "mount tmpfs /run/live/upper tmpfs nosuid,nodev mode=0755,size=50%", "  a tmpfs instead");
 	case_end(&t, &c);
+	free(sq);
 }
 
 static void upper_file(void)
