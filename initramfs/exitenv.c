@@ -64,7 +64,7 @@ static int write_units(struct init_ctx *c)
 	char timer[512];
 	int r;
 
-	if ((r = mkdir_p(NEWROOT "/run/systemd/system", 0755)) < 0)
+	if ((r = mkdir_p(c->rootfd, NEWROOT "/run/systemd/system", 0755)) < 0)
 		return r;
 	r = write_text(NEWROOT "/run/systemd/system/" SAVE_UNIT ".service",
 		       "# written by overlive's init at boot: saves the changes into the save file (live.persist=)\n"
@@ -89,7 +89,7 @@ static int write_units(struct init_ctx *c)
 		 "AccuracySec=1s\n", c->cfg.autosave, c->cfg.autosave, c->cfg.autosave, c->cfg.autosave);
 	if ((r = write_text(NEWROOT "/run/systemd/system/" SAVE_UNIT ".timer", timer)) < 0)
 		return r;
-	if ((r = mkdir_p(NEWROOT "/run/systemd/system/timers.target.wants", 0755)) < 0)
+	if ((r = mkdir_p(c->rootfd, NEWROOT "/run/systemd/system/timers.target.wants", 0755)) < 0)
 		return r;
 	(void)unlink(NEWROOT "/run/systemd/system/timers.target.wants/" SAVE_UNIT ".timer");
 	return symlink("../" SAVE_UNIT ".timer", NEWROOT "/run/systemd/system/timers.target.wants/" SAVE_UNIT ".timer") < 0
@@ -107,14 +107,14 @@ int exitenv_prepare(struct init_ctx *c)
 		return 0;	/* no save file: nothing to save at the end */
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
 		snprintf(path, sizeof path, "%s%s%s", NEWROOT, EXIT_DIR, dirs[i]);
-		if ((r = mkdir_p(path, 0755)) < 0)
+		if ((r = mkdir_p(c->rootfd, path, 0755)) < 0)
 			return fail(c, r, NULL, "create %s", path);
 	}
 	if ((r = copy_file("/init", NEWROOT EXIT_DIR EXIT_SHUTDOWN, 0755)) < 0 ||
 	    (r = copy_file(PERSIST_BIN, NEWROOT EXIT_DIR EXIT_PERSIST, 0755)) < 0)
 		return fail(c, r, NULL, "copy the init and persist into %s (the save at shutdown)", EXIT_DIR);
 	/* the live system's persist is the same file (one tmpfs: a link costs nothing) */
-	if ((r = mkdir_p(NEWROOT LIVE_DIR "/bin", 0755)) < 0 ||
+	if ((r = mkdir_p(c->rootfd, NEWROOT LIVE_DIR "/bin", 0755)) < 0 ||
 	    (link(NEWROOT EXIT_DIR EXIT_PERSIST, NEWROOT LIVE_PERSIST) < 0 && errno != EEXIST))
 		log_msg(c, LOG_WARN, "unable to make %s: save with %s%s instead", LIVE_PERSIST, EXIT_DIR, EXIT_PERSIST);
 	if (c->persist_ro[0]) {

@@ -44,6 +44,7 @@ struct init_ctx {
 	int kmsg;                   /* /dev/kmsg, or -1 */
 	int console_level;          /* the kernel's console_loglevel: lines below it reach the console */
 	const char *stage;          /* the stage running now, for messages */
+	int rootfd;                 /* "/": the init's paths (/run/live/...) are opened below it (at_root()) */
 	int sysfd, devfd;           /* /sys and /dev, relative walks only (a test points them elsewhere) */
 	void *kmod;                 /* the module loader's state (kmod/), or NULL */
 	char **argv;                /* the kernel's arguments for the root's init */
@@ -130,7 +131,11 @@ int upper_persistent(struct init_ctx *c);
 void data_mount(struct init_ctx *c);
 
 /* mounts.c */
-int mkdir_p(const char *path, unsigned mode);
+/* A path of the init ("/run/live/medium") as openat(c->rootfd, ...) takes it: without the '/'. The
+ * seam's calls take the path itself: at boot the root is "/", a test's tree only mirrors it. */
+const char *at_root(const char *path);
+/* mkdir -p of the init's path below dirfd (c->rootfd). */
+int mkdir_p(int dirfd, const char *path, unsigned mode);
 /* The mount type of a probed filesystem type (ext2 and ext3 mount with the ext4 driver). */
 const char *mount_type(const char *probed);
 int mount_medium(struct init_ctx *c);

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/loop.h>
-#include <sys/ioctl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,20 +15,20 @@
  */
 static int attach(struct init_ctx *c, int fd, uint64_t off, uint64_t len, char *name, size_t cap, int *loopfd, int rw)
 {
-	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	int ctl = openat(c->devfd, "loop-control", O_RDWR | O_CLOEXEC);
 	int r = -EBUSY;
 
 	if (ctl < 0)
 		return -errno;
 	for (int i = 0; i < LOOP_TRIES; i++) {
 		struct loop_config lc;
-		int nr = ioctl(ctl, LOOP_CTL_GET_FREE);
+		int nr = c->sys->ioctl_int(ctl, LOOP_CTL_GET_FREE, 0);
 		if (nr < 0) {
-			r = -errno;
+			r = nr;
 			break;
 		}
 		snprintf(name, cap, "/dev/loop%d", nr);
-		int lfd = open(name, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+		int lfd = openat(c->devfd, name + strlen("/dev/"), (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 		if (lfd < 0) {
 			r = -errno;
 			break;

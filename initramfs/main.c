@@ -60,7 +60,7 @@ static int configure(struct init_ctx *c)
 
 int main(int argc, char **argv)
 {
-	struct init_ctx c = { .sys = &sys_real, .kmsg = -1, .sysfd = -1, .devfd = -1 };
+	struct init_ctx c = { .sys = &sys_real, .kmsg = -1, .rootfd = -1, .sysfd = -1, .devfd = -1 };
 	int r;
 
 	/* the same binary is the exit environment's /run/initramfs/shutdown */
@@ -71,6 +71,7 @@ int main(int argc, char **argv)
 	early();
 	log_open(&c);
 	log_stage(&c, "early");
+	c.rootfd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	c.sysfd = open("/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	c.devfd = open("/dev", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	log_stage(&c, "config");

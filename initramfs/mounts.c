@@ -9,11 +9,20 @@
 #include "init.h"
 #include "io.h"
 
-int mkdir_p(const char *path, unsigned mode)
+const char *at_root(const char *path)
+{
+	while (*path == '/')
+		path++;
+	return *path ? path : ".";
+}
+
+int mkdir_p(int dirfd, const char *path, unsigned mode)
 {
 	char buf[256];
-	size_t len = strlen(path);
+	size_t len;
 
+	path = at_root(path);
+	len = strlen(path);
 	if (len >= sizeof buf)
 		return -ENAMETOOLONG;
 	memcpy(buf, path, len + 1);
@@ -21,7 +30,7 @@ int mkdir_p(const char *path, unsigned mode)
 		if (*p == '/' || *p == '\0') {
 			char saved = *p;
 			*p = '\0';
-			if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			if (mkdirat(dirfd, buf, mode) < 0 && errno != EEXIST)
 				return -errno;
 			if (!saved)
 				return 0;
@@ -42,7 +51,7 @@ int mount_medium(struct init_ctx *c)
 
 	if (c->medium_is_lower)
 		return 0;
-	if ((r = mkdir_p(MEDIUM_DIR, 0755)) < 0)
+	if ((r = mkdir_p(c->rootfd, MEDIUM_DIR, 0755)) < 0)
 		return fail(c, r, NULL, "create %s", MEDIUM_DIR);
 	if ((r = modules_load_fs(c, c->medium.type)) < 0)
 		return r;
@@ -76,7 +85,7 @@ int mount_upper(struct init_ctx *c)
 	char opts[64];
 	int r;
 
-	if ((r = mkdir_p(UPPER_DIR, 0755)) < 0)
+	if ((r = mkdir_p(c->rootfd, UPPER_DIR, 0755)) < 0)
 		return fail(c, r, NULL, "create %s", UPPER_DIR);
 	if (c->cfg.data[0])
 		data_mount(c);
@@ -88,7 +97,8 @@ int mount_upper(struct init_ctx *c)
 	r = c->sys->mount("tmpfs", UPPER_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts);
 	if (r < 0)
 		return fail(c, r, "check live.size= (a size such as 512M or 50%)", "mount the tmpfs upper (%s)", opts);
-	if (mkdir(UPPER_DIR "/upper", 0755) < 0 || mkdir(UPPER_DIR "/work", 0755) < 0)
+	if (mkdirat(c->rootfd, at_root(UPPER_DIR "/upper"), 0755) < 0 ||
+	    mkdirat(c->rootfd, at_root(UPPER_DIR "/work"), 0755) < 0)
 		return fail(c, -errno, NULL, "create upper/ and work/ in %s", UPPER_DIR);
 	return 0;
 }
@@ -100,7 +110,7 @@ int mount_overlay(struct init_ctx *c)
 
 	snprintf(opts, sizeof opts, "lowerdir=%s,upperdir=%s/upper,workdir=%s/work", c->lowerdir,
 		 UPPER_DIR, UPPER_DIR);
-	if ((r = mkdir_p(NEWROOT, 0755)) < 0)
+	if ((r = mkdir_p(c->rootfd, NEWROOT, 0755)) < 0)
 		return fail(c, r, NULL, "create %s", NEWROOT);
 	r = c->sys->mount("overlay", NEWROOT, "overlay", 0, opts);
 	if (r < 0)
@@ -112,7 +122,7 @@ int mount_overlay(struct init_ctx *c)
 /* Moves one mount into the new root, creating its mount point there. */
 static int move(struct init_ctx *c, const char *from, const char *to)
 {
-	int r = mkdir_p(to, 0755);
+	int r = mkdir_p(c->rootfd, to, 0755);
 
 	if (r < 0)
 		return fail(c, r, NULL, "create %s", to);
@@ -133,23 +143,23 @@ int move_mounts(struct init_ctx *c)
 	int r;
 
 	/* /run of the live system is a fresh tmpfs that carries the live mounts, as systemd expects. */
-	if ((r = mkdir_p(NEWROOT "/run", 0755)) < 0)
+	if ((r = mkdir_p(c->rootfd, NEWROOT "/run", 0755)) < 0)
 		return fail(c, r, NULL, "create %s/run", NEWROOT);
 	r = c->sys->mount("tmpfs", NEWROOT "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=20%");
 	if (r < 0)
 		return fail(c, r, NULL, "mount a tmpfs on %s/run", NEWROOT);
-	if (stat(LIVE_DIR, &live) < 0)
+	if (fstatat(c->rootfd, at_root(LIVE_DIR), &live, 0) < 0)
 		return fail(c, -errno, NULL, "stat %s", LIVE_DIR);
 	for (size_t i = 0; i < sizeof lives / sizeof lives[0]; i++) {
 		/* a mount point is on another device than /run/live itself */
-		if (stat(lives[i], &st) < 0 || st.st_dev == live.st_dev)
+		if (fstatat(c->rootfd, at_root(lives[i]), &st, 0) < 0 || st.st_dev == live.st_dev)
 			continue;
 		snprintf(to, sizeof to, "%s%s", NEWROOT, lives[i]);
 		if ((r = move(c, lives[i], to)) < 0)
 			return r;
 	}
 	if (c->persist_env[0]) {
-		int fd = open(NEWROOT LIVE_DIR "/persist.env", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		int fd = openat(c->rootfd, at_root(NEWROOT LIVE_DIR "/persist.env"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (fd < 0 || write_all(fd, c->persist_env, strlen(c->persist_env)) < 0)
 			log_msg(c, LOG_WARN, "unable to write %s/persist.env: persist save will need --file and --upper",
 				LIVE_DIR);

@@ -88,7 +88,7 @@ static int mount_save_device(struct init_ctx *c, char *dir, size_t cap, int *ro,
 			snprintf(ro_why, ro_cap, "the FAT of %s cannot be repaired: %s", d.dev, why);
 		}
 	}
-	(void)mkdir(PERSIST_DIR, 0755);
+	(void)mkdirat(c->rootfd, at_root(PERSIST_DIR), 0755);
 	r = c->sys->mount(d.dev, PERSIST_DIR, mount_type(d.fs.type), flags, NULL);
 	if (r < 0)
 		return fail(c, r, "check the device with fsck", "mount %s (%s) for the save file", d.dev, d.fs.type);
@@ -151,17 +151,17 @@ int restore_save_file(struct init_ctx *c)
 		 * and the next init's unlink of it then turns the FAT read-only (docs/persist-format.md) */
 		char tmp[sizeof file + 8];
 		snprintf(tmp, sizeof tmp, "%s.init", file);
-		if (access(tmp, F_OK) == 0)
+		if (faccessat(c->rootfd, at_root(tmp), F_OK, 0) == 0)
 			log_msg(c, LOG_WARN, "%s is left from a persist init a power cut stopped, and its FAT was not "
 				"checked: run fsck.fat -a on that device on another machine, or the next persist init "
 				"may find the FAT read-only", tmp);
 	}
-	if (access(file, F_OK) < 0) {
+	if (faccessat(c->rootfd, at_root(file), F_OK, 0) < 0) {
 		log_msg(c, LOG_NOTICE, "no save file %s yet: booting clean (persist init and save create it)",
 			file);
 		return 0;
 	}
-	if (mkdir(RESTORE_TMP, 0755) < 0)
+	if (mkdirat(c->rootfd, at_root(RESTORE_TMP), 0755) < 0)
 		return fail(c, -errno, NULL, "create %s", RESTORE_TMP);
 	argv[n++] = "persist";
 	argv[n++] = "restore";
@@ -184,14 +184,15 @@ int restore_save_file(struct init_ctx *c)
 	r = run_persist(PERSIST_BIN, argv);
 	if (r != 0) {
 		/* A bad save never half-applies: the partial tree goes, the file stays as it is. */
-		remove_tree_at(AT_FDCWD, RESTORE_TMP);
+		remove_tree_at(c->rootfd, at_root(RESTORE_TMP));
 		log_msg(c, LOG_WARN, "unable to restore %s (%s %d): booting clean; the save file is untouched "
 			"(persist verify and persist log tell more)", file,
 			r < 0 ? "error" : "persist exit", r < 0 ? -r : r);
 		return 0;
 	}
 	/* The restored tree becomes the upper in one rename; upper/ is empty and unused until now. */
-	if (rmdir(UPPER_DIR "/upper") < 0 || rename(RESTORE_TMP, UPPER_DIR "/upper") < 0)
+	if (unlinkat(c->rootfd, at_root(UPPER_DIR "/upper"), AT_REMOVEDIR) < 0 ||
+	    renameat(c->rootfd, at_root(RESTORE_TMP), c->rootfd, at_root(UPPER_DIR "/upper")) < 0)
 		return fail(c, -errno, NULL, "put the restored tree in place as %s/upper", UPPER_DIR);
 	log_msg(c, LOG_NOTICE, "restored %s in %.3f s", file, uptime_seconds() - t0);
 	return 0;

@@ -142,7 +142,7 @@ static const struct {
 
 int shutdown_main(int argc, char **argv)
 {
-	struct init_ctx c = { .sys = &sys_real, .kmsg = -1, .sysfd = -1, .devfd = -1 };
+	struct init_ctx c = { .sys = &sys_real, .kmsg = -1, .rootfd = -1, .sysfd = -1, .devfd = -1 };
 	const char *verb = argc > 1 ? argv[1] : "";
 	unsigned cmd = RB_POWER_OFF;
 	size_t i;

@@ -14,7 +14,12 @@ static int r_mount(const char *s, const char *d, const char *t, unsigned long f,
 }
 static int r_umount(const char *d, int f) { return ret(umount2(d, f)); }
 static int r_finit(int fd, const char *p, int f) { return ret(syscall(SYS_finit_module, fd, p, f)); }
-static int r_ioctl_int(int fd, unsigned long q, unsigned long a) { return ret(ioctl(fd, q, a)); }
+static int r_ioctl_int(int fd, unsigned long q, unsigned long a)
+{
+	int r = ioctl(fd, q, a);
+
+	return r < 0 ? -errno : r;
+}
 static int r_ioctl_ptr(int fd, unsigned long q, void *a) { return ret(ioctl(fd, q, a)); }
 static int r_chroot(const char *p) { return ret(chroot(p)); }
 

@@ -2,7 +2,7 @@
 #ifndef OVERLIVE_SYS_H
 #define OVERLIVE_SYS_H
 
-/* Each returns 0 or -errno. */
+/* Each returns 0 or -errno; ioctl_int returns the ioctl's result (LOOP_CTL_GET_FREE: a number). */
 struct sysops {
 	int (*mount)(const char *src, const char *dst, const char *type, unsigned long flags,
 		     const char *data);

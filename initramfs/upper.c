@@ -90,12 +90,12 @@ static int check_or_create(struct init_ctx *c, const char *dev, int fd, const ch
 }
 
 /* upper/ and work/ on a fresh file system; the work dir is the overlay's and must be empty or reusable. */
-static int make_dirs(char *why, size_t cap)
+static int make_dirs(int rootfd, char *why, size_t cap)
 {
 	static const char *const dirs[] = { UPPER_DIR "/upper", UPPER_DIR "/work" };
 
 	for (size_t i = 0; i < 2; i++)
-		if (mkdir(dirs[i], 0755) < 0 && errno != EEXIST) {
+		if (mkdirat(rootfd, at_root(dirs[i]), 0755) < 0 && errno != EEXIST) {
 			int e = errno;
 			snprintf(why, cap, "unable to create %s: %s", dirs[i], strerror(e));
 			return -e;
@@ -159,7 +159,7 @@ static int attach_image(struct init_ctx *c, const char *path, char *loop, size_t
 	uint64_t off;
 	int r, fd, dev;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = openat(c->rootfd, at_root(path), O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		snprintf(why, cap, "unable to open %s on the medium %s for writing: %s", c->cfg.upper_spec,
@@ -172,7 +172,7 @@ static int attach_image(struct init_ctx *c, const char *path, char *loop, size_t
 		return -EINVAL;
 	}
 	if (!strcmp(c->medium.type, "vfat")) {
-		dev = open(c->medium_dev, O_RDWR | O_CLOEXEC);
+		dev = openat(c->devfd, c->medium_dev + strlen("/dev/"), O_RDWR | O_CLOEXEC);
 		if (dev < 0) {
 			r = -errno;
 			close(fd);
@@ -200,7 +200,7 @@ static int attach_image(struct init_ctx *c, const char *path, char *loop, size_t
 		}
 	}
 	close(fd);
-	fd = open(path, O_RDWR | O_CLOEXEC);
+	fd = openat(c->rootfd, at_root(path), O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		snprintf(why, cap, "unable to open %s on the medium %s for writing: %s", c->cfg.upper_spec,
@@ -253,7 +253,7 @@ int upper_persistent(struct init_ctx *c)
 	int r;
 
 	r = c->cfg.upper == UPPER_FILE ? from_file(c, why, sizeof why) : from_partition(c, why, sizeof why);
-	if (r == 0 && (r = make_dirs(why, sizeof why)) < 0)
+	if (r == 0 && (r = make_dirs(c->rootfd, why, sizeof why)) < 0)
 		(void)c->sys->umount(UPPER_DIR, 0);
 	if (r < 0) {
 		/* The medium was mounted read-write only for the image file: back to read-only. */
@@ -277,7 +277,7 @@ void data_mount(struct init_ctx *c)
 		r = -EBUSY;
 	if (r == 0)
 		r = modules_load_fs(c, "ext4");
-	if (r == 0 && (mkdir(DATA_DIR, 0755) == 0 || errno == EEXIST))
+	if (r == 0 && (mkdirat(c->rootfd, at_root(DATA_DIR), 0755) == 0 || errno == EEXIST))
 		r = c->sys->mount(d.dev, DATA_DIR, "ext4", MS_NOATIME | MS_NOSUID | MS_NODEV, NULL);
 	if (r < 0) {
 		log_msg(c, LOG_WARN, "live.data=%s not mounted: %s%s%s", c->cfg.data, d.dev[0] ? d.dev : "not found",

@@ -146,7 +146,7 @@ qemu_stop
 mkfs.ext4 -q -F -L OTHER "$QDIR/other.img" 8M >/dev/null
 mkfs.vfat -C -n DATA "$QDIR/data.img" 8192 >/dev/null
 qemu_start "live.media=LABEL=NOPE live.wait=2" -drive "$(disk "$QDIR/other.img")" -drive "$(disk "$QDIR/data.img")"
-qemu_expect 'no device matches NOPE' 120
+qemu_expect 'no device matches LABEL=NOPE' 120
 ok $? "why not: says no device matches"
 qemu_expect "vda .*ext4 .*OTHER .*label is 'OTHER', not 'NOPE'" 10
 ok $? "why not: the ext4 disk, its label and why it was rejected"

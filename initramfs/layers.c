@@ -1,7 +1,7 @@
 /*
- * lower.c: the read-only layers. Squashfs files beside live.root on the medium (or inside an ISO
- * file on it), checked against live/SHA256SUMS, optionally copied into RAM, stacked as the
- * overlay's lower layers: live.root at the bottom, the others above it in name order.
+ * layers.c: the lower stage: the read-only layers. Squashfs files beside live.root on the medium
+ * (or inside an ISO file on it), checked (verify.c), optionally copied into RAM (toram.c), stacked
+ * as the overlay's lower layers: live.root at the bottom, the others above it in name order.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -12,21 +12,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "init.h"
-#include "io.h"
-#include "sha256.h"
-
-#define MAX_LAYERS     8
-#define MANIFEST       "SHA256SUMS"
-#define MANIFEST_MAX   (64 * 1024)
-#define COPY_CHUNK     (1024 * 1024)
-#define RAM_SPARE_MIB  64          /* what toram leaves free for the system at the least */
-
-struct layer {
-	char name[64];              /* file name beside live.root */
-	char path[CONFIG_STR + 96]; /* where it is read from now (the medium, the ISO or RAM) */
-	unsigned long long size;
-};
+#include "lower.h"
 
 static int by_name(const void *a, const void *b)
 {
@@ -66,10 +52,14 @@ static int list_layers(struct init_ctx *c, const char *dir, const char *base, st
 	}
 	if ((r = add_layer(L, n, dir, base)) < 0)
 		return fail(c, r, NULL, "use the root image name %s", base);
-	DIR *d = opendir(dir);
+	int dfd = openat(c->rootfd, at_root(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = dfd < 0 ? NULL : fdopendir(dfd);
 	struct dirent *de;
-	if (!d)
+	if (!d) {
+		if (dfd >= 0)
+			close(dfd);
 		return 0;       /* the base layer's open says what is wrong */
+	}
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		if (len > 5 && !strcmp(de->d_name + len - 5, ".sqfs") && strcmp(de->d_name, base) &&
@@ -84,90 +74,15 @@ static int list_layers(struct init_ctx *c, const char *dir, const char *base, st
 	return 0;
 }
 
-/* The expected hash of name from dir/SHA256SUMS (sha256sum's format). */
-static int manifest_lookup(const char *dir, const char *name, char hex[65])
-{
-	char path[CONFIG_STR + 96], *text = malloc(MANIFEST_MAX);
-	int r;
-
-	if (!text)
-		return -ENOMEM;
-	snprintf(path, sizeof path, "%s/%s", dir, MANIFEST);
-	r = read_small_file(AT_FDCWD, path, text, MANIFEST_MAX);
-	if (r == 0) {
-		r = -ENOENT;
-		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			char *f = l + 64;
-			if (strlen(l) < 66 || f[0] != ' ' || (f[1] != ' ' && f[1] != '*'))
-				continue;
-			if (strcmp(f + 2, name))
-				continue;
-			memcpy(hex, l, 64);
-			hex[64] = '\0';
-			r = 0;
-			break;
-		}
-	}
-	free(text);
-	return r;
-}
-
-/* Reads in (and writes out, when out >= 0), hashing, with a progress line every tenth. */
-static int copy_hash(struct init_ctx *c, int in, int out, const struct layer *l, const char *what,
-		     char hex[65])
-{
-	unsigned char *buf = malloc(COPY_CHUNK), d[32];
-	unsigned long long done = 0;
-	struct sha256 h;
-	int r = 0, tenth = 0;
-	double t0 = uptime_seconds();
-
-	if (!buf)
-		return -ENOMEM;
-	sha256_init(&h);
-	for (;;) {
-		size_t got;
-		if ((r = read_all(in, buf, COPY_CHUNK, &got)) < 0 || got == 0)
-			break;
-		sha256_update(&h, buf, got);
-		if (out >= 0 && (r = write_all(out, buf, got)) < 0)
-			break;
-		done += got;
-		int now_tenth = l->size ? (int)(done * 10 / l->size) : 10;
-		if (now_tenth > tenth && l->size > 8 * COPY_CHUNK) {
-			tenth = now_tenth;
-			log_msg(c, LOG_NOTICE, "%s %s: %d%% (%llu of %llu MiB)", what, l->name, tenth * 10,
-				done >> 20, l->size >> 20);
-		}
-	}
-	free(buf);
-	if (r < 0)
-		return r;
-	sha256_final(&h, d);
-	sha256_hex(d, hex);
-	log_msg(c, LOG_INFO, "%s %s: %llu bytes in %.3f s", what, l->name, done, uptime_seconds() - t0);
-	return 0;
-}
-
-static unsigned long long mem_available(void)
-{
-	char text[4096], *p;
-
-	if (read_small_file(AT_FDCWD, "/proc/meminfo", text, sizeof text) < 0 ||
-	    !(p = strstr(text, "MemAvailable:")))
-		return 0;
-	return strtoull(p + 13, NULL, 10) * 1024;
-}
-
 /* Checks (and copies) one layer; the hash is compared when live.verify asks. */
 static int check_layer(struct init_ctx *c, const char *dir, size_t imglen, struct layer *l, int to_ram)
 {
 	struct probe_result pr;
 	struct stat st;
-	char got[65], want[65], dst[sizeof l->path];
+	char got[65], dst[sizeof l->path];
 	int fd, out = -1, r;
 
-	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	fd = openat(c->rootfd, at_root(l->path), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(c, -errno, "check live.root=/live.layers= and the files on the medium (in the rescue shell: ls /run/live/medium/live)",
 			    "open the root image %s on %s (%s label '%s')", l->path + imglen,
@@ -184,15 +99,11 @@ static int check_layer(struct init_ctx *c, const char *dir, size_t imglen, struc
 		close(fd);
 		return 0;
 	}
-	if (to_ram) {
-		snprintf(dst, sizeof dst, "%s/%.63s", RAM_DIR, l->name);
-		out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-		if (out < 0) {
-			close(fd);
-			return fail(c, -errno, NULL, "create %s", dst);
-		}
+	if (to_ram && (out = toram_create(c, l, dst, sizeof dst)) < 0) {
+		close(fd);
+		return out;
 	}
-	r = copy_hash(c, fd, out, l, to_ram ? (c->cfg.verify ? "toram+verify" : "toram") : "verify", got);
+	r = layer_hash(c, fd, out, l, to_ram ? (c->cfg.verify ? "toram+verify" : "toram") : "verify", got);
 	close(fd);
 	if (out >= 0 && close(out) < 0 && r == 0)
 		r = -errno;
@@ -203,24 +114,7 @@ static int check_layer(struct init_ctx *c, const char *dir, size_t imglen, struc
 		memcpy(l->path, dst, sizeof l->path);
 	if (!c->cfg.verify)
 		return 0;
-	r = manifest_lookup(dir, l->name, want);
-	if (r < 0) {
-		failx(c, r, "rebuild the medium with ./build.sh (it writes live/" MANIFEST "), or boot without live.verify",
-		      "verify %s: no checksum for it in %s/%s", l->name, dir, MANIFEST);
-	} else if (strcmp(got, want)) {
-		failx(c, -EBADMSG, "the file is damaged: write the image to the stick again (or boot with live.verify=warn)",
-		      "verify %s: SHA-256 mismatch: expected %s, found %s", l->name, want, got);
-		r = -EBADMSG;
-	} else {
-		log_msg(c, LOG_NOTICE, "verify %s: SHA-256 %s ok", l->name, got);
-		return 0;
-	}
-	if (c->cfg.verify == 2) {       /* live.verify=warn */
-		report_failure(c, r, LOG_WARN);
-		log_msg(c, LOG_WARN, "live.verify=warn: booting anyway");
-		return 0;
-	}
-	return r;
+	return layer_verify(c, dir, l, got);
 }
 
 static int mount_layer(struct init_ctx *c, const struct layer *l, const char *at)
@@ -228,9 +122,9 @@ static int mount_layer(struct init_ctx *c, const struct layer *l, const char *at
 	char loop[32];
 	int fd, loopfd = -1, r;
 
-	if ((r = mkdir_p(at, 0755)) < 0)
+	if ((r = mkdir_p(c->rootfd, at, 0755)) < 0)
 		return fail(c, r, NULL, "create %s", at);
-	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	fd = openat(c->rootfd, at_root(l->path), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(c, -errno, NULL, "open %s", l->path);
 	r = loop_attach(c, fd, loop, sizeof loop, &loopfd);
@@ -255,7 +149,7 @@ static int mount_iso(struct init_ctx *c)
 	int fd, loopfd = -1, r;
 
 	snprintf(iso.path, sizeof iso.path, "%s%s", MEDIUM_DIR, c->cfg.iso);
-	fd = open(iso.path, O_RDONLY | O_CLOEXEC);
+	fd = openat(c->rootfd, at_root(iso.path), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return fail(c, -errno, "check live.iso= and the files on the medium", "open the ISO file %s on %s",
 			    c->cfg.iso, c->medium_dev);
@@ -268,7 +162,7 @@ static int mount_iso(struct init_ctx *c)
 	close(fd);
 	if (r < 0)
 		return fail(c, r, NULL, "attach %s to a loop device", c->cfg.iso);
-	if ((r = modules_load_fs(c, "iso9660")) == 0 && (r = mkdir_p(ISO_DIR, 0755)) == 0)
+	if ((r = modules_load_fs(c, "iso9660")) == 0 && (r = mkdir_p(c->rootfd, ISO_DIR, 0755)) == 0)
 		r = c->sys->mount(loop, ISO_DIR, "iso9660", MS_RDONLY, NULL);
 	close(loopfd);
 	if (r < 0)
@@ -277,27 +171,11 @@ static int mount_iso(struct init_ctx *c)
 	return 0;
 }
 
-/* After toram, the medium can go unless something on it is still needed. */
-static void release_medium(struct init_ctx *c)
-{
-	if (c->cfg.persist_path[0] && !c->cfg.persist_dev[0]) {
-		log_msg(c, LOG_NOTICE, "live.toram: the medium stays mounted: the save file is on it");
-		return;
-	}
-	if (c->cfg.iso[0])
-		(void)c->sys->umount(ISO_DIR, 0);
-	if (c->sys->umount(MEDIUM_DIR, 0) == 0)
-		log_msg(c, LOG_NOTICE, "live.toram: %s is no longer used and can be removed", c->medium_dev);
-	else
-		log_msg(c, LOG_WARN, "live.toram: unable to unmount %s; it is still in use", c->medium_dev);
-}
-
 int mount_lower(struct init_ctx *c)
 {
 	struct layer L[MAX_LAYERS];
 	char dir[CONFIG_STR + 64], *slash;
 	const char *img = MEDIUM_DIR;
-	unsigned long long need = 0;
 	int n, r, to_ram = c->cfg.toram;
 	size_t used;
 
@@ -308,7 +186,7 @@ int mount_lower(struct init_ctx *c)
 		if (c->cfg.toram || c->cfg.verify || c->cfg.layers[0] || c->cfg.iso[0])
 			log_msg(c, LOG_WARN, "live.toram, live.verify, live.layers and live.iso need squashfs files; the medium %s is a squashfs partition: ignored",
 				c->medium_dev);
-		if ((r = mkdir_p(LOWER_DIR, 0755)) < 0)
+		if ((r = mkdir_p(c->rootfd, LOWER_DIR, 0755)) < 0)
 			return fail(c, r, NULL, "create %s", LOWER_DIR);
 		if ((r = c->sys->mount(c->medium_dev, LOWER_DIR, "squashfs", MS_RDONLY, NULL)) < 0)
 			return fail(c, r, "check that the partition holds an intact squashfs",
@@ -325,33 +203,15 @@ int mount_lower(struct init_ctx *c)
 	*slash = '\0';
 	if ((r = list_layers(c, dir, slash + 1, L, &n)) < 0)
 		return r;
-	for (int i = 0; i < n; i++) {
-		struct stat st;
-		if (stat(L[i].path, &st) == 0)
-			need += (unsigned long long)st.st_size;
-	}
-	if (to_ram) {
-		unsigned long long avail = mem_available();
-		if (need + ((unsigned long long)RAM_SPARE_MIB << 20) > avail) {
-			log_msg(c, LOG_WARN, "live.toram: the layers need %llu MiB of RAM and %llu MiB is available (keeping %d MiB free): running from the medium instead",
-				need >> 20, avail >> 20, RAM_SPARE_MIB);
-			to_ram = 0;
-		} else {
-			char opts[64];
-			snprintf(opts, sizeof opts, "mode=0755,size=%llu", need + (1 << 20));
-			if ((r = mkdir_p(RAM_DIR, 0755)) < 0 ||
-			    (r = c->sys->mount("tmpfs", RAM_DIR, "tmpfs", MS_NOSUID | MS_NODEV, opts)) < 0)
-				return fail(c, r, NULL, "mount a tmpfs for live.toram (%s)", opts);
-			log_msg(c, LOG_NOTICE, "live.toram: copying %d layer(s), %llu MiB, into RAM", n, need >> 20);
-		}
-	}
+	if (to_ram && (to_ram = toram_prepare(c, L, n)) < 0)
+		return to_ram;
 	for (int i = 0; i < n; i++)
 		if ((r = check_layer(c, dir, strlen(img), &L[i], to_ram)) < 0)
 			return r;
 	if ((r = mount_layer(c, &L[0], LOWER_DIR)) < 0)
 		return r;
 	if (n > 1) {
-		if ((r = mkdir_p(LAYERS_DIR, 0755)) < 0 ||
+		if ((r = mkdir_p(c->rootfd, LAYERS_DIR, 0755)) < 0 ||
 		    (r = c->sys->mount("tmpfs", LAYERS_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k")) < 0)
 			return fail(c, r, NULL, "mount a tmpfs for the layers on %s", LAYERS_DIR);
 		/* overlayfs takes the top layer first: lowerdir=top:...:base */
@@ -369,6 +229,6 @@ int mount_lower(struct init_ctx *c)
 			return failx(c, -E2BIG, "use fewer or shorter layer names", "stack %d layers: the names are too long", n);
 	}
 	if (to_ram)
-		release_medium(c);
+		toram_release(c);
 	return 0;
 }
