@@ -181,8 +181,6 @@ int mount_lower(struct init_ctx *c)
 
 	snprintf(c->lowerdir, sizeof c->lowerdir, "%s", LOWER_DIR);
 	if (c->medium_is_lower) {
-		struct layer part = { .name = "partition" };
-		snprintf(part.path, sizeof part.path, "%s", c->medium_dev);
 		if (c->cfg.toram || c->cfg.verify || c->cfg.layers[0] || c->cfg.iso[0])
 			log_msg(c, LOG_WARN, "live.toram, live.verify, live.layers and live.iso need squashfs files; the medium %s is a squashfs partition: ignored",
 				c->medium_dev);
