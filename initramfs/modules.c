@@ -7,7 +7,6 @@
 #include "kmod.h"
 
 #define MODULE_DIR   "/lib/modules"
-#define MODULE_INDEX "modules.idx"
 
 static void kmod_to_log(void *arg, int level, const char *msg)
 {
@@ -24,7 +23,7 @@ static int seam_finit(void *arg, int fd, const char *params, int flags)
 int modules_load_base(struct init_ctx *c)
 {
 	struct kmod_ops ops = { .finit_module = seam_finit, .arg = c };
-	struct kmod_config cfg = { .index = MODULE_INDEX, .ops = &ops, .log = kmod_to_log, .log_arg = c };
+	struct kmod_config cfg = { .index = MODIDX_FILE, .ops = &ops, .log = kmod_to_log, .log_arg = c };
 	struct kmod_ctx *k;
 	double t0 = uptime_seconds();
 	int r, loaded = 0;
@@ -34,12 +33,12 @@ int modules_load_base(struct init_ctx *c)
 		log_msg(c, LOG_WARN, "no %s in the initramfs: the kernel's built-in drivers only", MODULE_DIR);
 		return 0;
 	}
-	/* kmod copies cfg and ops, and opens the .ko files through dirfd: it stays open. */
+	/* the loader copies cfg and ops, and opens the .ko files through dirfd: it stays open. */
 	r = kmod_ctx_new(&cfg, &k);
 	if (r < 0) {
 		close(cfg.dirfd);
 		return fail(c, r, "rebuild the initramfs (./build.sh)", "read the module index %s/%s",
-			    MODULE_DIR, MODULE_INDEX);
+			    MODULE_DIR, MODIDX_FILE);
 	}
 	c->kmod = k;
 	if ((r = kmod_load_base(k)) < 0)

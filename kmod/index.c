@@ -1,10 +1,9 @@
-/* index.c: parses modules.idx, the text index written by modpick (format in docs/kmod.md). */
+/* index.c: parses modules.idx, the text index written by modpick (format in modidx.h, docs/kmod.md). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kmod-int.h"
-
-static const char magic[] = "overlive-modules 1";
+#include "modidx.h"
 
 /* Same name when '-' and '_' are taken as one character. */
 static int name_eq(const char *a, const char *b)
@@ -44,34 +43,22 @@ static char *word(char **p)
 	return s;
 }
 
-static int valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 55)
-		return 0;
-	for (; *s; s++)
-		if (*s <= ' ' || *s == '/' || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* Counts lines and words so that every table is allocated once, at its checked size. */
 static int count(const char *t, int *nmods, int *nalias, long *nwords)
 {
 	*nmods = *nalias = 0;
 	*nwords = 0;
 	for (; *t; t++) {
-		if (t[0] == 'm' && t[1] == ' ')
+		if (t[0] == MODIDX_MODULE && t[1] == ' ')
 			++*nmods;
-		else if (t[0] == 'a' && t[1] == ' ')
+		else if (t[0] == MODIDX_ALIAS && t[1] == ' ')
 			++*nalias;
 		for (; *t && *t != '\n'; t++)
 			*nwords += *t == ' ';
 		if (!*t)
 			break;
 	}
-	if (*nmods > KMOD_MAX_MODULES || *nalias > KMOD_MAX_ALIASES)
+	if (*nmods > MODIDX_MAX_MODULES || *nalias > MODIDX_MAX_ALIASES)
 		return -E2BIG;
 	return 0;
 }
@@ -81,17 +68,17 @@ static int parse_module(struct kmod_ctx *ctx, char *rest, uint16_t **dp)
 	struct kmod_mod *m = &ctx->mods[ctx->nmods];
 	char *name = word(&rest), *flags = word(&rest), *dep;
 
-	if (!name || !flags || !valid_name(name) || kmod_find(ctx, name) >= 0)
+	if (!name || !flags || !modidx_name_ok(name) || kmod_find(ctx, name) >= 0)
 		return -EINVAL;
 	for (char *c = name; *c; c++)
 		if (*c == '-')
 			*c = '_';
 	m->name = name;
-	if (flags[0] == 'b')
+	if (flags[0] == MODIDX_BASE)
 		m->flags = MOD_BASE;
-	else if (flags[0] != 'd')
+	else if (flags[0] != MODIDX_DEMAND)
 		return -EINVAL;
-	if (flags[1] == 'o')
+	if (flags[1] == MODIDX_OPTIONAL)
 		m->flags |= MOD_OPTIONAL;
 	else if (flags[1])
 		return -EINVAL;
@@ -104,7 +91,7 @@ static int parse_module(struct kmod_ctx *ctx, char *rest, uint16_t **dp)
 		/* a dependency must come earlier: that is what makes the order a load order */
 		if (d < 0)
 			return -EINVAL;
-		if (m->ndeps >= KMOD_MAX_DEPS)
+		if (m->ndeps >= MODIDX_MAX_DEPS)
 			return -E2BIG;
 		m->deps[m->ndeps++] = d;
 	}
@@ -150,23 +137,23 @@ int kmod_index_parse(struct kmod_ctx *ctx, char *text)
 		if (next)
 			*next++ = '\0';
 		if (first) {
-			if (strcmp(line, magic) != 0)
+			if (strcmp(line, MODIDX_MAGIC) != 0)
 				return -EINVAL;
 			first = 0;
 			continue;
 		}
-		if (line[0] == '#' || line[0] == '\0')
+		if (line[0] == MODIDX_COMMENT || line[0] == '\0')
 			continue;
 		if (line[1] != ' ')
 			return -EINVAL;
 		switch (line[0]) {
-		case 'm':
+		case MODIDX_MODULE:
 			err = parse_module(ctx, line + 2, &dp);
 			break;
-		case 'a':
+		case MODIDX_ALIAS:
 			err = parse_alias(ctx, line + 2);
 			break;
-		case 'k':
+		case MODIDX_RELEASE:
 			ctx->krel = line + 2;
 			err = 0;
 			break;

@@ -2,14 +2,11 @@
 #ifndef OVERLIVE_KMOD_H
 #define OVERLIVE_KMOD_H
 #include <stdint.h>
+#include "modidx.h"
 
-/* Limits of an index (modules.idx, see docs/kmod.md); a bigger one is refused with -E2BIG. */
-#define KMOD_MAX_INDEX   (4u << 20)   /* bytes */
-#define KMOD_MAX_MODULES 2048
-#define KMOD_MAX_DEPS    64           /* per module */
-#define KMOD_MAX_ALIASES 65536
-#define KMOD_MAX_DEPTH   24           /* directory levels walked below the sysfs fd */
-#define KMOD_MAX_MODALIAS 4096        /* bytes read from one modalias file */
+/* The index's limits are in modidx.h (a bigger one is refused with -E2BIG); the walk's are here. */
+#define KMOD_MAX_DEPTH    24     /* directory levels walked below the sysfs fd */
+#define KMOD_MAX_MODALIAS 4096   /* bytes read from one modalias file */
 
 /* Message levels, as syslog and /dev/kmsg number them. */
 enum { KMOD_LOG_ERR = 3, KMOD_LOG_WARNING = 4, KMOD_LOG_INFO = 6, KMOD_LOG_DEBUG = 7 };
@@ -27,8 +24,8 @@ struct kmod_ops {
 };
 
 struct kmod_config {
-	int dirfd;                  /* the directory holding the .ko files and the index */
-	const char *index;          /* path of the index relative to dirfd: "modules.idx" */
+	int dirfd;                     /* the directory holding the .ko files and the index */
+	const char *index;             /* path of the index relative to dirfd: MODIDX_FILE */
 	const struct kmod_ops *ops; /* NULL: the real finit_module */
 	kmod_log_fn log;            /* NULL: silent */
 	void *log_arg;

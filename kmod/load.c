@@ -40,7 +40,7 @@ static int read_index(int dirfd, const char *path, char **out)
 	if (fd < 0)
 		return -errno;
 	err = fstat(fd, &st) ? -errno : 0;
-	if (!err && (!S_ISREG(st.st_mode) || st.st_size > KMOD_MAX_INDEX))
+	if (!err && (!S_ISREG(st.st_mode) || st.st_size > MODIDX_MAX_BYTES))
 		err = S_ISREG(st.st_mode) ? -E2BIG : -EINVAL;
 	if (!err && !(buf = malloc(st.st_size + 1)))
 		err = -ENOMEM;
@@ -114,7 +114,7 @@ static uint64_t now_ns(void)
 /* One finit_module of NAME.ko; the module's state records the outcome. */
 static int load_one(struct kmod_ctx *ctx, struct kmod_mod *m)
 {
-	char file[64];
+	char file[MODIDX_NAME_MAX + sizeof ".ko"];
 	uint64_t t0, dt = 0;
 	int fd, err;
 

@@ -3,33 +3,36 @@
  * fake sysfs tree, with finit_module replaced by a recorder.
  */
 #include "kmod.h"
-#include "pick.h"
 #include "tap.h"
-#include "kmodtest.h"
+#include "tmptree.h"
 
-struct fake_mod {
-	const char *name, *info;   /* info: "key=value" strings separated by '\0' */
-	size_t info_len;
-};
-
-#define MOD(n, i) { n, i, sizeof i - 1 }
-static const struct fake_mod mods[] = {
-	MOD("core", "name=core\0alias=usbcore-thing"),
-	MOD("hc", "name=hc\0depends=core\0alias=pci:v*d*sv*sd*bc0Csc03i30*"),
-	MOD("usb-stor", "name=usb_stor\0depends=core,scsi\0"
-		"alias=usb:v*p*d*dc*dsc*dp*ic08isc06ip50in*\0alias=usb:v*p*d*dc*dsc*dp*ic08isc06ip62in*"),
-	MOD("scsi", "name=scsi"),
-	MOD("disk", "name=disk\0depends=scsi\0alias=scsi:t-0x00*"),
-	MOD("net", "name=net\0alias=pci:v00008086d0000100Esv*sd*bc*sc*i*"),
-	MOD("libfs", "name=libfs"),
-	MOD("fs", "name=fs\0depends=libfs\0softdep=pre: crypto-sum"),
-	MOD("sum-fast", "name=sum_fast\0alias=crypto-sum"),
-	MOD("sum", "name=sum\0alias=crypto-sum"),
-};
-
-static const struct pick_want wants[] = {
-	{ "fs", PICK_BASE }, { "sum", PICK_BASE }, { "sum_fast", PICK_BASE | PICK_OPTIONAL },
-	{ "hc", 0 }, { "usb_stor", 0 }, { "disk", 0 }, { "net", 0 },
+/*
+ * The index modpick writes for: fs (base; depends libfs, softdep pre: crypto-sum, which
+ * sum_fast and sum provide), sum (base), sum_fast (base, optional), and on demand hc (USB
+ * host, depends core), usb_stor (depends core, scsi), disk (depends scsi), net. Aliases of
+ * core ("usbcore-thing") and sum ("crypto-sum") are not device aliases: not in the index.
+ */
+static const char fixture[] =
+	MODIDX_MAGIC "\n"
+	"k 6.1.0-test\n"
+	MODIDX_LEGEND "\n"
+	"m core d\n"
+	"m hc d core\n"
+	"m scsi d\n"
+	"m usb_stor d core scsi\n"
+	"m disk d scsi\n"
+	"m net d\n"
+	"m libfs b\n"
+	"m sum_fast bo\n"
+	"m sum b\n"
+	"m fs b libfs sum_fast sum\n"
+	"a hc pci:v*d*sv*sd*bc0Csc03i30*\n"
+	"a usb_stor usb:v*p*d*dc*dsc*dp*ic08isc06ip50in*\n"
+	"a usb_stor usb:v*p*d*dc*dsc*dp*ic08isc06ip62in*\n"
+	"a disk scsi:t-0x00*\n"
+	"a net pci:v00008086d0000100Esv*sd*bc*sc*i*\n";
+static const char *const fixture_mods[] = {
+	"core", "hc", "scsi", "usb_stor", "disk", "net", "libfs", "sum_fast", "sum", "fs",
 };
 
 struct rec {
@@ -89,31 +92,21 @@ static const char *calls(const struct rec *r, int from, char *buf, size_t cap)
 	return buf;
 }
 
+/* mods/: the index and a NAME.ko per module holding its name (what fake_finit reads). */
 static int build_fixture(int top)
 {
-	struct pick_tree t = { 0 };
-	int order[16], norder, missing, fd, err = 0;
-	char bad[64], path[64];
+	char path[64];
 	size_t i;
+	int err;
 
 	if (mkdirs(top, "mods") || mkdirs(top, "sys/devices"))
 		return -EIO;
-	for (i = 0; i < sizeof mods / sizeof *mods && !err; i++) {
-		err = pick_tree_add(&t, NULL, mods[i].name, 10, mods[i].info, mods[i].info_len);
-		snprintf(path, sizeof path, "mods/%s.ko", t.mods[t.n - 1].name);
-		if (!err)
-			err = write_str(top, path, t.mods[t.n - 1].name);
+	err = write_str(top, "mods/" MODIDX_FILE, fixture);
+	for (i = 0; i < sizeof fixture_mods / sizeof *fixture_mods && !err; i++) {
+		snprintf(path, sizeof path, "mods/%s.ko", fixture_mods[i]);
+		err = write_str(top, path, fixture_mods[i]);
 	}
-	if (!err)
-		err = pick_closure(&t, wants, sizeof wants / sizeof *wants, order, &norder, bad,
-				   sizeof bad, &missing);
-	fd = err ? -1 : openat(top, "mods/modules.idx", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd >= 0) {
-		err = pick_write_index(fd, &t, order, norder, "6.1.0-test");
-		close(fd);
-	}
-	pick_tree_free(&t);
-	return err ? err : fd < 0 ? -EIO : 0;
+	return err;
 }
 
 static struct kmod_ctx *open_ctx(int top, struct rec *r, struct kmod_ops *ops)
@@ -126,7 +119,7 @@ static struct kmod_ctx *open_ctx(int top, struct rec *r, struct kmod_ops *ops)
 	ops->finit_module = fake_finit;
 	ops->arg = r;
 	cfg.dirfd = openat(top, "mods", O_RDONLY | O_DIRECTORY);
-	cfg.index = "modules.idx";
+	cfg.index = MODIDX_FILE;
 	cfg.ops = ops;
 	cfg.log = logger;
 	cfg.log_arg = r;

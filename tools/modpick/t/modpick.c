@@ -1,8 +1,8 @@
-/* kmod/t/modpick.c: the modpick command (out/bin/modpick, built by make) on the real tree. */
+/* tools/modpick/t/modpick.c: the modpick command (out/bin/modpick, built by make) on the real tree. */
 #include <sys/wait.h>
 #include "kmod.h"
 #include "tap.h"
-#include "kmodtest.h"
+#include "picktest.h"
 
 /* Runs modpick with args, stderr into errbuf; returns its exit status. */
 static int run(const char *prog, const char *const *args, char *errbuf, size_t cap)

@@ -1,14 +1,14 @@
 /*
- * kmod/t/fuzz.c: the .modinfo reader under seeded mutation (real .ko bytes when MODULE_TREE
- * is set, a fabricated module otherwise), then the saved inputs of kmod/t/fuzz/saved/.
- * KMOD_FUZZ_SECONDS (default 3) and KMOD_FUZZ_SEED replay a run; a failing input is written
- * to $TMPDIR and named, to be kept in kmod/t/fuzz/saved/.
+ * tools/modpick/t/fuzz.c: the .modinfo reader under seeded mutation (real .ko bytes when
+ * MODULE_TREE is set, a fabricated module otherwise), then the saved inputs of
+ * tools/modpick/t/fuzz/saved/. KMOD_FUZZ_SECONDS (default 3) and KMOD_FUZZ_SEED replay a run;
+ * a failing input is written to $TMPDIR and named, to be kept in tools/modpick/t/fuzz/saved/.
  */
 #include <dirent.h>
 #include <time.h>
 #include "modinfo.h"
 #include "tap.h"
-#include "kmodtest.h"
+#include "picktest.h"
 
 /* xorshift64*: small, seedable, the same sequence on every machine */
 static uint64_t rnd(uint64_t *s)
@@ -121,7 +121,7 @@ static void save_failure(const unsigned char *b, size_t len, uint64_t seed, long
 		 (unsigned long long)seed, iter);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd >= 0 && write(fd, b, len) == (ssize_t)len)
-		tap_diag("failing input saved as %s: keep it in kmod/t/fuzz/saved/", path);
+		tap_diag("failing input saved as %s: keep it in tools/modpick/t/fuzz/saved/", path);
 	if (fd >= 0)
 		close(fd);
 }
@@ -165,17 +165,17 @@ static void fuzz(struct seed *seeds, int nseeds, uint64_t seed, double seconds)
 	ok(iter > 1000, "the fuzzer ran (%ld mutations)", iter);
 }
 
-/* Replays kmod/t/fuzz/saved/ * (from the top of the tree, where prove runs). */
+/* Replays tools/modpick/t/fuzz/saved/ * (from the top of the tree, where prove runs). */
 static void replay(void)
 {
-	const char *dir = "kmod/t/fuzz/saved";
+	const char *dir = "tools/modpick/t/fuzz/saved";
 	char path[4096];
 	struct dirent *de;
 	DIR *d = opendir(dir);
 	int n = 0, bad = 0;
 
 	if (!d) {
-		tap_skip(1, "no kmod/t/fuzz/saved here (run from the top of the tree)");
+		tap_skip(1, "no tools/modpick/t/fuzz/saved here (run from the top of the tree)");
 		return;
 	}
 	while ((de = readdir(d))) {

@@ -24,7 +24,7 @@ int pick_norm(const char *name, char *out, size_t cap)
 
 int pick_tree_find(const struct pick_tree *t, const char *name)
 {
-	char norm[MODINFO_NAME_MAX + 1];
+	char norm[MODIDX_NAME_MAX + 1];
 	int i;
 
 	if (pick_norm(name, norm, sizeof norm))
@@ -58,21 +58,17 @@ int pick_each(const struct pick_mod *m, const char *key, int (*fn)(void *arg, co
 	return 0;
 }
 
+/* A name the index can hold, and no ',' (it separates the names of depends=). */
 static int valid_name(const char *s)
 {
-	if (!*s || strlen(s) > MODINFO_NAME_MAX)
-		return 0;
-	for (; *s; s++)
-		if (*s <= ' ' || *s == '/' || *s == ',' || *s == 0x7f)
-			return 0;
-	return 1;
+	return modidx_name_ok(s) && !strchr(s, ',');
 }
 
 int pick_tree_add(struct pick_tree *t, const char *name, const char *path, uint64_t size,
 		  const char *info, size_t info_len)
 {
 	struct modinfo mi = { info, info_len };
-	char from_info[MODINFO_NAME_MAX + 1], base[NAME_MAX + 1];
+	char from_info[MODIDX_NAME_MAX + 1], base[NAME_MAX + 1];
 	struct pick_mod *m;
 
 	if (!name && modinfo_get(&mi, "name", from_info, sizeof from_info) == 0 &&

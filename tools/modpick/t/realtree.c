@@ -1,11 +1,11 @@
 /*
- * kmod/t/realtree.c: the build side on the real module tree ($MODULE_TREE): the closure,
+ * tools/modpick/t/realtree.c: the build side on the real module tree ($MODULE_TREE): the closure,
  * the load order, alias matching on real modalias strings, and coldplug of a fake QEMU sysfs.
  */
 #include "kmod.h"
 #include "pick.h"
 #include "tap.h"
-#include "kmodtest.h"
+#include "picktest.h"
 
 struct match {
 	const char *what, *modalias, *want;  /* want: a module that must match, "" for none */
