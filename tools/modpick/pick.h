@@ -26,7 +26,8 @@ struct pick_mod {
 
 struct pick_tree {
 	struct pick_mod *mods;
-	int n, cap;
+	int n;
+	size_t cap;      /* allocated mods[] (vec_reserve) */
 	int skipped;     /* files under kernel/ not read: compressed modules, unreadable ELF */
 	int duplicates;  /* second files of a module name already seen (the first path wins) */
 };

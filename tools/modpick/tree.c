@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "pick.h"
+#include "vec.h"
 
 int pick_norm(const char *name, char *out, size_t cap)
 {
@@ -70,6 +71,7 @@ int pick_tree_add(struct pick_tree *t, const char *name, const char *path, uint6
 	struct modinfo mi = { info, info_len };
 	char from_info[MODIDX_NAME_MAX + 1], base[NAME_MAX + 1];
 	struct pick_mod *m;
+	int err;
 
 	if (!name && modinfo_get(&mi, "name", from_info, sizeof from_info) == 0 &&
 	    valid_name(from_info))
@@ -90,18 +92,11 @@ int pick_tree_add(struct pick_tree *t, const char *name, const char *path, uint6
 		t->duplicates++;
 		return 0;
 	}
-	if (t->n == t->cap) {
-		int cap = t->cap ? 2 * t->cap : 256;
-		struct pick_mod *mods;
-
-		if (cap > PICK_MAX_TREE)
-			return -E2BIG;
-		mods = realloc(t->mods, cap * sizeof *mods);
-		if (!mods)
-			return -ENOMEM;
-		t->mods = mods;
-		t->cap = cap;
-	}
+	if (t->n >= PICK_MAX_TREE)
+		return -E2BIG;
+	err = vec_reserve((void **)&t->mods, &t->cap, t->n, sizeof *t->mods, 256);
+	if (err)
+		return err;
 	m = &t->mods[t->n];
 	memset(m, 0, sizeof *m);
 	m->nedges = -1;
