@@ -45,7 +45,7 @@ struct init_ctx {
 	int console_level;          /* the kernel's console_loglevel: lines below it reach the console */
 	const char *stage;          /* the stage running now, for messages */
 	int sysfd, devfd;           /* /sys and /dev, relative walks only (a test points them elsewhere) */
-	void *kmod;                 /* the module loader's state (kmod/), or NULL */
+	void *modloader;            /* the module loader (struct modloader, kmod/), or NULL */
 	char **argv;                /* the kernel's arguments for the root's init */
 
 	struct found_device medium_found; /* the medium: its names (device_is) */

@@ -14,12 +14,12 @@ static int name_eq(const char *a, const char *b)
 	return *a == *b;
 }
 
-int kmod_find(const struct kmod_ctx *ctx, const char *name)
+int modload_find(const struct modloader *ml, const char *name)
 {
 	int i;
 
-	for (i = 0; i < ctx->nmods; i++)
-		if (name_eq(ctx->mods[i].name, name))
+	for (i = 0; i < ml->nmods; i++)
+		if (name_eq(ml->mods[i].name, name))
 			return i;
 	return -1;
 }
@@ -63,12 +63,12 @@ static int count(const char *t, int *nmods, int *nalias, long *nwords)
 	return 0;
 }
 
-static int parse_module(struct kmod_ctx *ctx, char *rest, uint16_t **dp)
+static int parse_module(struct modloader *ml, char *rest, uint16_t **dp)
 {
-	struct kmod_mod *m = &ctx->mods[ctx->nmods];
+	struct modload_mod *m = &ml->mods[ml->nmods];
 	char *name = word(&rest), *flags = word(&rest), *dep;
 
-	if (!name || !flags || !modidx_name_ok(name) || kmod_find(ctx, name) >= 0)
+	if (!name || !flags || !modidx_name_ok(name) || modload_find(ml, name) >= 0)
 		return -EINVAL;
 	for (char *c = name; *c; c++)
 		if (*c == '-')
@@ -86,7 +86,7 @@ static int parse_module(struct kmod_ctx *ctx, char *rest, uint16_t **dp)
 		return -EINVAL;
 	m->deps = *dp;
 	while ((dep = word(&rest))) {
-		int d = kmod_find(ctx, dep);
+		int d = modload_find(ml, dep);
 
 		/* a dependency must come earlier: that is what makes the order a load order */
 		if (d < 0)
@@ -96,26 +96,26 @@ static int parse_module(struct kmod_ctx *ctx, char *rest, uint16_t **dp)
 		m->deps[m->ndeps++] = d;
 	}
 	*dp += m->ndeps;
-	ctx->nmods++;
+	ml->nmods++;
 	return 0;
 }
 
-static int parse_alias(struct kmod_ctx *ctx, char *rest)
+static int parse_alias(struct modloader *ml, char *rest)
 {
-	struct kmod_alias *a = &ctx->aliases[ctx->naliases];
+	struct modload_alias *a = &ml->aliases[ml->naliases];
 	char *name = word(&rest);
 	int m;
 
-	if (!name || (m = kmod_find(ctx, name)) < 0 || !*rest)
+	if (!name || (m = modload_find(ml, name)) < 0 || !*rest)
 		return -EINVAL;
 	a->pattern = rest;
 	a->prefix = strcspn(rest, "*?[\\");
 	a->mod = m;
-	ctx->naliases++;
+	ml->naliases++;
 	return 0;
 }
 
-int kmod_index_parse(struct kmod_ctx *ctx, char *text)
+int modload_index_parse(struct modloader *ml, char *text)
 {
 	int nmods, nalias, err, first = 1;
 	long nwords;
@@ -125,13 +125,13 @@ int kmod_index_parse(struct kmod_ctx *ctx, char *text)
 	err = count(text, &nmods, &nalias, &nwords);
 	if (err)
 		return err;
-	ctx->mods = calloc(nmods + 1, sizeof *ctx->mods);
-	ctx->aliases = calloc(nalias + 1, sizeof *ctx->aliases);
-	ctx->depbuf = calloc(nwords + 1, sizeof *ctx->depbuf);
-	if (!ctx->mods || !ctx->aliases || !ctx->depbuf)
+	ml->mods = calloc(nmods + 1, sizeof *ml->mods);
+	ml->aliases = calloc(nalias + 1, sizeof *ml->aliases);
+	ml->depbuf = calloc(nwords + 1, sizeof *ml->depbuf);
+	if (!ml->mods || !ml->aliases || !ml->depbuf)
 		return -ENOMEM;
-	ctx->krel = "";
-	dp = ctx->depbuf;
+	ml->krel = "";
+	dp = ml->depbuf;
 	for (line = text; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -148,13 +148,13 @@ int kmod_index_parse(struct kmod_ctx *ctx, char *text)
 			return -EINVAL;
 		switch (line[0]) {
 		case MODIDX_MODULE:
-			err = parse_module(ctx, line + 2, &dp);
+			err = parse_module(ml, line + 2, &dp);
 			break;
 		case MODIDX_ALIAS:
-			err = parse_alias(ctx, line + 2);
+			err = parse_alias(ml, line + 2);
 			break;
 		case MODIDX_RELEASE:
-			ctx->krel = line + 2;
+			ml->krel = line + 2;
 			err = 0;
 			break;
 		default:

@@ -109,10 +109,10 @@ static int build_fixture(int top)
 	return err;
 }
 
-static struct kmod_ctx *open_ctx(int top, struct rec *r, struct kmod_ops *ops)
+static struct modloader *open_loader(int top, struct rec *r, struct modload_ops *ops)
 {
-	struct kmod_config cfg = { 0 };
-	struct kmod_ctx *ctx = NULL;
+	struct modload_config cfg = { 0 };
+	struct modloader *ml = NULL;
 	int err;
 
 	memset(r, 0, sizeof *r);
@@ -123,25 +123,25 @@ static struct kmod_ctx *open_ctx(int top, struct rec *r, struct kmod_ops *ops)
 	cfg.ops = ops;
 	cfg.log = logger;
 	cfg.log_arg = r;
-	err = kmod_ctx_new(&cfg, &ctx);
+	err = modload_new(&cfg, &ml);
 	if (err)
-		tap_diag("kmod_ctx_new: %s", strerror(-err));
-	/* the context keeps using the fd: it is closed with the test's process */
-	return ctx;
+		tap_diag("modload_new: %s", strerror(-err));
+	/* the loader keeps using the fd: it is closed with the test's process */
+	return ml;
 }
 
 static void coldplug(int top)
 {
-	struct kmod_ops ops;
+	struct modload_ops ops;
 	struct rec r;
-	struct kmod_ctx *ctx = open_ctx(top, &r, &ops);
+	struct modloader *ml = open_loader(top, &r, &ops);
 	char buf[512], deep[512];
 	int sys, n, i, len;
 
-	ok(ctx != NULL, "context from the fabricated index");
-	if (!ctx)
+	ok(ml != NULL, "loader from the fabricated index");
+	if (!ml)
 		return;
-	is_str(kmod_kernel_release(ctx), "6.1.0-test", "kernel release from the index");
+	is_str(modload_kernel_release(ml), "6.1.0-test", "kernel release from the index");
 	sys = openat(top, "sys/devices", O_RDONLY | O_DIRECTORY);
 
 	/* only hardware that matches nothing, a symlink loop and a modalias symlink */
@@ -154,13 +154,13 @@ static void coldplug(int top)
 	symlinkat("../../../../net-alias", sys, "pci0000:00/0000:00:03.0/modalias");
 	/* a matching device deeper than the walk goes */
 	len = snprintf(deep, sizeof deep, "deep");
-	for (i = 0; i < KMOD_MAX_DEPTH + 2; i++)
+	for (i = 0; i < MODLOAD_MAX_DEPTH + 2; i++)
 		len += snprintf(deep + len, sizeof deep - len, "/d");
 	mkdirs(sys, deep);
 	snprintf(deep + len, sizeof deep - len, "/modalias");
 	write_str(sys, deep, "pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00\n");
 
-	n = kmod_coldplug(ctx, sys);
+	n = modload_coldplug(ml, sys);
 	is_int(n, 0, "no module for absent hardware (symlinks not followed, depth bounded)");
 	is_str(calls(&r, 0, buf, sizeof buf), "", "finit_module not called");
 
@@ -168,88 +168,88 @@ static void coldplug(int top)
 	mkdirs(sys, "pci0000:00/0000:00:04.0");
 	write_str(sys, "pci0000:00/0000:00:04.0/modalias",
 		  "pci:v00001B36d0000000Dsv00001AF4sd00001100bc0Csc03i30\n");
-	n = kmod_coldplug(ctx, sys);
+	n = modload_coldplug(ml, sys);
 	is_int(n, 2, "host controller: its driver and its dependency");
 	is_str(calls(&r, 0, buf, sizeof buf), "core hc", "dependency first");
 	ok(logged(&r, "loaded module hc (") && logged(&r, " ms)"), "each load logged with its time");
-	is_int(kmod_coldplug(ctx, sys), 0, "second call: nothing new");
+	is_int(modload_coldplug(ml, sys), 0, "second call: nothing new");
 	is_int(r.n, 2, "second call: no finit_module");
 
 	/* behind it, a USB stick (bulk-only mass storage), then its SCSI disk */
 	mkdirs(sys, "pci0000:00/0000:00:04.0/usb1/1-1/1-1:1.0");
 	write_str(sys, "pci0000:00/0000:00:04.0/usb1/1-1/1-1:1.0/modalias",
 		  "usb:v46F4p0001d0000dc00dsc00dp00ic08isc06ip50in00\n");
-	n = kmod_coldplug(ctx, sys);
+	n = modload_coldplug(ml, sys);
 	is_int(n, 2, "USB stick: storage driver and its SCSI dependency");
 	is_str(calls(&r, 2, buf, sizeof buf), "scsi usb_stor", "core not loaded twice");
 	mkdirs(sys, "pci0000:00/0000:00:04.0/usb1/1-1/1-1:1.0/host0/target0:0:0/0:0:0:0");
 	write_str(sys, "pci0000:00/0000:00:04.0/usb1/1-1/1-1:1.0/host0/target0:0:0/0:0:0:0/modalias",
 		  "scsi:t-0x00\n");
-	is_int(kmod_coldplug(ctx, sys), 1, "SCSI disk: its driver only");
+	is_int(modload_coldplug(ml, sys), 1, "SCSI disk: its driver only");
 	is_str(calls(&r, 4, buf, sizeof buf), "disk", "disk driver");
-	is_int(kmod_coldplug(ctx, sys), 0, "then nothing new");
+	is_int(modload_coldplug(ml, sys), 0, "then nothing new");
 	ok(!logged(&r, " net"), "the absent network card's driver never loaded");
-	kmod_ctx_free(ctx);
+	modload_free(ml);
 	close(sys);
 }
 
 static void lookup(int top)
 {
-	struct kmod_ops ops;
+	struct modload_ops ops;
 	struct rec r;
-	struct kmod_ctx *ctx = open_ctx(top, &r, &ops);
+	struct modloader *ml = open_loader(top, &r, &ops);
 	const char *names[4];
 
-	if (!ctx) {
-		tap_skip(4, "no context");
+	if (!ml) {
+		tap_skip(4, "no loader");
 		return;
 	}
-	is_int(kmod_lookup(ctx, "usb:v46F4p0001d0000dc00dsc00dp00ic08isc06ip62in00", names, 4), 1,
+	is_int(modload_lookup(ml, "usb:v46F4p0001d0000dc00dsc00dp00ic08isc06ip62in00", names, 4), 1,
 	       "UAS-like interface: one module though two patterns exist");
 	is_str(names[0], "usb_stor", "named once");
-	is_int(kmod_lookup(ctx, "usbcore-thing", names, 4), 0, "dependency-only aliases not indexed");
-	is_int(kmod_lookup(ctx, "crypto-sum", names, 4), 0, "base module aliases not indexed");
-	kmod_ctx_free(ctx);
+	is_int(modload_lookup(ml, "usbcore-thing", names, 4), 0, "dependency-only aliases not indexed");
+	is_int(modload_lookup(ml, "crypto-sum", names, 4), 0, "base module aliases not indexed");
+	modload_free(ml);
 }
 
 static void base(int top)
 {
-	struct kmod_ops ops;
+	struct modload_ops ops;
 	struct rec r;
-	struct kmod_ctx *ctx = open_ctx(top, &r, &ops);
-	struct kmod_stats st;
+	struct modloader *ml = open_loader(top, &r, &ops);
+	struct modload_stats st;
 	char buf[512];
 
-	if (!ctx) {
-		tap_skip(10, "no context");
+	if (!ml) {
+		tap_skip(10, "no loader");
 		return;
 	}
 	r.fail = "sum_fast";
 	r.err = -ENODEV;
 	r.exists = "libfs";
-	is_int(kmod_load_base(ctx), 0, "base: an optional failure is not an error");
+	is_int(modload_base(ml), 0, "base: an optional failure is not an error");
 	is_str(calls(&r, 0, buf, sizeof buf), "libfs sum_fast sum fs",
 	       "base modules in index order, softdep pre: before its user");
 	ok(logged(&r, "4 optional module sum_fast not loaded, skipped: No such device"),
 	   "optional failure logged as a warning");
-	kmod_get_stats(ctx, &st);
+	modload_get_stats(ml, &st);
 	is_int(st.loaded, 3, "EEXIST counts as loaded");
 	is_int(st.failed, 1, "one failure");
-	is_int(kmod_load_base(ctx), 0, "again: nothing to do");
+	is_int(modload_base(ml), 0, "again: nothing to do");
 	is_int(r.n, 4, "no module tried twice");
-	kmod_ctx_free(ctx);
+	modload_free(ml);
 
-	ctx = open_ctx(top, &r, &ops);
+	ml = open_loader(top, &r, &ops);
 	r.fail = "libfs";
 	r.err = -ENOEXEC;
-	is_int(kmod_load_base(ctx), -ENOEXEC, "a required failure is returned");
+	is_int(modload_base(ml), -ENOEXEC, "a required failure is returned");
 	ok(logged(&r, "3 unable to load module libfs: Exec format error"), "and named");
 	ok(logged(&r, "unable to load module fs: its dependency libfs failed"),
 	   "its user is not tried, and says why");
 	is_str(calls(&r, 0, buf, sizeof buf), "libfs sum_fast sum", "fs never reached finit_module");
-	is_int(kmod_load_name(ctx, "usb-stor"), 0, "load by name, '-' as '_'");
-	is_int(kmod_load_name(ctx, "nosuch"), -ENOENT, "unknown name");
-	kmod_ctx_free(ctx);
+	is_int(modload_by_name(ml, "usb-stor"), 0, "load by name, '-' as '_'");
+	is_int(modload_by_name(ml, "nosuch"), -ENOENT, "unknown name");
+	modload_free(ml);
 }
 
 int main(void)

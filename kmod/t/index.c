@@ -3,13 +3,13 @@
 #include "tap.h"
 #include "tmptree.h"
 
-static int read_back(int dirfd, const char *text, struct kmod_ctx **ctx)
+static int read_back(int dirfd, const char *text, struct modloader **ml)
 {
-	struct kmod_config cfg = { .dirfd = dirfd, .index = "t.idx" };
+	struct modload_config cfg = { .dirfd = dirfd, .index = "t.idx" };
 
 	if (text && write_str(dirfd, "t.idx", text) != 0)
 		return -EIO;
-	return kmod_ctx_new(&cfg, ctx);
+	return modload_new(&cfg, ml);
 }
 
 struct bad_index {
@@ -38,32 +38,32 @@ static const struct bad_index bads[] = {
 
 static void malformed(int dir)
 {
-	struct kmod_ctx *ctx;
+	struct modloader *ml;
 	size_t i;
 	char *big;
 	int err, n;
 
 	for (i = 0; i < sizeof bads / sizeof *bads; i++) {
-		ctx = NULL;
-		is_int(read_back(dir, bads[i].text, &ctx), bads[i].want, bads[i].what);
-		kmod_ctx_free(ctx);
+		ml = NULL;
+		is_int(read_back(dir, bads[i].text, &ml), bads[i].want, bads[i].what);
+		modload_free(ml);
 	}
-	ctx = NULL;
-	is_int(read_back(dir, "overlive-modules 1\n# c\n\nk 6.1\nm a bo\nm b d a\na b x:*\n", &ctx), 0,
+	ml = NULL;
+	is_int(read_back(dir, "overlive-modules 1\n# c\n\nk 6.1\nm a bo\nm b d a\na b x:*\n", &ml), 0,
 	       "comments, blank lines, all kinds");
-	kmod_ctx_free(ctx);
-	ctx = NULL;
+	modload_free(ml);
+	ml = NULL;
 	write_file(dir, "t.idx", "overlive-modules 1\nm a b\0m c d\n", 30);
-	is_int(read_back(dir, NULL, &ctx), -EINVAL, "NUL inside the index");
+	is_int(read_back(dir, NULL, &ml), -EINVAL, "NUL inside the index");
 	big = malloc(64 * (MODIDX_MAX_MODULES + 2));
 	n = sprintf(big, "overlive-modules 1\n");
 	for (i = 0; i <= MODIDX_MAX_MODULES; i++)
 		n += sprintf(big + n, "m m%zu d\n", i);
-	ctx = NULL;
-	is_int(read_back(dir, big, &ctx), -E2BIG, "more modules than the limit");
+	ml = NULL;
+	is_int(read_back(dir, big, &ml), -E2BIG, "more modules than the limit");
 	free(big);
 	unlinkat(dir, "t.idx", 0);
-	err = read_back(dir, NULL, &ctx);
+	err = read_back(dir, NULL, &ml);
 	is_int(err, -ENOENT, "no index");
 }
 

@@ -203,14 +203,14 @@ done:
 /* Reads the index back with the init's own parser: a disagreement fails the build, not the boot. */
 static void check_index(int outfd, const char *out)
 {
-	struct kmod_config cfg = { .dirfd = outfd, .index = MODIDX_FILE };
-	struct kmod_ctx *ctx;
-	int err = kmod_ctx_new(&cfg, &ctx);
+	struct modload_config cfg = { .dirfd = outfd, .index = MODIDX_FILE };
+	struct modloader *ml;
+	int err = modload_new(&cfg, &ml);
 
 	if (err)
 		die_msg(EXIT_SYSTEM, err, "unable to read back %s/%s with the init's parser "
 			"(a modpick bug: please report it)", out, MODIDX_FILE);
-	kmod_ctx_free(ctx);
+	modload_free(ml);
 }
 
 static int count_firmware(void *arg, const char *val)

@@ -1,7 +1,7 @@
 /*
  * tools/modpick/t/fuzz.c: the .modinfo reader under seeded mutation (real .ko bytes when
  * MODULE_TREE is set, a fabricated module otherwise), then the saved inputs of
- * tools/modpick/t/fuzz/saved/. KMOD_FUZZ_SECONDS (default 3) and KMOD_FUZZ_SEED replay a run;
+ * tools/modpick/t/fuzz/saved/. MODINFO_FUZZ_SECONDS (default 3) and MODINFO_FUZZ_SEED replay a run;
  * a failing input is written to $TMPDIR and named, to be kept in tools/modpick/t/fuzz/saved/.
  */
 #include <dirent.h>
@@ -117,7 +117,7 @@ static void save_failure(const unsigned char *b, size_t len, uint64_t seed, long
 	const char *tmp = getenv("TMPDIR");
 	int fd;
 
-	snprintf(path, sizeof path, "%s/kmod-fuzz-%llu-%ld", tmp && *tmp ? tmp : "/tmp",
+	snprintf(path, sizeof path, "%s/modinfo-fuzz-%llu-%ld", tmp && *tmp ? tmp : "/tmp",
 		 (unsigned long long)seed, iter);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd >= 0 && write(fd, b, len) == (ssize_t)len)
@@ -212,9 +212,9 @@ int main(void)
 	int n = 0;
 	size_t i;
 
-	env = getenv("KMOD_FUZZ_SEED");
+	env = getenv("MODINFO_FUZZ_SEED");
 	seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-	env = getenv("KMOD_FUZZ_SECONDS");
+	env = getenv("MODINFO_FUZZ_SECONDS");
 	if (env)
 		seconds = strtod(env, NULL);
 	seeds[n].b = fake_elf(info, sizeof info - 1, &l);

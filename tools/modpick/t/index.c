@@ -12,7 +12,7 @@ static void round_trip(int dir)
 		{ "top", PICK_BASE }, { "dev", 0 }, { "opt", PICK_BASE | PICK_OPTIONAL },
 	};
 	struct pick_tree t = { 0 };
-	struct kmod_ctx *ctx = NULL;
+	struct modloader *ml = NULL;
 	int order[8], norder, missing, fd, i, e, same = 1, err;
 	char bad[64];
 	const char *names[4];
@@ -34,41 +34,41 @@ static void round_trip(int dir)
 	is_int(pick_write_index(fd, &t, order, norder, "6.1.0-rt"), 0, "index written");
 	close(fd);
 	{
-		struct kmod_config cfg = { .dirfd = dir, .index = "rt.idx" };
+		struct modload_config cfg = { .dirfd = dir, .index = "rt.idx" };
 
-		is_int(kmod_ctx_new(&cfg, &ctx), 0, "index read back");
+		is_int(modload_new(&cfg, &ml), 0, "index read back");
 	}
-	if (!ctx) {
+	if (!ml) {
 		pick_tree_free(&t);
 		return;
 	}
-	is_int(ctx->nmods, norder, "same module count");
-	for (i = 0; i < norder && i < ctx->nmods; i++) {
+	is_int(ml->nmods, norder, "same module count");
+	for (i = 0; i < norder && i < ml->nmods; i++) {
 		const struct pick_mod *m = &t.mods[order[i]];
-		const struct kmod_mod *k = &ctx->mods[i];
+		const struct modload_mod *k = &ml->mods[i];
 		unsigned want_flags = ((m->flags & PICK_BASE) ? MOD_BASE : 0) |
 				      ((m->flags & PICK_OPTIONAL) ? MOD_OPTIONAL : 0);
 
 		same &= strcmp(m->name, k->name) == 0 && k->flags == want_flags &&
 			k->ndeps == m->nedges;
 		for (e = 0; e < m->nedges && e < k->ndeps; e++)
-			same &= strcmp(ctx->mods[k->deps[e]].name, t.mods[m->edges[e]].name) == 0;
+			same &= strcmp(ml->mods[k->deps[e]].name, t.mods[m->edges[e]].name) == 0;
 	}
 	ok(same, "names, flags and dependencies survive the round trip");
-	i = kmod_find(ctx, "top");
-	ok(i >= 0 && ctx->mods[i].ndeps == 3, "top: depends plus softdep pre:, not post:");
-	i = kmod_find(ctx, "opt");
-	ok(i >= 0 && ctx->mods[i].flags == (MOD_BASE | MOD_OPTIONAL), "opt: base, optional");
-	i = kmod_find(ctx, "dev");
-	ok(i >= 0 && ctx->mods[i].flags == 0, "dev: on demand, required");
-	i = kmod_find(ctx, "mid-one");
-	ok(i >= 0 && ctx->mods[i].flags == MOD_BASE, "mid_one: base (needed by top and dev)");
-	is_int(ctx->naliases, 2, "only the device aliases of the on-demand module");
-	is_int(kmod_lookup(ctx, "virtio:d00000002v00001AF4", names, 4), 1, "alias lookup");
+	i = modload_find(ml, "top");
+	ok(i >= 0 && ml->mods[i].ndeps == 3, "top: depends plus softdep pre:, not post:");
+	i = modload_find(ml, "opt");
+	ok(i >= 0 && ml->mods[i].flags == (MOD_BASE | MOD_OPTIONAL), "opt: base, optional");
+	i = modload_find(ml, "dev");
+	ok(i >= 0 && ml->mods[i].flags == 0, "dev: on demand, required");
+	i = modload_find(ml, "mid-one");
+	ok(i >= 0 && ml->mods[i].flags == MOD_BASE, "mid_one: base (needed by top and dev)");
+	is_int(ml->naliases, 2, "only the device aliases of the on-demand module");
+	is_int(modload_lookup(ml, "virtio:d00000002v00001AF4", names, 4), 1, "alias lookup");
 	is_str(names[0], "dev", "alias names its module");
-	is_str(kmod_kernel_release(ctx), "6.1.0-rt", "kernel release");
-	ok(kmod_find(ctx, "unused") < 0, "unwanted module left out");
-	kmod_ctx_free(ctx);
+	is_str(modload_kernel_release(ml), "6.1.0-rt", "kernel release");
+	ok(modload_find(ml, "unused") < 0, "unwanted module left out");
+	modload_free(ml);
 
 	/* an unknown wanted module is named */
 	{
