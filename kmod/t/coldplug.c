@@ -3,6 +3,7 @@
  * fake sysfs tree, with finit_module replaced by a recorder.
  */
 #include "kmod.h"
+#include "modrec.h"
 #include "tap.h"
 #include "tmptree.h"
 
@@ -35,64 +36,7 @@ static const char *const fixture_mods[] = {
 	"core", "hc", "scsi", "usb_stor", "disk", "net", "libfs", "sum_fast", "sum", "fs",
 };
 
-struct rec {
-	char calls[64][32];
-	int n;
-	const char *fail;   /* this module fails with err */
-	int err;
-	const char *exists; /* this one says EEXIST */
-	char log[64][256];
-	int nlog;
-};
-
-static int fake_finit(void *arg, int fd, const char *params, int flags)
-{
-	struct rec *r = arg;
-	char name[32] = "";
-	ssize_t n = pread(fd, name, sizeof name - 1, 0);
-
-	name[n > 0 ? n : 0] = '\0';
-	if (r->n < 64)
-		snprintf(r->calls[r->n++], sizeof r->calls[0], "%s", name);
-	if (r->fail && strcmp(name, r->fail) == 0)
-		return r->err;
-	if (r->exists && strcmp(name, r->exists) == 0)
-		return -EEXIST;
-	return 0;
-}
-
-static void logger(void *arg, int level, const char *msg)
-{
-	struct rec *r = arg;
-
-	if (r->nlog < 64)
-		snprintf(r->log[r->nlog++], sizeof r->log[0], "%d %s", level, msg);
-}
-
-static int logged(const struct rec *r, const char *needle)
-{
-	int i;
-
-	for (i = 0; i < r->nlog; i++)
-		if (strstr(r->log[i], needle))
-			return 1;
-	return 0;
-}
-
-/* "a b c": the recorded calls since call number from */
-static const char *calls(const struct rec *r, int from, char *buf, size_t cap)
-{
-	size_t len = 0;
-	int i;
-
-	buf[0] = '\0';
-	for (i = from; i < r->n; i++)
-		len += snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", i > from ? " " : "",
-				r->calls[i]);
-	return buf;
-}
-
-/* mods/: the index and a NAME.ko per module holding its name (what fake_finit reads). */
+/* mods/: the index and a NAME.ko per module holding its name (what modrec_finit reads). */
 static int build_fixture(int top)
 {
 	char path[64];
@@ -109,19 +53,19 @@ static int build_fixture(int top)
 	return err;
 }
 
-static struct modloader *open_loader(int top, struct rec *r, struct modload_ops *ops)
+static struct modloader *open_loader(int top, struct modrec *r, struct modload_ops *ops)
 {
 	struct modload_config cfg = { 0 };
 	struct modloader *ml = NULL;
 	int err;
 
 	memset(r, 0, sizeof *r);
-	ops->finit_module = fake_finit;
+	ops->finit_module = modrec_finit;
 	ops->arg = r;
 	cfg.dirfd = openat(top, "mods", O_RDONLY | O_DIRECTORY);
 	cfg.index = MODIDX_FILE;
 	cfg.ops = ops;
-	cfg.log = logger;
+	cfg.log = modrec_log;
 	cfg.log_arg = r;
 	err = modload_new(&cfg, &ml);
 	if (err)
@@ -133,7 +77,7 @@ static struct modloader *open_loader(int top, struct rec *r, struct modload_ops 
 static void coldplug(int top)
 {
 	struct modload_ops ops;
-	struct rec r;
+	struct modrec r;
 	struct modloader *ml = open_loader(top, &r, &ops);
 	char buf[512], deep[512];
 	int sys, n, i, len;
@@ -162,7 +106,7 @@ static void coldplug(int top)
 
 	n = modload_coldplug(ml, sys);
 	is_int(n, 0, "no module for absent hardware (symlinks not followed, depth bounded)");
-	is_str(calls(&r, 0, buf, sizeof buf), "", "finit_module not called");
+	is_str(modrec_calls(&r, 0, buf, sizeof buf), "", "finit_module not called");
 
 	/* the USB host controller appears */
 	mkdirs(sys, "pci0000:00/0000:00:04.0");
@@ -170,8 +114,9 @@ static void coldplug(int top)
 		  "pci:v00001B36d0000000Dsv00001AF4sd00001100bc0Csc03i30\n");
 	n = modload_coldplug(ml, sys);
 	is_int(n, 2, "host controller: its driver and its dependency");
-	is_str(calls(&r, 0, buf, sizeof buf), "core hc", "dependency first");
-	ok(logged(&r, "loaded module hc (") && logged(&r, " ms)"), "each load logged with its time");
+	is_str(modrec_calls(&r, 0, buf, sizeof buf), "core hc", "dependency first");
+	ok(modrec_logged(&r, "loaded module hc (") && modrec_logged(&r, " ms)"),
+	   "each load logged with its time");
 	is_int(modload_coldplug(ml, sys), 0, "second call: nothing new");
 	is_int(r.n, 2, "second call: no finit_module");
 
@@ -181,14 +126,14 @@ static void coldplug(int top)
 		  "usb:v46F4p0001d0000dc00dsc00dp00ic08isc06ip50in00\n");
 	n = modload_coldplug(ml, sys);
 	is_int(n, 2, "USB stick: storage driver and its SCSI dependency");
-	is_str(calls(&r, 2, buf, sizeof buf), "scsi usb_stor", "core not loaded twice");
+	is_str(modrec_calls(&r, 2, buf, sizeof buf), "scsi usb_stor", "core not loaded twice");
 	mkdirs(sys, "pci0000:00/0000:00:04.0/usb1/1-1/1-1:1.0/host0/target0:0:0/0:0:0:0");
 	write_str(sys, "pci0000:00/0000:00:04.0/usb1/1-1/1-1:1.0/host0/target0:0:0/0:0:0:0/modalias",
 		  "scsi:t-0x00\n");
 	is_int(modload_coldplug(ml, sys), 1, "SCSI disk: its driver only");
-	is_str(calls(&r, 4, buf, sizeof buf), "disk", "disk driver");
+	is_str(modrec_calls(&r, 4, buf, sizeof buf), "disk", "disk driver");
 	is_int(modload_coldplug(ml, sys), 0, "then nothing new");
-	ok(!logged(&r, " net"), "the absent network card's driver never loaded");
+	ok(!modrec_logged(&r, " net"), "the absent network card's driver never loaded");
 	modload_free(ml);
 	close(sys);
 }
@@ -196,7 +141,7 @@ static void coldplug(int top)
 static void lookup(int top)
 {
 	struct modload_ops ops;
-	struct rec r;
+	struct modrec r;
 	struct modloader *ml = open_loader(top, &r, &ops);
 	const char *names[4];
 
@@ -215,7 +160,7 @@ static void lookup(int top)
 static void base(int top)
 {
 	struct modload_ops ops;
-	struct rec r;
+	struct modrec r;
 	struct modloader *ml = open_loader(top, &r, &ops);
 	struct modload_stats st;
 	char buf[512];
@@ -228,9 +173,9 @@ static void base(int top)
 	r.err = -ENODEV;
 	r.exists = "libfs";
 	is_int(modload_base(ml), 0, "base: an optional failure is not an error");
-	is_str(calls(&r, 0, buf, sizeof buf), "libfs sum_fast sum fs",
+	is_str(modrec_calls(&r, 0, buf, sizeof buf), "libfs sum_fast sum fs",
 	       "base modules in index order, softdep pre: before its user");
-	ok(logged(&r, "4 optional module sum_fast not loaded, skipped: No such device"),
+	ok(modrec_logged(&r, "4 optional module sum_fast not loaded, skipped: No such device"),
 	   "optional failure logged as a warning");
 	modload_get_stats(ml, &st);
 	is_int(st.loaded, 3, "EEXIST counts as loaded");
@@ -243,10 +188,11 @@ static void base(int top)
 	r.fail = "libfs";
 	r.err = -ENOEXEC;
 	is_int(modload_base(ml), -ENOEXEC, "a required failure is returned");
-	ok(logged(&r, "3 unable to load module libfs: Exec format error"), "and named");
-	ok(logged(&r, "unable to load module fs: its dependency libfs failed"),
+	ok(modrec_logged(&r, "3 unable to load module libfs: Exec format error"), "and named");
+	ok(modrec_logged(&r, "unable to load module fs: its dependency libfs failed"),
 	   "its user is not tried, and says why");
-	is_str(calls(&r, 0, buf, sizeof buf), "libfs sum_fast sum", "fs never reached finit_module");
+	is_str(modrec_calls(&r, 0, buf, sizeof buf), "libfs sum_fast sum",
+	       "fs never reached finit_module");
 	is_int(modload_by_name(ml, "usb-stor"), 0, "load by name, '-' as '_'");
 	is_int(modload_by_name(ml, "nosuch"), -ENOENT, "unknown name");
 	modload_free(ml);

@@ -4,6 +4,7 @@
  */
 #include "kmod.h"
 #include "pick.h"
+#include "modrec.h"
 #include "tap.h"
 #include "picktest.h"
 
@@ -51,35 +52,6 @@ static int default_wants(void)
 	return n;
 }
 
-struct rec {
-	char calls[64][64];
-	int n;
-};
-
-static int record(void *arg, int fd, const char *params, int flags)
-{
-	struct rec *r = arg;
-	char name[64] = "";
-	ssize_t n = pread(fd, name, sizeof name - 1, 0);
-
-	name[n > 0 ? n : 0] = '\0';
-	if (r->n < 64)
-		snprintf(r->calls[r->n++], sizeof r->calls[0], "%s", name);
-	return 0;
-}
-
-static const char *calls(const struct rec *r, int from, char *buf, size_t cap)
-{
-	size_t len = 0;
-	int i;
-
-	buf[0] = '\0';
-	for (i = from; i < r->n; i++)
-		len += snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", i > from ? " " : "",
-				r->calls[i]);
-	return buf;
-}
-
 /* A Q35 guest with a virtio disk: which drivers does coldplug load, and in what order? */
 static void coldplug_q35(int dir)
 {
@@ -91,8 +63,8 @@ static void coldplug_q35(int dir)
 		{ "pci0000:00/0000:00:1f.3", "pci:v00008086d00002930sv00001AF4sd00001100bc0Csc05i00" },
 		{ "pci0000:00/0000:00:03.0", "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00" },
 	};
-	struct rec r = { .n = 0 };
-	struct modload_ops ops = { record, &r };
+	struct modrec r = { .n = 0 };
+	struct modload_ops ops = { modrec_finit, &r };
 	struct modload_config cfg = { .dirfd = dir, .index = "modules.idx", .ops = &ops };
 	struct modloader *ml = NULL;
 	char buf[1024], path[256];
@@ -113,13 +85,13 @@ static void coldplug_q35(int dir)
 		return;
 	}
 	is_int(modload_coldplug(ml, sys), 5, "Q35 with a virtio disk: the transport and its helpers");
-	is_str(calls(&r, 0, buf, sizeof buf),
+	is_str(modrec_calls(&r, 0, buf, sizeof buf),
 	       "virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio virtio_pci",
 	       "dependencies first; nothing for the e1000e, VGA, LPC, SMBus");
 	mkdirs(sys, "pci0000:00/0000:00:03.0/virtio0");
 	write_str(sys, "pci0000:00/0000:00:03.0/virtio0/modalias", "virtio:d00000002v00001AF4");
 	is_int(modload_coldplug(ml, sys), 1, "then the virtio device: its driver alone");
-	is_str(calls(&r, 5, buf, sizeof buf), "virtio_blk", "virtio_blk");
+	is_str(modrec_calls(&r, 5, buf, sizeof buf), "virtio_blk", "virtio_blk");
 	is_int(modload_coldplug(ml, sys), 0, "then nothing new");
 	modload_free(ml);
 	close(sys);
