@@ -50,11 +50,8 @@ static void find_hot(struct seed *s)
 {
 	const unsigned char *b = s->b;
 	struct modinfo mi;
-	size_t shoff = 0, shnum, i;
+	size_t shoff = get_le64(b + 40), shnum = get_le16(b + 60);
 
-	for (i = 0; i < 8; i++)
-		shoff |= (size_t)b[40 + i] << (8 * i);
-	shnum = b[60] | b[61] << 8;
 	s->hot[0][0] = 0, s->hot[0][1] = 64;
 	s->hot[1][0] = shoff, s->hot[1][1] = shnum * 64;
 	s->hot[2][0] = 0, s->hot[2][1] = 64;

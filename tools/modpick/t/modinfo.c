@@ -164,13 +164,10 @@ static void lying(void)
 static int truncations(const unsigned char *b, size_t len, size_t step, int *bad)
 {
 	struct modinfo mi;
-	size_t shend = 0, n, i;
+	size_t shend = get_le64(b + 40) + 64 * (size_t)get_le16(b + 60), n;
 	unsigned char *c;
 	int tries = 0, r;
 
-	for (i = 0; i < 8; i++)
-		shend |= (size_t)b[40 + i] << (8 * i);
-	shend += 64 * (size_t)(b[60] | b[61] << 8);
 	if (shend > len) {
 		++*bad;
 		return 0;
