@@ -17,7 +17,7 @@ TEST_CFLAGS = -std=c11 $(WARN) -g -O1 -fsanitize=address,undefined -fno-sanitize
 
 # program = the component holding its main.c, then the components it uses
 PROG_init     = initramfs kmod
-PROG_modpick  = kmod
+PROG_modpick  = tools/modpick kmod
 PROG_mkcpio   = tools/mkcpio
 PROG_persist  = tools/persist
 PROG_powercut = tools/powercut
@@ -41,8 +41,8 @@ $(foreach p,$(PROGS),$(eval $(call program,$(p))))
 
 # unit tests: a test in component D links D and what D's program uses
 comp_name = $(subst /,-,$(1))
-uses_of   = $(or $(foreach p,init modpick mkcpio persist powercut,$(if $(filter $(1),$(firstword $(PROG_$(p)))),$(PROG_$(p)))),$(1))
-TEST_DIRS = initramfs kmod tools/mkcpio tools/persist tools/powercut lib
+uses_of   = $(or $(strip $(foreach p,init modpick mkcpio persist powercut,$(if $(filter $(1),$(firstword $(PROG_$(p)))),$(PROG_$(p))))),$(1))
+TEST_DIRS = initramfs kmod tools/modpick tools/mkcpio tools/persist tools/powercut lib
 TESTS    :=
 
 define unit_test

@@ -46,7 +46,7 @@ struct init_ctx {
 	const char *stage;          /* the stage running now, for messages */
 	int rootfd;                 /* "/": the init's paths (/run/live/...) are opened below it (at_root()) */
 	int sysfd, devfd;           /* /sys and /dev, relative walks only (a test points them elsewhere) */
-	void *kmod;                 /* the module loader's state (kmod/), or NULL */
+	void *modloader;            /* the module loader (struct modloader, kmod/), or NULL */
 	char **argv;                /* the kernel's arguments for the root's init */
 
 	struct found_device medium_found; /* the medium: its names (device_is) */

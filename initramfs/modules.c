@@ -7,9 +7,8 @@
 #include "kmod.h"
 
 #define MODULE_DIR   "/lib/modules"
-#define MODULE_INDEX "modules.idx"
 
-static void kmod_to_log(void *arg, int level, const char *msg)
+static void modload_to_log(void *arg, int level, const char *msg)
 {
 	log_msg(arg, level, "%s", msg);
 }
@@ -23,9 +22,9 @@ static int seam_finit(void *arg, int fd, const char *params, int flags)
 
 int modules_load_base(struct init_ctx *c)
 {
-	struct kmod_ops ops = { .finit_module = seam_finit, .arg = c };
-	struct kmod_config cfg = { .index = MODULE_INDEX, .ops = &ops, .log = kmod_to_log, .log_arg = c };
-	struct kmod_ctx *k;
+	struct modload_ops ops = { .finit_module = seam_finit, .arg = c };
+	struct modload_config cfg = { .index = MODIDX_FILE, .ops = &ops, .log = modload_to_log, .log_arg = c };
+	struct modloader *ml;
 	double t0 = uptime_seconds();
 	int r, loaded = 0;
 
@@ -34,21 +33,21 @@ int modules_load_base(struct init_ctx *c)
 		log_msg(c, LOG_WARN, "no %s in the initramfs: the kernel's built-in drivers only", MODULE_DIR);
 		return 0;
 	}
-	/* kmod copies cfg and ops, and opens the .ko files through dirfd: it stays open. */
-	r = kmod_ctx_new(&cfg, &k);
+	/* the loader copies cfg and ops, and opens the .ko files through dirfd: it stays open. */
+	r = modload_new(&cfg, &ml);
 	if (r < 0) {
 		close(cfg.dirfd);
 		return fail(c, r, "rebuild the initramfs (./build.sh)", "read the module index %s/%s",
-			    MODULE_DIR, MODULE_INDEX);
+			    MODULE_DIR, MODIDX_FILE);
 	}
-	c->kmod = k;
-	if ((r = kmod_load_base(k)) < 0)
+	c->modloader = ml;
+	if ((r = modload_base(ml)) < 0)
 		return fail(c, r, "rebuild the initramfs with modules of this kernel (the failing module is named above)",
 			    "load the base kernel modules");
 	/* One round for the controllers present; the media stage goes on while it waits. */
 	loaded = modules_coldplug(c);
-	struct kmod_stats st;
-	kmod_get_stats(k, &st);
+	struct modload_stats st;
+	modload_get_stats(ml, &st);
 	log_msg(c, LOG_INFO, "modules: %d loaded (%d for devices present), %d failed, %.3f s",
 		st.loaded, loaded > 0 ? loaded : 0, st.failed, uptime_seconds() - t0);
 	return 0;
@@ -66,11 +65,11 @@ static const struct fs_modules {
 
 int modules_load_fs(struct init_ctx *c, const char *type)
 {
-	for (size_t i = 0; c->kmod && i < sizeof fs_modules / sizeof fs_modules[0]; i++) {
+	for (size_t i = 0; c->modloader && i < sizeof fs_modules / sizeof fs_modules[0]; i++) {
 		if (strcmp(fs_modules[i].type, type))
 			continue;
 		for (int m = 0; m < 4 && fs_modules[i].mods[m]; m++) {
-			int r = kmod_load_name(c->kmod, fs_modules[i].mods[m]);
+			int r = modload_by_name(c->modloader, fs_modules[i].mods[m]);
 			/* -ENOENT: not in this initramfs; built in, or the mount will say */
 			if (r < 0 && r != -ENOENT)
 				return fail(c, r, "rebuild the initramfs with this kernel's modules",
@@ -85,12 +84,12 @@ int modules_coldplug(struct init_ctx *c)
 {
 	int fd, n;
 
-	if (!c->kmod)
+	if (!c->modloader)
 		return 0;
 	fd = openat(c->sysfd, "devices", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = kmod_coldplug(c->kmod, fd);
+	n = modload_coldplug(c->modloader, fd);
 	close(fd);
 	return n;
 }

@@ -9,7 +9,7 @@
 #include "io.h"
 #include "kmod-int.h"
 
-static int alias_match(const struct kmod_alias *a, const char *modalias)
+static int alias_match(const struct modload_alias *a, const char *modalias)
 {
 	/* the literal head of the pattern ("pci:v", "usb:v") rejects most pairs cheaply */
 	if (strncmp(a->pattern, modalias, a->prefix) != 0)
@@ -17,54 +17,54 @@ static int alias_match(const struct kmod_alias *a, const char *modalias)
 	return fnmatch(a->pattern, modalias, 0) == 0;
 }
 
-int kmod_lookup(const struct kmod_ctx *ctx, const char *modalias, const char **names, int max)
+int modload_lookup(const struct modloader *ml, const char *modalias, const char **names, int max)
 {
 	int i, j, n = 0;
 
-	for (i = 0; i < ctx->naliases; i++) {
-		const struct kmod_alias *a = &ctx->aliases[i];
+	for (i = 0; i < ml->naliases; i++) {
+		const struct modload_alias *a = &ml->aliases[i];
 
 		if (!alias_match(a, modalias))
 			continue;
 		/* a module with several matching patterns is named once */
 		for (j = 0; j < i; j++)
-			if (ctx->aliases[j].mod == a->mod && alias_match(&ctx->aliases[j], modalias))
+			if (ml->aliases[j].mod == a->mod && alias_match(&ml->aliases[j], modalias))
 				break;
 		if (j < i)
 			continue;
 		if (n < max)
-			names[n] = ctx->mods[a->mod].name;
+			names[n] = ml->mods[a->mod].name;
 		n++;
 	}
 	return n;
 }
 
 struct walk {
-	struct kmod_ctx *ctx;
+	struct modloader *ml;
 	int loaded;
 };
 
 static void plug(struct walk *w, const char *modalias)
 {
-	struct kmod_ctx *ctx = w->ctx;
+	struct modloader *ml = w->ml;
 	int i, before;
 
-	for (i = 0; i < ctx->naliases; i++) {
-		const struct kmod_alias *a = &ctx->aliases[i];
+	for (i = 0; i < ml->naliases; i++) {
+		const struct modload_alias *a = &ml->aliases[i];
 
-		if (ctx->mods[a->mod].state != ST_NONE || !alias_match(a, modalias))
+		if (ml->mods[a->mod].state != ST_NONE || !alias_match(a, modalias))
 			continue;
-		kmod_log(ctx, KMOD_LOG_DEBUG, "%s matches %s", modalias, ctx->mods[a->mod].name);
+		modload_log(ml, MODLOAD_LOG_DEBUG, "%s matches %s", modalias, ml->mods[a->mod].name);
 		/* counts the dependencies newly loaded on the way too */
-		before = ctx->st.loaded;
-		(void)kmod_load_index(ctx, a->mod);
-		w->loaded += ctx->st.loaded - before;
+		before = ml->st.loaded;
+		(void)modload_at(ml, a->mod);
+		w->loaded += ml->st.loaded - before;
 	}
 }
 
 static void read_modalias(struct walk *w, int dirfd)
 {
-	char buf[KMOD_MAX_MODALIAS];
+	char buf[MODLOAD_MAX_MODALIAS];
 	size_t n;
 
 	/* the caller saw a regular file, not a symlink, under this name */
@@ -105,7 +105,7 @@ static int walk_dir(struct walk *w, int dirfd, int depth)
 			read_modalias(w, dirfd);
 			continue;
 		}
-		if (type != DT_DIR || depth >= KMOD_MAX_DEPTH)
+		if (type != DT_DIR || depth >= MODLOAD_MAX_DEPTH)
 			continue;
 		fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0)
@@ -115,9 +115,9 @@ static int walk_dir(struct walk *w, int dirfd, int depth)
 	return 0;
 }
 
-int kmod_coldplug(struct kmod_ctx *ctx, int sysfd)
+int modload_coldplug(struct modloader *ml, int sysfd)
 {
-	struct walk w = { ctx, 0 };
+	struct walk w = { ml, 0 };
 	int fd, err;
 
 	fd = openat(sysfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);

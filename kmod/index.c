@@ -1,10 +1,9 @@
-/* index.c: parses modules.idx, the text index written by modpick (format in docs/kmod.md). */
+/* index.c: parses modules.idx, the text index written by modpick (format in modidx.h, docs/kmod.md). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kmod-int.h"
-
-static const char magic[] = "overlive-modules 1";
+#include "modidx.h"
 
 /* Same name when '-' and '_' are taken as one character. */
 static int name_eq(const char *a, const char *b)
@@ -15,12 +14,12 @@ static int name_eq(const char *a, const char *b)
 	return *a == *b;
 }
 
-int kmod_find(const struct kmod_ctx *ctx, const char *name)
+int modload_find(const struct modloader *ml, const char *name)
 {
 	int i;
 
-	for (i = 0; i < ctx->nmods; i++)
-		if (name_eq(ctx->mods[i].name, name))
+	for (i = 0; i < ml->nmods; i++)
+		if (name_eq(ml->mods[i].name, name))
 			return i;
 	return -1;
 }
@@ -44,54 +43,42 @@ static char *word(char **p)
 	return s;
 }
 
-static int valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 55)
-		return 0;
-	for (; *s; s++)
-		if (*s <= ' ' || *s == '/' || *s == 0x7f)
-			return 0;
-	return 1;
-}
-
 /* Counts lines and words so that every table is allocated once, at its checked size. */
 static int count(const char *t, int *nmods, int *nalias, long *nwords)
 {
 	*nmods = *nalias = 0;
 	*nwords = 0;
 	for (; *t; t++) {
-		if (t[0] == 'm' && t[1] == ' ')
+		if (t[0] == MODIDX_MODULE && t[1] == ' ')
 			++*nmods;
-		else if (t[0] == 'a' && t[1] == ' ')
+		else if (t[0] == MODIDX_ALIAS && t[1] == ' ')
 			++*nalias;
 		for (; *t && *t != '\n'; t++)
 			*nwords += *t == ' ';
 		if (!*t)
 			break;
 	}
-	if (*nmods > KMOD_MAX_MODULES || *nalias > KMOD_MAX_ALIASES)
+	if (*nmods > MODIDX_MAX_MODULES || *nalias > MODIDX_MAX_ALIASES)
 		return -E2BIG;
 	return 0;
 }
 
-static int parse_module(struct kmod_ctx *ctx, char *rest, uint16_t **dp)
+static int parse_module(struct modloader *ml, char *rest, uint16_t **dp)
 {
-	struct kmod_mod *m = &ctx->mods[ctx->nmods];
+	struct modload_mod *m = &ml->mods[ml->nmods];
 	char *name = word(&rest), *flags = word(&rest), *dep;
 
-	if (!name || !flags || !valid_name(name) || kmod_find(ctx, name) >= 0)
+	if (!name || !flags || !modidx_name_ok(name) || modload_find(ml, name) >= 0)
 		return -EINVAL;
 	for (char *c = name; *c; c++)
 		if (*c == '-')
 			*c = '_';
 	m->name = name;
-	if (flags[0] == 'b')
+	if (flags[0] == MODIDX_BASE)
 		m->flags = MOD_BASE;
-	else if (flags[0] != 'd')
+	else if (flags[0] != MODIDX_DEMAND)
 		return -EINVAL;
-	if (flags[1] == 'o')
+	if (flags[1] == MODIDX_OPTIONAL)
 		m->flags |= MOD_OPTIONAL;
 	else if (flags[1])
 		return -EINVAL;
@@ -99,36 +86,36 @@ static int parse_module(struct kmod_ctx *ctx, char *rest, uint16_t **dp)
 		return -EINVAL;
 	m->deps = *dp;
 	while ((dep = word(&rest))) {
-		int d = kmod_find(ctx, dep);
+		int d = modload_find(ml, dep);
 
 		/* a dependency must come earlier: that is what makes the order a load order */
 		if (d < 0)
 			return -EINVAL;
-		if (m->ndeps >= KMOD_MAX_DEPS)
+		if (m->ndeps >= MODIDX_MAX_DEPS)
 			return -E2BIG;
 		m->deps[m->ndeps++] = d;
 	}
 	*dp += m->ndeps;
-	ctx->nmods++;
+	ml->nmods++;
 	return 0;
 }
 
-static int parse_alias(struct kmod_ctx *ctx, char *rest)
+static int parse_alias(struct modloader *ml, char *rest)
 {
-	struct kmod_alias *a = &ctx->aliases[ctx->naliases];
+	struct modload_alias *a = &ml->aliases[ml->naliases];
 	char *name = word(&rest);
 	int m;
 
-	if (!name || (m = kmod_find(ctx, name)) < 0 || !*rest)
+	if (!name || (m = modload_find(ml, name)) < 0 || !*rest)
 		return -EINVAL;
 	a->pattern = rest;
 	a->prefix = strcspn(rest, "*?[\\");
 	a->mod = m;
-	ctx->naliases++;
+	ml->naliases++;
 	return 0;
 }
 
-int kmod_index_parse(struct kmod_ctx *ctx, char *text)
+int modload_index_parse(struct modloader *ml, char *text)
 {
 	int nmods, nalias, err, first = 1;
 	long nwords;
@@ -138,36 +125,36 @@ int kmod_index_parse(struct kmod_ctx *ctx, char *text)
 	err = count(text, &nmods, &nalias, &nwords);
 	if (err)
 		return err;
-	ctx->mods = calloc(nmods + 1, sizeof *ctx->mods);
-	ctx->aliases = calloc(nalias + 1, sizeof *ctx->aliases);
-	ctx->depbuf = calloc(nwords + 1, sizeof *ctx->depbuf);
-	if (!ctx->mods || !ctx->aliases || !ctx->depbuf)
+	ml->mods = calloc(nmods + 1, sizeof *ml->mods);
+	ml->aliases = calloc(nalias + 1, sizeof *ml->aliases);
+	ml->depbuf = calloc(nwords + 1, sizeof *ml->depbuf);
+	if (!ml->mods || !ml->aliases || !ml->depbuf)
 		return -ENOMEM;
-	ctx->krel = "";
-	dp = ctx->depbuf;
+	ml->krel = "";
+	dp = ml->depbuf;
 	for (line = text; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
 		if (first) {
-			if (strcmp(line, magic) != 0)
+			if (strcmp(line, MODIDX_MAGIC) != 0)
 				return -EINVAL;
 			first = 0;
 			continue;
 		}
-		if (line[0] == '#' || line[0] == '\0')
+		if (line[0] == MODIDX_COMMENT || line[0] == '\0')
 			continue;
 		if (line[1] != ' ')
 			return -EINVAL;
 		switch (line[0]) {
-		case 'm':
-			err = parse_module(ctx, line + 2, &dp);
+		case MODIDX_MODULE:
+			err = parse_module(ml, line + 2, &dp);
 			break;
-		case 'a':
-			err = parse_alias(ctx, line + 2);
+		case MODIDX_ALIAS:
+			err = parse_alias(ml, line + 2);
 			break;
-		case 'k':
-			ctx->krel = line + 2;
+		case MODIDX_RELEASE:
+			ml->krel = line + 2;
 			err = 0;
 			break;
 		default:

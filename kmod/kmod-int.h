@@ -1,4 +1,4 @@
-/* kmod-int.h: the boot side's context, shared by its files (not part of the API). */
+/* kmod-int.h: the loader's state (struct modloader), shared by its files (not part of the API). */
 #ifndef OVERLIVE_KMOD_INT_H
 #define OVERLIVE_KMOD_INT_H
 #include <stddef.h>
@@ -8,7 +8,7 @@
 enum { MOD_BASE = 1, MOD_OPTIONAL = 2 };
 enum { ST_NONE, ST_LOADED, ST_FAILED };
 
-struct kmod_mod {
+struct modload_mod {
 	const char *name;        /* normalized: '-' written as '_' */
 	uint16_t *deps;          /* indexes of modules before this one */
 	uint16_t ndeps;
@@ -16,35 +16,35 @@ struct kmod_mod {
 	int err;                 /* -errno of a failed load */
 };
 
-struct kmod_alias {
+struct modload_alias {
 	const char *pattern;
 	size_t prefix;           /* length of the literal text before the first glob character */
 	uint16_t mod;
 };
 
-struct kmod_ctx {
+struct modloader {
 	int dirfd;
-	struct kmod_ops ops;
-	kmod_log_fn log;
+	struct modload_ops ops;
+	modload_log_fn log;
 	void *log_arg;
 	char *buf;               /* the index text, cut into strings in place */
 	const char *krel;
-	struct kmod_mod *mods;
+	struct modload_mod *mods;
 	int nmods;
-	struct kmod_alias *aliases;
+	struct modload_alias *aliases;
 	int naliases;
 	uint16_t *depbuf;
-	struct kmod_stats st;
+	struct modload_stats st;
 };
 
-/* index.c: parses text (NUL-terminated, modified in place) into ctx's tables. */
-int kmod_index_parse(struct kmod_ctx *ctx, char *text);
+/* index.c: parses text (NUL-terminated, modified in place) into ml's tables. */
+int modload_index_parse(struct modloader *ml, char *text);
 /* index.c: the module named name ('-' == '_'), or -1. */
-int kmod_find(const struct kmod_ctx *ctx, const char *name);
+int modload_find(const struct modloader *ml, const char *name);
 /* load.c: loads module i after its dependencies; 1 newly loaded, 0 already, -errno failed. */
-int kmod_load_index(struct kmod_ctx *ctx, int i);
+int modload_at(struct modloader *ml, int i);
 /* load.c: formats one message and hands it to the log callback. */
-void kmod_log(const struct kmod_ctx *ctx, int level, const char *fmt, ...)
+void modload_log(const struct modloader *ml, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -1,83 +1,80 @@
-/* kmod.h: the boot side: loads the modules of modules.idx (base, then coldplug by modalias). */
+/* kmod.h: the boot-time module loader: loads the modules of modules.idx (base, then coldplug by modalias). */
 #ifndef OVERLIVE_KMOD_H
 #define OVERLIVE_KMOD_H
 #include <stdint.h>
+#include "modidx.h"
 
-/* Limits of an index (modules.idx, see docs/kmod.md); a bigger one is refused with -E2BIG. */
-#define KMOD_MAX_INDEX   (4u << 20)   /* bytes */
-#define KMOD_MAX_MODULES 2048
-#define KMOD_MAX_DEPS    64           /* per module */
-#define KMOD_MAX_ALIASES 65536
-#define KMOD_MAX_DEPTH   24           /* directory levels walked below the sysfs fd */
-#define KMOD_MAX_MODALIAS 4096        /* bytes read from one modalias file */
+/* The index's limits are in modidx.h (a bigger one is refused with -E2BIG); the walk's are here. */
+#define MODLOAD_MAX_DEPTH    24     /* directory levels walked below the sysfs fd */
+#define MODLOAD_MAX_MODALIAS 4096   /* bytes read from one modalias file */
 
 /* Message levels, as syslog and /dev/kmsg number them. */
-enum { KMOD_LOG_ERR = 3, KMOD_LOG_WARNING = 4, KMOD_LOG_INFO = 6, KMOD_LOG_DEBUG = 7 };
+enum { MODLOAD_LOG_ERR = 3, MODLOAD_LOG_WARNING = 4, MODLOAD_LOG_INFO = 6, MODLOAD_LOG_DEBUG = 7 };
 
 /* The init decides where messages go (one complete line, no newline, per call). */
-typedef void (*kmod_log_fn)(void *arg, int level, const char *msg);
+typedef void (*modload_log_fn)(void *arg, int level, const char *msg);
 
 /*
  * The seam for the privileged call: finit_module(2) returning 0 or -errno. NULL members (or
  * a NULL struct) mean the real system call. Tests put a recorder here.
  */
-struct kmod_ops {
+struct modload_ops {
 	int (*finit_module)(void *arg, int fd, const char *params, int flags);
 	void *arg;
 };
 
-struct kmod_config {
-	int dirfd;                  /* the directory holding the .ko files and the index */
-	const char *index;          /* path of the index relative to dirfd: "modules.idx" */
-	const struct kmod_ops *ops; /* NULL: the real finit_module */
-	kmod_log_fn log;            /* NULL: silent */
+struct modload_config {
+	int dirfd;                     /* the directory holding the .ko files and the index */
+	const char *index;             /* path of the index relative to dirfd: MODIDX_FILE */
+	const struct modload_ops *ops; /* NULL: the real finit_module */
+	modload_log_fn log;            /* NULL: silent */
 	void *log_arg;
 };
 
-struct kmod_ctx;
+struct modloader;
 
-struct kmod_stats {
+struct modload_stats {
 	int loaded;         /* modules loaded (or found already loaded: EEXIST) */
 	int failed;         /* modules that failed (optional or not) */
 	uint64_t load_ns;   /* time spent inside finit_module */
 };
 
 /* Reads and checks the index. 0, or -errno (-EINVAL for a malformed index, -E2BIG over a limit). */
-int kmod_ctx_new(const struct kmod_config *cfg, struct kmod_ctx **out);
-void kmod_ctx_free(struct kmod_ctx *ctx);
+int modload_new(const struct modload_config *cfg, struct modloader **out);
+void modload_free(struct modloader *ml);
 
 /* The kernel release the index was made for ("k" line), or "" when it does not say. */
-const char *kmod_kernel_release(const struct kmod_ctx *ctx);
+const char *modload_kernel_release(const struct modloader *ml);
 
 /*
  * Loads every base module in index order (dependencies come first). EEXIST counts as loaded.
  * An optional module that fails is logged as a warning and skipped; a required one is logged
  * as an error naming it, the others are still tried, and the first such -errno is returned.
  */
-int kmod_load_base(struct kmod_ctx *ctx);
+int modload_base(struct modloader *ml);
 
 /*
  * Loads one module of the index by name ('-' and '_' are the same), its dependencies first.
  * 0, -ENOENT when the index has no such module, or the -errno of the failed load.
  */
-int kmod_load_name(struct kmod_ctx *ctx, const char *name);
+int modload_by_name(struct modloader *ml, const char *name);
 
 /*
  * Reads every "modalias" file under sysfd (e.g. an fd of /sys/devices: a relative walk that
- * follows no symlink and goes at most KMOD_MAX_DEPTH levels deep), matches each against the
+ * follows no symlink and goes at most MODLOAD_MAX_DEPTH levels deep), matches each against the
  * index's alias patterns (fnmatch globs) and loads the matching modules, dependencies first,
- * each at most once per context (a module that failed is not retried). Returns how many
+ * each at most once per loader (a module that failed is not retried). Returns how many
  * modules it newly loaded (0 once nothing new appears), or -errno when sysfd cannot be read.
  * Load failures are logged, not returned.
  */
-int kmod_coldplug(struct kmod_ctx *ctx, int sysfd);
+int modload_coldplug(struct modloader *ml, int sysfd);
 
 /*
  * The modules whose alias patterns match modalias: up to max names into names[] (pointers
- * into ctx). Returns the number of matches (may exceed max). Loads nothing.
+ * into ml). Returns the number of matches (may exceed max). Loads nothing.
  */
-int kmod_lookup(const struct kmod_ctx *ctx, const char *modalias, const char **names, int max);
+int modload_lookup(const struct modloader *ml, const char *modalias, const char **names, int max);
 
-void kmod_get_stats(const struct kmod_ctx *ctx, struct kmod_stats *st);
+void modload_get_stats(const struct modloader *ml, struct modload_stats *st);
 
 #endif

@@ -1,4 +1,4 @@
-/* load.c: the boot-side context and module loading through finit_module, dependencies first. */
+/* load.c: the loader (struct modloader) and module loading through finit_module, dependencies first. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,17 +17,17 @@ static int real_finit_module(void *arg, int fd, const char *params, int flags)
 	return syscall(SYS_finit_module, fd, params, flags) == 0 ? 0 : -errno;
 }
 
-void kmod_log(const struct kmod_ctx *ctx, int level, const char *fmt, ...)
+void modload_log(const struct modloader *ml, int level, const char *fmt, ...)
 {
 	char msg[256];
 	va_list ap;
 
-	if (!ctx->log)
+	if (!ml->log)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	ctx->log(ctx->log_arg, level, msg);
+	ml->log(ml->log_arg, level, msg);
 }
 
 static int read_index(int dirfd, const char *path, char **out)
@@ -40,7 +40,7 @@ static int read_index(int dirfd, const char *path, char **out)
 	if (fd < 0)
 		return -errno;
 	err = fstat(fd, &st) ? -errno : 0;
-	if (!err && (!S_ISREG(st.st_mode) || st.st_size > KMOD_MAX_INDEX))
+	if (!err && (!S_ISREG(st.st_mode) || st.st_size > MODIDX_MAX_BYTES))
 		err = S_ISREG(st.st_mode) ? -E2BIG : -EINVAL;
 	if (!err && !(buf = malloc(st.st_size + 1)))
 		err = -ENOMEM;
@@ -60,47 +60,47 @@ static int read_index(int dirfd, const char *path, char **out)
 	return 0;
 }
 
-int kmod_ctx_new(const struct kmod_config *cfg, struct kmod_ctx **out)
+int modload_new(const struct modload_config *cfg, struct modloader **out)
 {
-	struct kmod_ctx *ctx;
+	struct modloader *ml;
 	int err;
 
 	*out = NULL;
-	ctx = calloc(1, sizeof *ctx);
-	if (!ctx)
+	ml = calloc(1, sizeof *ml);
+	if (!ml)
 		return -ENOMEM;
-	ctx->dirfd = cfg->dirfd;
+	ml->dirfd = cfg->dirfd;
 	if (cfg->ops)
-		ctx->ops = *cfg->ops;
-	if (!ctx->ops.finit_module)
-		ctx->ops.finit_module = real_finit_module;
-	ctx->log = cfg->log;
-	ctx->log_arg = cfg->log_arg;
-	err = read_index(cfg->dirfd, cfg->index, &ctx->buf);
+		ml->ops = *cfg->ops;
+	if (!ml->ops.finit_module)
+		ml->ops.finit_module = real_finit_module;
+	ml->log = cfg->log;
+	ml->log_arg = cfg->log_arg;
+	err = read_index(cfg->dirfd, cfg->index, &ml->buf);
 	if (!err)
-		err = kmod_index_parse(ctx, ctx->buf);
+		err = modload_index_parse(ml, ml->buf);
 	if (err) {
-		kmod_ctx_free(ctx);
+		modload_free(ml);
 		return err;
 	}
-	*out = ctx;
+	*out = ml;
 	return 0;
 }
 
-void kmod_ctx_free(struct kmod_ctx *ctx)
+void modload_free(struct modloader *ml)
 {
-	if (!ctx)
+	if (!ml)
 		return;
-	free(ctx->mods);
-	free(ctx->aliases);
-	free(ctx->depbuf);
-	free(ctx->buf);
-	free(ctx);
+	free(ml->mods);
+	free(ml->aliases);
+	free(ml->depbuf);
+	free(ml->buf);
+	free(ml);
 }
 
-const char *kmod_kernel_release(const struct kmod_ctx *ctx)
+const char *modload_kernel_release(const struct modloader *ml)
 {
-	return ctx->krel;
+	return ml->krel;
 }
 
 static uint64_t now_ns(void)
@@ -112,49 +112,49 @@ static uint64_t now_ns(void)
 }
 
 /* One finit_module of NAME.ko; the module's state records the outcome. */
-static int load_one(struct kmod_ctx *ctx, struct kmod_mod *m)
+static int load_one(struct modloader *ml, struct modload_mod *m)
 {
-	char file[64];
+	char file[MODIDX_NAME_MAX + sizeof ".ko"];
 	uint64_t t0, dt = 0;
 	int fd, err;
 
 	snprintf(file, sizeof file, "%s.ko", m->name);
-	fd = openat(ctx->dirfd, file, O_RDONLY | O_CLOEXEC);
+	fd = openat(ml->dirfd, file, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 	} else {
 		t0 = now_ns();
-		err = ctx->ops.finit_module(ctx->ops.arg, fd, "", 0);
+		err = ml->ops.finit_module(ml->ops.arg, fd, "", 0);
 		dt = now_ns() - t0;
-		ctx->st.load_ns += dt;
+		ml->st.load_ns += dt;
 		close(fd);
 	}
 	if (err == -EEXIST) {
-		kmod_log(ctx, KMOD_LOG_DEBUG, "module %s: already loaded", m->name);
+		modload_log(ml, MODLOAD_LOG_DEBUG, "module %s: already loaded", m->name);
 		err = 0;
 	} else if (!err) {
-		kmod_log(ctx, KMOD_LOG_INFO, "loaded module %s (%llu.%03llu ms)", m->name,
+		modload_log(ml, MODLOAD_LOG_INFO, "loaded module %s (%llu.%03llu ms)", m->name,
 			 (unsigned long long)(dt / 1000000), (unsigned long long)(dt / 1000 % 1000));
 	}
 	if (!err) {
 		m->state = ST_LOADED;
-		ctx->st.loaded++;
+		ml->st.loaded++;
 		return 1;
 	}
 	m->state = ST_FAILED;
 	m->err = err;
-	ctx->st.failed++;
+	ml->st.failed++;
 	if (m->flags & MOD_OPTIONAL)
-		kmod_log(ctx, KMOD_LOG_WARNING, "optional module %s not loaded, skipped: %s", m->name,
+		modload_log(ml, MODLOAD_LOG_WARNING, "optional module %s not loaded, skipped: %s", m->name,
 			 strerror(-err));
 	else
-		kmod_log(ctx, KMOD_LOG_ERR, "unable to load module %s: %s", m->name, strerror(-err));
+		modload_log(ml, MODLOAD_LOG_ERR, "unable to load module %s: %s", m->name, strerror(-err));
 	return err;
 }
 
-int kmod_load_index(struct kmod_ctx *ctx, int i)
+int modload_at(struct modloader *ml, int i)
 {
-	struct kmod_mod *m = &ctx->mods[i];
+	struct modload_mod *m = &ml->mods[i];
 	int d, err;
 
 	if (m->state == ST_LOADED)
@@ -163,47 +163,47 @@ int kmod_load_index(struct kmod_ctx *ctx, int i)
 		return m->err;
 	/* dependencies have lower indexes (the parser checked it), so this recursion ends */
 	for (d = 0; d < m->ndeps; d++) {
-		struct kmod_mod *dep = &ctx->mods[m->deps[d]];
+		struct modload_mod *dep = &ml->mods[m->deps[d]];
 
-		err = kmod_load_index(ctx, m->deps[d]);
+		err = modload_at(ml, m->deps[d]);
 		if (err < 0 && !(dep->flags & MOD_OPTIONAL)) {
 			/* the module cannot link without it: do not try, say why */
 			m->state = ST_FAILED;
 			m->err = err;
-			ctx->st.failed++;
-			kmod_log(ctx, (m->flags & MOD_OPTIONAL) ? KMOD_LOG_WARNING : KMOD_LOG_ERR,
+			ml->st.failed++;
+			modload_log(ml, (m->flags & MOD_OPTIONAL) ? MODLOAD_LOG_WARNING : MODLOAD_LOG_ERR,
 				 "unable to load module %s: its dependency %s failed", m->name, dep->name);
 			return err;
 		}
 	}
-	return load_one(ctx, m);
+	return load_one(ml, m);
 }
 
-int kmod_load_base(struct kmod_ctx *ctx)
+int modload_base(struct modloader *ml)
 {
 	int i, err, first = 0;
 
-	for (i = 0; i < ctx->nmods; i++) {
-		if (!(ctx->mods[i].flags & MOD_BASE))
+	for (i = 0; i < ml->nmods; i++) {
+		if (!(ml->mods[i].flags & MOD_BASE))
 			continue;
-		err = kmod_load_index(ctx, i);
-		if (err < 0 && !(ctx->mods[i].flags & MOD_OPTIONAL) && !first)
+		err = modload_at(ml, i);
+		if (err < 0 && !(ml->mods[i].flags & MOD_OPTIONAL) && !first)
 			first = err;
 	}
 	return first;
 }
 
-int kmod_load_name(struct kmod_ctx *ctx, const char *name)
+int modload_by_name(struct modloader *ml, const char *name)
 {
-	int i = kmod_find(ctx, name);
+	int i = modload_find(ml, name);
 
 	if (i < 0)
 		return -ENOENT;
-	i = kmod_load_index(ctx, i);
+	i = modload_at(ml, i);
 	return i < 0 ? i : 0;
 }
 
-void kmod_get_stats(const struct kmod_ctx *ctx, struct kmod_stats *st)
+void modload_get_stats(const struct modloader *ml, struct modload_stats *st)
 {
-	*st = ctx->st;
+	*st = ml->st;
 }

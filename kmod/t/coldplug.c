@@ -3,152 +3,89 @@
  * fake sysfs tree, with finit_module replaced by a recorder.
  */
 #include "kmod.h"
-#include "pick.h"
+#include "modrec.h"
 #include "tap.h"
-#include "kmodtest.h"
+#include "tmptree.h"
 
-struct fake_mod {
-	const char *name, *info;   /* info: "key=value" strings separated by '\0' */
-	size_t info_len;
+/*
+ * The index modpick writes for: fs (base; depends libfs, softdep pre: crypto-sum, which
+ * sum_fast and sum provide), sum (base), sum_fast (base, optional), and on demand hc (USB
+ * host, depends core), usb_stor (depends core, scsi), disk (depends scsi), net. Aliases of
+ * core ("usbcore-thing") and sum ("crypto-sum") are not device aliases: not in the index.
+ */
+static const char fixture[] =
+	MODIDX_MAGIC "\n"
+	"k 6.1.0-test\n"
+	MODIDX_LEGEND "\n"
+	"m core d\n"
+	"m hc d core\n"
+	"m scsi d\n"
+	"m usb_stor d core scsi\n"
+	"m disk d scsi\n"
+	"m net d\n"
+	"m libfs b\n"
+	"m sum_fast bo\n"
+	"m sum b\n"
+	"m fs b libfs sum_fast sum\n"
+	"a hc pci:v*d*sv*sd*bc0Csc03i30*\n"
+	"a usb_stor usb:v*p*d*dc*dsc*dp*ic08isc06ip50in*\n"
+	"a usb_stor usb:v*p*d*dc*dsc*dp*ic08isc06ip62in*\n"
+	"a disk scsi:t-0x00*\n"
+	"a net pci:v00008086d0000100Esv*sd*bc*sc*i*\n";
+static const char *const fixture_mods[] = {
+	"core", "hc", "scsi", "usb_stor", "disk", "net", "libfs", "sum_fast", "sum", "fs",
 };
 
-#define MOD(n, i) { n, i, sizeof i - 1 }
-static const struct fake_mod mods[] = {
-	MOD("core", "name=core\0alias=usbcore-thing"),
-	MOD("hc", "name=hc\0depends=core\0alias=pci:v*d*sv*sd*bc0Csc03i30*"),
-	MOD("usb-stor", "name=usb_stor\0depends=core,scsi\0"
-		"alias=usb:v*p*d*dc*dsc*dp*ic08isc06ip50in*\0alias=usb:v*p*d*dc*dsc*dp*ic08isc06ip62in*"),
-	MOD("scsi", "name=scsi"),
-	MOD("disk", "name=disk\0depends=scsi\0alias=scsi:t-0x00*"),
-	MOD("net", "name=net\0alias=pci:v00008086d0000100Esv*sd*bc*sc*i*"),
-	MOD("libfs", "name=libfs"),
-	MOD("fs", "name=fs\0depends=libfs\0softdep=pre: crypto-sum"),
-	MOD("sum-fast", "name=sum_fast\0alias=crypto-sum"),
-	MOD("sum", "name=sum\0alias=crypto-sum"),
-};
-
-static const struct pick_want wants[] = {
-	{ "fs", PICK_BASE }, { "sum", PICK_BASE }, { "sum_fast", PICK_BASE | PICK_OPTIONAL },
-	{ "hc", 0 }, { "usb_stor", 0 }, { "disk", 0 }, { "net", 0 },
-};
-
-struct rec {
-	char calls[64][32];
-	int n;
-	const char *fail;   /* this module fails with err */
-	int err;
-	const char *exists; /* this one says EEXIST */
-	char log[64][256];
-	int nlog;
-};
-
-static int fake_finit(void *arg, int fd, const char *params, int flags)
-{
-	struct rec *r = arg;
-	char name[32] = "";
-	ssize_t n = pread(fd, name, sizeof name - 1, 0);
-
-	name[n > 0 ? n : 0] = '\0';
-	if (r->n < 64)
-		snprintf(r->calls[r->n++], sizeof r->calls[0], "%s", name);
-	if (r->fail && strcmp(name, r->fail) == 0)
-		return r->err;
-	if (r->exists && strcmp(name, r->exists) == 0)
-		return -EEXIST;
-	return 0;
-}
-
-static void logger(void *arg, int level, const char *msg)
-{
-	struct rec *r = arg;
-
-	if (r->nlog < 64)
-		snprintf(r->log[r->nlog++], sizeof r->log[0], "%d %s", level, msg);
-}
-
-static int logged(const struct rec *r, const char *needle)
-{
-	int i;
-
-	for (i = 0; i < r->nlog; i++)
-		if (strstr(r->log[i], needle))
-			return 1;
-	return 0;
-}
-
-/* "a b c": the recorded calls since call number from */
-static const char *calls(const struct rec *r, int from, char *buf, size_t cap)
-{
-	size_t len = 0;
-	int i;
-
-	buf[0] = '\0';
-	for (i = from; i < r->n; i++)
-		len += snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", i > from ? " " : "",
-				r->calls[i]);
-	return buf;
-}
-
+/* mods/: the index and a NAME.ko per module holding its name (what modrec_finit reads). */
 static int build_fixture(int top)
 {
-	struct pick_tree t = { 0 };
-	int order[16], norder, missing, fd, err = 0;
-	char bad[64], path[64];
+	char path[64];
 	size_t i;
+	int err;
 
 	if (mkdirs(top, "mods") || mkdirs(top, "sys/devices"))
 		return -EIO;
-	for (i = 0; i < sizeof mods / sizeof *mods && !err; i++) {
-		err = pick_tree_add(&t, NULL, mods[i].name, 10, mods[i].info, mods[i].info_len);
-		snprintf(path, sizeof path, "mods/%s.ko", t.mods[t.n - 1].name);
-		if (!err)
-			err = write_str(top, path, t.mods[t.n - 1].name);
+	err = write_str(top, "mods/" MODIDX_FILE, fixture);
+	for (i = 0; i < sizeof fixture_mods / sizeof *fixture_mods && !err; i++) {
+		snprintf(path, sizeof path, "mods/%s.ko", fixture_mods[i]);
+		err = write_str(top, path, fixture_mods[i]);
 	}
-	if (!err)
-		err = pick_closure(&t, wants, sizeof wants / sizeof *wants, order, &norder, bad,
-				   sizeof bad, &missing);
-	fd = err ? -1 : openat(top, "mods/modules.idx", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd >= 0) {
-		err = pick_write_index(fd, &t, order, norder, "6.1.0-test");
-		close(fd);
-	}
-	pick_tree_free(&t);
-	return err ? err : fd < 0 ? -EIO : 0;
+	return err;
 }
 
-static struct kmod_ctx *open_ctx(int top, struct rec *r, struct kmod_ops *ops)
+static struct modloader *open_loader(int top, struct modrec *r, struct modload_ops *ops)
 {
-	struct kmod_config cfg = { 0 };
-	struct kmod_ctx *ctx = NULL;
+	struct modload_config cfg = { 0 };
+	struct modloader *ml = NULL;
 	int err;
 
 	memset(r, 0, sizeof *r);
-	ops->finit_module = fake_finit;
+	ops->finit_module = modrec_finit;
 	ops->arg = r;
 	cfg.dirfd = openat(top, "mods", O_RDONLY | O_DIRECTORY);
-	cfg.index = "modules.idx";
+	cfg.index = MODIDX_FILE;
 	cfg.ops = ops;
-	cfg.log = logger;
+	cfg.log = modrec_log;
 	cfg.log_arg = r;
-	err = kmod_ctx_new(&cfg, &ctx);
+	err = modload_new(&cfg, &ml);
 	if (err)
-		tap_diag("kmod_ctx_new: %s", strerror(-err));
-	/* the context keeps using the fd: it is closed with the test's process */
-	return ctx;
+		tap_diag("modload_new: %s", strerror(-err));
+	/* the loader keeps using the fd: it is closed with the test's process */
+	return ml;
 }
 
 static void coldplug(int top)
 {
-	struct kmod_ops ops;
-	struct rec r;
-	struct kmod_ctx *ctx = open_ctx(top, &r, &ops);
+	struct modload_ops ops;
+	struct modrec r;
+	struct modloader *ml = open_loader(top, &r, &ops);
 	char buf[512], deep[512];
 	int sys, n, i, len;
 
-	ok(ctx != NULL, "context from the fabricated index");
-	if (!ctx)
+	ok(ml != NULL, "loader from the fabricated index");
+	if (!ml)
 		return;
-	is_str(kmod_kernel_release(ctx), "6.1.0-test", "kernel release from the index");
+	is_str(modload_kernel_release(ml), "6.1.0-test", "kernel release from the index");
 	sys = openat(top, "sys/devices", O_RDONLY | O_DIRECTORY);
 
 	/* only hardware that matches nothing, a symlink loop and a modalias symlink */
@@ -161,102 +98,104 @@ static void coldplug(int top)
 	symlinkat("../../../../net-alias", sys, "pci0000:00/0000:00:03.0/modalias");
 	/* a matching device deeper than the walk goes */
 	len = snprintf(deep, sizeof deep, "deep");
-	for (i = 0; i < KMOD_MAX_DEPTH + 2; i++)
+	for (i = 0; i < MODLOAD_MAX_DEPTH + 2; i++)
 		len += snprintf(deep + len, sizeof deep - len, "/d");
 	mkdirs(sys, deep);
 	snprintf(deep + len, sizeof deep - len, "/modalias");
 	write_str(sys, deep, "pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00\n");
 
-	n = kmod_coldplug(ctx, sys);
+	n = modload_coldplug(ml, sys);
 	is_int(n, 0, "no module for absent hardware (symlinks not followed, depth bounded)");
-	is_str(calls(&r, 0, buf, sizeof buf), "", "finit_module not called");
+	is_str(modrec_calls(&r, 0, buf, sizeof buf), "", "finit_module not called");
 
 	/* the USB host controller appears */
 	mkdirs(sys, "pci0000:00/0000:00:04.0");
 	write_str(sys, "pci0000:00/0000:00:04.0/modalias",
 		  "pci:v00001B36d0000000Dsv00001AF4sd00001100bc0Csc03i30\n");
-	n = kmod_coldplug(ctx, sys);
+	n = modload_coldplug(ml, sys);
 	is_int(n, 2, "host controller: its driver and its dependency");
-	is_str(calls(&r, 0, buf, sizeof buf), "core hc", "dependency first");
-	ok(logged(&r, "loaded module hc (") && logged(&r, " ms)"), "each load logged with its time");
-	is_int(kmod_coldplug(ctx, sys), 0, "second call: nothing new");
+	is_str(modrec_calls(&r, 0, buf, sizeof buf), "core hc", "dependency first");
+	ok(modrec_logged(&r, "loaded module hc (") && modrec_logged(&r, " ms)"),
+	   "each load logged with its time");
+	is_int(modload_coldplug(ml, sys), 0, "second call: nothing new");
 	is_int(r.n, 2, "second call: no finit_module");
 
 	/* behind it, a USB stick (bulk-only mass storage), then its SCSI disk */
 	mkdirs(sys, "pci0000:00/0000:00:04.0/usb1/1-1/1-1:1.0");
 	write_str(sys, "pci0000:00/0000:00:04.0/usb1/1-1/1-1:1.0/modalias",
 		  "usb:v46F4p0001d0000dc00dsc00dp00ic08isc06ip50in00\n");
-	n = kmod_coldplug(ctx, sys);
+	n = modload_coldplug(ml, sys);
 	is_int(n, 2, "USB stick: storage driver and its SCSI dependency");
-	is_str(calls(&r, 2, buf, sizeof buf), "scsi usb_stor", "core not loaded twice");
+	is_str(modrec_calls(&r, 2, buf, sizeof buf), "scsi usb_stor", "core not loaded twice");
 	mkdirs(sys, "pci0000:00/0000:00:04.0/usb1/1-1/1-1:1.0/host0/target0:0:0/0:0:0:0");
 	write_str(sys, "pci0000:00/0000:00:04.0/usb1/1-1/1-1:1.0/host0/target0:0:0/0:0:0:0/modalias",
 		  "scsi:t-0x00\n");
-	is_int(kmod_coldplug(ctx, sys), 1, "SCSI disk: its driver only");
-	is_str(calls(&r, 4, buf, sizeof buf), "disk", "disk driver");
-	is_int(kmod_coldplug(ctx, sys), 0, "then nothing new");
-	ok(!logged(&r, " net"), "the absent network card's driver never loaded");
-	kmod_ctx_free(ctx);
+	is_int(modload_coldplug(ml, sys), 1, "SCSI disk: its driver only");
+	is_str(modrec_calls(&r, 4, buf, sizeof buf), "disk", "disk driver");
+	is_int(modload_coldplug(ml, sys), 0, "then nothing new");
+	ok(!modrec_logged(&r, " net"), "the absent network card's driver never loaded");
+	modload_free(ml);
 	close(sys);
 }
 
 static void lookup(int top)
 {
-	struct kmod_ops ops;
-	struct rec r;
-	struct kmod_ctx *ctx = open_ctx(top, &r, &ops);
+	struct modload_ops ops;
+	struct modrec r;
+	struct modloader *ml = open_loader(top, &r, &ops);
 	const char *names[4];
 
-	if (!ctx) {
-		tap_skip(4, "no context");
+	if (!ml) {
+		tap_skip(4, "no loader");
 		return;
 	}
-	is_int(kmod_lookup(ctx, "usb:v46F4p0001d0000dc00dsc00dp00ic08isc06ip62in00", names, 4), 1,
+	is_int(modload_lookup(ml, "usb:v46F4p0001d0000dc00dsc00dp00ic08isc06ip62in00", names, 4), 1,
 	       "UAS-like interface: one module though two patterns exist");
 	is_str(names[0], "usb_stor", "named once");
-	is_int(kmod_lookup(ctx, "usbcore-thing", names, 4), 0, "dependency-only aliases not indexed");
-	is_int(kmod_lookup(ctx, "crypto-sum", names, 4), 0, "base module aliases not indexed");
-	kmod_ctx_free(ctx);
+	is_int(modload_lookup(ml, "usbcore-thing", names, 4), 0, "dependency-only aliases not indexed");
+	is_int(modload_lookup(ml, "crypto-sum", names, 4), 0, "base module aliases not indexed");
+	modload_free(ml);
 }
 
 static void base(int top)
 {
-	struct kmod_ops ops;
-	struct rec r;
-	struct kmod_ctx *ctx = open_ctx(top, &r, &ops);
-	struct kmod_stats st;
+	struct modload_ops ops;
+	struct modrec r;
+	struct modloader *ml = open_loader(top, &r, &ops);
+	struct modload_stats st;
 	char buf[512];
 
-	if (!ctx) {
-		tap_skip(10, "no context");
+	if (!ml) {
+		tap_skip(10, "no loader");
 		return;
 	}
 	r.fail = "sum_fast";
 	r.err = -ENODEV;
 	r.exists = "libfs";
-	is_int(kmod_load_base(ctx), 0, "base: an optional failure is not an error");
-	is_str(calls(&r, 0, buf, sizeof buf), "libfs sum_fast sum fs",
+	is_int(modload_base(ml), 0, "base: an optional failure is not an error");
+	is_str(modrec_calls(&r, 0, buf, sizeof buf), "libfs sum_fast sum fs",
 	       "base modules in index order, softdep pre: before its user");
-	ok(logged(&r, "4 optional module sum_fast not loaded, skipped: No such device"),
+	ok(modrec_logged(&r, "4 optional module sum_fast not loaded, skipped: No such device"),
 	   "optional failure logged as a warning");
-	kmod_get_stats(ctx, &st);
+	modload_get_stats(ml, &st);
 	is_int(st.loaded, 3, "EEXIST counts as loaded");
 	is_int(st.failed, 1, "one failure");
-	is_int(kmod_load_base(ctx), 0, "again: nothing to do");
+	is_int(modload_base(ml), 0, "again: nothing to do");
 	is_int(r.n, 4, "no module tried twice");
-	kmod_ctx_free(ctx);
+	modload_free(ml);
 
-	ctx = open_ctx(top, &r, &ops);
+	ml = open_loader(top, &r, &ops);
 	r.fail = "libfs";
 	r.err = -ENOEXEC;
-	is_int(kmod_load_base(ctx), -ENOEXEC, "a required failure is returned");
-	ok(logged(&r, "3 unable to load module libfs: Exec format error"), "and named");
-	ok(logged(&r, "unable to load module fs: its dependency libfs failed"),
+	is_int(modload_base(ml), -ENOEXEC, "a required failure is returned");
+	ok(modrec_logged(&r, "3 unable to load module libfs: Exec format error"), "and named");
+	ok(modrec_logged(&r, "unable to load module fs: its dependency libfs failed"),
 	   "its user is not tried, and says why");
-	is_str(calls(&r, 0, buf, sizeof buf), "libfs sum_fast sum", "fs never reached finit_module");
-	is_int(kmod_load_name(ctx, "usb-stor"), 0, "load by name, '-' as '_'");
-	is_int(kmod_load_name(ctx, "nosuch"), -ENOENT, "unknown name");
-	kmod_ctx_free(ctx);
+	is_str(modrec_calls(&r, 0, buf, sizeof buf), "libfs sum_fast sum",
+	       "fs never reached finit_module");
+	is_int(modload_by_name(ml, "usb-stor"), 0, "load by name, '-' as '_'");
+	is_int(modload_by_name(ml, "nosuch"), -ENOENT, "unknown name");
+	modload_free(ml);
 }
 
 int main(void)

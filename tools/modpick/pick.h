@@ -3,6 +3,7 @@
 #define OVERLIVE_PICK_H
 #include <stddef.h>
 #include <stdint.h>
+#include "modidx.h"
 #include "modinfo.h"
 
 #define PICK_MAX_TREE   65536   /* modules in one tree */
@@ -12,7 +13,7 @@
 enum { PICK_BASE = 1, PICK_OPTIONAL = 2, PICK_WANTED = 4, PICK_IN = 8 };
 
 struct pick_mod {
-	char name[MODINFO_NAME_MAX + 1];  /* normalized: '-' written as '_' */
+	char name[MODIDX_NAME_MAX + 1];  /* normalized: '-' written as '_' */
 	char *path;                       /* relative to the tree's top */
 	uint64_t size;
 	char *info;                       /* own copy of the .modinfo section */
@@ -25,7 +26,8 @@ struct pick_mod {
 
 struct pick_tree {
 	struct pick_mod *mods;
-	int n, cap;
+	int n;
+	size_t cap;      /* allocated mods[] (vec_reserve) */
 	int skipped;     /* files under kernel/ not read: compressed modules, unreadable ELF */
 	int duplicates;  /* second files of a module name already seen (the first path wins) */
 };
@@ -74,7 +76,8 @@ int pick_closure(struct pick_tree *t, const struct pick_want *want, int nwant, i
 /* Keeps an alias in the index? Device aliases only ("bus:..."), not "devname:" or "fs-ext4". */
 int pick_alias_useful(const char *alias);
 
-/* Writes the index text (docs/kmod.md) for order[] to fd. 0 or -errno. */
+/* Writes the index text (modidx.h, docs/kmod.md) for order[] to fd. 0, -E2BIG past a limit
+ * of modidx.h (the loader would refuse it), or -errno. */
 int pick_write_index(int fd, const struct pick_tree *t, const int *order, int n, const char *krel);
 
 #endif

@@ -1,4 +1,4 @@
-/* index_write.c: writes modules.idx, the index the init reads (format in docs/kmod.md). */
+/* index_write.c: writes modules.idx, the index the init reads (format in modidx.h, docs/kmod.md). */
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -21,14 +21,18 @@ int pick_alias_useful(const char *alias)
 struct out {
 	FILE *f;
 	const char *name;
+	int naliases;
 };
 
 static int put_alias(void *arg, const char *alias)
 {
 	struct out *o = arg;
 
-	if (pick_alias_useful(alias))
-		fprintf(o->f, "a %s %s\n", o->name, alias);
+	if (!pick_alias_useful(alias))
+		return 0;
+	if (++o->naliases > MODIDX_MAX_ALIASES)
+		return -E2BIG;
+	fprintf(o->f, "%c %s %s\n", MODIDX_ALIAS, o->name, alias);
 	return 0;
 }
 
@@ -36,34 +40,47 @@ int pick_write_index(int fd, const struct pick_tree *t, const int *order, int n,
 {
 	char *text = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	FILE *f;
+	struct out o = { NULL, NULL, 0 };
 	int i, e, err = 0;
 
+	/* what the loader would refuse is not written */
+	if (n > MODIDX_MAX_MODULES)
+		return -E2BIG;
+	for (i = 0; i < n; i++)
+		if (t->mods[order[i]].nedges > MODIDX_MAX_DEPS)
+			return -E2BIG;
+	f = open_memstream(&text, &len);
 	if (!f)
 		return -errno;
-	fprintf(f, "overlive-modules 1\n");
+	fprintf(f, "%s\n", MODIDX_MAGIC);
 	if (krel && *krel)
-		fprintf(f, "k %s\n", krel);
-	fprintf(f, "# m NAME FLAGS DEPS: b base, d on demand, o optional; a MODULE PATTERN\n");
+		fprintf(f, "%c %s\n", MODIDX_RELEASE, krel);
+	fprintf(f, "%s\n", MODIDX_LEGEND);
 	for (i = 0; i < n; i++) {
 		const struct pick_mod *m = &t->mods[order[i]];
 
-		fprintf(f, "m %s %c%s", m->name, (m->flags & PICK_BASE) ? 'b' : 'd',
-			(m->flags & PICK_OPTIONAL) ? "o" : "");
+		fprintf(f, "%c %s %c", MODIDX_MODULE, m->name,
+			(m->flags & PICK_BASE) ? MODIDX_BASE : MODIDX_DEMAND);
+		if (m->flags & PICK_OPTIONAL)
+			fputc(MODIDX_OPTIONAL, f);
 		for (e = 0; e < m->nedges; e++)
 			fprintf(f, " %s", t->mods[m->edges[e]].name);
 		fputc('\n', f);
 	}
 	/* patterns of the modules wanted on demand; their helpers load as dependencies */
+	o.f = f;
 	for (i = 0; i < n && !err; i++) {
 		const struct pick_mod *m = &t->mods[order[i]];
-		struct out o = { f, m->name };
 
+		o.name = m->name;
 		if ((m->flags & PICK_WANTED) && !(m->flags & PICK_BASE))
 			err = pick_each(m, "alias", put_alias, &o);
 	}
 	if (fclose(f) != 0 && !err)
 		err = -ENOMEM;
+	if (!err && len > MODIDX_MAX_BYTES)
+		err = -E2BIG;
 	if (!err)
 		err = write_all(fd, text, len);
 	free(text);

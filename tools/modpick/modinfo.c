@@ -2,9 +2,10 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include "byteorder.h"
 #include "modinfo.h"
 
-/* ELF64 offsets we use (the file is read byte by byte: no alignment, no host endianness). */
+/* ELF64 offsets we use (read with byteorder.h: no alignment, no host endianness). */
 enum {
 	EH_SIZE = 64,      /* sizeof(Elf64_Ehdr) */
 	EH_TYPE = 16, EH_SHOFF = 40, EH_SHENTSIZE = 58, EH_SHNUM = 60, EH_SHSTRNDX = 62,
@@ -13,15 +14,6 @@ enum {
 	ET_REL = 1, SHT_NOBITS = 8,
 	SHN_LORESERVE = 0xff00,
 };
-
-static uint64_t le(const unsigned char *p, int n)
-{
-	uint64_t v = 0;
-
-	while (n-- > 0)
-		v = v << 8 | p[n];
-	return v;
-}
 
 /* Is [off, off+size) inside [0, len)? Written so that no sum can overflow. */
 static int inside(uint64_t off, uint64_t size, size_t len)
@@ -41,27 +33,27 @@ int modinfo_parse(const void *buf, size_t len, struct modinfo *mi)
 		return -ENOEXEC;
 	if (b[4] != 2 || b[5] != 1 || b[6] != 1)   /* ELFCLASS64, ELFDATA2LSB, EV_CURRENT */
 		return -ENOEXEC;
-	if (le(b + EH_TYPE, 2) != ET_REL)
+	if (get_le16(b + EH_TYPE) != ET_REL)
 		return -ENOEXEC;
-	shoff = le(b + EH_SHOFF, 8);
-	shnum = le(b + EH_SHNUM, 2);
-	shstrndx = le(b + EH_SHSTRNDX, 2);
+	shoff = get_le64(b + EH_SHOFF);
+	shnum = get_le16(b + EH_SHNUM);
+	shstrndx = get_le16(b + EH_SHSTRNDX);
 	/* shnum 0 or SHN_XINDEX mean "too many sections": a module never needs that. */
-	if (le(b + EH_SHENTSIZE, 2) != SH_SIZE || shnum == 0 || shnum >= SHN_LORESERVE)
+	if (get_le16(b + EH_SHENTSIZE) != SH_SIZE || shnum == 0 || shnum >= SHN_LORESERVE)
 		return -EINVAL;
 	if (shstrndx >= shnum || !inside(shoff, (uint64_t)shnum * SH_SIZE, len))
 		return -EINVAL;
 	sh = b + shoff;
 	str = sh + (size_t)shstrndx * SH_SIZE;
-	if (le(str + SH_TYPE, 4) == SHT_NOBITS)
+	if (get_le32(str + SH_TYPE) == SHT_NOBITS)
 		return -EINVAL;
-	stroff = le(str + SH_OFFSET, 8);
-	strsize = le(str + SH_SIZEF, 8);
+	stroff = get_le64(str + SH_OFFSET);
+	strsize = get_le64(str + SH_SIZEF);
 	if (!inside(stroff, strsize, len))
 		return -EINVAL;
 	for (i = 0; i < shnum; i++) {
 		const unsigned char *s = sh + (size_t)i * SH_SIZE;
-		uint64_t name = le(s + SH_NAME, 4), off, size;
+		uint64_t name = get_le32(s + SH_NAME), off, size;
 		static const char want[] = ".modinfo";
 
 		/* the name must fit, with its NUL, inside the section-name table */
@@ -69,10 +61,10 @@ int modinfo_parse(const void *buf, size_t len, struct modinfo *mi)
 			continue;
 		if (memcmp(b + stroff + name, want, sizeof want) != 0)
 			continue;
-		if (le(s + SH_TYPE, 4) == SHT_NOBITS)
+		if (get_le32(s + SH_TYPE) == SHT_NOBITS)
 			return -EINVAL;
-		off = le(s + SH_OFFSET, 8);
-		size = le(s + SH_SIZEF, 8);
+		off = get_le64(s + SH_OFFSET);
+		size = get_le64(s + SH_SIZEF);
 		if (!inside(off, size, len))
 			return -EINVAL;
 		mi->sec = (const char *)b + off;

@@ -1,11 +1,12 @@
 /*
- * kmod/t/realtree.c: the build side on the real module tree ($MODULE_TREE): the closure,
+ * tools/modpick/t/realtree.c: the build side on the real module tree ($MODULE_TREE): the closure,
  * the load order, alias matching on real modalias strings, and coldplug of a fake QEMU sysfs.
  */
 #include "kmod.h"
 #include "pick.h"
+#include "modrec.h"
 #include "tap.h"
-#include "kmodtest.h"
+#include "picktest.h"
 
 struct match {
 	const char *what, *modalias, *want;  /* want: a module that must match, "" for none */
@@ -51,35 +52,6 @@ static int default_wants(void)
 	return n;
 }
 
-struct rec {
-	char calls[64][64];
-	int n;
-};
-
-static int record(void *arg, int fd, const char *params, int flags)
-{
-	struct rec *r = arg;
-	char name[64] = "";
-	ssize_t n = pread(fd, name, sizeof name - 1, 0);
-
-	name[n > 0 ? n : 0] = '\0';
-	if (r->n < 64)
-		snprintf(r->calls[r->n++], sizeof r->calls[0], "%s", name);
-	return 0;
-}
-
-static const char *calls(const struct rec *r, int from, char *buf, size_t cap)
-{
-	size_t len = 0;
-	int i;
-
-	buf[0] = '\0';
-	for (i = from; i < r->n; i++)
-		len += snprintf(buf + len, len < cap ? cap - len : 0, "%s%s", i > from ? " " : "",
-				r->calls[i]);
-	return buf;
-}
-
 /* A Q35 guest with a virtio disk: which drivers does coldplug load, and in what order? */
 static void coldplug_q35(int dir)
 {
@@ -91,10 +63,10 @@ static void coldplug_q35(int dir)
 		{ "pci0000:00/0000:00:1f.3", "pci:v00008086d00002930sv00001AF4sd00001100bc0Csc05i00" },
 		{ "pci0000:00/0000:00:03.0", "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00" },
 	};
-	struct rec r = { .n = 0 };
-	struct kmod_ops ops = { record, &r };
-	struct kmod_config cfg = { .dirfd = dir, .index = "modules.idx", .ops = &ops };
-	struct kmod_ctx *ctx = NULL;
+	struct modrec r = { .n = 0 };
+	struct modload_ops ops = { modrec_finit, &r };
+	struct modload_config cfg = { .dirfd = dir, .index = "modules.idx", .ops = &ops };
+	struct modloader *ml = NULL;
 	char buf[1024], path[256];
 	size_t i;
 	int sys;
@@ -106,22 +78,22 @@ static void coldplug_q35(int dir)
 		snprintf(path, sizeof path, "%s/modalias", devs[i][0]);
 		write_str(sys, path, devs[i][1]);
 	}
-	is_int(kmod_ctx_new(&cfg, &ctx), 0, "context on the real index");
-	if (!ctx) {
-		tap_skip(4, "no context");
+	is_int(modload_new(&cfg, &ml), 0, "loader on the real index");
+	if (!ml) {
+		tap_skip(4, "no loader");
 		close(sys);
 		return;
 	}
-	is_int(kmod_coldplug(ctx, sys), 5, "Q35 with a virtio disk: the transport and its helpers");
-	is_str(calls(&r, 0, buf, sizeof buf),
+	is_int(modload_coldplug(ml, sys), 5, "Q35 with a virtio disk: the transport and its helpers");
+	is_str(modrec_calls(&r, 0, buf, sizeof buf),
 	       "virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio virtio_pci",
 	       "dependencies first; nothing for the e1000e, VGA, LPC, SMBus");
 	mkdirs(sys, "pci0000:00/0000:00:03.0/virtio0");
 	write_str(sys, "pci0000:00/0000:00:03.0/virtio0/modalias", "virtio:d00000002v00001AF4");
-	is_int(kmod_coldplug(ctx, sys), 1, "then the virtio device: its driver alone");
-	is_str(calls(&r, 5, buf, sizeof buf), "virtio_blk", "virtio_blk");
-	is_int(kmod_coldplug(ctx, sys), 0, "then nothing new");
-	kmod_ctx_free(ctx);
+	is_int(modload_coldplug(ml, sys), 1, "then the virtio device: its driver alone");
+	is_str(modrec_calls(&r, 5, buf, sizeof buf), "virtio_blk", "virtio_blk");
+	is_int(modload_coldplug(ml, sys), 0, "then nothing new");
+	modload_free(ml);
 	close(sys);
 }
 
@@ -130,8 +102,8 @@ int main(void)
 	static const struct pick_want ext4[] = { { "ext4", 0 } };
 	const char *why, *tree = module_tree(&why);
 	struct pick_tree t = { 0 };
-	struct kmod_config cfg = { 0 };
-	struct kmod_ctx *ctx = NULL;
+	struct modload_config cfg = { 0 };
+	struct modloader *ml = NULL;
 	char bad[256], dir[4096];
 	int *order, *pos, norder, missing, i, e, fd, late = 0, nwant, top, err;
 	size_t k;
@@ -195,11 +167,11 @@ int main(void)
 	}
 	cfg.dirfd = top;
 	cfg.index = "modules.idx";
-	is_int(kmod_ctx_new(&cfg, &ctx), 0, "index read back");
-	for (k = 0; ctx && k < sizeof matches / sizeof *matches; k++) {
+	is_int(modload_new(&cfg, &ml), 0, "index read back");
+	for (k = 0; ml && k < sizeof matches / sizeof *matches; k++) {
 		const struct match *m = &matches[k];
 		const char *names[8];
-		int n = kmod_lookup(ctx, m->modalias, names, 8), found = 0, j;
+		int n = modload_lookup(ml, m->modalias, names, 8), found = 0, j;
 
 		for (j = 0; j < n && j < 8; j++)
 			found |= strcmp(names[j], m->want) == 0;
@@ -209,7 +181,7 @@ int main(void)
 			ok(found && (!m->exactly_one || n == 1), "%s matches %s (%d matches)", m->what,
 			   m->want, n);
 	}
-	kmod_ctx_free(ctx);
+	modload_free(ml);
 	coldplug_q35(top);
 	close(top);
 	rm_tree(dir);

@@ -5,8 +5,6 @@
 
 /* A module file larger than this is refused before it is mapped (the largest in Debian's 6.1 is ~15 MB). */
 #define MODINFO_MAX_FILE (256u << 20)
-/* Module names are at most this long (the kernel's MODULE_NAME_LEN is 56 with the NUL). */
-#define MODINFO_NAME_MAX 55
 
 /* The .modinfo section: "key=value" strings, each ended by NUL (the last one maybe by the end). */
 struct modinfo {

@@ -1,14 +1,14 @@
 /*
- * kmod/t/fuzz.c: the .modinfo reader under seeded mutation (real .ko bytes when MODULE_TREE
- * is set, a fabricated module otherwise), then the saved inputs of kmod/t/fuzz/saved/.
- * KMOD_FUZZ_SECONDS (default 3) and KMOD_FUZZ_SEED replay a run; a failing input is written
- * to $TMPDIR and named, to be kept in kmod/t/fuzz/saved/.
+ * tools/modpick/t/fuzz.c: the .modinfo reader under seeded mutation (real .ko bytes when
+ * MODULE_TREE is set, a fabricated module otherwise), then the saved inputs of
+ * tools/modpick/t/fuzz/saved/. MODINFO_FUZZ_SECONDS (default 3) and MODINFO_FUZZ_SEED replay a run;
+ * a failing input is written to $TMPDIR and named, to be kept in tools/modpick/t/fuzz/saved/.
  */
 #include <dirent.h>
 #include <time.h>
 #include "modinfo.h"
 #include "tap.h"
-#include "kmodtest.h"
+#include "picktest.h"
 
 /* xorshift64*: small, seedable, the same sequence on every machine */
 static uint64_t rnd(uint64_t *s)
@@ -50,11 +50,8 @@ static void find_hot(struct seed *s)
 {
 	const unsigned char *b = s->b;
 	struct modinfo mi;
-	size_t shoff = 0, shnum, i;
+	size_t shoff = get_le64(b + 40), shnum = get_le16(b + 60);
 
-	for (i = 0; i < 8; i++)
-		shoff |= (size_t)b[40 + i] << (8 * i);
-	shnum = b[60] | b[61] << 8;
 	s->hot[0][0] = 0, s->hot[0][1] = 64;
 	s->hot[1][0] = shoff, s->hot[1][1] = shnum * 64;
 	s->hot[2][0] = 0, s->hot[2][1] = 64;
@@ -117,11 +114,11 @@ static void save_failure(const unsigned char *b, size_t len, uint64_t seed, long
 	const char *tmp = getenv("TMPDIR");
 	int fd;
 
-	snprintf(path, sizeof path, "%s/kmod-fuzz-%llu-%ld", tmp && *tmp ? tmp : "/tmp",
+	snprintf(path, sizeof path, "%s/modinfo-fuzz-%llu-%ld", tmp && *tmp ? tmp : "/tmp",
 		 (unsigned long long)seed, iter);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	if (fd >= 0 && write(fd, b, len) == (ssize_t)len)
-		tap_diag("failing input saved as %s: keep it in kmod/t/fuzz/saved/", path);
+		tap_diag("failing input saved as %s: keep it in tools/modpick/t/fuzz/saved/", path);
 	if (fd >= 0)
 		close(fd);
 }
@@ -165,17 +162,17 @@ static void fuzz(struct seed *seeds, int nseeds, uint64_t seed, double seconds)
 	ok(iter > 1000, "the fuzzer ran (%ld mutations)", iter);
 }
 
-/* Replays kmod/t/fuzz/saved/ * (from the top of the tree, where prove runs). */
+/* Replays tools/modpick/t/fuzz/saved/ * (from the top of the tree, where prove runs). */
 static void replay(void)
 {
-	const char *dir = "kmod/t/fuzz/saved";
+	const char *dir = "tools/modpick/t/fuzz/saved";
 	char path[4096];
 	struct dirent *de;
 	DIR *d = opendir(dir);
 	int n = 0, bad = 0;
 
 	if (!d) {
-		tap_skip(1, "no kmod/t/fuzz/saved here (run from the top of the tree)");
+		tap_skip(1, "no tools/modpick/t/fuzz/saved here (run from the top of the tree)");
 		return;
 	}
 	while ((de = readdir(d))) {
@@ -212,9 +209,9 @@ int main(void)
 	int n = 0;
 	size_t i;
 
-	env = getenv("KMOD_FUZZ_SEED");
+	env = getenv("MODINFO_FUZZ_SEED");
 	seed = env ? strtoull(env, NULL, 0) : (uint64_t)time(NULL);
-	env = getenv("KMOD_FUZZ_SECONDS");
+	env = getenv("MODINFO_FUZZ_SECONDS");
 	if (env)
 		seconds = strtod(env, NULL);
 	seeds[n].b = fake_elf(info, sizeof info - 1, &l);

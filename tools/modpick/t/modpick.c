@@ -1,8 +1,8 @@
-/* kmod/t/modpick.c: the modpick command (out/bin/modpick, built by make) on the real tree. */
+/* tools/modpick/t/modpick.c: the modpick command (out/bin/modpick, built by make) on the real tree. */
 #include <sys/wait.h>
 #include "kmod.h"
 #include "tap.h"
-#include "kmodtest.h"
+#include "picktest.h"
 
 /* Runs modpick with args, stderr into errbuf; returns its exit status. */
 static int run(const char *prog, const char *const *args, char *errbuf, size_t cap)
@@ -42,8 +42,8 @@ int main(void)
 {
 	const char *why, *tree = module_tree(&why), *o = getenv("O");
 	char prog[4096], dir[4096], out[4200], err[4096];
-	struct kmod_config cfg = { 0 };
-	struct kmod_ctx *ctx = NULL;
+	struct modload_config cfg = { 0 };
+	struct modloader *ml = NULL;
 	struct stat a, b;
 	int top;
 
@@ -79,8 +79,8 @@ int main(void)
 	ok(fstatat(top, "usb_storage.ko", &a, 0) == 0, "usb-storage.ko copied as usb_storage.ko");
 	cfg.dirfd = top;
 	cfg.index = "modules.idx";
-	is_int(kmod_ctx_new(&cfg, &ctx), 0, "modules.idx reads back");
-	kmod_ctx_free(ctx);
+	is_int(modload_new(&cfg, &ml), 0, "modules.idx reads back");
+	modload_free(ml);
 	close(top);
 	rm_tree(dir);
 	return tap_done(0);

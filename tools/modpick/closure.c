@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "pick.h"
+#include "vec.h"
 
 enum { V_NEW, V_ACTIVE, V_DONE };
 
@@ -15,12 +16,13 @@ struct resolve {
 	size_t badcap;
 	int *edges;
 	unsigned char *hard;
-	int n, cap;
+	size_t n, ecap, hcap;    /* edges[] and hard[] grow side by side */
 };
 
 static int add_edge(struct resolve *r, int to, int hard)
 {
-	int i;
+	size_t i;
+	int err;
 
 	if (to == r->self)
 		return 0;
@@ -29,20 +31,9 @@ static int add_edge(struct resolve *r, int to, int hard)
 			r->hard[i] |= hard;
 			return 0;
 		}
-	if (r->n == r->cap) {
-		int cap = r->cap ? 2 * r->cap : 8;
-		int *e = realloc(r->edges, cap * sizeof *e);
-		unsigned char *h;
-
-		if (!e)
-			return -ENOMEM;
-		r->edges = e;
-		h = realloc(r->hard, cap);
-		if (!h)
-			return -ENOMEM;
-		r->hard = h;
-		r->cap = cap;
-	}
+	if ((err = vec_reserve((void **)&r->edges, &r->ecap, r->n, sizeof *r->edges, 8)) ||
+	    (err = vec_reserve((void **)&r->hard, &r->hcap, r->n, sizeof *r->hard, 8)))
+		return err == -EOVERFLOW ? -ENOMEM : err;
 	r->edges[r->n] = to;
 	r->hard[r->n++] = hard;
 	return 0;
@@ -124,7 +115,7 @@ static int on_softdep(void *arg, const char *val)
 static int resolve(struct pick_tree *t, int i, char *bad, size_t badcap)
 {
 	struct pick_mod *m = &t->mods[i];
-	struct resolve r = { t, i, bad, badcap, NULL, NULL, 0, 0 };
+	struct resolve r = { t, i, bad, badcap, NULL, NULL, 0, 0, 0 };
 	int err;
 
 	if (m->nedges >= 0)

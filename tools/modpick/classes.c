@@ -1,4 +1,4 @@
-/* classes.c: the named groups of modules modpick picks by default (docs/kmod.md lists them). */
+/* classes.c: the named groups of modules modpick picks by default (docs/modpick.md lists them). */
 #include <string.h>
 #include "pick.h"
 

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "pick.h"
+#include "vec.h"
 
 int pick_norm(const char *name, char *out, size_t cap)
 {
@@ -24,7 +25,7 @@ int pick_norm(const char *name, char *out, size_t cap)
 
 int pick_tree_find(const struct pick_tree *t, const char *name)
 {
-	char norm[MODINFO_NAME_MAX + 1];
+	char norm[MODIDX_NAME_MAX + 1];
 	int i;
 
 	if (pick_norm(name, norm, sizeof norm))
@@ -58,22 +59,19 @@ int pick_each(const struct pick_mod *m, const char *key, int (*fn)(void *arg, co
 	return 0;
 }
 
+/* A name the index can hold, and no ',' (it separates the names of depends=). */
 static int valid_name(const char *s)
 {
-	if (!*s || strlen(s) > MODINFO_NAME_MAX)
-		return 0;
-	for (; *s; s++)
-		if (*s <= ' ' || *s == '/' || *s == ',' || *s == 0x7f)
-			return 0;
-	return 1;
+	return modidx_name_ok(s) && !strchr(s, ',');
 }
 
 int pick_tree_add(struct pick_tree *t, const char *name, const char *path, uint64_t size,
 		  const char *info, size_t info_len)
 {
 	struct modinfo mi = { info, info_len };
-	char from_info[MODINFO_NAME_MAX + 1], base[NAME_MAX + 1];
+	char from_info[MODIDX_NAME_MAX + 1], base[NAME_MAX + 1];
 	struct pick_mod *m;
+	int err;
 
 	if (!name && modinfo_get(&mi, "name", from_info, sizeof from_info) == 0 &&
 	    valid_name(from_info))
@@ -94,18 +92,11 @@ int pick_tree_add(struct pick_tree *t, const char *name, const char *path, uint6
 		t->duplicates++;
 		return 0;
 	}
-	if (t->n == t->cap) {
-		int cap = t->cap ? 2 * t->cap : 256;
-		struct pick_mod *mods;
-
-		if (cap > PICK_MAX_TREE)
-			return -E2BIG;
-		mods = realloc(t->mods, cap * sizeof *mods);
-		if (!mods)
-			return -ENOMEM;
-		t->mods = mods;
-		t->cap = cap;
-	}
+	if (t->n >= PICK_MAX_TREE)
+		return -E2BIG;
+	err = vec_reserve((void **)&t->mods, &t->cap, t->n, sizeof *t->mods, 256);
+	if (err)
+		return err;
 	m = &t->mods[t->n];
 	memset(m, 0, sizeof *m);
 	m->nedges = -1;

@@ -1,7 +1,7 @@
-/* kmod/t/modinfo.c: the .modinfo reader on fabricated modules, broken ones, and real ones. */
+/* tools/modpick/t/modinfo.c: the .modinfo reader on fabricated modules, broken ones, and real ones. */
 #include "modinfo.h"
 #include "tap.h"
-#include "kmodtest.h"
+#include "picktest.h"
 
 static const char info[] = "license=GPL\0alias=virtio:d00000002v*\0depends=virtio,virtio_ring\0"
 			   "\0\0noequals\0=novalue\0name=virtio_blk\0vermagic=6.1.0-56-amd64 SMP";
@@ -119,6 +119,17 @@ static const struct lie lies[] = {
 	{ "no .modinfo name", FAKE_SH_INFO, 0, 4, 10, -ENOEXEC },
 };
 
+/* Writes v into a field of width bytes (1, 2, 4 or 8), little-endian. */
+static void put_field(unsigned char *p, uint64_t v, int width)
+{
+	switch (width) {
+	case 1: p[0] = (unsigned char)v; break;
+	case 2: put_le16(p, (uint16_t)v); break;
+	case 4: put_le32(p, (uint32_t)v); break;
+	default: put_le64(p, v); break;
+	}
+}
+
 static void lying(void)
 {
 	size_t i;
@@ -132,7 +143,7 @@ static void lying(void)
 
 		if (v == LEN(0))
 			v = l.len - l.info_off + 1;
-		put_le(x->sec < 0 ? b + x->field : fake_sh(b, &l, x->sec, x->field), v, x->width);
+		put_field(x->sec < 0 ? b + x->field : fake_sh(b, &l, x->sec, x->field), v, x->width);
 		is_int(modinfo_parse(b, l.len, &mi), x->want, x->what);
 		free(b);
 	}
@@ -153,13 +164,10 @@ static void lying(void)
 static int truncations(const unsigned char *b, size_t len, size_t step, int *bad)
 {
 	struct modinfo mi;
-	size_t shend = 0, n, i;
+	size_t shend = get_le64(b + 40) + 64 * (size_t)get_le16(b + 60), n;
 	unsigned char *c;
 	int tries = 0, r;
 
-	for (i = 0; i < 8; i++)
-		shend |= (size_t)b[40 + i] << (8 * i);
-	shend += 64 * (size_t)(b[60] | b[61] << 8);
 	if (shend > len) {
 		++*bad;
 		return 0;

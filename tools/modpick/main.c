@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "io.h"
+#include "kmod.h"
 #include "pick.h"
 #include "report.h"
 
@@ -177,7 +178,7 @@ static void find_release(struct state *s)
 
 static int copy_module(int treefd, const char *path, int outfd, const char *name)
 {
-	char buf[65536], file[MODINFO_NAME_MAX + 4];
+	char buf[65536], file[MODIDX_NAME_MAX + sizeof ".ko"];
 	int in, out, err = 0;
 	ssize_t n;
 
@@ -197,6 +198,19 @@ static int copy_module(int treefd, const char *path, int outfd, const char *name
 done:
 	close(in);
 	return err;
+}
+
+/* Reads the index back with the init's own parser: a disagreement fails the build, not the boot. */
+static void check_index(int outfd, const char *out)
+{
+	struct modload_config cfg = { .dirfd = outfd, .index = MODIDX_FILE };
+	struct modloader *ml;
+	int err = modload_new(&cfg, &ml);
+
+	if (err)
+		die_msg(EXIT_SYSTEM, err, "unable to read back %s/%s with the init's parser "
+			"(a modpick bug: please report it)", out, MODIDX_FILE);
+	modload_free(ml);
 }
 
 static int count_firmware(void *arg, const char *val)
@@ -277,12 +291,14 @@ int main(int argc, char **argv)
 				die_msg(EXIT_SYSTEM, err, "unable to copy %s/%s to %s", s.o.tree, m->path,
 					s.o.out);
 		}
-		fd = openat(outfd, "modules.idx", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		fd = openat(outfd, MODIDX_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		err = fd < 0 ? -errno : pick_write_index(fd, &s.t, s.order, s.norder, s.krel);
 		if (fd >= 0 && close(fd) != 0 && !err)
 			err = -errno;
 		if (err)
-			die_msg(EXIT_SYSTEM, err, "unable to write %s/modules.idx", s.o.out);
+			die_msg(err == -E2BIG ? EXIT_USAGE : EXIT_SYSTEM, err, "unable to write %s/%s",
+				s.o.out, MODIDX_FILE);
+		check_index(outfd, s.o.out);
 		close(outfd);
 	}
 	info_msg("%d modules for %s (%d at boot, %d on demand, %d optional), %llu bytes%s%s",

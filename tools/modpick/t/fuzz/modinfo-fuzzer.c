@@ -1,6 +1,6 @@
 /*
- * kmod/t/fuzz/modinfo-fuzzer.c: a libFuzzer target for the .modinfo reader (docs/kmod.md says
- * how to build and run it; it is not part of `make tests`).
+ * tools/modpick/t/fuzz/modinfo-fuzzer.c: a libFuzzer target for the .modinfo reader
+ * (docs/modpick.md says how to build and run it; it is not part of `make tests`).
  */
 #include <errno.h>
 #include <stdint.h>
