@@ -32,16 +32,20 @@ qemu_start() {
 
 # Looks for REGEX in the console output after the last match; moves past the matching line.
 qemu_expect() {
-	local re=$1 secs=${2:-60} end line
+	local re=$1 secs=${2:-60} end line alive
 	end=$((SECONDS + secs))
 	while :; do
+		# Whether QEMU runs, asked before the log is read: a line printed just before it exits
+		# (a guest that powers off at once) is then still found in the log it left.
+		alive=1
+		kill -0 "$QPID" 2>/dev/null || alive=0
 		line=$(tail -c +$((QPOS + 1)) "$QLOG" | grep -a -b -m 1 -E -- "$re") && {
 			local off=${line%%:*} rest=${line#*:}
 			QPOS=$((QPOS + off + ${#rest} + 1))
 			QMATCH=$rest
 			return 0
 		}
-		if ! kill -0 "$QPID" 2>/dev/null; then
+		if [ "$alive" = 0 ]; then
 			diag "QEMU exited while waiting for: $re"
 			return 1
 		fi
