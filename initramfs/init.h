@@ -98,6 +98,8 @@ void rescue_shell(struct init_ctx *c, const char *why);
 /* modules.c */
 int modules_load_base(struct init_ctx *c);
 int modules_coldplug(struct init_ctx *c);
+/* Once a search found nothing: lets the late drivers (legacy IDE) load; how many loaded. */
+int modules_coldplug_late(struct init_ctx *c);
 /* Loads the driver(s) of a probed filesystem type ("ext4", "vfat", ...); 0 or fail()'s -errno. */
 int modules_load_fs(struct init_ctx *c, const char *type);
 

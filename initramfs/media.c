@@ -280,7 +280,7 @@ int device_find(struct init_ctx *c, const char *param, const char *spec, unsigne
 		if (now() >= deadline)
 			break;
 		/* Drivers for what appeared since (a USB disk behind its controller); else wait. */
-		if (modules_coldplug(c) <= 0)
+		if (modules_coldplug(c) <= 0 && modules_coldplug_late(c) <= 0)
 			usleep(POLL_MS * 1000);
 	}
 	report(c, spec, &m, seen, n);

@@ -79,6 +79,14 @@ int modules_load_fs(struct init_ctx *c, const char *type)
 	return 0;
 }
 
+int modules_coldplug_late(struct init_ctx *c)
+{
+	if (!c->modloader || !modload_allow_late(c->modloader))
+		return 0;
+	log_msg(c, LOG_INFO, "modules: not found yet; now the drivers held back (legacy IDE)");
+	return modules_coldplug(c);
+}
+
 /* One coldplug round over /sys/devices: how many drivers it newly loaded. */
 int modules_coldplug(struct init_ctx *c)
 {

@@ -54,6 +54,10 @@ static void plug(struct walk *w, const char *modalias)
 
 		if (ml->mods[a->mod].state != ST_NONE || !alias_match(a, modalias))
 			continue;
+		if ((ml->mods[a->mod].flags & MOD_LATE) && !ml->late_ok) {
+			ml->late_held = 1;
+			continue;
+		}
 		modload_log(ml, MODLOAD_LOG_DEBUG, "%s matches %s", modalias, ml->mods[a->mod].name);
 		/* counts the dependencies newly loaded on the way too */
 		before = ml->st.loaded;
@@ -113,6 +117,14 @@ static int walk_dir(struct walk *w, int dirfd, int depth)
 	}
 	closedir(d);
 	return 0;
+}
+
+int modload_allow_late(struct modloader *ml)
+{
+	int held = !ml->late_ok && ml->late_held;
+
+	ml->late_ok = 1;
+	return held;
 }
 
 int modload_coldplug(struct modloader *ml, int sysfd)

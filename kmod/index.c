@@ -78,11 +78,12 @@ static int parse_module(struct modloader *ml, char *rest, uint16_t **dp)
 		m->flags = MOD_BASE;
 	else if (flags[0] != MODIDX_DEMAND)
 		return -EINVAL;
-	if (flags[1] == MODIDX_OPTIONAL)
-		m->flags |= MOD_OPTIONAL;
-	else if (flags[1])
-		return -EINVAL;
-	if (flags[1] && flags[2])
+	flags++;
+	if (*flags == MODIDX_OPTIONAL)
+		m->flags |= MOD_OPTIONAL, flags++;
+	if (*flags == MODIDX_LATE && !(m->flags & MOD_BASE))
+		m->flags |= MOD_LATE, flags++;
+	if (*flags)
 		return -EINVAL;
 	m->deps = *dp;
 	while ((dep = word(&rest))) {

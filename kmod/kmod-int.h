@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include "kmod.h"
 
-enum { MOD_BASE = 1, MOD_OPTIONAL = 2 };
+enum { MOD_BASE = 1, MOD_OPTIONAL = 2, MOD_LATE = 4 };
 enum { ST_NONE, ST_LOADED, ST_FAILED };
 
 struct modload_mod {
@@ -35,6 +35,8 @@ struct modloader {
 	int naliases;
 	uint16_t *depbuf;
 	struct modload_stats st;
+	int late_ok;             /* coldplug may load MOD_LATE drivers (modload_allow_late) */
+	int late_held;           /* coldplug matched a MOD_LATE driver and held it back */
 };
 
 /* index.c: parses text (NUL-terminated, modified in place) into ml's tables. */

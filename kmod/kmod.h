@@ -65,9 +65,13 @@ int modload_by_name(struct modloader *ml, const char *name);
  * index's alias patterns (fnmatch globs) and loads the matching modules, dependencies first,
  * each at most once per loader (a module that failed is not retried). Returns how many
  * modules it newly loaded (0 once nothing new appears), or -errno when sysfd cannot be read.
- * Load failures are logged, not returned.
+ * Load failures are logged, not returned. A late driver (modules.idx flag l) is held back until
+ * modload_allow_late.
  */
 int modload_coldplug(struct modloader *ml, int sysfd);
+
+/* Lets coldplug load late drivers from now on; 1 when one was held back (coldplug again), else 0. */
+int modload_allow_late(struct modloader *ml);
 
 /*
  * The modules whose alias patterns match modalias: up to max names into names[] (pointers

@@ -8,10 +8,15 @@
 
 /* A line is one of these characters, one space, then its fields separated by one space. */
 enum { MODIDX_RELEASE = 'k', MODIDX_MODULE = 'm', MODIDX_ALIAS = 'a', MODIDX_COMMENT = '#' };
-/* The FLAGS field of a module line: base or on demand, then optional or nothing. */
-enum { MODIDX_BASE = 'b', MODIDX_DEMAND = 'd', MODIDX_OPTIONAL = 'o' };
+/*
+ * The FLAGS field of a module line: base or on demand; then, in this order and each at most once,
+ * optional, and late (an on-demand driver coldplug holds back until a search for a device found
+ * nothing without it: the legacy IDE that QEMU and old machines always have, and that rarely holds
+ * the medium).
+ */
+enum { MODIDX_BASE = 'b', MODIDX_DEMAND = 'd', MODIDX_OPTIONAL = 'o', MODIDX_LATE = 'l' };
 /* The comment the writer puts before the module lines, for a reader of the file. */
-#define MODIDX_LEGEND "# m NAME FLAGS DEPS: b base, d on demand, o optional; a MODULE PATTERN"
+#define MODIDX_LEGEND "# m NAME FLAGS DEPS: b base, d on demand, o optional, l late; a MODULE PATTERN"
 
 /* Limits: the loader refuses a bigger index with -E2BIG, so the writer does not write one. */
 #define MODIDX_MAX_BYTES   (4u << 20)

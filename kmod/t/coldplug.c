@@ -23,6 +23,7 @@ static const char fixture[] =
 	"m usb_stor d core scsi\n"
 	"m disk d scsi\n"
 	"m net d\n"
+	"m ide dl scsi\n"
 	"m libfs b\n"
 	"m sum_fast bo\n"
 	"m sum b\n"
@@ -31,9 +32,10 @@ static const char fixture[] =
 	"a usb_stor usb:v*p*d*dc*dsc*dp*ic08isc06ip50in*\n"
 	"a usb_stor usb:v*p*d*dc*dsc*dp*ic08isc06ip62in*\n"
 	"a disk scsi:t-0x00*\n"
-	"a net pci:v00008086d0000100Esv*sd*bc*sc*i*\n";
+	"a net pci:v00008086d0000100Esv*sd*bc*sc*i*\n"
+	"a ide pci:v00008086d00007010sv*sd*bc*sc*i*\n";
 static const char *const fixture_mods[] = {
-	"core", "hc", "scsi", "usb_stor", "disk", "net", "libfs", "sum_fast", "sum", "fs",
+	"core", "hc", "scsi", "usb_stor", "disk", "net", "ide", "libfs", "sum_fast", "sum", "fs",
 };
 
 /* mods/: the index and a NAME.ko per module holding its name (what modrec_finit reads). */
@@ -134,6 +136,20 @@ static void coldplug(int top)
 	is_str(modrec_calls(&r, 4, buf, sizeof buf), "disk", "disk driver");
 	is_int(modload_coldplug(ml, sys), 0, "then nothing new");
 	ok(!modrec_logged(&r, " net"), "the absent network card's driver never loaded");
+
+	/* a late driver (the PIIX IDE of every QEMU pc): held back until the caller allows it */
+	is_int(modload_allow_late(ml), 0, "nothing held back yet: allowing late drivers asks for no round");
+	modload_free(ml);
+	ml = open_loader(top, &r, &ops);
+	mkdirs(sys, "pci0000:00/0000:00:01.1");
+	write_str(sys, "pci0000:00/0000:00:01.1/modalias",
+		  "pci:v00008086d00007010sv00001AF4sd00001100bc01sc01i80\n");
+	modload_coldplug(ml, sys);
+	ok(!modrec_logged(&r, "loaded module ide"), "the late IDE driver is held back by coldplug");
+	is_int(modload_allow_late(ml), 1, "allowing it says one was held back");
+	is_int(modload_coldplug(ml, sys), 1, "the next round loads it (its dependency scsi came with the USB stick)");
+	ok(modrec_logged(&r, "loaded module ide"), "  ide is loaded");
+	is_int(modload_allow_late(ml), 0, "allowed once: a second call asks for nothing");
 	modload_free(ml);
 	close(sys);
 }

@@ -28,6 +28,9 @@ static const struct bad_index bads[] = {
 	{ "bad flags", "overlive-modules 1\nm a x\n", -EINVAL },
 	{ "too many flags", "overlive-modules 1\nm a boo\n", -EINVAL },
 	{ "missing flags", "overlive-modules 1\nm a\n", -EINVAL },
+	{ "a base module cannot be late", "overlive-modules 1\nm a bl\n", -EINVAL },
+	{ "late before optional", "overlive-modules 1\nm a dlo\n", -EINVAL },
+	{ "late twice", "overlive-modules 1\nm a dll\n", -EINVAL },
 	{ "duplicate module", "overlive-modules 1\nm a b\nm a-x d\nm a_x d\n", -EINVAL },
 	{ "alias of unknown module", "overlive-modules 1\nm a b\na z pci:*\n", -EINVAL },
 	{ "alias without pattern", "overlive-modules 1\nm a b\na a\n", -EINVAL },
@@ -49,7 +52,7 @@ static void malformed(int dir)
 		modload_free(ml);
 	}
 	ml = NULL;
-	is_int(read_back(dir, "overlive-modules 1\n# c\n\nk 6.1\nm a bo\nm b d a\na b x:*\n", &ml), 0,
+	is_int(read_back(dir, "overlive-modules 1\n# c\n\nk 6.1\nm a bo\nm b d a\nm c dl\nm e dol\na b x:*\n", &ml), 0,
 	       "comments, blank lines, all kinds");
 	modload_free(ml);
 	ml = NULL;

@@ -196,10 +196,10 @@ int pick_closure(struct pick_tree *t, const struct pick_want *want, int nwant, i
 			snprintf(bad, badcap, "%s", want[w].name);
 			return -ENOENT;
 		}
-		/* wanted twice: base wins, required wins */
+		/* wanted twice: base wins, required wins, not late wins */
 		if (t->mods[i].want & PICK_WANTED)
 			t->mods[i].want = PICK_WANTED | ((t->mods[i].want | want[w].flags) & PICK_BASE) |
-					  (t->mods[i].want & want[w].flags & PICK_OPTIONAL);
+					  (t->mods[i].want & want[w].flags & (PICK_OPTIONAL | PICK_LATE));
 		else
 			t->mods[i].want = PICK_WANTED | want[w].flags;
 	}
@@ -215,6 +215,6 @@ int pick_closure(struct pick_tree *t, const struct pick_want *want, int nwant, i
 	for (i = 0; i < t->n; i++)
 		if (t->mods[i].flags & PICK_IN)
 			t->mods[i].flags = (t->mods[i].flags ^ REQUIRED) |
-					   (t->mods[i].want & PICK_WANTED);
+					   (t->mods[i].want & (PICK_WANTED | PICK_LATE));
 	return 0;
 }

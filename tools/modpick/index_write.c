@@ -64,6 +64,8 @@ int pick_write_index(int fd, const struct pick_tree *t, const int *order, int n,
 			(m->flags & PICK_BASE) ? MODIDX_BASE : MODIDX_DEMAND);
 		if (m->flags & PICK_OPTIONAL)
 			fputc(MODIDX_OPTIONAL, f);
+		if ((m->flags & PICK_LATE) && !(m->flags & PICK_BASE))
+			fputc(MODIDX_LATE, f);
 		for (e = 0; e < m->nedges; e++)
 			fprintf(f, " %s", t->mods[m->edges[e]].name);
 		fputc('\n', f);

@@ -10,7 +10,7 @@
 #define PICK_MAX_DEPTH  16      /* directory levels below kernel/ */
 
 /* What is wanted of a module (a class entry or --module) and what the closure made of it. */
-enum { PICK_BASE = 1, PICK_OPTIONAL = 2, PICK_WANTED = 4, PICK_IN = 8 };
+enum { PICK_BASE = 1, PICK_OPTIONAL = 2, PICK_WANTED = 4, PICK_IN = 8, PICK_LATE = 16 };
 
 struct pick_mod {
 	char name[MODIDX_NAME_MAX + 1];  /* normalized: '-' written as '_' */
