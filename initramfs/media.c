@@ -150,22 +150,34 @@ static int by_superblock(const struct devspec *m)
 	return m->kind == DEVSPEC_LABEL || m->kind == DEVSPEC_UUID;
 }
 
+/*
+ * The name a device goes by in a spec of this kind: its filesystem's label or UUID (fs NULL when
+ * no filesystem was read), its partition's name or PARTUUID, or its DEVNAME. The one rule of
+ * device_find's search and of device_is.
+ */
+static const char *name_by(enum devspec_kind kind, const struct probe_result *fs, const char *partname,
+			   const char *partuuid, const char *devname)
+{
+	switch (kind) {
+	case DEVSPEC_LABEL:
+		return fs ? fs->label : NULL;
+	case DEVSPEC_UUID:
+		return fs ? fs->uuid : NULL;
+	case DEVSPEC_PARTLABEL:
+		return partname;
+	case DEVSPEC_PARTUUID:
+		return partuuid;
+	case DEVSPEC_PATH:
+		return devname;
+	}
+	return NULL;
+}
+
 static int matches(struct init_ctx *c, const struct devspec *m, struct seen *s)
 {
-	switch (m->kind) {
-	case DEVSPEC_LABEL:
-		return s->err == 0 && devspec_matches(m, s->fs.label);
-	case DEVSPEC_UUID:
-		return s->err == 0 && devspec_matches(m, s->fs.uuid);
-	case DEVSPEC_PARTLABEL:
-		return devspec_matches(m, s->partname);
-	case DEVSPEC_PARTUUID:
+	if (m->kind == DEVSPEC_PARTUUID)
 		read_partuuid(c, s);
-		return devspec_matches(m, s->partuuid);
-	case DEVSPEC_PATH:
-		return devspec_matches(m, s->name);
-	}
-	return 0;
+	return devspec_matches(m, name_by(m->kind, s->err == 0 ? &s->fs : NULL, s->partname, s->partuuid, s->name));
 }
 
 static double now(void)
@@ -293,21 +305,9 @@ int device_is(const struct found_device *d, const char *spec)
 {
 	struct devspec m;
 
-	if (devspec_parse(spec, &m))
+	if (devspec_parse(spec, &m) || strncmp(d->dev, "/dev/", 5))
 		return 0;
-	switch (m.kind) {
-	case DEVSPEC_LABEL:
-		return devspec_matches(&m, d->fs.label);
-	case DEVSPEC_UUID:
-		return devspec_matches(&m, d->fs.uuid);
-	case DEVSPEC_PARTLABEL:
-		return devspec_matches(&m, d->partname);
-	case DEVSPEC_PARTUUID:
-		return devspec_matches(&m, d->partuuid);
-	case DEVSPEC_PATH:
-		return !strncmp(d->dev, "/dev/", 5) && devspec_matches(&m, d->dev + 5);
-	}
-	return 0;
+	return devspec_matches(&m, name_by(m.kind, &d->fs, d->partname, d->partuuid, d->dev + 5));
 }
 
 int medium_find(struct init_ctx *c)
