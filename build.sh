@@ -195,16 +195,27 @@ stage_compile() {
 # ---------------------------------------------------------------- modules
 : "${MODULES_EXTRA:=}"             # more modules for the initramfs, by name, space separated
 
-# stage_modules DEST: modpick copies the storage and filesystem drivers with everything they
-# need into DEST/lib/modules and writes the index the init loads them from.
+# stage_modules DEST: modpick packs the storage and filesystem drivers with everything they need
+# into DEST/pack/modules.pack (docs/kmod.md), xz makes the pack the init decodes as far as a boot
+# needs, and the index it loads them from goes into DEST/lib/modules. The pack is compressed
+# again only when its bytes changed.
 stage_modules() {
-	local dest=$1/lib/modules m extra=()
+	local dest=$1 m extra=()
 	for m in $MODULES_EXTRA; do extra+=(--module "$m"); done
-	rm -rf "$dest" && mkdir -p "$dest"
-	"$O/bin/modpick" --tree "$MODULE_TREE" --out "$dest" "${extra[@]}" 2> "$1/modpick.log" ||
+	rm -rf "$dest/lib/modules" "$dest/pack" && mkdir -p "$dest/lib/modules" "$dest/pack"
+	"$O/bin/modpick" --tree "$MODULE_TREE" --out "$dest/pack" --pack "${extra[@]}" 2> "$1/modpick.log" ||
 		{ cat "$1/modpick.log" >&2; die "unable to pick the kernel modules (MODULES_EXTRA='$MODULES_EXTRA'?)"; }
 	MODULE_SUMMARY=$(tail -n 1 "$1/modpick.log" | sed 's/ in .*//; s/^modpick: //')
 	rm -f "$1/modpick.log"
+	mv "$dest/pack/modules.idx" "$dest/lib/modules/modules.idx"
+	if [ -f "$O/initramfs.d/pack/modules.pack.xz" ] && cmp -s "$dest/pack/modules.pack" "$O/initramfs.d/pack/modules.pack"; then
+		cp "$O/initramfs.d/pack/modules.pack.xz" "$dest/pack/modules.pack.xz"
+	else
+		# one solid stream (CRC32: the init's decoder, busybox's unxz, checks it); a dictionary
+		# as large as the pack, so that nothing is lost and the decoder needs no more memory
+		xz -T1 -9e --check=crc32 --lzma2=preset=9e,dict=16MiB -k -c "$dest/pack/modules.pack" > "$dest/pack/modules.pack.xz"
+	fi
+	PACK_SUMMARY="module pack $(stat -c %s "$dest/pack/modules.pack.xz") bytes xz of $(stat -c %s "$dest/pack/modules.pack")"
 }
 
 # ---------------------------------------------------------------- initramfs
@@ -259,17 +270,17 @@ stage_fsck_fat() {
 	say "fsck.fat: none: no dosfstools source in $CACHE/dosfstools (see the deps stage); the init will write a FAT unchecked"
 }
 
-# compress_initramfs CPIO IMG: zstd -19, or xz (CRC32, the kernel's) when asked or when zstd
-# misses the size target and xz is smaller; sets INITRAMFS_FORMAT and INITRAMFS_SIZES.
+# compress_initramfs CPIO IMG MAX: zstd -19, or xz (CRC32, the kernel's) when asked or when zstd
+# misses MAX bytes and xz is smaller; sets INITRAMFS_FORMAT and INITRAMFS_SIZES.
 compress_initramfs() {
-	local cpio=$1 img=$2 zs xs tmp=$2.$$
+	local cpio=$1 img=$2 max=$3 zs xs tmp=$2.$$
 	zstd -q -19 -f "$cpio" -o "$tmp.zst"
 	zs=$(stat -c %s "$tmp.zst")
 	INITRAMFS_FORMAT=zstd INITRAMFS_SIZES="zstd -19 $zs"
 	case "$INITRAMFS_COMPRESS" in
 	zstd) ;;
 	xz | auto)
-		if [ "$INITRAMFS_COMPRESS" = xz ] || [ "$zs" -gt "$INITRAMFS_MAX" ]; then
+		if [ "$INITRAMFS_COMPRESS" = xz ] || [ "$zs" -gt "$max" ]; then
 			xz -T1 -9e --check=crc32 -c "$cpio" > "$tmp.xz"
 			xs=$(stat -c %s "$tmp.xz")
 			INITRAMFS_SIZES+=", xz -9e $xs"
@@ -281,10 +292,15 @@ compress_initramfs() {
 	rm -f "$tmp.zst" "$tmp.xz"
 }
 
+# The initramfs is two archives one after the other, as the kernel takes them (each unpacked in
+# turn): first the compressed one with our init, the tools and the module index (out/initramfs.cpio
+# before compression), then an uncompressed one holding only the module pack, which the kernel
+# copies as it is and the init decodes only as far as the boot needs: a boot pays to decompress
+# the drivers it loads, not all of them.
 stage_initramfs() {
 	# Built in a directory of its own and put in place by rename, so that a test booting
 	# out/initramfs.img never sees it half written, even while another build runs.
-	local stage spec size
+	local stage spec size packsize pad
 	mkdir -p "$O"
 	stage=$(mktemp -d "$O/initramfs.d.XXXXXX")
 	spec=$stage.spec
@@ -292,7 +308,7 @@ stage_initramfs() {
 	stage_rescue_busybox
 	stage_fsck_fat
 	cat > "$spec" <<SPEC
-# the initramfs of overlive, after initramfs/skeleton.spec: our init, a rescue shell, the modules
+# the initramfs of overlive, after initramfs/skeleton.spec: our init, a rescue shell, the module index
 file /init $O/bin/init 0755 0 0
 file /bin/busybox $RESCUE_BUSYBOX 0755 0 0
 slink /bin/sh busybox 0777 0 0
@@ -301,18 +317,25 @@ SPEC
 	if [ -x "$O/bin/persist" ]; then echo "file /bin/persist $O/bin/persist 0755 0 0" >> "$spec"; fi
 	if [ -n "$FSCK_FAT" ]; then echo "file /bin/fsck.fat $FSCK_FAT 0755 0 0" >> "$spec"; fi
 	"$O/bin/mkcpio" -o "$stage.cpio" "$TOP/initramfs/skeleton.spec" "$spec"
-	if [ -f "$O/initramfs.img" ] && cmp -s "$stage.cpio" "$O/initramfs.cpio"; then
-		rm -f "$stage.cpio"    # the same bytes as last time: keep the compressed image as it is
+	printf 'file /lib/modules/modules.pack.xz %s 0444 0 0\n' "$stage/pack/modules.pack.xz" > "$spec"
+	"$O/bin/mkcpio" -o "$stage/pack.cpio" "$spec"
+	packsize=$(stat -c %s "$stage/pack.cpio")
+	if [ -f "$O/initramfs.1" ] && cmp -s "$stage.cpio" "$O/initramfs.cpio"; then
+		rm -f "$stage.cpio"    # the same bytes as last time: keep the compressed archive as it is
 		INITRAMFS_FORMAT=unchanged INITRAMFS_SIZES="as built before"
 	else
-		compress_initramfs "$stage.cpio" "$O/initramfs.img"
+		compress_initramfs "$stage.cpio" "$O/initramfs.1" $((INITRAMFS_MAX - packsize - 4))
 		mv -f "$stage.cpio" "$O/initramfs.cpio"
 	fi
-	rm -rf "$O/initramfs.d" "$spec"
+	# the second archive starts on a 4-byte boundary (the kernel skips the zeros before it)
+	pad=$(( (4 - $(stat -c %s "$O/initramfs.1") % 4) % 4 ))
+	{ cat "$O/initramfs.1"; head -c "$pad" /dev/zero; cat "$stage/pack.cpio"; } > "$O/initramfs.img.$$"
+	mv -f "$O/initramfs.img.$$" "$O/initramfs.img"
+	rm -rf "$O/initramfs.d" "$spec" "$stage/pack.cpio"
 	mv "$stage" "$O/initramfs.d" 2>/dev/null || rm -rf "$stage"
 	cmp -s "$KERNEL_IMAGE" "$O/vmlinuz" || { cp "$KERNEL_IMAGE" "$O/vmlinuz.$$" && mv -f "$O/vmlinuz.$$" "$O/vmlinuz"; }
 	size=$(stat -c %s "$O/initramfs.img")
-	say "initramfs: $size bytes $INITRAMFS_FORMAT ($INITRAMFS_SIZES; $(stat -c %s "$O/initramfs.cpio") raw); $MODULE_SUMMARY"
+	say "initramfs: $size bytes: $(stat -c %s "$O/initramfs.1") $INITRAMFS_FORMAT ($INITRAMFS_SIZES; $(stat -c %s "$O/initramfs.cpio") raw) + $packsize uncompressed ($PACK_SUMMARY); $MODULE_SUMMARY"
 	if [ "$size" -le "$INITRAMFS_MAX" ]; then
 		say "initramfs: meets the size target: $size <= $INITRAMFS_MAX bytes"
 	else

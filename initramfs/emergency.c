@@ -52,6 +52,7 @@ void rescue_shell(struct init_ctx *c, const char *why)
 {
 	log_msg(c, LOG_WARN, "%s: rescue shell before stage %s; exit the shell to go on booting",
 		why, c->stage ? c->stage : "?");
+	modules_unpack_all(c);
 	if (run_shell() == -ENOENT)
 		log_msg(c, LOG_WARN, "no rescue shell (%s) in this initramfs; going on", RESCUE_SHELL);
 }
@@ -74,6 +75,7 @@ void report_failure(struct init_ctx *c, int err, int level)
 void emergency(struct init_ctx *c, int err)
 {
 	report_failure(c, err, LOG_ERR);
+	modules_unpack_all(c);
 	for (;;) {
 		log_msg(c, LOG_ERR, "starting the rescue shell (%s); 'reboot -f' restarts the machine",
 			RESCUE_SHELL);

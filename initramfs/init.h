@@ -100,6 +100,10 @@ int modules_load_base(struct init_ctx *c);
 int modules_coldplug(struct init_ctx *c);
 /* Once a search found nothing: lets the late drivers (legacy IDE) load; how many loaded. */
 int modules_coldplug_late(struct init_ctx *c);
+/* Before the switch: logs the module pack's cost and stops its decoder. */
+void modules_done(struct init_ctx *c);
+/* Before a rescue shell: every module of the pack as a file in /lib/modules. */
+void modules_unpack_all(struct init_ctx *c);
 /* Loads the driver(s) of a probed filesystem type ("ext4", "vfat", ...); 0 or fail()'s -errno. */
 int modules_load_fs(struct init_ctx *c, const char *type);
 

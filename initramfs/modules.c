@@ -8,6 +8,9 @@
 
 #define MODULE_DIR   "/lib/modules"
 
+/* The decoder of the module pack (docs/kmod.md): the rescue shell's busybox, built with unxz. */
+static const char *const unxz[] = { "/bin/busybox", "unxz", "-c", NULL };
+
 static void modload_to_log(void *arg, int level, const char *msg)
 {
 	log_msg(arg, level, "%s", msg);
@@ -23,7 +26,8 @@ static int seam_finit(void *arg, int fd, const char *params, int flags)
 int modules_load_base(struct init_ctx *c)
 {
 	struct modload_ops ops = { .finit_module = seam_finit, .arg = c };
-	struct modload_config cfg = { .index = MODIDX_FILE, .ops = &ops, .log = modload_to_log, .log_arg = c };
+	struct modload_config cfg = { .index = MODIDX_FILE, .ops = &ops, .log = modload_to_log, .log_arg = c,
+				      .unxz = unxz };
 	struct modloader *ml;
 	double t0 = uptime_seconds();
 	int r, loaded = 0;
@@ -51,6 +55,28 @@ int modules_load_base(struct init_ctx *c)
 	log_msg(c, LOG_INFO, "modules: %d loaded (%d for devices present), %d failed, %.3f s",
 		st.loaded, loaded > 0 ? loaded : 0, st.failed, uptime_seconds() - t0);
 	return 0;
+}
+
+/* Before the switch: says what the pack cost and stops its decoder, whose files are going away. */
+void modules_done(struct init_ctx *c)
+{
+	struct modload_stats st;
+
+	if (!c->modloader)
+		return;
+	modload_get_stats(c->modloader, &st);
+	if (st.pack_total)
+		log_msg(c, LOG_INFO, "modules: %d loaded; pack: %llu of %llu bytes decoded, %.3f s",
+			st.loaded, (unsigned long long)st.pack_bytes, (unsigned long long)st.pack_total,
+			st.pack_ns / 1e9);
+	modload_pack_stop(c->modloader);
+}
+
+/* For a rescue shell: every module a file in /lib/modules, so that insmod can load any of them. */
+void modules_unpack_all(struct init_ctx *c)
+{
+	if (c->modloader && modload_unpack_all(c->modloader) == 0)
+		log_msg(c, LOG_INFO, "modules: every module of the pack is in %s for insmod", MODULE_DIR);
 }
 
 /* The modules a filesystem type needs besides its own driver (Debian's FAT charset is ascii). */

@@ -16,6 +16,7 @@ static int stage_switch(struct init_ctx *c)
 {
 	int r;
 
+	modules_done(c);
 	if ((r = switch_root(c)) < 0)
 		return r;
 	log_stage(c, "exec");

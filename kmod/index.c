@@ -4,6 +4,7 @@
 #include <string.h>
 #include "kmod-int.h"
 #include "modidx.h"
+#include "number.h"
 
 /* Same name when '-' and '_' are taken as one character. */
 static int name_eq(const char *a, const char *b)
@@ -44,21 +45,23 @@ static char *word(char **p)
 }
 
 /* Counts lines and words so that every table is allocated once, at its checked size. */
-static int count(const char *t, int *nmods, int *nalias, long *nwords)
+static int count(const char *t, int *nmods, int *nalias, int *nstored, long *nwords)
 {
-	*nmods = *nalias = 0;
+	*nmods = *nalias = *nstored = 0;
 	*nwords = 0;
 	for (; *t; t++) {
 		if (t[0] == MODIDX_MODULE && t[1] == ' ')
 			++*nmods;
 		else if (t[0] == MODIDX_ALIAS && t[1] == ' ')
 			++*nalias;
+		else if (t[0] == MODIDX_STORED && t[1] == ' ')
+			++*nstored;
 		for (; *t && *t != '\n'; t++)
 			*nwords += *t == ' ';
 		if (!*t)
 			break;
 	}
-	if (*nmods > MODIDX_MAX_MODULES || *nalias > MODIDX_MAX_ALIASES)
+	if (*nmods > MODIDX_MAX_MODULES || *nalias > MODIDX_MAX_ALIASES || *nstored > MODIDX_MAX_MODULES)
 		return -E2BIG;
 	return 0;
 }
@@ -74,6 +77,7 @@ static int parse_module(struct modloader *ml, char *rest, uint16_t **dp)
 		if (*c == '-')
 			*c = '_';
 	m->name = name;
+	m->pack_at = -1;
 	if (flags[0] == MODIDX_BASE)
 		m->flags = MOD_BASE;
 	else if (flags[0] != MODIDX_DEMAND)
@@ -116,20 +120,54 @@ static int parse_alias(struct modloader *ml, char *rest)
 	return 0;
 }
 
+/* p FORMAT FILE: once, before its s lines; FILE a name in the module directory. */
+static int parse_pack(struct modloader *ml, char *rest)
+{
+	char *format = word(&rest), *file = word(&rest);
+
+	if (ml->pack.file || !format || !file || *rest || strcmp(format, MODIDX_PACK_XZ) != 0 ||
+	    !modidx_name_ok(file) || strcmp(file, ".") == 0 || strcmp(file, "..") == 0)
+		return -EINVAL;
+	ml->pack.file = file;
+	return 0;
+}
+
+/* s NAME BYTES CRC32C: the next module of the pack, a module of the index not yet in it. */
+static int parse_stored(struct modloader *ml, char *rest)
+{
+	char *name = word(&rest), *bytes = word(&rest), *crc = word(&rest);
+	uint64_t n;
+	uint32_t sum;
+	int m;
+
+	if (!ml->pack.file || !name || !bytes || !crc || *rest || (m = modload_find(ml, name)) < 0 ||
+	    ml->mods[m].pack_at >= 0 || parse_u64(bytes, &n) != 0 || modidx_crc_parse(crc, &sum) != 0)
+		return -EINVAL;
+	if (n > MODIDX_MAX_MODULE || ml->pack.total + n > MODIDX_MAX_PACK_BYTES)
+		return -E2BIG;
+	ml->mods[m].pack_at = ml->pack.n;
+	ml->mods[m].pack_bytes = n;
+	ml->mods[m].pack_crc = sum;
+	ml->pack.order[ml->pack.n++] = m;
+	ml->pack.total += n;
+	return 0;
+}
+
 int modload_index_parse(struct modloader *ml, char *text)
 {
-	int nmods, nalias, err, first = 1;
+	int nmods, nalias, nstored, err, first = 1;
 	long nwords;
 	char *line, *next;
 	uint16_t *dp;
 
-	err = count(text, &nmods, &nalias, &nwords);
+	err = count(text, &nmods, &nalias, &nstored, &nwords);
 	if (err)
 		return err;
 	ml->mods = calloc(nmods + 1, sizeof *ml->mods);
 	ml->aliases = calloc(nalias + 1, sizeof *ml->aliases);
 	ml->depbuf = calloc(nwords + 1, sizeof *ml->depbuf);
-	if (!ml->mods || !ml->aliases || !ml->depbuf)
+	ml->pack.order = calloc(nstored + 1, sizeof *ml->pack.order);
+	if (!ml->mods || !ml->aliases || !ml->depbuf || !ml->pack.order)
 		return -ENOMEM;
 	ml->krel = "";
 	dp = ml->depbuf;
@@ -153,6 +191,12 @@ int modload_index_parse(struct modloader *ml, char *text)
 			break;
 		case MODIDX_ALIAS:
 			err = parse_alias(ml, line + 2);
+			break;
+		case MODIDX_PACK:
+			err = parse_pack(ml, line + 2);
+			break;
+		case MODIDX_STORED:
+			err = parse_stored(ml, line + 2);
 			break;
 		case MODIDX_RELEASE:
 			ml->krel = line + 2;

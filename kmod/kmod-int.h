@@ -14,6 +14,21 @@ struct modload_mod {
 	uint16_t ndeps;
 	unsigned char flags, state;
 	int err;                 /* -errno of a failed load */
+	int pack_at;             /* its place in the pack (s lines), or -1: a file of its own */
+	uint64_t pack_bytes;     /* its size in the pack */
+	uint32_t pack_crc;       /* and its CRC32C */
+};
+
+/* The pack (modidx.h): read through a decoder process, as far as asked, never backwards. */
+struct modload_pack {
+	const char *file;        /* relative to dirfd; NULL: the index names no pack */
+	uint16_t *order;         /* module indexes in pack order */
+	int n;
+	int next;                /* order[next] is the next module the stream holds */
+	uint64_t total;          /* bytes of the decoded pack */
+	int fd;                  /* the decoder's output, -1 when not running */
+	int pid;
+	int err;                 /* the first failure: every later fetch returns it */
 };
 
 struct modload_alias {
@@ -37,12 +52,17 @@ struct modloader {
 	struct modload_stats st;
 	int late_ok;             /* coldplug may load MOD_LATE drivers (modload_allow_late) */
 	int late_held;           /* coldplug matched a MOD_LATE driver and held it back */
+	const char *const *unxz; /* the decoder command (modload_config) */
+	struct modload_pack pack;
 };
 
 /* index.c: parses text (NUL-terminated, modified in place) into ml's tables. */
 int modload_index_parse(struct modloader *ml, char *text);
 /* index.c: the module named name ('-' == '_'), or -1. */
 int modload_find(const struct modloader *ml, const char *name);
+/* pack.c: makes module i's NAME.ko in dirfd out of the pack (and every module before it in the
+ * pack). 0, -ENOENT when it is not in the pack, or -errno of a damaged pack or a failed decoder. */
+int modload_pack_fetch(struct modloader *ml, int i);
 /* load.c: loads module i after its dependencies; 1 newly loaded, 0 already, -errno failed. */
 int modload_at(struct modloader *ml, int i);
 /* load.c: formats one message and hands it to the log callback. */

@@ -29,6 +29,12 @@ struct modload_config {
 	const struct modload_ops *ops; /* NULL: the real finit_module */
 	modload_log_fn log;            /* NULL: silent */
 	void *log_arg;
+	/*
+	 * The command that decodes the index's pack (FORMAT xz) from its stdin to its stdout, e.g.
+	 * { "/bin/busybox", "unxz", "-c", NULL } (a name without '/' is looked up in PATH). NULL:
+	 * a module that is only in the pack fails to load with -ENOEXEC.
+	 */
+	const char *const *unxz;
 };
 
 struct modloader;
@@ -37,11 +43,19 @@ struct modload_stats {
 	int loaded;         /* modules loaded (or found already loaded: EEXIST) */
 	int failed;         /* modules that failed (optional or not) */
 	uint64_t load_ns;   /* time spent inside finit_module */
+	uint64_t pack_bytes;    /* bytes of the pack decoded so far ... */
+	uint64_t pack_total;    /* ... of this many (0: no pack) */
+	uint64_t pack_ns;       /* time spent decoding it and writing its modules out */
 };
 
 /* Reads and checks the index. 0, or -errno (-EINVAL for a malformed index, -E2BIG over a limit). */
 int modload_new(const struct modload_config *cfg, struct modloader **out);
+/* Stops the pack's decoder if it runs (and reaps it), then frees ml. NULL is fine. */
 void modload_free(struct modloader *ml);
+/* Makes every module of the pack a file NAME.ko (for a rescue shell's insmod). 0 or -errno. */
+int modload_unpack_all(struct modloader *ml);
+/* Stops the pack's decoder if it runs: before the initramfs goes away. Later fetches fail. */
+void modload_pack_stop(struct modloader *ml);
 
 /* The kernel release the index was made for ("k" line), or "" when it does not say. */
 const char *modload_kernel_release(const struct modloader *ml);

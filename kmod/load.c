@@ -76,6 +76,8 @@ int modload_new(const struct modload_config *cfg, struct modloader **out)
 		ml->ops.finit_module = real_finit_module;
 	ml->log = cfg->log;
 	ml->log_arg = cfg->log_arg;
+	ml->unxz = cfg->unxz;
+	ml->pack.fd = -1;
 	err = read_index(cfg->dirfd, cfg->index, &ml->buf);
 	if (!err)
 		err = modload_index_parse(ml, ml->buf);
@@ -91,6 +93,8 @@ void modload_free(struct modloader *ml)
 {
 	if (!ml)
 		return;
+	modload_pack_stop(ml);
+	free(ml->pack.order);
 	free(ml->mods);
 	free(ml->aliases);
 	free(ml->depbuf);
@@ -120,6 +124,15 @@ static int load_one(struct modloader *ml, struct modload_mod *m)
 
 	snprintf(file, sizeof file, "%s.ko", m->name);
 	fd = openat(ml->dirfd, file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && m->pack_at >= 0) {
+		/* not a file yet: the pack holds it (the fetch says why when it cannot) */
+		err = modload_pack_fetch(ml, m - ml->mods);
+		fd = err ? -1 : openat(ml->dirfd, file, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && !err)
+			err = -errno;
+		if (err)
+			errno = -err;
+	}
 	if (fd < 0) {
 		err = -errno;
 	} else {
@@ -206,4 +219,5 @@ int modload_by_name(struct modloader *ml, const char *name)
 void modload_get_stats(const struct modloader *ml, struct modload_stats *st)
 {
 	*st = ml->st;
+	st->pack_total = ml->pack.total;
 }

@@ -35,6 +35,25 @@ static const struct bad_index bads[] = {
 	{ "alias of unknown module", "overlive-modules 1\nm a b\na z pci:*\n", -EINVAL },
 	{ "alias without pattern", "overlive-modules 1\nm a b\na a\n", -EINVAL },
 	{ "name with a slash", "overlive-modules 1\nm ../a b\n", -EINVAL },
+	{ "pack twice", "overlive-modules 1\nm a b\np xz x.xz\np xz y.xz\n", -EINVAL },
+	{ "pack of an unknown format", "overlive-modules 1\nm a b\np gz x.gz\n", -EINVAL },
+	{ "pack without a file", "overlive-modules 1\nm a b\np xz\n", -EINVAL },
+	{ "pack file in another directory", "overlive-modules 1\nm a b\np xz ../x.xz\n", -EINVAL },
+	{ "pack file ..", "overlive-modules 1\nm a b\np xz ..\n", -EINVAL },
+	{ "pack with a word too many", "overlive-modules 1\nm a b\np xz x.xz y\n", -EINVAL },
+	{ "stored before the pack", "overlive-modules 1\nm a b\ns a 1 00000000\n", -EINVAL },
+	{ "stored unknown module", "overlive-modules 1\nm a b\np xz x.xz\ns z 1 00000000\n", -EINVAL },
+	{ "stored twice", "overlive-modules 1\nm a b\np xz x.xz\ns a 1 00000000\ns a 1 00000000\n", -EINVAL },
+	{ "stored size not decimal", "overlive-modules 1\nm a b\np xz x.xz\ns a 0x10 00000000\n", -EINVAL },
+	{ "stored without its CRC", "overlive-modules 1\nm a b\np xz x.xz\ns a 1\n", -EINVAL },
+	{ "stored CRC of 7 digits", "overlive-modules 1\nm a b\np xz x.xz\ns a 1 0000000\n", -EINVAL },
+	{ "stored CRC of 9 digits", "overlive-modules 1\nm a b\np xz x.xz\ns a 1 000000000\n", -EINVAL },
+	{ "stored CRC in upper case", "overlive-modules 1\nm a b\np xz x.xz\ns a 1 ABCDEF00\n", -EINVAL },
+	{ "stored CRC not hex", "overlive-modules 1\nm a b\np xz x.xz\ns a 1 0000000g\n", -EINVAL },
+	{ "stored module over the limit", "overlive-modules 1\nm a b\np xz x.xz\ns a 67108865 00000000\n", -E2BIG },
+	{ "pack over the limit", "overlive-modules 1\nm a b\nm c b\nm d b\nm e b\nm f b\np xz x.xz\n"
+	  "s a 67108864 00000000\ns c 67108864 00000000\ns d 67108864 00000000\n"
+	  "s e 67108864 00000000\ns f 1 00000000\n", -E2BIG },
 	{ "name too long", "overlive-modules 1\n"
 	  "m aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa b\n", -EINVAL },
 };
@@ -52,7 +71,8 @@ static void malformed(int dir)
 		modload_free(ml);
 	}
 	ml = NULL;
-	is_int(read_back(dir, "overlive-modules 1\n# c\n\nk 6.1\nm a bo\nm b d a\nm c dl\nm e dol\na b x:*\n", &ml), 0,
+	is_int(read_back(dir, "overlive-modules 1\n# c\n\nk 6.1\nm a bo\nm b d a\nm c dl\nm e dol\na b x:*\n"
+			 "p xz x.xz\ns b 12 0123abcd\ns a 0 00000000\n", &ml), 0,
 	       "comments, blank lines, all kinds");
 	modload_free(ml);
 	ml = NULL;

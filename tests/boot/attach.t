@@ -44,7 +44,7 @@ declare -A FOR=(
 # In the guest, one line: "@hw KIND VALUE" per device (pci-class, pci-vendor, usb-if, virtio,
 # scsi), per module the init logged as loaded (module NAME) and for the medium it found. The
 # typed command spells the tag "@h""w", so only the output holds "@hw".
-HW='{ P=/sys/bus; for d in $P/pci/devices/*; do echo "@h""w pci-class $(cat $d/class)"; echo "@h""w pci-vendor $(cat $d/vendor)"; done; for d in $P/usb/devices/*:*; do echo "@h""w usb-if $(cat $d/bInterfaceClass)/$(cat $d/bInterfaceProtocol)"; done; for d in $P/virtio/devices/*; do echo "@h""w virtio $(cat $d/device)"; done; for d in $P/scsi/devices/*; do [ -f $d/type ] && echo "@h""w scsi $(cat $d/type)"; done; dmesg | sed -n "s/.*overlive: loaded module \([a-z0-9_]*\) .*/@h""w module \1/p; s/.*overlive: medium \/dev\/\([a-z0-9]*\):.*/@h""w medium \1/p"; } 2>/dev/null'
+HW='{ P=/sys/bus; for d in $P/pci/devices/*; do echo "@h""w pci-class $(cat $d/class)"; echo "@h""w pci-vendor $(cat $d/vendor)"; done; for d in $P/usb/devices/*:*; do echo "@h""w usb-if $(cat $d/bInterfaceClass)/$(cat $d/bInterfaceProtocol)"; done; for d in $P/virtio/devices/*; do echo "@h""w virtio $(cat $d/device)"; done; for d in $P/scsi/devices/*; do [ -f $d/type ] && echo "@h""w scsi $(cat $d/type)"; done; dmesg | sed -n "s/.*overlive: loaded module \([a-z0-9_]*\) .*/@h""w module \1/p; s/.*overlive: medium \/dev\/\([a-z0-9]*\):.*/@h""w medium \1/p; s/.*overlive: modules: [0-9]* loaded; pack: \([0-9]*\) of \([0-9]*\) bytes.*/@h""w pack \1\/\2/p"; } 2>/dev/null'
 
 # present LINES KIND VALUE: is a device of KIND with VALUE (a prefix for PCI classes) listed?
 present() {
@@ -98,6 +98,14 @@ attach() {
 	if ! grep -qw ata_piix <<< "$need" && ! grep -qw usb_storage <<< "$need"; then
 		! grep -qw ata_piix <<< "$loaded"
 		ok $? "$what: the PIIX IDE driver is held back (the medium was found without it)"
+	fi
+	# The module pack is decoded only as far as the drivers this boot loads (the likeliest first:
+	# virtio and FAT before ext4 and the rest), so a virtio boot of a FAT medium leaves most of it.
+	local pack
+	pack=$(sed -n 's/^pack //p' <<< "$out")
+	diag "$what: module pack decoded: ${pack:-not said} bytes"
+	if [ "$what" = virtio-blk ]; then
+		ok $(( ${pack%/*} * 3 > ${pack#*/} )) "$what: less than a third of the module pack decoded (${pack:-?} bytes)"
 	fi
 	qemu_stop
 }

@@ -175,6 +175,11 @@ static void spread(struct pick_tree *t, int i, unsigned char bit, int hard_only)
 			spread(t, m->edges[e], bit, hard_only);
 }
 
+static int want_pass(unsigned want)
+{
+	return (want & PICK_BASE) ? 0 : (want & PICK_EARLY) ? 1 : 2;
+}
+
 int pick_closure(struct pick_tree *t, const struct pick_want *want, int nwant, int *order,
 		 int *norder, char *bad, size_t badcap, int *nmissing)
 {
@@ -196,16 +201,22 @@ int pick_closure(struct pick_tree *t, const struct pick_want *want, int nwant, i
 			snprintf(bad, badcap, "%s", want[w].name);
 			return -ENOENT;
 		}
-		/* wanted twice: base wins, required wins, not late wins */
+		/* wanted twice: base wins, early wins, required wins, not late wins */
 		if (t->mods[i].want & PICK_WANTED)
-			t->mods[i].want = PICK_WANTED | ((t->mods[i].want | want[w].flags) & PICK_BASE) |
+			t->mods[i].want = PICK_WANTED | ((t->mods[i].want | want[w].flags) & (PICK_BASE | PICK_EARLY)) |
 					  (t->mods[i].want & want[w].flags & (PICK_OPTIONAL | PICK_LATE));
 		else
 			t->mods[i].want = PICK_WANTED | want[w].flags;
 	}
-	for (i = 0; i < t->n; i++)
-		if (t->mods[i].want && (err = visit(t, i, order, norder, bad, badcap, 0)))
-			return err;
+	/* The order is the pack's too (modidx.h), so the likeliest come first: base modules, then
+	 * the early wants, then the rest, each group as listed and each module after its needs. */
+	for (int pass = 0; pass < 3; pass++)
+		for (w = 0; w < nwant; w++) {
+			i = pick_tree_find(t, want[w].name);
+			if (i >= 0 && want_pass(t->mods[i].want) == pass &&
+			    (err = visit(t, i, order, norder, bad, badcap, 0)))
+				return err;
+		}
 	for (i = 0; i < t->n; i++) {
 		if (t->mods[i].want & PICK_BASE)
 			spread(t, i, PICK_BASE, 0);

@@ -36,8 +36,10 @@ static int put_alias(void *arg, const char *alias)
 	return 0;
 }
 
-int pick_write_index(int fd, const struct pick_tree *t, const int *order, int n, const char *krel)
+int pick_write_index(int fd, const struct pick_tree *t, const int *order, int n, const char *krel,
+		     const struct pick_packed *packed)
 {
+	uint64_t total = 0;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -49,6 +51,9 @@ int pick_write_index(int fd, const struct pick_tree *t, const int *order, int n,
 		return -E2BIG;
 	for (i = 0; i < n; i++)
 		if (t->mods[order[i]].nedges > MODIDX_MAX_DEPS)
+			return -E2BIG;
+	for (i = 0; packed && i < n; i++)
+		if (packed[i].bytes > MODIDX_MAX_MODULE || (total += packed[i].bytes) > MODIDX_MAX_PACK_BYTES)
 			return -E2BIG;
 	f = open_memstream(&text, &len);
 	if (!f)
@@ -69,6 +74,12 @@ int pick_write_index(int fd, const struct pick_tree *t, const int *order, int n,
 		for (e = 0; e < m->nedges; e++)
 			fprintf(f, " %s", t->mods[m->edges[e]].name);
 		fputc('\n', f);
+	}
+	if (packed) {
+		fprintf(f, "%c %s %s\n", MODIDX_PACK, MODIDX_PACK_XZ, MODIDX_PACK_FILE);
+		for (i = 0; i < n; i++)
+			fprintf(f, "%c %s %llu %08x\n", MODIDX_STORED, t->mods[order[i]].name,
+				(unsigned long long)packed[i].bytes, (unsigned)packed[i].crc);
 	}
 	/* patterns of the modules wanted on demand; their helpers load as dependencies */
 	o.f = f;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "crc32c.h"
 #include "io.h"
 #include "kmod.h"
 #include "pick.h"
@@ -18,7 +19,7 @@ const char *prog_name = "modpick";
 
 static const char usage[] =
 	"usage: modpick --tree MODULE_TREE [--out DIR] [--class NAME]... [--module NAME]...\n"
-	"               [--list] [--help]\n"
+	"               [--pack] [--list] [--help]\n"
 	"\n"
 	"Reads every kernel/**/*.ko of MODULE_TREE (lib/modules/VERSION), takes the wanted\n"
 	"modules with their dependencies (depends, softdep pre:), copies them flat into DIR as\n"
@@ -29,6 +30,9 @@ static const char usage[] =
 	"  --class NAME    a group of modules (repeatable; default: every class below)\n"
 	"  --module NAME   one more module ('-' and '_' are the same). It loads on demand when\n"
 	"                  it has device aliases (pci:, usb:, ...), else at every boot\n"
+	"  --pack          the modules not as files but one after the other in DIR/" MODIDX_PACK_RAW ",\n"
+	"                  in index order; the index names it " MODIDX_PACK_FILE ", which the build\n"
+	"                  makes of it with xz (the init decodes it only as far as a boot needs)\n"
 	"  --list          print the picked modules: name, flags, bytes, path, dependencies\n"
 	"  --help          this text\n"
 	"\n"
@@ -43,6 +47,7 @@ struct opts {
 	const char *modules[MAX_WANT];
 	int nmodules;
 	int list;
+	int pack;
 };
 
 struct state {
@@ -77,6 +82,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		{ "class", required_argument, NULL, 'c' },
 		{ "module", required_argument, NULL, 'm' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "pack", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,6 +93,7 @@ static void parse_args(struct opts *o, int argc, char **argv)
 		case 't': o->tree = optarg; break;
 		case 'o': o->out = optarg; break;
 		case 'l': o->list = 1; break;
+		case 'p': o->pack = 1; break;
 		case 'h': print_usage(stdout); exit(0);
 		case 'c':
 			if (!pick_class_find(optarg))
@@ -176,27 +183,56 @@ static void find_release(struct state *s)
 	}
 }
 
-static int copy_module(int treefd, const char *path, int outfd, const char *name)
+/* Appends the module at path to out; *copied says how many bytes and their CRC32C. */
+static int copy_module(int treefd, const char *path, int out, struct pick_packed *copied)
 {
-	char buf[65536], file[MODIDX_NAME_MAX + sizeof ".ko"];
-	int in, out, err = 0;
+	char buf[65536];
+	int in, err = 0;
 	ssize_t n;
 
-	snprintf(file, sizeof file, "%s.ko", name);
+	copied->bytes = copied->crc = 0;
 	in = openat(treefd, path, O_RDONLY | O_CLOEXEC);
 	if (in < 0)
 		return -errno;
-	out = openat(outfd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		err = -errno;
-		goto done;
-	}
-	while (!err && (n = read(in, buf, sizeof buf)) != 0)
+	while (!err && (n = read(in, buf, sizeof buf)) != 0) {
 		err = n < 0 ? -errno : write_all(out, buf, n);
-	if (close(out) != 0 && !err)
-		err = -errno;
-done:
+		if (n > 0) {
+			copied->bytes += n;
+			copied->crc = crc32c(copied->crc, buf, n);
+		}
+	}
 	close(in);
+	return err;
+}
+
+/* The modules into outfd: each as NAME.ko, or all, in index order, into the one pack file. */
+static int copy_modules(const struct state *s, int treefd, int outfd, struct pick_packed *packed, char *bad,
+			size_t badcap)
+{
+	char file[MODIDX_NAME_MAX + sizeof ".ko"];
+	int i, out = -1, err = 0;
+
+	if (s->o.pack) {
+		out = openat(outfd, MODIDX_PACK_RAW, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (out < 0)
+			return -errno;
+	}
+	for (i = 0; i < s->norder && !err; i++) {
+		const struct pick_mod *m = &s->t.mods[s->order[i]];
+
+		snprintf(bad, badcap, "%s", m->path);
+		if (!s->o.pack) {
+			snprintf(file, sizeof file, "%s.ko", m->name);
+			out = openat(outfd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+			if (out < 0)
+				return -errno;
+		}
+		err = copy_module(treefd, m->path, out, &packed[i]);
+		if (!s->o.pack && close(out) != 0 && !err)
+			err = -errno;
+	}
+	if (s->o.pack && close(out) != 0 && !err)
+		err = -errno;
 	return err;
 }
 
@@ -242,6 +278,7 @@ int main(int argc, char **argv)
 	char bad[256] = "";
 	int treefd, outfd, fd, i, err, missing, nbase = 0, nopt = 0, nfw = 0;
 	unsigned long long bytes = 0;
+	struct pick_packed *packed = NULL;
 
 	memset(&s, 0, sizeof s);
 	parse_args(&s.o, argc, argv);
@@ -283,16 +320,13 @@ int main(int argc, char **argv)
 		outfd = open(s.o.out, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (outfd < 0)
 			die_msg(EXIT_SYSTEM, errno, "unable to open %s", s.o.out);
-		for (i = 0; i < s.norder; i++) {
-			const struct pick_mod *m = &s.t.mods[s.order[i]];
-
-			err = copy_module(treefd, m->path, outfd, m->name);
-			if (err)
-				die_msg(EXIT_SYSTEM, err, "unable to copy %s/%s to %s", s.o.tree, m->path,
-					s.o.out);
-		}
+		packed = calloc(s.norder + 1, sizeof *packed);
+		err = packed ? copy_modules(&s, treefd, outfd, packed, bad, sizeof bad) : -ENOMEM;
+		if (err)
+			die_msg(EXIT_SYSTEM, err, "unable to copy %s/%s to %s", s.o.tree, bad, s.o.out);
 		fd = openat(outfd, MODIDX_FILE, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		err = fd < 0 ? -errno : pick_write_index(fd, &s.t, s.order, s.norder, s.krel);
+		err = fd < 0 ? -errno : pick_write_index(fd, &s.t, s.order, s.norder, s.krel,
+							 s.o.pack ? packed : NULL);
 		if (fd >= 0 && close(fd) != 0 && !err)
 			err = -errno;
 		if (err)
@@ -307,6 +341,7 @@ int main(int argc, char **argv)
 	if (nfw)
 		info_msg("note: the picked modules name %d firmware files; none are copied", nfw);
 	pick_tree_free(&s.t);
+	free(packed);
 	free(s.order);
 	close(treefd);
 	return 0;

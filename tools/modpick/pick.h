@@ -10,7 +10,7 @@
 #define PICK_MAX_DEPTH  16      /* directory levels below kernel/ */
 
 /* What is wanted of a module (a class entry or --module) and what the closure made of it. */
-enum { PICK_BASE = 1, PICK_OPTIONAL = 2, PICK_WANTED = 4, PICK_IN = 8, PICK_LATE = 16 };
+enum { PICK_BASE = 1, PICK_OPTIONAL = 2, PICK_WANTED = 4, PICK_IN = 8, PICK_LATE = 16, PICK_EARLY = 32 };
 
 struct pick_mod {
 	char name[MODIDX_NAME_MAX + 1];  /* normalized: '-' written as '_' */
@@ -34,7 +34,7 @@ struct pick_tree {
 
 struct pick_want {
 	const char *name;
-	unsigned flags;  /* PICK_BASE, PICK_OPTIONAL */
+	unsigned flags;  /* PICK_BASE, PICK_OPTIONAL, PICK_LATE, PICK_EARLY (early in the pack) */
 };
 
 struct pick_class {
@@ -76,8 +76,16 @@ int pick_closure(struct pick_tree *t, const struct pick_want *want, int nwant, i
 /* Keeps an alias in the index? Device aliases only ("bus:..."), not "devname:" or "fs-ext4". */
 int pick_alias_useful(const char *alias);
 
-/* Writes the index text (modidx.h, docs/kmod.md) for order[] to fd. 0, -E2BIG past a limit
- * of modidx.h (the loader would refuse it), or -errno. */
-int pick_write_index(int fd, const struct pick_tree *t, const int *order, int n, const char *krel);
+/* A module as it went into the pack. */
+struct pick_packed {
+	uint64_t bytes;
+	uint32_t crc;    /* CRC32C */
+};
+
+/* Writes the index text (modidx.h, docs/kmod.md) for order[] to fd; with packed (each module of
+ * order[] as it went into the pack), the pack's p and s lines too. 0, -E2BIG past a limit of
+ * modidx.h (the loader would refuse it), or -errno. */
+int pick_write_index(int fd, const struct pick_tree *t, const int *order, int n, const char *krel,
+		     const struct pick_packed *packed);
 
 #endif

@@ -31,7 +31,7 @@ static void round_trip(int dir)
 	is_int(err, 0, "closure");
 	is_int(norder, 5, "closure size");
 	fd = openat(dir, "rt.idx", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	is_int(pick_write_index(fd, &t, order, norder, "6.1.0-rt"), 0, "index written");
+	is_int(pick_write_index(fd, &t, order, norder, "6.1.0-rt", NULL), 0, "index written");
 	close(fd);
 	{
 		struct modload_config cfg = { .dirfd = dir, .index = "rt.idx" };
@@ -120,7 +120,7 @@ static void limits(int dir)
 	is_int(pick_closure(&t, w, 1, order, &norder, bad, sizeof bad, &missing), 0,
 	       "closure of a module with one dependency too many");
 	fd = openat(dir, "big.idx", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	is_int(pick_write_index(fd, &t, order, norder, NULL), -E2BIG,
+	is_int(pick_write_index(fd, &t, order, norder, NULL, NULL), -E2BIG,
 	       "more dependencies than the loader takes: not written");
 	close(fd);
 	pick_tree_free(&t);

@@ -1,4 +1,5 @@
 /* tools/modpick/t/modpick.c: the modpick command (out/bin/modpick, built by make) on the real tree. */
+#include <dirent.h>
 #include <sys/wait.h>
 #include "kmod.h"
 #include "tap.h"
@@ -36,6 +37,67 @@ static int run(const char *prog, const char *const *args, char *errbuf, size_t c
 	close(pipefd[0]);
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* Same bytes in both files? */
+static int same_file(const char *a, const char *b)
+{
+	size_t la, lb;
+	unsigned char *pa = slurp(a, &la), *pb = slurp(b, &lb);
+	int same = pa && pb && la == lb && memcmp(pa, pb, la) == 0;
+
+	free(pa);
+	free(pb);
+	return same;
+}
+
+/*
+ * --pack against the plain copy in plain (the run before): the pack made by xz and decoded by the
+ * loader itself (xz -dc as its decoder) gives every module byte for byte as the plain copy has it.
+ */
+static void packed(const char *prog, const char *tree, const char *dir, int plain)
+{
+	static const char *const xz_dc[] = { "xz", "-dc", NULL };
+	struct modload_config cfg = { .index = "modules.idx", .unxz = xz_dc };
+	struct modloader *ml = NULL;
+	struct modload_stats st;
+	char out[4200], err[4096], a[8400], b[8400];
+	DIR *d;
+	struct dirent *e;
+	int n = 0, same = 0;
+
+	snprintf(out, sizeof out, "%s/packed", dir);
+	is_int(run(prog, (const char *[]){ "--tree", tree, "--out", out, "--pack", NULL }, err, sizeof err), 0,
+	       "--pack");
+	snprintf(a, sizeof a, "%s/ext4.ko", out);
+	ok(access(a, F_OK) != 0, "with --pack no module is a file of its own");
+	snprintf(a, sizeof a, "xz -T1 -1 --check=crc32 '%s/" MODIDX_PACK_RAW "'", out);
+	if (system("xz --version >/dev/null 2>&1") != 0 || system(a) != 0) {
+		tap_skip(3, "no xz on this host (xz-utils)");
+		return;
+	}
+	cfg.dirfd = open(out, O_RDONLY | O_DIRECTORY);
+	is_int(modload_new(&cfg, &ml), 0, "the packed index reads back");
+	is_int(ml ? modload_unpack_all(ml) : -1, 0, "the loader takes every module out of the pack");
+	if (ml)
+		modload_get_stats(ml, &st);
+	d = fdopendir(dup(plain));
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len < 4 || strcmp(e->d_name + len - 3, ".ko") != 0)
+			continue;
+		n++;
+		snprintf(a, sizeof a, "%s/%s", out, e->d_name);
+		snprintf(b, sizeof b, "%s/mods/%s", dir, e->d_name);
+		same += same_file(a, b);
+	}
+	if (d)
+		closedir(d);
+	ok(n > 40 && same == n && ml && st.pack_bytes == st.pack_total,
+	   "all %d modules out of the pack are the plain copies byte for byte (%d are)", n, same);
+	modload_free(ml);
+	close(cfg.dirfd);
 }
 
 int main(void)
@@ -81,6 +143,7 @@ int main(void)
 	cfg.index = "modules.idx";
 	is_int(modload_new(&cfg, &ml), 0, "modules.idx reads back");
 	modload_free(ml);
+	packed(prog, tree, dir, top);
 	close(top);
 	rm_tree(dir);
 	return tap_done(0);

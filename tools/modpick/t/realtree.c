@@ -159,7 +159,7 @@ int main(void)
 	}
 	top = open(dir, O_RDONLY | O_DIRECTORY);
 	fd = openat(top, "modules.idx", O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	is_int(pick_write_index(fd, &t, order, norder, "6.1"), 0, "index of the default classes");
+	is_int(pick_write_index(fd, &t, order, norder, "6.1", NULL), 0, "index of the default classes");
 	close(fd);
 	for (i = 0; i < norder; i++) {
 		snprintf(bad, sizeof bad, "%s.ko", t.mods[order[i]].name);
