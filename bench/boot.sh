@@ -63,8 +63,27 @@ parse() {
 		}' "$1"
 }
 
+# parse_unpack LOG ATT INIT N: one tsv line: att init boot, the kernel's unpacking of the
+# initramfs (seconds, "Trying to unpack" → "Freeing initrd memory"), then the init's decoding of
+# the module pack: bytes decoded, bytes in all, seconds ("-" where the log says nothing)
+parse_unpack() {
+	awk -v att="$2" -v init="$3" -v n="$4" '
+		{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t) }
+		/Trying to unpack/ { a = t }
+		/Freeing initrd memory/ { f = t }
+		match($0, /pack: [0-9]+ of [0-9]+ bytes decoded, [0-9.]+ s/) {
+			split(substr($0, RSTART, RLENGTH), w, " "); pb = w[2]; pt = w[4]; ps = w[7]
+		}
+		END {
+			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", att, init, n, (a != "" && f != "") ? sprintf("%.4f", f - a) : "-",
+				pb == "" ? "-" : pb, pt == "" ? "-" : pt, ps == "" ? "-" : ps
+		}' "$1"
+}
+
 tsv=$B/boot.tsv
+utsv=$B/unpack.tsv
 : > "$tsv"
+: > "$utsv"
 boots=0 failed=0
 # boot_one ATT INIT N DIR APPEND: one boot, parsed into the tsv
 boot_one() {
@@ -73,6 +92,7 @@ boot_one() {
 		# shellcheck disable=SC2046
 		if "$TOP/bench/boot1.sh" "$4" "$log" "$5" $(attach_args "${1%%+*}") 2> "$log.err" &&
 			parse "$log" "$1" "$2" "$3" >> "$tsv"; then
+			parse_unpack "$log" "$1" "$2" "$3" >> "$utsv"
 			ok=1
 			break
 		fi
@@ -165,6 +185,21 @@ med() { awk -F'\t' -v a="$1" -v i="$2" -v s="$3" -v c="${4:-6}" '$1 == a && $2 =
 		done
 		echo
 	done
+	echo "### Decompression (median seconds per boot)"
+	echo
+	echo "The kernel unpacks the initramfs before it runs /init (\"Trying to unpack rootfs\" → \"Freeing initrd"
+	echo "memory\"): overlive's first archive only, the baseline's whole zstd cpio with every module. overlive's"
+	echo "init then decodes its module pack (docs/kmod.md) only as far as the drivers the boot loads."
+	echo
+	echo "| attachment | overlive: kernel unpacking | init: pack decoded | bytes decoded (of all) | sum | baseline: kernel unpacking | ratio |"
+	echo "|---|---|---|---|---|---|---|"
+	for att in $BENCH_ATTACH; do
+		um() { awk -F'\t' -v a="$att" -v i="$1" -v c="$2" '$1 == a && $2 == i && $c != "-" { print $c }' "$utsv" | median; }
+		ku=$(um overlive 4) ps=$(um overlive 7) pb=$(um overlive 5) pt=$(um overlive 6) kb=$(um baseline 4)
+		sum=$(awk -v a="$ku" -v b="$ps" 'BEGIN { if (a == "-") print "-"; else printf "%.3f", a + (b == "-" ? 0 : b) }')
+		echo "| $att | $(fmt_s "$ku") | $(fmt_s "$ps") | $pb ($pt) | $(fmt_s "$sum") | $(fmt_s "$kb") | $(ratio "$kb" "$sum") |"
+	done
+	echo
 	if [ $restore_ok = 1 ]; then
 		r=$(med virtio+persist overlive restore) t=$(med virtio+persist overlive total)
 		k=$(med virtio+persist overlive kernel) p=$(med virtio overlive total)
@@ -181,7 +216,7 @@ med() { awk -F'\t' -v a="$1" -v i="$2" -v s="$3" -v c="${4:-6}" '$1 == a && $2 =
 		echo
 	fi
 	echo "Single boot by hand: \`bench/boot1.sh DIR OUT 'live.media=LABEL=OVERLIVE' -drive file=MEDIUM,format=raw,if=virtio\`"
-	echo "(DIR holds \`vmlinuz\` and \`initramfs.img\`; OUT gets the stage lines). Raw figures: \`out/bench/boot.tsv\`."
+	echo "(DIR holds \`vmlinuz\` and \`initramfs.img\`; OUT gets the stage lines). Raw figures: \`out/bench/boot.tsv\`, \`out/bench/unpack.tsv\`."
 	echo
 } >> "$md"
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/boot1.sh DIR OUT APPEND QEMU-ARGS...: boots DIR/vmlinuz with DIR/initramfs.img once in
 # QEMU, waits for the minimal system's shell and writes the guest's kernel-log lines about the
-# boot's stages ("Run /init" and every "stage=") to OUT. Exit 0 done, 1 the boot did not finish.
+# boot's stages ("Run /init" and every "stage=") and its decompression (the kernel's unpacking
+# of the initramfs, the init's of the module pack) to OUT. Exit 0 done, 1 the boot did not finish.
 set -u
 O=$1 out=$2 append=$3
 shift 3
@@ -13,6 +14,6 @@ if ! qemu_expect 'overlive# ' "$BOOT_TIMEOUT" >/dev/null; then
 	tr -d '\r' < "$QLOG" | tail -n 15 | sed 's/^/bench: | /' >&2
 	exit 1
 fi
-qemu_run "dmesg | grep -E 'stage=|Run /init'" 60 >/dev/null || exit 1
-tr -d '\r' < "$QLOG" | grep -aE '^\[ *[0-9.]+\] .*(stage=[a-z-]+|Run /init)' > "$out"
+qemu_run "dmesg | grep -E 'stage=|Run /init|Trying to unpack|Freeing initrd|pack: '" 60 >/dev/null || exit 1
+tr -d '\r' < "$QLOG" | grep -aE '^\[ *[0-9.]+\] .*(stage=[a-z-]+|Run /init|Trying to unpack|Freeing initrd|pack: [0-9])' > "$out"
 grep -q 'stage=exec' "$out"
