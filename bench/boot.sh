@@ -43,12 +43,17 @@ attach_args() {
 APPEND="live.media=LABEL=OVERLIVE"
 
 # parse LOG ATT INIT N: one tsv line per stage: att init boot stage start duration (seconds
-# since "Run /init"); the stage "kernel" is the time from power-on to "Run /init".
+# since "Run /init"); the stage "kernel" is the time from power-on to "Run /init"; then one
+# line per module the init loaded, as the stage "module:NAME" (its finit_module call).
 parse() {
 	awk -v att="$2" -v init="$3" -v n="$4" -v order="$STAGES" '
 		{ t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t) }
 		/Run \/init/ { run = t; next }
 		match($0, /stage=[a-z-]+/) { s = substr($0, RSTART + 6, RLENGTH - 6); if (!(s in at)) at[s] = t }
+		match($0, /loaded module [a-z0-9_]+ \([0-9.]+ ms\)/) {
+			split(substr($0, RSTART, RLENGTH), w, " "); sub(/\(/, "", w[4])
+			mname[++nm] = w[3]; mdur[nm] = w[4] / 1000; mend[nm] = t
+		}
 		END {
 			if (run == "" || !("exec" in at)) exit 1
 			printf "%s\t%s\t%s\tkernel\t0\t%.4f\n", att, init, n, run
@@ -60,6 +65,8 @@ parse() {
 				printf "%s\t%s\t%s\t%s\t%.4f\t%.4f\n", att, init, n, st[i], at[st[i]] - run, end - at[st[i]]
 			}
 			printf "%s\t%s\t%s\ttotal\t0\t%.4f\n", att, init, n, at["exec"] - run
+			for (i = 1; i <= nm; i++)
+				printf "%s\t%s\t%s\tmodule:%s\t%.4f\t%.4f\n", att, init, n, mname[i], mend[i] - mdur[i] - run, mdur[i]
 		}' "$1"
 }
 
