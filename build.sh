@@ -208,12 +208,16 @@ stage_modules() {
 	MODULE_SUMMARY=$(tail -n 1 "$1/modpick.log" | sed 's/ in .*//; s/^modpick: //')
 	rm -f "$1/modpick.log"
 	mv "$dest/pack/modules.idx" "$dest/lib/modules/modules.idx"
-	if [ -f "$O/initramfs.d/pack/modules.pack.xz" ] && cmp -s "$dest/pack/modules.pack" "$O/initramfs.d/pack/modules.pack"; then
-		cp "$O/initramfs.d/pack/modules.pack.xz" "$dest/pack/modules.pack.xz"
+	# one solid stream (CRC32: the init's decoder, busybox's unxz, checks it); a dictionary as
+	# large as the pack, so that nothing is lost and the decoder needs no more memory; lc=4 is
+	# 6 KB smaller here (no x86 filter: it makes relocatable modules 7% larger)
+	local how="xz -T1 --check=crc32 --lzma2=preset=9e,dict=16MiB,lc=4" old=$O/initramfs.d/pack
+	echo "$how" > "$dest/pack/modules.pack.how"
+	if [ -f "$old/modules.pack.xz" ] && cmp -s "$dest/pack/modules.pack" "$old/modules.pack" &&
+		cmp -s "$dest/pack/modules.pack.how" "$old/modules.pack.how"; then
+		cp "$old/modules.pack.xz" "$dest/pack/modules.pack.xz"
 	else
-		# one solid stream (CRC32: the init's decoder, busybox's unxz, checks it); a dictionary
-		# as large as the pack, so that nothing is lost and the decoder needs no more memory
-		xz -T1 -9e --check=crc32 --lzma2=preset=9e,dict=16MiB -k -c "$dest/pack/modules.pack" > "$dest/pack/modules.pack.xz"
+		$how -c "$dest/pack/modules.pack" > "$dest/pack/modules.pack.xz"
 	fi
 	PACK_SUMMARY="module pack $(stat -c %s "$dest/pack/modules.pack.xz") bytes xz of $(stat -c %s "$dest/pack/modules.pack")"
 }
@@ -270,8 +274,11 @@ stage_fsck_fat() {
 	say "fsck.fat: none: no dosfstools source in $CACHE/dosfstools (see the deps stage); the init will write a FAT unchecked"
 }
 
-# compress_initramfs CPIO IMG MAX: zstd -19, or xz (CRC32, the kernel's) when asked or when zstd
-# misses MAX bytes and xz is smaller; sets INITRAMFS_FORMAT and INITRAMFS_SIZES.
+# the x86 branch filter: the first archive is mostly programs (the kernel's decoder has the filter)
+INITRAMFS_XZ="xz -T1 --check=crc32 --x86 --lzma2=preset=9e,lc=4"
+
+# compress_initramfs CPIO IMG MAX: zstd -19, or xz (CRC32, the kernel's; x86 filter) when asked or
+# when zstd misses MAX bytes and xz is smaller; sets INITRAMFS_FORMAT and INITRAMFS_SIZES.
 compress_initramfs() {
 	local cpio=$1 img=$2 max=$3 zs xs tmp=$2.$$
 	zstd -q -19 -f "$cpio" -o "$tmp.zst"
@@ -281,9 +288,9 @@ compress_initramfs() {
 	zstd) ;;
 	xz | auto)
 		if [ "$INITRAMFS_COMPRESS" = xz ] || [ "$zs" -gt "$max" ]; then
-			xz -T1 -9e --check=crc32 -c "$cpio" > "$tmp.xz"
+			$INITRAMFS_XZ -c "$cpio" > "$tmp.xz"
 			xs=$(stat -c %s "$tmp.xz")
-			INITRAMFS_SIZES+=", xz -9e $xs"
+			INITRAMFS_SIZES+=", xz -9e --x86 $xs"
 			if [ "$INITRAMFS_COMPRESS" = xz ] || [ "$xs" -lt "$zs" ]; then INITRAMFS_FORMAT=xz; fi
 		fi ;;
 	*) die "INITRAMFS_COMPRESS=$INITRAMFS_COMPRESS: give zstd, xz or auto" ;;
@@ -320,12 +327,15 @@ SPEC
 	printf 'file /lib/modules/modules.pack.xz %s 0444 0 0\n' "$stage/pack/modules.pack.xz" > "$spec"
 	"$O/bin/mkcpio" -o "$stage/pack.cpio" "$spec"
 	packsize=$(stat -c %s "$stage/pack.cpio")
-	if [ -f "$O/initramfs.1" ] && cmp -s "$stage.cpio" "$O/initramfs.cpio"; then
-		rm -f "$stage.cpio"    # the same bytes as last time: keep the compressed archive as it is
+	# the same bytes compressed the same way as last time: keep the compressed archive as it is
+	echo "$INITRAMFS_COMPRESS $((INITRAMFS_MAX - packsize - 4)) $INITRAMFS_XZ" > "$stage.how"
+	if [ -f "$O/initramfs.1" ] && cmp -s "$stage.cpio" "$O/initramfs.cpio" && cmp -s "$stage.how" "$O/initramfs.1.how"; then
+		rm -f "$stage.cpio" "$stage.how"
 		INITRAMFS_FORMAT=unchanged INITRAMFS_SIZES="as built before"
 	else
 		compress_initramfs "$stage.cpio" "$O/initramfs.1" $((INITRAMFS_MAX - packsize - 4))
 		mv -f "$stage.cpio" "$O/initramfs.cpio"
+		mv -f "$stage.how" "$O/initramfs.1.how"
 	fi
 	# the second archive starts on a 4-byte boundary (the kernel skips the zeros before it)
 	pad=$(( (4 - $(stat -c %s "$O/initramfs.1") % 4) % 4 ))
