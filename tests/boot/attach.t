@@ -125,4 +125,26 @@ attach "CD-ROM (ISO 9660, PIIX IDE)" sr0 "ata_piix sr_mod" \
 attach "CD-ROM (ISO 9660, AHCI)" sr0 "ahci sr_mod" \
 	-drive "file=$QDIR/cd.iso,format=raw,media=cdrom,if=none,id=cd" \
 	-device ahci,id=ahci -device ide-cd,bus=ahci.0,drive=cd
+
+# A USB stick plugged in 10 s after the init began to search (an xHCI controller with nothing on
+# it until then, through QEMU's monitor): the init, still waiting (live.wait=30), finds it.
+QEMU_MONITOR=1
+qemu_start "live.media=LABEL=OVERLIVE live.wait=30" -device qemu-xhci,id=xhci
+qemu_expect 'stage=find-medium' 120 >/dev/null
+sleep 10
+qemu_monitor "drive_add 0 if=none,id=late,file=$disk,format=raw,snapshot=on" >/dev/null
+qemu_monitor "device_add usb-storage,bus=xhci.0,drive=late,id=latestick" >/dev/null
+if qemu_expect 'overlive-minimal: ready' 120; then
+	start=$(wc -c < "$QLOG")
+	qemu_expect 'overlive# ' 20 >/dev/null
+	qemu_run "$HW" 30
+	out=$(tail -c +$((start + 1)) "$QLOG" | tr -d '\r' | grep -ao '@hw [a-z-]* [0-9a-z_/]*' | cut -c5-)
+	is "$(sed -n 's/^medium //p' <<< "$out")" sda "a USB stick plugged in 10 s late: the medium is found on it"
+	grep -qx 'module usb_storage' <<< "$out"
+	ok $? "usb_storage loaded for it once it appeared"
+else
+	ok 1 "a USB stick plugged in 10 s late: the medium is found on it"; qemu_show; skip 1 "no boot"
+fi
+qemu_stop
+QEMU_MONITOR=0
 done_testing
