@@ -17,6 +17,7 @@
 #define RESTORE_WORKERS_MAX 16
 #define BATCH_ENTRIES 64		/* a worker takes this many entries at a time... */
 #define BATCH_BYTES (4u << 20)		/* ...or as many as hold this much data */
+#define DIRFDS_MAX 16384		/* directories kept open at most (kernel memory: a few MB) */
 
 struct rctx {
 	struct pfile *pf;
@@ -318,7 +319,8 @@ static size_t fd_budget(size_t nworkers)
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 0;
 	cur = rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : (uint64_t)rl.rlim_cur;
-	return cur > keep ? (size_t)(cur - keep) : 0;
+	cur = cur > keep ? cur - keep : 0;
+	return cur < DIRFDS_MAX ? (size_t)cur : DIRFDS_MAX;
 }
 
 /* What goes where: directories first (in order), links last, the rest to the workers in batches. */
