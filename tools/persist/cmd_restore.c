@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include "cli.h"
 #include "report.h"
@@ -32,6 +33,7 @@ int cmd_restore(struct opts *o)
 	struct lower_id lower;
 	struct progress pr;
 	struct perr err = { "" };
+	struct rlimit rl;
 	uint64_t t0 = mono_ms();
 	int r, fd;
 
@@ -40,6 +42,8 @@ int cmd_restore(struct opts *o)
 	r = pf_open(&pf, o->file, 0);
 	if (r)
 		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf.err, r));
+	/* read front to back twice (the check, then the data): a larger readahead */
+	(void)posix_fadvise(pf.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	r = pf_load(&pf, o->at ? o->at_gen : UINT64_MAX, 1, &st, NULL);
 	if (r < 0)
 		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing restored",
@@ -70,8 +74,13 @@ int cmd_restore(struct opts *o)
 		die_msg(EXIT_SYSTEM, r, "unable to read %s", o->into);
 	if (!r)
 		die_msg(EXIT_USAGE, 0, "unable to restore into %s: it is not empty", o->into);
+	/* restore keeps a directory fd per directory restored: as many as the hard limit allows */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	progress_init(&pr, !o->quiet, "restoring");
-	r = persist_restore(&pf, &st, fd, &pr, &err);
+	r = persist_restore(&pf, &st, fd, 0, &pr, &err);
 	progress_done(&pr);
 	if (r)
 		die_msg(exit_code(r), 0, "unable to restore into %s: %s", o->into, perr_why(&err, r));

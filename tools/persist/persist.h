@@ -280,9 +280,30 @@ int persist_compact(struct pfile *pf, struct save_result *res);
 int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res);
 int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_result *res);
 
+/* dirfds.c: the restore target's directories by path (filled first, then only read, by any thread) */
+struct dirfds {
+	int rootfd;
+	struct u64map map;	/* hash of the path -> index into v */
+	struct {
+		int fd;
+		const char *path;
+	} *v;
+	size_t n, cap, max;	/* max: how many fds it may keep open */
+};
+struct dwalk {			/* one thread's last directory walked to (one not in the cache) */
+	int fd;
+	char path[PF_PATH_MAX + 1];
+};
+int dirfds_init(struct dirfds *d, int rootfd, size_t max);
+void dirfds_free(struct dirfds *d);
+int dirfds_add(struct dirfds *d, const char *path, int fd);
+int dirfds_get(const struct dirfds *d, const char *path, size_t len);
+int dirfds_parent(const struct dirfds *d, struct dwalk *w, const char *path, const char **name, int *fd);
+void dwalk_done(struct dwalk *w);
+
 /* restore.c */
-int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, struct progress *pr,
-		    struct perr *err);
+int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, unsigned nthreads,
+		    struct progress *pr, struct perr *err);
 
 /* config.c */
 struct patterns {

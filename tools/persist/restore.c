@@ -1,10 +1,12 @@
-/* restore.c: recreates a replayed state under a directory fd, with *at() calls, never following a symlink. */
+/* restore.c: recreates a replayed state under a directory fd, with *at() calls, never following a symlink, files by several threads. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -12,19 +14,39 @@
 #include "io.h"
 #include "persist.h"
 
+#define RESTORE_WORKERS_MAX 16
+#define BATCH_ENTRIES 64		/* a worker takes this many entries at a time... */
+#define BATCH_BYTES (4u << 20)		/* ...or as many as hold this much data */
+#define DIRFDS_MAX 16384		/* directories kept open at most (kernel memory: a few MB) */
+
 struct rctx {
 	struct pfile *pf;
-	int rootfd, cachefd;
-	char cached[PF_PATH_MAX + 1];
-	struct perr *err;
+	int rootfd;
+	struct dirfds dirs;	/* every directory created, while fds allow */
 	struct u64map groups;	/* hardlink group id -> 1 + the index of its primary (the member with data) */
 	struct pentry **v;	/* the state, sorted */
 	struct progress *pr;
+	pthread_mutex_t plock;	/* the progress line, when workers run */
+	size_t *work, nwork;	/* what the workers create: indices into v */
+	size_t *batch, nbatch;	/* batch k is work[batch[k] .. batch[k + 1]) */
+	size_t next;		/* the next batch to take (atomic) */
+	int stop;		/* a worker failed: the others stop (atomic) */
+	struct worker *failed;	/* the one that failed first */
 };
 
-static int fail(struct rctx *c, int r, const char *path, const char *fmt, ...)
+/* One thread's share of the work: its own read buffers over the shared fd, its own walks and error. */
+struct worker {
+	struct rctx *c;
+	struct pfile pf;
+	struct dwalk walk, walk2;
+	struct perr err;
+	int r;
+	pthread_t tid;
+};
+
+static int fail(struct worker *w, int r, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int fail(struct rctx *c, int r, const char *path, const char *fmt, ...)
+static int fail(struct worker *w, int r, const char *path, const char *fmt, ...)
 {
 	char what[256];
 	va_list ap;
@@ -32,59 +54,30 @@ static int fail(struct rctx *c, int r, const char *path, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof what, fmt, ap);
 	va_end(ap);
-	return perr_set(c->err, r < 0 ? r : -EINVAL, "%s: %s%s%s", path, what, r < 0 ? ": " : "",
+	return perr_set(&w->err, r < 0 ? r : -EINVAL, "%s: %s%s%s", path, what, r < 0 ? ": " : "",
 			r < 0 ? strerror(-r) : "");
 }
 
-/* Opens the directory that holds path, walking each component with O_NOFOLLOW from the root fd. */
-static int open_parent(struct rctx *c, const char *path, const char **name, int *fd)
+static void progress_add(struct rctx *c, uint64_t entries, uint64_t bytes)
 {
-	const char *slash = strrchr(path, '/');
-	char comp[PF_NAME_MAX + 1];
-	size_t plen;
-	int cur, next;
-	const char *p;
-
-	*name = slash ? slash + 1 : path;
-	if (!slash) {
-		*fd = c->rootfd;
-		return 0;
-	}
-	plen = (size_t)(slash - path);
-	if (c->cachefd >= 0 && strlen(c->cached) == plen && memcmp(c->cached, path, plen) == 0) {
-		*fd = c->cachefd;
-		return 0;
-	}
-	if (c->cachefd >= 0)
-		close(c->cachefd);
-	c->cachefd = -1;
-	cur = c->rootfd;
-	for (p = path; p < slash;) {
-		const char *e = memchr(p, '/', (size_t)(slash - p));
-		size_t n = (size_t)((e ? e : slash) - p);
-		memcpy(comp, p, n);
-		comp[n] = 0;
-		next = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (cur != c->rootfd)
-			close(cur);
-		if (next < 0)
-			return -errno;
-		cur = next;
-		p += n + 1;
-	}
-	memcpy(c->cached, path, plen);
-	c->cached[plen] = 0;
-	c->cachefd = cur;
-	*fd = cur;
-	return 0;
+	if (!c->pr->on)
+		return;
+	pthread_mutex_lock(&c->plock);
+	while (entries--)
+		progress_entry(c->pr);
+	if (bytes)
+		progress_bytes(c->pr, bytes);
+	pthread_mutex_unlock(&c->plock);
 }
 
 /* xattrs through an fd, or for non-openable types through /proc/self/fd/DIR/NAME without following. */
-static int set_xattrs(struct rctx *c, const struct pentry *e, int fd, int pfd, const char *name)
+static int set_xattrs(struct worker *w, const struct pentry *e, int fd, int pfd, const char *name)
 {
 	uint32_t off = 0, i;
 	char nbuf[PF_NAME_MAX + 1], lpath[64 + PF_NAME_MAX];
 
+	if (!e->nxattr)
+		return 0;
 	snprintf(lpath, sizeof lpath, "/proc/self/fd/%d/%s", pfd, name);
 	for (i = 0; i < e->nxattr; i++) {
 		uint16_t nl = get_le16(e->xattrs + off);
@@ -93,69 +86,96 @@ static int set_xattrs(struct rctx *c, const struct pentry *e, int fd, int pfd, c
 		memcpy(nbuf, e->xattrs + off + 8, nl);
 		nbuf[nl] = 0;
 		if (!xattr_restorable(nbuf, v, vl))
-			return fail(c, -EINVAL, e->path, "refusing xattr %s", nbuf);
+			return fail(w, -EINVAL, e->path, "refusing xattr %s", nbuf);
 		int r = fd >= 0 ? fsetxattr(fd, nbuf, v, vl, 0) : lsetxattr(lpath, nbuf, v, vl, 0);
 		if (r < 0)
-			return fail(c, -errno, e->path, "unable to set xattr %s", nbuf);
+			return fail(w, -errno, e->path, "unable to set xattr %s", nbuf);
 		off += 8 + nl + vl;
 	}
 	return 0;
 }
 
-static int write_data(struct rctx *c, const struct pentry *e, int fd)
+/*
+ * The record at off of a file's data run: its type, and for a DATA record the file offset and
+ * the bytes that belong there. Every record was checked before anything was created; it is
+ * checked again as it is read here (the file may have changed since). The one place a record's
+ * stored bytes become the file's bytes: a compressed record is expanded here.
+ */
+static int data_rec(struct pfile *pf, uint64_t off, uint32_t *type, uint64_t *at, const unsigned char **p,
+		    size_t *n, uint64_t *next)
 {
-	struct pfile *pf = c->pf;
-	uint64_t off = (uint64_t)e->data_off, next;
-	uint32_t type, len, crc = 0;
+	uint32_t len;
+	int r = pf_read_rec(pf, &pf->hdr, off, pf->hdr.end, 1, type, &len, next);
+
+	if (r || *type != REC_DATA)
+		return r;
+	*at = get_le64(pf->rbuf + PF_REC_HDR);
+	*p = pf->rbuf + PF_REC_HDR + 8;
+	*n = len - 8;
+	return 0;
+}
+
+/* A regular file's data, from its run of DATA records, each chunk written where it belongs. */
+static int write_data(struct worker *w, const struct pentry *e, int fd)
+{
+	struct pfile *pf = &w->pf;
+	uint64_t off = (uint64_t)e->data_off, next, o, filled = 0;
+	const unsigned char *p;
+	uint32_t type, crc = 0;
+	size_t n;
 	int r;
 
 	if (e->data_off >= 0) {
 		while (off < pf->hdr.end) {
-			r = pf_read_rec(pf, &pf->hdr, off, pf->hdr.end, 1, &type, &len, &next);
+			if (__atomic_load_n(&w->c->stop, __ATOMIC_RELAXED))
+				return -ECANCELED;
+			r = data_rec(pf, off, &type, &o, &p, &n, &next);
 			if (r)
-				return fail(c, r, e->path, "%s", pf->err.msg);
+				return fail(w, r, e->path, "%s", pf->err.msg);
 			if (type != REC_DATA)
 				break;
-			uint64_t o = get_le64(pf->rbuf + PF_REC_HDR);
-			if (o > e->size || len - 8 > e->size - o)
-				return fail(c, -EINVAL, e->path, "data beyond the file's size");
-			crc = content_crc_step(crc, o, pf->rbuf + PF_REC_HDR + 8, len - 8);
-			r = pwrite_all(fd, pf->rbuf + PF_REC_HDR + 8, len - 8, (off_t)o);
+			if (o > e->size || n > e->size - o)
+				return fail(w, -EINVAL, e->path, "data beyond the file's size");
+			crc = content_crc_step(crc, o, p, n);
+			r = pwrite_all(fd, p, n, (off_t)o);
 			if (r)
-				return fail(c, r, e->path, "unable to write");
-			progress_bytes(c->pr, len - 8);
+				return fail(w, r, e->path, "unable to write");
+			progress_add(w->c, 0, n);
+			filled = o + n > filled ? o + n : filled;
 			off = next;
 		}
 	}
 	if (crc != e->crc)
-		return fail(c, -EBADMSG, e->path, "content checksum mismatch");
-	if (ftruncate(fd, (off_t)e->size) < 0)
-		return fail(c, -errno, e->path, "unable to set the size");
+		return fail(w, -EBADMSG, e->path, "content checksum mismatch");
+	/* a hole at the end (or no data at all): the size is set, not written */
+	if (filled < e->size && ftruncate(fd, (off_t)e->size) < 0)
+		return fail(w, -errno, e->path, "unable to set the size");
 	return 0;
 }
 
-static int set_owner_mode(struct rctx *c, const struct pentry *e, int fd, int pfd, const char *name)
+static int set_owner_mode(struct worker *w, const struct pentry *e, int fd, int pfd, const char *name)
 {
 	int r = fd >= 0 ? fchown(fd, e->uid, e->gid) : fchownat(pfd, name, e->uid, e->gid, AT_SYMLINK_NOFOLLOW);
 
 	if (r < 0)
-		return fail(c, -errno, e->path, "unable to set the owner");
+		return fail(w, -errno, e->path, "unable to set the owner");
 	if (e->type == PT_SYMLINK)
 		return 0;
 	r = fd >= 0 ? fchmod(fd, e->mode) : fchmodat(pfd, name, e->mode, 0);
 	if (r < 0)
-		return fail(c, -errno, e->path, "unable to set the mode");
+		return fail(w, -errno, e->path, "unable to set the mode");
 	return 0;
 }
 
-static int set_times(struct rctx *c, const struct pentry *e, int pfd, const char *name)
+/* Through the entry's own fd when there is one (no lookup), else by name without following. */
+static int set_times(struct worker *w, const struct pentry *e, int fd, int pfd, const char *name)
 {
 	struct timespec ts[2];
 
 	ts[0].tv_sec = ts[1].tv_sec = e->mtime_sec;
 	ts[0].tv_nsec = ts[1].tv_nsec = e->mtime_nsec;
-	if ((strcmp(e->path, ".") == 0 ? futimens(c->rootfd, ts) : utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW)) < 0)
-		return fail(c, -errno, e->path, "unable to set the times");
+	if ((fd >= 0 ? futimens(fd, ts) : utimensat(pfd, name, ts, AT_SYMLINK_NOFOLLOW)) < 0)
+		return fail(w, -errno, e->path, "unable to set the times");
 	return 0;
 }
 
@@ -163,45 +183,66 @@ static const mode_t node_fmt[PT_TYPES] = {
 	[PT_CHR] = S_IFCHR, [PT_BLK] = S_IFBLK, [PT_FIFO] = S_IFIFO, [PT_SOCK] = S_IFSOCK, [PT_WHITEOUT] = S_IFCHR,
 };
 
-static int create_one(struct rctx *c, const struct pentry *e)
+/* A directory, kept open in the cache for its children; its times are set last. */
+static int create_dir(struct worker *w, const struct pentry *e)
+{
+	struct rctx *c = w->c;
+	const char *name;
+	int pfd, fd, r;
+
+	if (strcmp(e->path, ".") == 0) {
+		r = set_owner_mode(w, e, c->rootfd, -1, NULL);
+		return r ? r : set_xattrs(w, e, c->rootfd, -1, NULL);
+	}
+	r = dirfds_parent(&c->dirs, &w->walk, e->path, &name, &pfd);
+	if (r)
+		return fail(w, r, e->path, "unable to open its directory");
+	if (mkdirat(pfd, name, 0700) < 0)
+		return fail(w, -errno, e->path, "unable to create the directory");
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return fail(w, -errno, e->path, "unable to open");
+	r = set_owner_mode(w, e, fd, -1, NULL);
+	if (!r)
+		r = set_xattrs(w, e, fd, -1, NULL);
+	if (r) {
+		close(fd);
+		return r;
+	}
+	r = dirfds_add(&c->dirs, e->path, fd);
+	return r ? fail(w, r, e->path, "unable to keep its fd") : 0;
+}
+
+/* Anything but a directory: a regular file with its data, a symlink, a node. */
+static int create_one(struct worker *w, const struct pentry *e)
 {
 	const char *name;
 	int pfd, fd = -1, r;
 
-	if (strcmp(e->path, ".") == 0) {
-		r = set_owner_mode(c, e, c->rootfd, -1, NULL);
-		return r ? r : set_xattrs(c, e, c->rootfd, -1, NULL);
-	}
-	r = open_parent(c, e->path, &name, &pfd);
+	r = dirfds_parent(&w->c->dirs, &w->walk, e->path, &name, &pfd);
 	if (r)
-		return fail(c, r, e->path, "unable to open its directory");
+		return fail(w, r, e->path, "unable to open its directory");
 	switch (e->type) {
 	case PT_FILE:
 		fd = openat(pfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return fail(c, -errno, e->path, "unable to create");
-		r = write_data(c, e, fd);
-		break;
-	case PT_DIR:
-		if (mkdirat(pfd, name, 0700) < 0)
-			return fail(c, -errno, e->path, "unable to create the directory");
-		fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		r = fd < 0 ? fail(c, -errno, e->path, "unable to open") : 0;
+			return fail(w, -errno, e->path, "unable to create");
+		r = write_data(w, e, fd);
 		break;
 	case PT_SYMLINK:
-		r = symlinkat(e->target, pfd, name) < 0 ? fail(c, -errno, e->path, "unable to create the symlink") : 0;
+		r = symlinkat(e->target, pfd, name) < 0 ? fail(w, -errno, e->path, "unable to create the symlink") : 0;
 		break;
 	default:
 		if (mknodat(pfd, name, node_fmt[e->type] | (e->mode & 07777), (dev_t)e->rdev) < 0)
-			return fail(c, -errno, e->path, "unable to create the %s", ptype_name(e->type));
+			return fail(w, -errno, e->path, "unable to create the %s", ptype_name(e->type));
 		break;
 	}
 	if (!r)
-		r = set_owner_mode(c, e, fd, pfd, name);
+		r = set_owner_mode(w, e, fd, pfd, name);
 	if (!r)
-		r = set_xattrs(c, e, fd, pfd, name);
-	if (!r && e->type != PT_DIR)
-		r = set_times(c, e, pfd, name);
+		r = set_xattrs(w, e, fd, pfd, name);
+	if (!r)
+		r = set_times(w, e, fd, pfd, name);
 	if (fd >= 0)
 		close(fd);
 	return r;
@@ -225,83 +266,219 @@ static int is_primary(const struct rctx *c, size_t i)
 	return gi && *gi == i + 1;
 }
 
-static int link_one(struct rctx *c, const struct pentry *e)
+static int link_one(struct worker *w, const struct pentry *e)
 {
+	struct rctx *c = w->c;
 	const size_t *gi = u64map_get(&c->groups, e->group);
 	const struct pentry *g;
 	const char *name, *pname;
 	int pfd, ppfd, r;
 
 	if (!gi)
-		return fail(c, -EINVAL, e->path, "hardlink group without data");
+		return fail(w, -EINVAL, e->path, "hardlink group without data");
 	g = c->v[*gi - 1];
 	if (g->type != e->type)
-		return fail(c, -EINVAL, e->path, "hardlink group of two types");
-	r = open_parent(c, g->path, &pname, &ppfd);
+		return fail(w, -EINVAL, e->path, "hardlink group of two types");
+	r = dirfds_parent(&c->dirs, &w->walk2, g->path, &pname, &ppfd);
 	if (r)
-		return fail(c, r, g->path, "unable to open its directory");
-	ppfd = fcntl(ppfd, F_DUPFD_CLOEXEC, 3);
-	if (ppfd < 0)
-		return -errno;
-	r = open_parent(c, e->path, &name, &pfd);
+		return fail(w, r, g->path, "unable to open its directory");
+	r = dirfds_parent(&c->dirs, &w->walk, e->path, &name, &pfd);
 	if (!r && linkat(ppfd, pname, pfd, name, 0) < 0)
 		r = -errno;
-	close(ppfd);
-	return r ? fail(c, r, e->path, "unable to link to %s", g->path) : 0;
+	return r ? fail(w, r, e->path, "unable to link to %s", g->path) : 0;
 }
 
-/* The state into rootfd (an empty directory): create everything, then links, then directory times. */
-int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, struct progress *pr,
-		    struct perr *err)
+/* A worker: batches of entries taken in turn until none is left or one of the workers failed. */
+static void *work(void *arg)
 {
-	struct rctx c = { .pf = pf, .rootfd = rootfd, .cachefd = -1, .err = err, .pr = pr };
-	struct pentry **v = NULL;
-	int n, i, r;
+	struct worker *w = arg;
+	struct rctx *c = w->c;
+	size_t k, i;
 
-	n = state_sorted(st, &v);
-	if (n < 0)
-		return n;
-	c.v = v;
-	r = u64map_init(&c.groups, 64);
-	if (r)
-		goto out;
-	progress_total(pr, (uint64_t)n);
-	for (i = 0; i < n && !r; i++) {
+	while (!w->r && !__atomic_load_n(&c->stop, __ATOMIC_RELAXED) &&
+	       (k = __atomic_fetch_add(&c->next, 1, __ATOMIC_RELAXED)) < c->nbatch) {
+		for (i = c->batch[k]; i < c->batch[k + 1] && !w->r; i++) {
+			if (__atomic_load_n(&c->stop, __ATOMIC_RELAXED))
+				break;
+			w->r = create_one(w, c->v[c->work[i]]);
+			progress_add(c, 1, 0);
+		}
+	}
+	if (w->r && w->r != -ECANCELED && !__atomic_exchange_n(&c->stop, 1, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&c->failed, w, __ATOMIC_RELAXED);
+	dwalk_done(&w->walk);
+	return NULL;
+}
+
+/* The fds a restore may keep open for directories: the limit, less room for everything else. */
+static size_t fd_budget(size_t nworkers)
+{
+	struct rlimit rl;
+	uint64_t cur, keep = 64 + 4 * (uint64_t)nworkers;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	cur = rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : (uint64_t)rl.rlim_cur;
+	cur = cur > keep ? cur - keep : 0;
+	return cur < DIRFDS_MAX ? (size_t)cur : DIRFDS_MAX;
+}
+
+/* What goes where: directories first (in order), links last, the rest to the workers in batches. */
+enum { STEP_DIR, STEP_WORK, STEP_LINK };
+static int step_of(const struct rctx *c, size_t i)
+{
+	if (c->v[i]->group && !is_primary(c, i))
+		return STEP_LINK;
+	return c->v[i]->type == PT_DIR ? STEP_DIR : STEP_WORK;
+}
+
+/* The workers' batches: consecutive entries in path order, so a directory's files mostly go together. */
+static int plan(struct rctx *c, size_t n)
+{
+	size_t i, count = 0;
+	uint64_t bytes = 0;
+
+	c->work = malloc((n ? n : 1) * sizeof *c->work);
+	c->batch = malloc((n + 1) * sizeof *c->batch);
+	if (!c->work || !c->batch)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (step_of(c, i) != STEP_WORK)
+			continue;
+		if (!c->nwork || count == BATCH_ENTRIES || bytes >= BATCH_BYTES) {
+			c->batch[c->nbatch++] = c->nwork;
+			count = 0;
+			bytes = 0;
+		}
+		c->work[c->nwork++] = i;
+		count++;
+		bytes += c->v[i]->size;
+	}
+	c->batch[c->nbatch] = c->nwork;
+	return 0;
+}
+
+static int index_groups(struct worker *w, size_t n)
+{
+	struct rctx *c = w->c;
+	size_t i;
+	int r;
+
+	if ((r = u64map_init(&c->groups, 64)))
+		return r;
+	for (i = 0; i < n; i++) {
+		const struct pentry *e = c->v[i];
 		size_t *gi;
 		int created;
 		/* a file's primary has the data; another type's is its first member (sorted) */
-		if (!v[i]->group || (v[i]->type == PT_FILE && !(v[i]->flags & (EF_DATA | EF_KEEP))))
+		if (!e->group || (e->type == PT_FILE && !(e->flags & (EF_DATA | EF_KEEP))))
 			continue;
-		gi = u64map_at(&c.groups, v[i]->group, &created);
+		gi = u64map_at(&c->groups, e->group, &created);
 		if (!gi)
-			r = -ENOMEM;
-		else if (!created && v[i]->type == PT_FILE)
-			r = fail(&c, -EINVAL, v[i]->path, "two primaries in one hardlink group");
-		else if (created)
-			*gi = (size_t)i + 1;
+			return -ENOMEM;
+		if (!created && e->type == PT_FILE)
+			return fail(w, -EINVAL, e->path, "two primaries in one hardlink group");
+		if (created)
+			*gi = i + 1;
 	}
-	for (i = 0; i < n && !r; i++) {
-		progress_entry(pr);
-		if (v[i]->group && !is_primary(&c, (size_t)i))
-			continue;
-		r = create_one(&c, v[i]);
+	return 0;
+}
+
+/* The workers' step: nw - 1 threads and this one; 0, or the first failure (in *first). */
+static int run_workers(struct rctx *c, struct worker *w, size_t nw, struct worker **first)
+{
+	size_t k, started = 1;
+
+	for (k = 1; k < nw; k++, started++)
+		if (pthread_create(&w[k].tid, NULL, work, &w[k]))
+			break;	/* fewer threads: still correct, only slower */
+	(void)work(&w[0]);
+	for (k = 1; k < started; k++)
+		pthread_join(w[k].tid, NULL);
+	*first = c->failed;
+	return c->failed ? c->failed->r : 0;
+}
+
+/*
+ * The state into rootfd (an empty directory): the directories in path order (each kept open
+ * for its children), then files, symlinks and nodes by up to nthreads threads (0: as many as
+ * CPUs are online), then the hardlinks, then the directories' times, deepest first. A failure
+ * stops every thread; what was created stays (the caller removes the target).
+ */
+int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, unsigned nthreads,
+		    struct progress *pr, struct perr *err)
+{
+	struct rctx c = { .pf = pf, .rootfd = rootfd, .pr = pr };
+	struct worker *w, *failed = NULL;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nw = nthreads ? nthreads : cpus > 0 ? (size_t)cpus : 1, k;
+	int n, i, r;
+
+	nw = nw > RESTORE_WORKERS_MAX ? RESTORE_WORKERS_MAX : nw;
+	n = state_sorted(st, &c.v);
+	if (n < 0)
+		return n;
+	w = calloc(nw, sizeof *w);
+	if (!w) {
+		free(c.v);
+		return -ENOMEM;
 	}
+	for (k = 0; k < nw; k++) {
+		w[k].c = &c;
+		w[k].pf = *pf;		/* the same fd (pread only), buffers of its own */
+		w[k].pf.rbuf = w[k].pf.win = NULL;
+		w[k].pf.rcap = w[k].pf.win_len = 0;
+		w[k].pf.err.msg[0] = 0;
+		w[k].walk.fd = w[k].walk2.fd = -1;
+	}
+	pthread_mutex_init(&c.plock, NULL);
+	r = dirfds_init(&c.dirs, rootfd, fd_budget(nw));
+	if (!r)
+		r = index_groups(&w[0], (size_t)n);
+	if (!r)
+		r = plan(&c, (size_t)n);
+	if (r)
+		goto out;
+	progress_total(pr, (uint64_t)n);
 	for (i = 0; i < n && !r; i++)
-		if (v[i]->group && !is_primary(&c, (size_t)i))
-			r = link_one(&c, v[i]);
+		if (step_of(&c, (size_t)i) == STEP_DIR) {
+			r = create_dir(&w[0], c.v[i]);
+			progress_add(&c, 1, 0);
+		}
+	if (!r)
+		r = run_workers(&c, w, nw < c.nbatch ? nw : c.nbatch ? c.nbatch : 1, &failed);
+	for (i = 0; i < n && !r; i++)
+		if (step_of(&c, (size_t)i) == STEP_LINK) {
+			r = link_one(&w[0], c.v[i]);
+			progress_add(&c, 1, 0);
+		}
 	for (i = n - 1; i >= 0 && !r; i--) {
-		const char *name;
-		int pfd = rootfd;
-		if (v[i]->type != PT_DIR)
+		const struct pentry *e = c.v[i];
+		const char *name = NULL;
+		int fd, pfd = -1;
+		if (e->type != PT_DIR)
 			continue;
-		if (strcmp(v[i]->path, ".") && (r = open_parent(&c, v[i]->path, &name, &pfd)))
-			break;
-		r = set_times(&c, v[i], pfd, strcmp(v[i]->path, ".") ? name : NULL);
+		fd = strcmp(e->path, ".") == 0 ? rootfd : dirfds_get(&c.dirs, e->path, strlen(e->path));
+		if (fd < 0 && (r = dirfds_parent(&c.dirs, &w[0].walk, e->path, &name, &pfd)))
+			r = fail(&w[0], r, e->path, "unable to open its directory");
+		if (!r)
+			r = set_times(&w[0], e, fd, pfd, name);
 	}
 out:
-	if (c.cachefd >= 0)
-		close(c.cachefd);
-	free(v);
+	if (r)
+		*err = (failed ? failed : &w[0])->err;
+	for (k = 0; k < nw; k++) {
+		dwalk_done(&w[k].walk);
+		dwalk_done(&w[k].walk2);
+		free(w[k].pf.rbuf);
+		free(w[k].pf.win);
+	}
+	free(w);
+	dirfds_free(&c.dirs);
+	pthread_mutex_destroy(&c.plock);
+	free(c.v);
+	free(c.work);
+	free(c.batch);
 	u64map_free(&c.groups);
 	return r;
 }

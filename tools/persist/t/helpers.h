@@ -51,6 +51,9 @@ static void __attribute__((unused)) put_file(const char *path, const char *data,
 	}
 }
 
+/* The threads load_restore asks for (0: one per online CPU). */
+static unsigned restore_threads __attribute__((unused));
+
 /* The records the last load_restore read (what the reader's linear bound is stated in). */
 static uint64_t load_nread __attribute__((unused));
 
@@ -80,7 +83,7 @@ static int __attribute__((unused)) load_restore(const char *file, uint64_t at, c
 		*entries = st.count;
 	fd = open(dir, O_RDONLY | O_DIRECTORY);
 	progress_init(&pr, 0, "restoring");
-	r = fd < 0 ? -errno : persist_restore(&pf, &st, fd, &pr, err);
+	r = fd < 0 ? -errno : persist_restore(&pf, &st, fd, restore_threads, &pr, err);
 	if (fd >= 0)
 		close(fd);
 	state_free(&st);
