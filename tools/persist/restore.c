@@ -114,16 +114,21 @@ static int write_data(struct rctx *c, const struct pentry *e, int fd)
 			r = pf_read_rec(pf, &pf->hdr, off, pf->hdr.end, 1, &type, &len, &next);
 			if (r)
 				return fail(c, r, e->path, "%s", pf->err.msg);
-			if (type != REC_DATA)
+			if (!rec_is_data(type))
 				break;
-			uint64_t o = get_le64(pf->rbuf + PF_REC_HDR);
-			if (o > e->size || len - 8 > e->size - o)
+			const unsigned char *p;
+			uint64_t o;
+			uint32_t n;
+			r = data_rec_decode(&pf->z, type, pf->rbuf + PF_REC_HDR, len, &o, &p, &n, &pf->err);
+			if (r)
+				return fail(c, r, e->path, "%s", pf->err.msg);
+			if (o > e->size || n > e->size - o)
 				return fail(c, -EINVAL, e->path, "data beyond the file's size");
-			crc = content_crc_step(crc, o, pf->rbuf + PF_REC_HDR + 8, len - 8);
-			r = pwrite_all(fd, pf->rbuf + PF_REC_HDR + 8, len - 8, (off_t)o);
+			crc = content_crc_step(crc, o, p, n);
+			r = pwrite_all(fd, p, n, (off_t)o);
 			if (r)
 				return fail(c, r, e->path, "unable to write");
-			progress_bytes(c->pr, len - 8);
+			progress_bytes(c->pr, n);
 			off = next;
 		}
 	}

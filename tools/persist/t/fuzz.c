@@ -136,7 +136,7 @@ int main(void)
 	snprintf(p, sizeof p, "%s/h", up); { char a[256]; snprintf(a, sizeof a, "%s/d/f", up); (void)link(a, p); }
 	snprintf(p, sizeof p, "%s/x", up); put_file(p, "x", 1);
 	size = PF_MIN_SIZE;
-	pf_create(file, size);
+	pf_create(file, size, PC_NONE);
 	persist_save(file, up, NULL, NULL, 0, &res);
 	snprintf(p, sizeof p, "%s/x", up); unlink(p);
 	snprintf(p, sizeof p, "%s/y", up); put_file(p, "yyyy", 4);
