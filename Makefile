@@ -39,7 +39,7 @@ hdrs_of  = $(foreach d,lib $(1),$(wildcard $(d)/*.h))
 all: $(addprefix $(O)/bin/,$(PROGS))
 
 define program
-$(O)/bin/$(1): $(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $(call hdrs_of,$(PROG_$(1)))
+$(O)/bin/$(1): $(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $(call hdrs_of,$(PROG_$(1))) $$(filter %.a,$$(LIBS_$(1)))
 	@mkdir -p $$(@D)
 	$$(MUSLCC) $$(CPPFLAGS) $(addprefix -I,$(PROG_$(1))) $$(INC_$(1)) $$(SHIP_CFLAGS) -o $$@ \
 		$(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $$(LIBS_$(1))

@@ -212,8 +212,28 @@ stage_kernel() {
 
 # ---------------------------------------------------------------- compile
 stage_compile() {
+	stage_libzstd
 	say "compile: musl-gcc -static → $O/bin"
-	make -s -j"$JOBS" O="$O" all
+	make -s -j"$JOBS" O="$O" "${ZSTD_MAKE[@]}" all
+}
+
+# stage_libzstd: sets ZSTD_MAKE, the make variables that give persist the small libzstd built from
+# the cached Debian source (initramfs/libzstd.sh, incremental); empty (the Makefile then links
+# Debian's libzstd.a) when there is no source or the build failed.
+stage_libzstd() {
+	local build=$CACHE/zstd/build dir st=0
+	ZSTD_MAKE=()
+	if [ -e "$ZSTD_SRC/.unpacked" ] && [ -f "$build/libzstd.a" ] && [ ! -w "$build" ]; then
+		dir=$build    # the cache was filled by another user: use its build as it is
+	elif [ -e "$ZSTD_SRC/.unpacked" ]; then
+		dir=$("$TOP/initramfs/libzstd.sh" "$ZSTD_SRC" "$build") || st=$?
+		[ "$st" -eq 0 ] || { say "libzstd: the build failed (see $build/build.log): persist links Debian's libzstd.a (about 230 KB more in the initramfs)"; return; }
+	else
+		say "libzstd: no source in $CACHE/zstd (see the deps stage): persist links Debian's libzstd.a (about 230 KB more in the initramfs)"
+		return
+	fi
+	ZSTD_MAKE=(ZSTD_LIB="$dir/libzstd.a" ZSTD_INC="-I$dir/include")
+	say "libzstd: $(stat -c %s "$dir/libzstd.a") bytes (musl, small configuration, $(cat "$ZSTD_SRC/.unpacked"))"
 }
 
 # ---------------------------------------------------------------- modules

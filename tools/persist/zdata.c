@@ -24,7 +24,8 @@ static int pz_buf(struct pzstd *z)
 /*
  * Compresses n raw bytes (at most PF_DATA_CHUNK) at PF_ZSTD_LEVEL into z->buf. A frame that
  * would not be smaller than max bytes is not wanted: *zn = 0 (the caller stores the bytes as
- * they are). The frame records its content size, which the reader compares with the record's.
+ * they are). The frame records its content size, which the reader compares with the record's,
+ * and a checksum of its content (XXH64), which the decompression checks.
  */
 int pz_compress(struct pzstd *z, const void *p, size_t n, size_t max, size_t *zn)
 {
@@ -37,10 +38,16 @@ int pz_compress(struct pzstd *z, const void *p, size_t n, size_t max, size_t *zn
 		max = PF_DATA_CHUNK;
 	if (pz_buf(z))
 		return -ENOMEM;
-	if (!z->cctx && !(z->cctx = ZSTD_createCCtx()))
-		return -ENOMEM;
+	if (!z->cctx) {
+		if (!(z->cctx = ZSTD_createCCtx()))
+			return -ENOMEM;
+		/* the frame's checksum of its content: a frame that decodes to other bytes fails to decode */
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, PF_ZSTD_LEVEL)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1)))
+			return -EINVAL;
+	}
 	/* a destination of max - 1 bytes: zstd fails with dstSize_tooSmall when it does not fit */
-	r = ZSTD_compressCCtx(z->cctx, z->buf, max ? max - 1 : 0, p, n, PF_ZSTD_LEVEL);
+	r = ZSTD_compress2(z->cctx, z->buf, max ? max - 1 : 0, p, n);
 	if (ZSTD_isError(r)) {
 		if (ZSTD_getErrorCode(r) == ZSTD_error_dstSize_tooSmall)
 			return 0;
