@@ -30,6 +30,9 @@ ZSTD_INC     ?=
 LIBS_persist  = $(ZSTD_LIB)
 INC_persist   = $(ZSTD_INC)
 LIBS_TEST_tools-persist = -lzstd
+# extra compile flags of a program: persist is also in the initramfs, whose size is bounded, and C
+# without exceptions needs no unwind tables (2.5 KB of the compressed initramfs)
+CFLAGS_persist = -fno-asynchronous-unwind-tables
 
 PROGS := $(foreach p,init modpick mkcpio persist powercut,$(if $(wildcard $(firstword $(PROG_$(p)))/main.c),$(p)))
 
@@ -41,7 +44,7 @@ all: $(addprefix $(O)/bin/,$(PROGS))
 define program
 $(O)/bin/$(1): $(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $(call hdrs_of,$(PROG_$(1))) $$(filter %.a,$$(LIBS_$(1)))
 	@mkdir -p $$(@D)
-	$$(MUSLCC) $$(CPPFLAGS) $(addprefix -I,$(PROG_$(1))) $$(INC_$(1)) $$(SHIP_CFLAGS) -o $$@ \
+	$$(MUSLCC) $$(CPPFLAGS) $(addprefix -I,$(PROG_$(1))) $$(INC_$(1)) $$(SHIP_CFLAGS) $$(CFLAGS_$(1)) -o $$@ \
 		$(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $$(LIBS_$(1))
 endef
 $(foreach p,$(PROGS),$(eval $(call program,$(p))))

@@ -22,7 +22,7 @@ CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables 
 files=(common/entropy_common.c common/error_private.c common/fse_decompress.c common/xxhash.c
 	common/zstd_common.c compress/fse_compress.c compress/hist.c compress/huf_compress.c
 	compress/zstd_compress.c compress/zstd_compress_literals.c compress/zstd_compress_sequences.c
-	compress/zstd_double_fast.c compress/zstd_fast.c compress/zstd_ldm.c
+	compress/zstd_double_fast.c compress/zstd_fast.c
 	decompress/huf_decompress.c decompress/zstd_ddict.c decompress/zstd_decompress.c
 	decompress/zstd_decompress_block.c)
 stamp="$(cat "$1/.unpacked" 2>/dev/null || echo unknown) $(echo "$CFLAGS ${files[*]}" | md5sum | cut -c1-12) $(md5sum < "$here/libzstd/fast-only.c" | cut -c1-12)"
