@@ -116,6 +116,7 @@ struct pfile {
 	uint64_t win_off;
 	size_t win_len;
 	uint64_t nread;		/* records read so far (what the replay's bound is stated in) */
+	uint64_t ndata, nzdata;	/* the last replay's data records in its committed range, and its ZDATA */
 	struct pzstd z;		/* the reader's decompression */
 };
 

@@ -172,6 +172,8 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 				return r;
 			}
 			dr.min_off = o + n;
+			pf->ndata++;
+			pf->nzdata += type == REC_ZDATA;
 			break;
 		}
 		case REC_DELETE:
@@ -403,6 +405,7 @@ int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int che
 
 	if ((r = pf_rbuf_need(pf, 4096)))
 		return r;
+	pf->ndata = pf->nzdata = 0;
 	r = scan_area(pf, h, stop_gen, check_data, &t, log);
 	if (!r)
 		r = walk_tree(pf, h, &t, st);
