@@ -160,7 +160,8 @@ int pcomp_parse(const char *s, uint64_t *c);	/* "zstd" or "none"; -EINVAL otherw
 void pz_free(struct pzstd *z);
 /* n raw bytes compressed into z->buf; 0 with *zn = 0 when the frame would not be smaller than max */
 int pz_compress(struct pzstd *z, const void *p, size_t n, size_t max, size_t *zn);
-/* One data record's payload as read: its offset in the file and raw length (no decompression). */
+/* One data record's payload as read: its offset in the file and raw length (no decompression),
+ * at most PF_DATA_CHUNK (checked here, for both types: the one place). */
 int data_rec_head(uint32_t type, const unsigned char *payload, uint32_t len, uint64_t *off, uint32_t *n);
 /*
  * One data record's raw bytes: DATA's point into the payload, ZDATA's are decompressed into

@@ -160,7 +160,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 				dr.start = off;
 				dr.min_off = 0;
 			}
-			if (data_rec_head(type, p, len, &o, &n) || o < dr.min_off || n > PF_DATA_CHUNK || o > (1ull << 50))
+			if (data_rec_head(type, p, len, &o, &n) || o < dr.min_off || o > (1ull << 50))
 				return perr_set(&pf->err, -EBADMSG, "misplaced data at area offset %llu",
 						(unsigned long long)off);
 			/* checking data (restore, verify): a ZDATA record must decompress to its length */

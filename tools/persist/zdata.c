@@ -61,7 +61,7 @@ int pz_compress(struct pzstd *z, const void *p, size_t n, size_t max, size_t *zn
 int data_rec_head(uint32_t type, const unsigned char *payload, uint32_t len, uint64_t *off, uint32_t *n)
 {
 	if (type == REC_DATA) {
-		if (len <= 8)
+		if (len <= 8 || len - 8 > PF_DATA_CHUNK)
 			return -EBADMSG;
 		*off = get_le64(payload);
 		*n = len - 8;

@@ -194,6 +194,13 @@ static void bomb(unsigned char *r)
 	put_le32(r + PF_REC_HDR + PF_ZDATA_HDR + z + 4, room - (uint32_t)z - 8);
 }
 
+/* A bomb that says what it is: 2 MiB of zeros, the record saying 2 MiB too (over the limit). */
+static void bomb_2m(unsigned char *r)
+{
+	bomb(r);
+	put_le32(r + PF_REC_HDR + 8, 2 << 20);
+}
+
 /*
  * The same bomb, its frame header saying 1 MiB (the content size field patched): the frame's
  * own claim agrees with the record's, and only the decompression's bounded output stops it.
@@ -251,6 +258,7 @@ static const struct crafted crafted[] = {
 	{ "ZDATA in an uncompressed file", REC_DATA, 1, as_zdata, "bad record header", 1 },
 	{ "a bomb: 2 MiB of zeros saying 1 MiB", REC_ZDATA, 1, bomb, "frame does not say", 0 },
 	{ "a bomb whose frame says 1 MiB", REC_ZDATA, 1, bomb_lying, "does not decompress", 0 },
+	{ "a bomb of 2 MiB saying so", REC_ZDATA, 1, bomb_2m, "misplaced data", 0 },
 };
 
 int main(void)
