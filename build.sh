@@ -167,7 +167,7 @@ ZSTD_SRC=$CACHE/zstd/src/tree
 
 stage_zstd_source() {
 	deb_source libzstd "$ZSTD_SRC" ||
-		say "deps: no libzstd source ($DEB_SOURCE_WHY): persist will link Debian's libzstd.a (about 230 KB more in the initramfs)"
+		say "deps: no libzstd source ($DEB_SOURCE_WHY): persist will link Debian's libzstd.a (about 220 KB more in the initramfs)"
 }
 
 # ---------------------------------------------------------------- kernel
@@ -227,9 +227,9 @@ stage_libzstd() {
 		dir=$build    # the cache was filled by another user: use its build as it is
 	elif [ -e "$ZSTD_SRC/.unpacked" ]; then
 		dir=$("$TOP/initramfs/libzstd.sh" "$ZSTD_SRC" "$build") || st=$?
-		[ "$st" -eq 0 ] || { say "libzstd: the build failed (see $build/build.log): persist links Debian's libzstd.a (about 230 KB more in the initramfs)"; return; }
+		[ "$st" -eq 0 ] || { say "libzstd: the build failed (see $build/build.log): persist links Debian's libzstd.a (about 220 KB more in the initramfs)"; return; }
 	else
-		say "libzstd: no source in $CACHE/zstd (see the deps stage): persist links Debian's libzstd.a (about 230 KB more in the initramfs)"
+		say "libzstd: no source in $CACHE/zstd (see the deps stage): persist links Debian's libzstd.a (about 220 KB more in the initramfs)"
 		return
 	fi
 	ZSTD_MAKE=(ZSTD_LIB="$dir/libzstd.a" ZSTD_INC="-I$dir/include")
