@@ -21,8 +21,18 @@ PROG_modpick  = tools/modpick kmod
 PROG_mkcpio   = tools/mkcpio
 PROG_persist  = tools/persist
 PROG_powercut = tools/powercut
-# extra link flags of a program (compression libraries and the like)
-LIBS_persist  =
+# extra link flags of a program (compression libraries and the like). persist's zstd: build.sh
+# gives the small musl build of Debian's libzstd source (initramfs/libzstd.sh) as ZSTD_LIB and
+# ZSTD_INC; without it, Debian's own libzstd.a (libzstd-dev; much bigger). The unit tests (gcc,
+# ASan) link Debian's shared libzstd: the same library, built for glibc.
+ZSTD_LIB     ?= /usr/lib/x86_64-linux-gnu/libzstd.a
+ZSTD_INC     ?=
+LIBS_persist  = $(ZSTD_LIB)
+INC_persist   = $(ZSTD_INC)
+LIBS_TEST_tools-persist = -lzstd
+# extra compile flags of a program: persist is also in the initramfs, whose size is bounded, and C
+# without exceptions needs no unwind tables (2.5 KB of the compressed initramfs)
+CFLAGS_persist = -fno-asynchronous-unwind-tables
 
 PROGS := $(foreach p,init modpick mkcpio persist powercut,$(if $(wildcard $(firstword $(PROG_$(p)))/main.c),$(p)))
 
@@ -32,9 +42,9 @@ hdrs_of  = $(foreach d,lib $(1),$(wildcard $(d)/*.h))
 all: $(addprefix $(O)/bin/,$(PROGS))
 
 define program
-$(O)/bin/$(1): $(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $(call hdrs_of,$(PROG_$(1)))
+$(O)/bin/$(1): $(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $(call hdrs_of,$(PROG_$(1))) $$(filter %.a,$$(LIBS_$(1)))
 	@mkdir -p $$(@D)
-	$$(MUSLCC) $$(CPPFLAGS) $(addprefix -I,$(PROG_$(1))) $$(SHIP_CFLAGS) -o $$@ \
+	$$(MUSLCC) $$(CPPFLAGS) $(addprefix -I,$(PROG_$(1))) $$(INC_$(1)) $$(SHIP_CFLAGS) $$(CFLAGS_$(1)) -o $$@ \
 		$(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $$(LIBS_$(1))
 endef
 $(foreach p,$(PROGS),$(eval $(call program,$(p))))

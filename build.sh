@@ -25,7 +25,7 @@ cd "$TOP"
 
 PACKAGES=(build-essential musl-tools linux-libc-dev busybox-static squashfs-tools cpio
 	e2fsprogs fdisk dosfstools mtools zstd xz-utils qemu-system-x86 qemu-utils ovmf
-	xorriso syslinux syslinux-common isolinux systemd-boot-efi perl socat debootstrap attr)
+	xorriso syslinux syslinux-common isolinux systemd-boot-efi perl socat debootstrap attr libzstd-dev)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build.sh: fatal: %s\n' "$*" >&2; exit 1; }
@@ -45,6 +45,7 @@ stage_deps() {
 		say "deps: all ${#PACKAGES[@]} packages present"
 		stage_busybox_source
 		stage_dosfstools_source
+		stage_zstd_source
 		return
 	fi
 	if [ "$(id -u)" -ne 0 ]; then
@@ -57,6 +58,7 @@ stage_deps() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $miss >/dev/null
 	stage_busybox_source
 	stage_dosfstools_source
+	stage_zstd_source
 }
 
 # The rescue shell is a small busybox built from Debian's own source (initramfs/busybox.config).
@@ -91,6 +93,19 @@ deb_src_stanzas() {
 	done
 }
 
+# apt_source PKG: apt-get source of PKG's newest version, else of the older ones apt knows (a
+# mirror may lack the source of a security update: bookworm-security's libzstd is one).
+apt_source() {
+	local v
+	apt-get source -q --download-only "$1" && return 0
+	for v in $(apt-cache showsrc "$1" | sed -n 's/^Version: //p' | sort -rV | tail -n +2); do
+		echo "apt_source: trying $1=$v"
+		rm -f ./"$1"_*
+		apt-get source -q --download-only "$1=$v" && return 0
+	done
+	return 1
+}
+
 # deb_source PKG TREE: Debian's source of PKG unpacked in TREE (TREE/.unpacked names the version),
 # fetched with apt-get source into TREE's parent when missing (adding deb-src entries for the
 # Debian sources first when apt has none). Never fatal: says why and returns 1 when it cannot.
@@ -116,7 +131,7 @@ deb_source() {
 		if apt-cache showsrc "$pkg" 2>/dev/null | grep -q "^Package: $pkg"; then
 			say "deps: fetching Debian's $pkg source into $dl (apt-get source)"
 			rm -rf "$dl" && mkdir -p "$dl"
-			if (cd "$dl" && apt-get source -q --download-only "$pkg" >"$dl/fetch.log" 2>&1) &&
+			if (cd "$dl" && apt_source "$pkg" >"$dl/fetch.log" 2>&1) &&
 				dpkg-source -q -x "$(ls "$dl"/"$pkg"_*.dsc | head -n 1)" "$tree" >>"$dl/fetch.log" 2>&1; then
 				basename "$(ls "$dl"/"$pkg"_*.dsc | head -n 1)" .dsc > "$tree/.unpacked"
 				say "deps: $pkg source: $(cat "$tree/.unpacked")"
@@ -144,6 +159,15 @@ DOSFSTOOLS_SRC=$CACHE/dosfstools/src/tree
 stage_dosfstools_source() {
 	deb_source dosfstools "$DOSFSTOOLS_SRC" ||
 		say "deps: no dosfstools source ($DEB_SOURCE_WHY): the initramfs will have no fsck.fat, and writes a FAT unchecked"
+}
+
+# persist's zstd: Debian's libzstd source built with musl and a small configuration
+# (tools/persist/zstd.sh), fetched once into $CACHE/zstd; without it Debian's libzstd.a stands in.
+ZSTD_SRC=$CACHE/zstd/src/tree
+
+stage_zstd_source() {
+	deb_source libzstd "$ZSTD_SRC" ||
+		say "deps: no libzstd source ($DEB_SOURCE_WHY): persist will link Debian's libzstd.a (about 220 KB more in the initramfs)"
 }
 
 # ---------------------------------------------------------------- kernel
@@ -188,8 +212,28 @@ stage_kernel() {
 
 # ---------------------------------------------------------------- compile
 stage_compile() {
+	stage_libzstd
 	say "compile: musl-gcc -static → $O/bin"
-	make -s -j"$JOBS" O="$O" all
+	make -s -j"$JOBS" O="$O" "${ZSTD_MAKE[@]}" all
+}
+
+# stage_libzstd: sets ZSTD_MAKE, the make variables that give persist the small libzstd built from
+# the cached Debian source (initramfs/libzstd.sh, incremental); empty (the Makefile then links
+# Debian's libzstd.a) when there is no source or the build failed.
+stage_libzstd() {
+	local build=$CACHE/zstd/build dir st=0
+	ZSTD_MAKE=()
+	if [ -e "$ZSTD_SRC/.unpacked" ] && [ -f "$build/libzstd.a" ] && [ ! -w "$build" ]; then
+		dir=$build    # the cache was filled by another user: use its build as it is
+	elif [ -e "$ZSTD_SRC/.unpacked" ]; then
+		dir=$("$TOP/initramfs/libzstd.sh" "$ZSTD_SRC" "$build") || st=$?
+		[ "$st" -eq 0 ] || { say "libzstd: the build failed (see $build/build.log): persist links Debian's libzstd.a (about 220 KB more in the initramfs)"; return; }
+	else
+		say "libzstd: no source in $CACHE/zstd (see the deps stage): persist links Debian's libzstd.a (about 220 KB more in the initramfs)"
+		return
+	fi
+	ZSTD_MAKE=(ZSTD_LIB="$dir/libzstd.a" ZSTD_INC="-I$dir/include")
+	say "libzstd: $(stat -c %s "$dir/libzstd.a") bytes (musl, small configuration, $(cat "$ZSTD_SRC/.unpacked"))"
 }
 
 # ---------------------------------------------------------------- modules

@@ -46,6 +46,27 @@ refused "K M G T P" init --file "$W/s.dat" --size 12MB
 refused "too large" grow --file "$W/s.dat" --size 16384P
 refused "unable to use --at -1" restore --into "$W" --at -1
 
+# --compress: init's alone; every other command says why it does not take it
+refused "unable to use --compress with persist save: a save file's compression is chosen once, by persist init" \
+	save --compress none
+refused "chosen once, by persist init" grow --file "$W/s.dat" --size 1M --compress zstd
+refused "unable to use --compress gzip: must be zstd or none" init --file "$W/c.dat" --size 1M --compress gzip
+[ ! -e "$W/c.dat" ]
+ok $? "  and no file is made"
+for m in zstd none; do
+	mkdir -p "$W/up-$m"
+	seq 1 20000 > "$W/up-$m/text"
+	"$P" init --file "$W/$m.dat" --size 1M --compress "$m" --quiet &&
+		"$P" save --file "$W/$m.dat" --upper "$W/up-$m" --quiet &&
+		"$P" verify --file "$W/$m.dat" > "$W/out"
+	ok $? "init --compress $m, save, verify"
+	grep -q "compression $m ($([ $m = zstd ] && echo 1 || echo 0) of 1 data records compressed)" "$W/out"
+	ok $? "  verify says so: $(sed 's/.*journal bytes used, //' "$W/out")"
+done
+"$P" init --file "$W/d.dat" --size 1M > "$W/out"
+grep -q "compression zstd$" "$W/out"
+ok $? "init's default is zstd: $(cat "$W/out")"
+
 # 1t is a size now (persist once refused it): grow gets as far as opening the file
 "$P" grow --file "$W/missing.dat" --size 1t > "$W/out" 2> "$W/err"
 r=$?

@@ -7,6 +7,8 @@
 # lower files, copied up by ln, and of upper files; across directories; renamed, unlinked, linked
 # again; chmod/chown/utime/xattr on one name), fifos, sockets, device nodes, whiteouts, opaque
 # directories and, on odd seeds (mounted with redirect_dir=on), redirects of renamed lower dirs.
+# Half of its file contents compress; seeds 6-11, 18-23, ... save into an uncompressed file
+# (persist init --compress none), the others into a zstd one (the default).
 #
 # Each seed is one case. A third of them are single-generation (one round of operations, one save,
 # one restore); the others are multi-generation: 2-6 rounds with a save after each and the merged
@@ -76,7 +78,7 @@ view_of() {
 }
 
 # Totals over every saved upper (census), and the number of saves with at least 2 groups.
-declare -A TOT
+declare -A TOT NCOMP
 CENSUS_KEYS="groups members xdir copyup whiteouts opaque redirects fifos sockets chrdevs blkdevs symlinks xattrs"
 count_upper() { # count_upper UPPER: adds to TOT; MULTIGROUP=1 when it holds two groups or more
 	local kv out
@@ -161,9 +163,15 @@ run_case() {
 	((s % 2)) && XOPT=,redirect_dir=on	# renamed lower directories get trusted.overlay.redirect
 	((rounds >= 3)) && compact_at=$((1 + s % (rounds - 1)))
 	size=$((1024 + s % 4 * 256))K		# small: full saves happen
+	comp=zstd
+	(((s / 6) % 2)) && comp=none		# both formats, over every kind of case (s % 6)
 	fresh "$d" || return 1
 	overlay "$d/up" "$d/wk" "$d/mnt" || { fail_case "$s" "mount"; return 1; }
-	"$P" init --file "$d/save.dat" --size "$size" --quiet || return 1
+	"$P" init --file "$d/save.dat" --size "$size" --compress "$comp" --quiet || return 1
+	# the header's version says the format: 1 uncompressed (what persist before zstd reads), 2 zstd
+	[ "$(od -A n -t u4 -j 8 -N 4 "$d/save.dat" | tr -d ' ')" = "$([ "$comp" = zstd ] && echo 2 || echo 1)" ] ||
+		{ fail_case "$s" "init --compress $comp: the header's version"; return 1; }
+	NCOMP[$comp]=$((${NCOMP[$comp]:-0} + 1))
 	declare -A view=()
 	for ((b = 1; b <= rounds; b++)); do
 		viewnow=
@@ -263,6 +271,7 @@ line=
 for k in $CENSUS_KEYS; do line="$line $k=${TOT[$k]:-0}"; done
 diag "in the saved uppers, summed:$line"
 diag "saves with two or more hardlink groups: $nmultigroup; cases with a full save: $fullcases"
+diag "save files: ${NCOMP[zstd]:-0} zstd, ${NCOMP[none]:-0} uncompressed"
 is "$nfail" 0 "merged views equal after every save, --at every generation, compact and rollback over $ncases cases"
 
 # Coverage minima: the test is only as strong as what the generator makes.
@@ -276,7 +285,8 @@ elif [ -z "${SEED:-}" ] && [ "$ncases" -ge 100 ]; then
 	done
 	[ "${TOT[redirects]:-0}" -ge 5 ] || { cov=1; diag "too few redirects: ${TOT[redirects]:-0}"; }
 	[ "$fullcases" -ge 10 ] && [ "$ncompact" -ge 10 ] || { cov=1; diag "too few full saves or compactions"; }
-	ok $cov "coverage: hardlink groups, copy-ups by ln, whiteouts, opaque dirs, redirects, special files, full saves"
+	[ "${NCOMP[zstd]:-0}" -ge 20 ] && [ "${NCOMP[none]:-0}" -ge 20 ] || { cov=1; diag "too few cases of one format"; }
+	ok $cov "coverage: hardlink groups, copy-ups by ln, whiteouts, opaque dirs, redirects, special files, full saves, both formats"
 else
 	skip 1 "coverage minima need the default run (100 cases or more)"
 fi

@@ -153,15 +153,22 @@ static void rand_path(struct rng *r, char *buf, size_t cap)
 		len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? "/" : "", names[pick(r, 5)]);
 }
 
+/*
+ * Random bytes, or, for half of the buffers, random letters of a 4-letter alphabet (which zstd
+ * compresses, so that a save file holds both ZDATA and DATA records); the same draws either way.
+ */
 static void fill(struct rng *r, char *buf, size_t n)
 {
 	size_t i;
 	uint64_t v = next(r);
+	int text = (int)(v >> 63);
 
 	for (i = 0; i < n; i++) {
 		if (i % 8 == 0)
 			v = next(r);
 		buf[i] = (char)(v >> (8 * (i % 8)));
+		if (text)
+			buf[i] = (char)("acgt"[(unsigned char)buf[i] & 3]);
 	}
 }
 

@@ -14,7 +14,13 @@ struct cli_option {
 	int (*number)(const char *s, uint64_t *out); /* a value that is a number: its parser, */
 	const char *(*why)(int err);                 /* why it refused one, */
 	size_t num_off;                              /* and where the number goes */
+	const char *elsewhere;                       /* why a command that does not take it refuses it */
 };
+
+static const char *comp_why(int err)
+{
+	return "must be zstd or none";
+}
 
 #define OFF(field) offsetof(struct opts, field)
 static const struct cli_option options[OPT_COUNT] = {
@@ -32,14 +38,19 @@ static const struct cli_option options[OPT_COUNT] = {
 	[OPT_QUIET] = { "quiet", NULL, "print nothing but warnings and errors", OFF(quiet) },
 	[OPT_SKIP_BUSY] = { "skip-busy", NULL, "a file that keeps changing while it is read keeps its last saved "
 			    "version (or stays out) and is named, instead of failing the save", OFF(skip_busy) },
+	[OPT_COMPRESS] = { "compress", "C", "how its data is stored: zstd (the default: level 1, a block that does "
+			   "not compress stays as it is) or none", OFF(compress), pcomp_parse, comp_why, OFF(comp),
+			   "a save file's compression is chosen once, by persist init, and every later command keeps "
+			   "the one its header records; to change it, init a new file and save into it" },
 };
 #undef OFF
 
 #define T(opt) TAKES(OPT_##opt)
 const struct command commands[] = {
-	{ "init", cmd_init, NULL, T(FILE) | T(SIZE) | T(QUIET), T(FILE) | T(SIZE),
+	{ "init", cmd_init, NULL, T(FILE) | T(SIZE) | T(COMPRESS) | T(QUIET), T(FILE) | T(SIZE),
 	  "Create the save file F and preallocate SIZE bytes, then fsync it and its directory. F must not\n"
-	  "exist (or be empty). This is the only step that allocates." },
+	  "exist (or be empty). This is the only step that allocates. Its header records how its data is\n"
+	  "stored (--compress), for good." },
 	{ "save", cmd_save, NULL, T(UPPER) | T(FILE) | T(LOWER) | T(QUIET) | T(SKIP_BUSY), 0,
 	  "Append what changed in the upper DIR since the last save as a new generation, durable before\n"
 	  "the command returns. Include/exclude patterns come from F.conf or persist.conf beside F." },
@@ -191,8 +202,13 @@ int cli_parse(const struct command *c, int argc, char **argv, struct opts *o, st
 		eq = strchr(w, '=');
 		len = eq ? (size_t)(eq - w) : strlen(w);
 		p = option_of(c, w, len);
-		if (!p)
+		if (!p) {
+			/* an option of another command may say why this one does not take it */
+			p = option_of(&(struct command){ .takes = ~0u }, w, len);
+			if (p && p->elsewhere)
+				FAIL("unable to use %.*s with persist %s: %s", (int)len, w, c->name, p->elsewhere);
 			FAIL("unable to use %.*s: persist %s takes no such option", (int)len, w, c->name);
+		}
 		if (!p->metavar) {
 			if (eq)
 				FAIL("unable to use %s: --%s takes no value", w, p->name);

@@ -10,14 +10,15 @@
 #define PERSIST_ENV_DEFAULT "/run/live/persist.env"
 
 /* Every option of every command; a command's entry says which of them it takes. */
-enum cli_opt { OPT_UPPER, OPT_FILE, OPT_INTO, OPT_SIZE, OPT_AT, OPT_LOWER, OPT_ANY_LOWER, OPT_JSON,
-	       OPT_QUIET, OPT_SKIP_BUSY, OPT_COUNT };
+enum cli_opt { OPT_UPPER, OPT_FILE, OPT_INTO, OPT_SIZE, OPT_COMPRESS, OPT_AT, OPT_LOWER, OPT_ANY_LOWER,
+	       OPT_JSON, OPT_QUIET, OPT_SKIP_BUSY, OPT_COUNT };
 #define TAKES(opt) (1u << (opt))
 
 struct command;
 struct opts {
 	const char *file, *upper, *lower, *into, *size, *at; /* as given (or from persist.env) */
-	uint64_t size_bytes, at_gen;                         /* --size and --at, parsed */
+	const char *compress;
+	uint64_t size_bytes, at_gen, comp;                   /* --size, --at and --compress, parsed */
 	int json, any_lower, quiet, skip_busy;
 	const char *arg;                                      /* the positional argument */
 	const struct command *cmd;

@@ -15,7 +15,9 @@ int cmd_init(struct opts *o)
 
 	need(o, o->file, "--file");
 	need(o, o->size, "--size");
-	r = pf_create(o->file, size);
+	if (!o->compress)
+		o->comp = PC_ZSTD;
+	r = pf_create(o->file, size, (uint32_t)o->comp);
 	if (r == -ERANGE)
 		die_msg(EXIT_USAGE, 0, "unable to create %s: size must be between %d KiB and 16 TiB",
 			o->file, PF_MIN_SIZE / 1024);
@@ -26,9 +28,10 @@ int cmd_init(struct opts *o)
 	if (r)
 		die_msg(r == -EEXIST ? EXIT_USAGE : EXIT_SYSTEM, r, "unable to create %s", o->file);
 	if (!o->quiet)
-		printf("persist: created %s: %llu bytes, two halves of %llu bytes\n", o->file,
+		printf("persist: created %s: %llu bytes, two halves of %llu bytes, compression %s\n", o->file,
 		       (unsigned long long)(size & ~4095ull),
-		       (unsigned long long)((((size & ~4095ull) - PF_DATA_START) / 2) & ~4095ull));
+		       (unsigned long long)((((size & ~4095ull) - PF_DATA_START) / 2) & ~4095ull),
+		       pcomp_name((uint32_t)o->comp));
 	return 0;
 }
 

@@ -111,10 +111,12 @@ int cmd_verify(struct opts *o)
 	if (r == 1)
 		warn_msg(0, "%s", pf.err.msg);
 	printf("persist: %s is %s: generation %llu, %zu generations in the active half, %zu entries, "
-	       "%llu bytes of data, %llu of %llu journal bytes used\n",
+	       "%llu bytes of data, %llu of %llu journal bytes used, compression %s (%llu of %llu data "
+	       "records compressed)\n",
 	       o->file, r == 1 ? "usable (damaged newest generation)" : "good",
 	       (unsigned long long)pf.hdr.gen, log.n, st.count, (unsigned long long)st.bytes,
-	       (unsigned long long)pf.hdr.end, (unsigned long long)pf.hdr.area_size);
+	       (unsigned long long)pf.hdr.end, (unsigned long long)pf.hdr.area_size, pcomp_name(pf.hdr.comp),
+	       (unsigned long long)pf.nzdata, (unsigned long long)pf.ndata);
 	genlist_free(&log);
 	state_free(&st);
 	pf_close(&pf);

@@ -14,7 +14,8 @@ void hdr_encode(const struct phdr *h, unsigned char b[PF_HDR_LEN])
 {
 	memset(b, 0, PF_HDR_LEN);
 	memcpy(b, PF_MAGIC, 8);
-	put_le32(b + 8, PF_VERSION);
+	/* an uncompressed file stays version 1, which a persist from before compression reads */
+	put_le32(b + 8, h->comp == PC_NONE ? PF_VERSION_PLAIN : PF_VERSION);
 	put_le32(b + 12, PF_HDR_LEN);
 	put_le64(b + 16, h->seq);
 	put_le64(b + 24, h->gen);
@@ -29,6 +30,8 @@ void hdr_encode(const struct phdr *h, unsigned char b[PF_HDR_LEN])
 	put_le32(b + 88, h->lower_crc);
 	put_le32(b + 92, h->entries);
 	put_le64(b + 96, h->bytes);
+	if (h->comp != PC_NONE)
+		put_le32(b + 104, h->comp);
 	put_le32(b + 156, crc32c(0, b, 156));
 }
 
@@ -83,7 +86,12 @@ int hdr_decode(const unsigned char *b, struct phdr *h)
 		return -EBADMSG;
 	if (get_le32(b + 156) != crc32c(0, b, 156))
 		return -EBADMSG;
-	if (get_le32(b + 8) != PF_VERSION || get_le32(b + 12) != PF_HDR_LEN)
+	uint32_t version = get_le32(b + 8);
+	if (version < PF_VERSION_PLAIN || version > PF_VERSION || get_le32(b + 12) != PF_HDR_LEN)
+		return -EPROTONOSUPPORT;
+	/* version 1 has no compression field (its bytes are reserved); 2 names one */
+	h->comp = version == PF_VERSION_PLAIN ? PC_NONE : get_le32(b + 104);
+	if (version != PF_VERSION_PLAIN && (h->comp == PC_NONE || h->comp >= PC_KINDS))
 		return -EPROTONOSUPPORT;
 	h->seq = get_le64(b + 16);
 	h->gen = get_le64(b + 24);
@@ -326,4 +334,23 @@ static const char *const kind_names[TXN_KINDS] = {
 const char *txn_kind_name(uint32_t k)
 {
 	return k < TXN_KINDS && kind_names[k] ? kind_names[k] : "?";
+}
+
+static const char *const pcomp_names[PC_KINDS] = { [PC_NONE] = "none", [PC_ZSTD] = "zstd" };
+
+const char *pcomp_name(uint32_t c)
+{
+	return c < PC_KINDS ? pcomp_names[c] : "?";
+}
+
+int pcomp_parse(const char *s, uint64_t *c)
+{
+	uint32_t i;
+
+	for (i = 0; i < PC_KINDS; i++)
+		if (strcmp(s, pcomp_names[i]) == 0) {
+			*c = i;
+			return 0;
+		}
+	return -EINVAL;
 }

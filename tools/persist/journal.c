@@ -65,7 +65,8 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 	if (r[0] && r[1]) {
 		if (r[0] == -EPROTONOSUPPORT || r[1] == -EPROTONOSUPPORT)
 			return perr_set(&pf->err, -EPROTONOSUPPORT,
-					"unknown save file version (this persist reads version %d)", PF_VERSION);
+					"unknown save file version or compression (this persist reads versions %d "
+					"and %d, compression none and zstd)", PF_VERSION_PLAIN, PF_VERSION);
 		return perr_set(&pf->err, -EBADMSG, "no valid header (not a save file, or damaged)");
 	}
 	pf->slot = r[0] ? 1 : r[1] ? 0 : (h[1].seq > h[0].seq);
@@ -82,6 +83,7 @@ void pf_close(struct pfile *pf)
 		close(pf->fd);
 	free(pf->rbuf);
 	free(pf->win);
+	pz_free(&pf->z);
 	pf->fd = -1;
 	pf->rbuf = NULL;
 	pf->win = NULL;
@@ -157,7 +159,7 @@ uint32_t rec_crc(uint64_t epoch, const unsigned char *rec, uint32_t len)
 
 /*
  * Reads the record at area offset off (below end) into pf->rbuf and checks it. Without
- * want_data a DATA record's payload is not read (only its 8-byte offset): the catalogue does
+ * want_data a DATA record's payload is not read (only its offset and lengths): the catalogue does
  * not need it, and a save must not cost a read of every byte ever saved.
  */
 int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t end, int want_data,
@@ -182,11 +184,14 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	*type = get_le32(b + 4);
 	*len = get_le32(b + 8);
 	if (*type == 0 || *type >= REC_TYPES || get_le32(b + 12) != 0 || *len > PF_REC_MAX ||
-	    rec_size(*len) > end - off)
+	    rec_size(*len) > end - off || (*type == REC_ZDATA && h->comp != PC_ZSTD))
 		return perr_set(&pf->err, -EBADMSG, "bad record header at area offset %llu", (unsigned long long)off);
 	size_t want = *len;
-	if (*type == REC_DATA && !want_data)
-		want = *len < 8 ? *len : 8;
+	/* without want_data, a data record's head only: its offset (and a ZDATA's raw length) */
+	if (rec_is_data(*type) && !want_data) {
+		size_t head = *type == REC_DATA ? 8 : PF_ZDATA_HDR;
+		want = *len < head ? *len : head;
+	}
 	if ((r = pf_rbuf_need(pf, PF_REC_HDR + want + 8)))
 		return r;
 	b = pf->rbuf;

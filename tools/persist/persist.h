@@ -8,7 +8,8 @@
 
 /* On-disk constants (docs/persist-format.md). */
 #define PF_MAGIC "OVLPERS1"
-#define PF_VERSION 1
+#define PF_VERSION 2		/* the newest this persist reads; it writes 1 for an uncompressed file */
+#define PF_VERSION_PLAIN 1	/* no compression field: what persist before zstd wrote and reads */
 #define PF_SLOT_SIZE 4096
 #define PF_HDR_LEN 160
 #define PF_DATA_START 8192
@@ -17,6 +18,7 @@
 #define PF_ENTRY_FIXED 96
 #define PF_BEGIN_LEN 40
 #define PF_COMMIT_LEN 24
+#define PF_ZDATA_HDR 16		/* ZDATA payload: u64 offset, u32 raw length, u32 zero, then the frame */
 #define PF_TXN_ALIGN 4096	/* transactions start on their own block */
 
 /* Limits: checked before allocating or looping on anything read from a file. */
@@ -25,7 +27,7 @@
 #define PF_TARGET_MAX 4095
 #define PF_XATTR_COUNT_MAX 1024
 #define PF_XATTR_BYTES_MAX 65536
-#define PF_DATA_CHUNK (1024 * 1024)
+#define PF_DATA_CHUNK (1024 * 1024)	/* also the most a ZDATA record may decompress to */
 #define PF_REC_MAX (PF_DATA_CHUNK + 8 + 65536)
 #define PF_ENTRY_PAYLOAD_MAX (PF_ENTRY_FIXED + PF_PATH_MAX + PF_TARGET_MAX + PF_XATTR_BYTES_MAX)
 #define PF_ENTRIES_MAX (16u * 1024 * 1024)
@@ -33,7 +35,10 @@
 #define PF_MAX_SIZE (1ull << 44)
 #define PF_SAVE_RETRIES 5
 
-enum rec_type { REC_BEGIN = 1, REC_ENTRY, REC_DATA, REC_DELETE, REC_COMMIT, REC_ROLLBACK, REC_TYPES };
+enum rec_type { REC_BEGIN = 1, REC_ENTRY, REC_DATA, REC_DELETE, REC_COMMIT, REC_ROLLBACK, REC_ZDATA, REC_TYPES };
+/* A save file's compression of its DATA (header field, persist init --compress). */
+enum pcomp { PC_NONE, PC_ZSTD, PC_KINDS };
+#define PF_ZSTD_LEVEL 1		/* docs/persist-format.md, "Compression": why 1 */
 enum txn_kind { TXN_SAVE = 1, TXN_FULL, TXN_COMPACT, TXN_ROLLBACK, TXN_KINDS };
 enum ptype { PT_FILE = 1, PT_DIR, PT_SYMLINK, PT_CHR, PT_BLK, PT_FIFO, PT_SOCK, PT_WHITEOUT, PT_TYPES };
 enum { EF_DATA = 1, EF_KEEP = 2 };
@@ -67,6 +72,7 @@ struct pstate {
 struct phdr {
 	uint64_t seq, gen, file_size, area_size, epoch, end, time_ns, lower_size, bytes;
 	uint32_t area, flags, lower_crc, entries;
+	uint32_t comp;		/* enum pcomp */
 };
 
 /* One committed generation, as listed by log. */
@@ -89,6 +95,12 @@ struct perr {
 int perr_set(struct perr *e, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 const char *perr_why(const struct perr *e, int r);	/* the message, else strerror(r) */
 
+/* The compression state of one thread (zdata.c); zeroed is empty. */
+struct pzstd {
+	void *cctx, *dctx;
+	unsigned char *buf;	/* PF_DATA_CHUNK: a decompressed record, or a compressed one */
+};
+
 /* An open save file and the header chosen from its two slots. */
 struct pfile {
 	int fd;
@@ -104,6 +116,8 @@ struct pfile {
 	uint64_t win_off;
 	size_t win_len;
 	uint64_t nread;		/* records read so far (what the replay's bound is stated in) */
+	uint64_t ndata, nzdata;	/* the last replay's data records in its committed range, and its ZDATA */
+	struct pzstd z;		/* the reader's decompression */
 };
 
 struct lower_id {
@@ -139,6 +153,27 @@ int entry_copy(struct pentry *dst, const struct pentry *src);
 const char *ptype_name(uint32_t t);
 const char *txn_kind_name(uint32_t k);
 uint64_t rec_size(uint32_t len);
+const char *pcomp_name(uint32_t c);
+int pcomp_parse(const char *s, uint64_t *c);	/* "zstd" or "none"; -EINVAL otherwise */
+
+/* zdata.c: the bytes of DATA and ZDATA records (struct pzstd above) */
+void pz_free(struct pzstd *z);
+/* n raw bytes compressed into z->buf; 0 with *zn = 0 when the frame would not be smaller than max */
+int pz_compress(struct pzstd *z, const void *p, size_t n, size_t max, size_t *zn);
+/* One data record's payload as read: its offset in the file and raw length (no decompression),
+ * at most PF_DATA_CHUNK (checked here, for both types: the one place). */
+int data_rec_head(uint32_t type, const unsigned char *payload, uint32_t len, uint64_t *off, uint32_t *n);
+/*
+ * One data record's raw bytes: DATA's point into the payload, ZDATA's are decompressed into
+ * z->buf, bounded by PF_DATA_CHUNK, and must be exactly the length the record says. -EBADMSG
+ * (err says why) for a record that lies; what restore calls for each record.
+ */
+int data_rec_decode(struct pzstd *z, uint32_t type, const unsigned char *payload, uint32_t len,
+		    uint64_t *off, const unsigned char **bytes, uint32_t *n, struct perr *err);
+static inline int rec_is_data(uint32_t type)
+{
+	return type == REC_DATA || type == REC_ZDATA;
+}
 
 /* state.c */
 int state_init(struct pstate *s);
@@ -176,6 +211,7 @@ struct pwriter {
 	unsigned char *buf;
 	size_t blen;
 	uint64_t bstart;
+	struct pzstd z;		/* the writer's compression (a zstd file) */
 };
 struct wmark {
 	uint64_t pos;
@@ -187,12 +223,13 @@ void w_rewind(struct pwriter *w, struct wmark m);
 int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 	    const struct lower_id *lower);
 int w_entry(struct pwriter *w, const struct pentry *e);
-int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n);
+int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n);	/* ZDATA when it compresses */
+int w_copy(struct pwriter *w, uint32_t type, const void *payload, size_t len);	/* a record as read */
 int w_delete(struct pwriter *w, const char *path);
 int w_rollback(struct pwriter *w, uint64_t gen);
 int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes);
 void w_abort(struct pwriter *w);
-int pf_create(const char *path, uint64_t size);
+int pf_create(const char *path, uint64_t size, uint32_t comp);
 
 /* publish.c: every header write (init, commit, grow) goes through pf_publish */
 int pf_publish(struct pfile *pf, const struct phdr *next);

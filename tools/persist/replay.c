@@ -102,7 +102,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 		if ((type == REC_BEGIN) == in_txn)
 			return perr_set(&pf->err, -EBADMSG, "record outside a transaction at area offset %llu",
 					(unsigned long long)off);
-		if (dr.active && type != REC_DATA && type != REC_ENTRY)
+		if (dr.active && !rec_is_data(type) && type != REC_ENTRY)
 			return perr_set(&pf->err, -EBADMSG, "data without an owner at area offset %llu",
 					(unsigned long long)off);
 		cur.nrec++;
@@ -150,17 +150,30 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			dr.active = 0;
 			break;
 		}
-		case REC_DATA: {
-			uint64_t o = get_le64(p), n = len - 8;
+		case REC_DATA:
+		case REC_ZDATA: {
+			uint64_t o;
+			uint32_t n;
+			const unsigned char *bytes;
 			if (!dr.active) {
 				dr.active = 1;
 				dr.start = off;
 				dr.min_off = 0;
 			}
-			if (len <= 8 || o < dr.min_off || n > PF_DATA_CHUNK || o > (1ull << 50))
+			if (data_rec_head(type, p, len, &o, &n) || o < dr.min_off || o > (1ull << 50))
 				return perr_set(&pf->err, -EBADMSG, "misplaced data at area offset %llu",
 						(unsigned long long)off);
+			/* checking data (restore, verify): a ZDATA record must decompress to its length */
+			if (check_data && type == REC_ZDATA &&
+			    (r = data_rec_decode(&pf->z, type, p, len, &o, &bytes, &n, &pf->err))) {
+				struct perr why = pf->err;
+				if (r == -EBADMSG)
+					perr_set(&pf->err, r, "%.200s at area offset %llu", why.msg, (unsigned long long)off);
+				return r;
+			}
 			dr.min_off = o + n;
+			pf->ndata++;
+			pf->nzdata += type == REC_ZDATA;
 			break;
 		}
 		case REC_DELETE:
@@ -288,6 +301,7 @@ static int apply(struct pfile *pf, const struct phdr *h, const struct gtree *t, 
 		p = pf->rbuf + PF_REC_HDR;
 		switch (type) {
 		case REC_DATA:
+		case REC_ZDATA:
 			if (run < 0)
 				run = (int64_t)off;
 			break;
@@ -391,6 +405,7 @@ int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int che
 
 	if ((r = pf_rbuf_need(pf, 4096)))
 		return r;
+	pf->ndata = pf->nzdata = 0;
 	r = scan_area(pf, h, stop_gen, check_data, &t, log);
 	if (!r)
 		r = walk_tree(pf, h, &t, st);

@@ -104,15 +104,14 @@ static int set_xattrs(struct worker *w, const struct pentry *e, int fd, int pfd,
 static int data_rec(struct pfile *pf, uint64_t off, uint32_t *type, uint64_t *at, const unsigned char **p,
 		    size_t *n, uint64_t *next)
 {
-	uint32_t len;
+	uint32_t len, n32;
 	int r = pf_read_rec(pf, &pf->hdr, off, pf->hdr.end, 1, type, &len, next);
 
-	if (r || *type != REC_DATA)
+	if (r || !rec_is_data(*type))
 		return r;
-	*at = get_le64(pf->rbuf + PF_REC_HDR);
-	*p = pf->rbuf + PF_REC_HDR + 8;
-	*n = len - 8;
-	return 0;
+	r = data_rec_decode(&pf->z, *type, pf->rbuf + PF_REC_HDR, len, at, p, &n32, &pf->err);
+	*n = n32;
+	return r;
 }
 
 /* A regular file's data, from its run of DATA records, each chunk written where it belongs. */
@@ -132,7 +131,7 @@ static int write_data(struct worker *w, const struct pentry *e, int fd)
 			r = data_rec(pf, off, &type, &o, &p, &n, &next);
 			if (r)
 				return fail(w, r, e->path, "%s", pf->err.msg);
-			if (type != REC_DATA)
+			if (!rec_is_data(type))
 				break;
 			if (o > e->size || n > e->size - o)
 				return fail(w, -EINVAL, e->path, "data beyond the file's size");
@@ -429,6 +428,7 @@ int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, unsig
 		w[k].pf.rbuf = w[k].pf.win = NULL;
 		w[k].pf.rcap = w[k].pf.win_len = 0;
 		w[k].pf.err.msg[0] = 0;
+		w[k].pf.z = (struct pzstd){ 0 };   /* a decompression state of its own */
 		w[k].walk.fd = w[k].walk2.fd = -1;
 	}
 	pthread_mutex_init(&c.plock, NULL);
@@ -472,6 +472,7 @@ out:
 		dwalk_done(&w[k].walk2);
 		free(w[k].pf.rbuf);
 		free(w[k].pf.win);
+		pz_free(&w[k].pf.z);
 	}
 	free(w);
 	dirfds_free(&c.dirs);

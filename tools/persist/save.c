@@ -342,7 +342,7 @@ out:
 	return r;
 }
 
-/* Copies the DATA run at data_off of the old area into w; returns the content CRC seen. */
+/* Copies the data run at data_off of the old area into w, each record as it is (ZDATA stays compressed). */
 static int copy_data(struct pfile *pf, const struct phdr *old, int64_t data_off, struct pwriter *w,
 		     uint64_t *bytes)
 {
@@ -353,15 +353,20 @@ static int copy_data(struct pfile *pf, const struct phdr *old, int64_t data_off,
 	if (data_off < 0)
 		return 0;
 	while (off < old->end) {
+		uint64_t o;
+		uint32_t n;
 		r = pf_read_rec(pf, old, off, old->end, 1, &type, &len, &next);
 		if (r)
 			return r;
-		if (type != REC_DATA)
+		if (!rec_is_data(type))
 			break;
-		r = w_data(w, get_le64(pf->rbuf + PF_REC_HDR), pf->rbuf + PF_REC_HDR + 8, len - 8);
+		if (data_rec_head(type, pf->rbuf + PF_REC_HDR, len, &o, &n))
+			return perr_set(&pf->err, -EBADMSG, "bad data record at area offset %llu",
+					(unsigned long long)off);
+		r = w_copy(w, type, pf->rbuf + PF_REC_HDR, len);
 		if (r)
 			return r;
-		*bytes += len - 8;
+		*bytes += n;
 		off = next;
 	}
 	return 0;

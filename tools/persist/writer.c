@@ -125,12 +125,32 @@ int w_entry(struct pwriter *w, const struct pentry *e)
 	return r;
 }
 
+/*
+ * n raw bytes at file offset off. In a zstd file they are a ZDATA record when the frame makes the
+ * payload smaller than a DATA record's, else (they do not compress) a DATA record, as they are.
+ */
 int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n)
 {
-	unsigned char o[8];
+	unsigned char o[PF_ZDATA_HDR] = { 0 };
+	size_t zn = 0;
+	int r;
 
 	put_le64(o, off);
-	return w_rec(w, REC_DATA, o, 8, p, n);
+	if (w->next.comp == PC_ZSTD && n > PF_ZDATA_HDR) {
+		r = pz_compress(&w->z, p, n, n - (PF_ZDATA_HDR - 8), &zn);
+		if (r)
+			return r;
+	}
+	if (!zn)
+		return w_rec(w, REC_DATA, o, 8, p, n);
+	put_le32(o + 8, (uint32_t)n);
+	return w_rec(w, REC_ZDATA, o, PF_ZDATA_HDR, w->z.buf, zn);
+}
+
+/* A record read from this file, copied as it is (compaction: no second compression). */
+int w_copy(struct pwriter *w, uint32_t type, const void *payload, size_t len)
+{
+	return w_rec(w, type, payload, len, NULL, 0);
 }
 
 int w_delete(struct pwriter *w, const char *path)
@@ -199,6 +219,7 @@ void w_abort(struct pwriter *w)
 {
 	free(w->buf);
 	w->buf = NULL;
+	pz_free(&w->z);
 }
 
 /*
@@ -208,7 +229,7 @@ void w_abort(struct pwriter *w)
  * one, never a file the next save cannot use and init refuses to replace. A temporary left by a
  * cut is this function's own, and the next init replaces it, as it replaces an empty PATH.
  */
-int pf_create(const char *path, uint64_t size)
+int pf_create(const char *path, uint64_t size, uint32_t comp)
 {
 	struct phdr hd = { 0 };
 	unsigned char *zero = NULL;
@@ -219,6 +240,8 @@ int pf_create(const char *path, uint64_t size)
 
 	if (size < PF_MIN_SIZE || size > PF_MAX_SIZE)
 		return -ERANGE;
+	if (comp >= PC_KINDS)
+		return -EINVAL;
 	size &= ~(uint64_t)4095;
 	/* An empty file holds nothing to lose: what a cut of an older init, or of this one's rename on
 	 * vfat, can leave. Anything else is never replaced. */
@@ -270,6 +293,7 @@ int pf_create(const char *path, uint64_t size)
 	hd.area_size = ((size - PF_DATA_START) / 2) & ~(uint64_t)4095;
 	hd.epoch = 1;
 	hd.time_ns = now_ns();
+	hd.comp = comp;		/* every later header copies it: it never changes */
 	/* slot A: the new file's slot B (zeros) counts as the one read; fsync for its size too */
 	r = pf_publish(&(struct pfile){ .fd = fd, .slot = 1 }, &hd);
 	if (!r && fsync(fd) < 0)

@@ -70,7 +70,8 @@ view() { treesum "$D" "$U$D" | md5sum | cut -c1-32; }
 gen_of() { sed -n 's/.*generation \([0-9][0-9]*\).*/\1/p' | head -n 1; }
 
 # change I: copy-ups, overwrites, new files, deletions of lower and upper files, a lower
-# directory replaced by a new one (opaque), renames, a symlink, two hardlink groups, a mode change
+# directory replaced by a new one (opaque), renames, a symlink, two hardlink groups, a mode change,
+# a text file that compresses
 change() {
 	i=$1
 	echo "round $i" >> "$D/log"
@@ -84,6 +85,9 @@ change() {
 		rm -rf "$d" && mkdir "$d" && echo "new dir in round $i" > "$d/only"
 	fi
 	dd if=/dev/urandom of="$D/big" bs=512 seek=$((i % 16)) count=2 conv=notrunc 2>/dev/null
+	# text that compresses (a log's lines): the save file (zstd, init's default) holds ZDATA records
+	n=0
+	while [ $n -lt 200 ]; do echo "round $i, line $n: the same words again and again"; n=$((n + 1)); done > "$D/text$((i % 2))"
 	ln -sfn "target-$i" "$D/link"
 	ln -f "$D/new/f$i" "$D/new/hard"
 	# a second group, its names between the first's (f, g, hard, hard2): a save that numbers

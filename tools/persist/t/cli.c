@@ -45,7 +45,7 @@ int main(void)
 {
 	/* the synopses docs/persist.md shows */
 	static const char *const synopsis[] = {
-		"init --file F --size SIZE [--quiet]",
+		"init --file F --size SIZE [--compress C] [--quiet]",
 		"save [--upper DIR] [--file F] [--lower SQFS] [--quiet] [--skip-busy]",
 		"restore [--file F] --into DIR [--at GEN] [--lower SQFS] [--any-lower] [--quiet]",
 		"status [--upper DIR] [--file F] [--json]",
@@ -57,7 +57,8 @@ int main(void)
 		"compact [--file F] [--quiet]",
 	};
 	static const char *const every[] = { "--upper d", "--file f", "--into d", "--size 1M", "--at 1",
-					     "--lower l", "--any-lower", "--json", "--quiet", "--skip-busy" };
+					     "--lower l", "--any-lower", "--json", "--quiet", "--skip-busy",
+					     "--compress zstd" };
 	struct opts o;
 	char err[512], line[256], syn[256];
 	size_t i, j;
@@ -110,6 +111,22 @@ int main(void)
 	is_int(run("rollback -- 5", &o, err, sizeof err), 0, "-- ends the options");
 	is_str(o.arg, "5", "  GEN after --");
 	ok(run("verify -- --file", &o, err, sizeof err) == -EINVAL && strstr(err, "no arguments"), "%s", err);
+
+	/* --compress: init's, zstd or none; any other command refuses it and says why */
+	is_int(run("init --file f --size 1M --compress none", &o, err, sizeof err), 0, "init --compress none");
+	ok(o.compress && o.comp == PC_NONE, "  no compression");
+	is_int(run("init --file f --size 1M --compress=zstd", &o, err, sizeof err), 0, "init --compress=zstd");
+	ok(o.compress && o.comp == PC_ZSTD, "  zstd");
+	ok(run("init --file f --size 1M --compress gzip", &o, err, sizeof err) == -EINVAL &&
+	   strstr(err, "--compress gzip") && strstr(err, "zstd or none"), "%s", err);
+	ok(run("init --file f --size 1M --compress ZSTD", &o, err, sizeof err) == -EINVAL, "names are exact: %s", err);
+	for (i = 0; i < ncommands; i++) {
+		if (!strcmp(commands[i].name, "init"))
+			continue;
+		snprintf(line, sizeof line, "%s%s --compress none", commands[i].name, commands[i].arg ? " 7" : "");
+		ok(run(line, &o, err, sizeof err) == -EINVAL && strstr(err, "chosen once, by persist init"),
+		   "%s: refused (%s)", line, err);
+	}
 
 	is_int(run("restore --into d --at 12", &o, err, sizeof err), 0, "restore --at 12");
 	ok(o.at && o.at_gen == 12, "  generation 12");

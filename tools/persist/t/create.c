@@ -16,7 +16,7 @@ int main(void)
 		return tap_done(0);
 	snprintf(file, sizeof file, "%s/s.dat", dir);
 	snprintf(up, sizeof up, "%s/up", dir);
-	is_int(pf_create(file, 1 << 20), 0, "init");
+	is_int(pf_create(file, 1 << 20, PC_NONE), 0, "init");
 	fd = open(file, O_RDONLY);
 	ok(fd >= 0 && pread_all(fd, b, sizeof b, PF_SLOT_SIZE, &got) == 0 && got == sizeof b &&
 	   !memcmp(b, zero, sizeof b), "slot B is all zeros after init");

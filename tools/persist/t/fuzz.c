@@ -135,8 +135,15 @@ int main(void)
 	snprintf(p, sizeof p, "%s/d/l", up); (void)symlink("f", p);
 	snprintf(p, sizeof p, "%s/h", up); { char a[256]; snprintf(a, sizeof a, "%s/d/f", up); (void)link(a, p); }
 	snprintf(p, sizeof p, "%s/x", up); put_file(p, "x", 1);
+	/* a zstd file: a file that compresses (ZDATA records) beside ones that do not (DATA) */
+	{
+		char text[3000];
+		for (size_t i = 0; i < sizeof text; i++)
+			text[i] = "compressible text, compressible text\n"[i % 37];
+		snprintf(p, sizeof p, "%s/z", up); put_file(p, text, sizeof text);
+	}
 	size = PF_MIN_SIZE;
-	pf_create(file, size);
+	pf_create(file, size, PC_ZSTD);
 	persist_save(file, up, NULL, NULL, 0, &res);
 	snprintf(p, sizeof p, "%s/x", up); unlink(p);
 	snprintf(p, sizeof p, "%s/y", up); put_file(p, "yyyy", 4);
@@ -153,6 +160,19 @@ int main(void)
 	pread_all(fd, img, size, 0, &used);
 	close(fd);
 	ok(used == size, "seed save file built (%zu bytes)", used);
+	{
+		/* the mutations must reach the compressed path: the seed holds a ZDATA record */
+		struct pfile pf;
+		uint64_t off = 0, next;
+		uint32_t type, len, zdata = 0;
+		pf_open(&pf, file, 0);
+		while (off < pf.hdr.end && !pf_read_rec(&pf, &pf.hdr, off, pf.hdr.end, 0, &type, &len, &next)) {
+			zdata += type == REC_ZDATA;
+			off = type == REC_COMMIT ? (next + PF_TXN_ALIGN - 1) & ~(uint64_t)(PF_TXN_ALIGN - 1) : next;
+		}
+		ok(pf.hdr.comp == PC_ZSTD && zdata > 0, "the seed is a zstd file with %u ZDATA records", zdata);
+		pf_close(&pf);
+	}
 	{
 		struct pfile pf;
 		pf_open(&pf, file, 0);

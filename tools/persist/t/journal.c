@@ -143,8 +143,8 @@ static void test_round_trip(void)
 
 	path(up, sizeof up, "up"); path(file, sizeof file, "s.dat"); path(r1, sizeof r1, "r1");
 	make_upper(up);
-	is_int(pf_create(file, 1 << 20), 0, "init 1 MiB");
-	ok(pf_create(file, 1 << 20) == -EEXIST, "init refuses an existing file");
+	is_int(pf_create(file, 1 << 20, PC_NONE), 0, "init 1 MiB");
+	ok(pf_create(file, 1 << 20, PC_NONE) == -EEXIST, "init refuses an existing file");
 	is_int(persist_save(file, up, NULL, NULL, 0, &res), 0, "first save");
 	ok(res.gen == 1 && res.entries_written == 9, "gen 1 wrote 9 entries (got gen %llu, %llu)",
 	   (unsigned long long)res.gen, (unsigned long long)res.entries_written);
@@ -205,7 +205,7 @@ static void test_damage(void)
 	snprintf(p, sizeof p, "%s/sub", up); mkdir(p, 0755);
 	snprintf(p, sizeof p, "%s/sub/f", up); put_file(p, "first version", 13);
 	snprintf(p, sizeof p, "%s/g", up); put_file(p, "gg", 2);
-	pf_create(file, size);
+	pf_create(file, size, PC_NONE);
 	persist_save(file, up, NULL, NULL, 0, &res);
 	snprintf(p, sizeof p, "%s/sub/f", up); put_file(p, "second", 6);
 	snprintf(p, sizeof p, "%s/g", up); unlink(p);
@@ -271,7 +271,7 @@ static int craft(const char *file, struct pentry *v, int n, const char *delete_p
 	for (i = 0; i < n; i++)
 		bytes += v[i].type == PT_FILE ? v[i].size : 0;
 	unlink(file);
-	r = pf_create(file, 1 << 20);
+	r = pf_create(file, 1 << 20, PC_NONE);
 	if (!r)
 		r = pf_open(&pf, file, 1);
 	if (!r)
@@ -390,7 +390,7 @@ static void test_patterns(void)
 	snprintf(p, sizeof p, "%s/etc/x.cache", up); put_file(p, "c", 1);
 	snprintf(p, sizeof p, "%s/var", up); mkdir(p, 0755);
 	snprintf(p, sizeof p, "%s/var/log", up); put_file(p, "l", 1);
-	pf_create(file, 1 << 20);
+	pf_create(file, 1 << 20, PC_NONE);
 	is_int(persist_save(file, up, &pat, NULL, 0, &res), 0, "save with patterns");
 	mkdir(r4, 0700);
 	load_restore(file, UINT64_MAX, r4, &err, &n);
@@ -498,7 +498,7 @@ static void test_cuts(void)
 	mkdir(up, 0755);
 	snprintf(p, sizeof p, "%s/a", up); put_file(p, "one", 3);
 	snprintf(p, sizeof p, "%s/dir", up); mkdir(p, 0755);
-	pf_create(file, size);
+	pf_create(file, size, PC_NONE);
 	persist_save(file, up, NULL, NULL, 0, &res);
 	n1 = res.state_entries;
 	P = snapshot(file, size);
@@ -538,7 +538,7 @@ static void test_grow(void)
 	path(up, sizeof up, "gup"); path(file, sizeof file, "g.dat"); path(r5, sizeof r5, "r5");
 	mkdir(up, 0755);
 	snprintf(p, sizeof p, "%s/a", up); put_file(p, "grow me", 7);
-	pf_create(file, small);
+	pf_create(file, small, PC_NONE);
 	persist_save(file, up, NULL, NULL, 0, &res);
 	P = snapshot(file, small);
 	pf_open(&pf, file, 1);
@@ -580,7 +580,7 @@ static void test_init(void)
 	path(file, sizeof file, "i.dat");
 	snprintf(tmp, sizeof tmp, "%s%s", file, PF_INIT_SUFFIX);
 	put_file(tmp, "half an init", 12);	/* what a cut during an earlier init leaves */
-	is_int(pf_create(file, 1 << 20), 0, "init over a temporary left by a cut");
+	is_int(pf_create(file, 1 << 20, PC_NONE), 0, "init over a temporary left by a cut");
 	ok(lstat(tmp, &st) < 0 && errno == ENOENT, "no temporary name is left");
 	ok(stat(file, &st) == 0 && st.st_size == 1 << 20, "the file has its whole size");
 	is_int(pf_open(&pf, file, 0), 0, "the new file opens as a save file");
@@ -588,16 +588,16 @@ static void test_init(void)
 	pf_close(&pf);
 	path(other, sizeof other, "j.dat");
 	put_file(other, "not a save file", 15);
-	is_int(pf_create(other, 1 << 20), -EEXIST, "init refuses an existing file of any content");
+	is_int(pf_create(other, 1 << 20, PC_NONE), -EEXIST, "init refuses an existing file of any content");
 	ok(stat(other, &st) == 0 && st.st_size == 15, "and leaves it as it was");
 	snprintf(tmp, sizeof tmp, "%s%s", other, PF_INIT_SUFFIX);
 	ok(lstat(tmp, &st) < 0 && errno == ENOENT, "and makes no temporary");
 	path(other, sizeof other, "e.dat");
 	put_file(other, "", 0);		/* what a cut during vfat's rename can leave */
-	is_int(pf_create(other, 1 << 20), 0, "init replaces an empty file");
+	is_int(pf_create(other, 1 << 20, PC_NONE), 0, "init replaces an empty file");
 	ok(stat(other, &st) == 0 && st.st_size == 1 << 20, "with a whole save file");
 	path(other, sizeof other, "no-such-dir/k.dat");
-	ok(pf_create(other, 1 << 20) == -ENOENT, "init in a missing directory: ENOENT");
+	ok(pf_create(other, 1 << 20, PC_NONE) == -ENOENT, "init in a missing directory: ENOENT");
 }
 
 int main(void)

@@ -113,7 +113,7 @@ int main(void)
 	pf_hdr_sync = checking_sync;
 
 	arm(file, NULL);
-	check("init", file, NULL, pf_create(file, 1 << 20), 1);
+	check("init", file, NULL, pf_create(file, 1 << 20, PC_NONE), 1);
 	for (int i = 0; i < 3; i++) {
 		snprintf(p, sizeof p, "%s/f%d", up, i);
 		put_file(p, "some bytes", 10);

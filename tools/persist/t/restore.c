@@ -90,7 +90,7 @@ static int craft_tree(const char *file, const struct spec *s, size_t n, long bad
 	int r;
 
 	unlink(file);
-	r = pf_create(file, 64 << 20);
+	r = pf_create(file, 64 << 20, PC_ZSTD);
 	if (!r)
 		r = pf_open(&pf, file, 1);
 	if (!r)

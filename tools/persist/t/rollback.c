@@ -178,7 +178,7 @@ static void test_chains(void)
 	snprintf(f, sizeof f, "%s/a", up);
 	put_file(f, "1", 1);
 	/* one generation a 4 KiB block: 1,002 of them fit a half of 16 MiB */
-	is_int(pf_create(chain, 16 << 20), 0, "chain file created");
+	is_int(pf_create(chain, 16 << 20, PC_NONE), 0, "chain file created");
 	is_int(save(chain, up), 0, "generation 1");
 	l1 = upper_listing(up);
 	snprintf(f, sizeof f, "%s/b", up);
@@ -191,7 +191,7 @@ static void test_chains(void)
 	is_int(newest(chain), CHAIN + 2, "the newest generation");
 
 	/* a plain file of as many generations: a save after each change */
-	is_int(pf_create(plain, 16 << 20), 0, "plain file created");
+	is_int(pf_create(plain, 16 << 20, PC_NONE), 0, "plain file created");
 	for (i = 0, bad = 0; i < CHAIN + 2 && !bad; i++) {
 		snprintf(f, sizeof f, "%s/b", up);
 		put_file(f, i % 2 ? "22" : "333", i % 2 ? 2 : 3);
@@ -200,7 +200,7 @@ static void test_chains(void)
 	ok(!bad, "%d plain saves", CHAIN + 2);
 
 	/* crafted: every rollback names the current generation (the old reader doubled its work each time) */
-	is_int(pf_create(crafted, 16 << 20), 0, "crafted file created");
+	is_int(pf_create(crafted, 16 << 20, PC_NONE), 0, "crafted file created");
 	save(crafted, up);
 	for (i = 0, bad = 0; i < CHAIN && !bad; i++)
 		bad = rollback_to_current(crafted) != 0;
@@ -257,7 +257,7 @@ static void test_random_tree(void)
 	snprintf(up, sizeof up, "%s/rup", base);
 	snprintf(file, sizeof file, "%s/tree.dat", base);
 	mkdir(up, 0755);
-	is_int(pf_create(file, 8 << 20), 0, "tree file created");
+	is_int(pf_create(file, 8 << 20, PC_NONE), 0, "tree file created");
 	for (i = 0; i < 300 && !bad; i++) {
 		uint64_t cur = newest(file);
 		if (cur > 1 && rnd(&s) % 3 == 0) {
