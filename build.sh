@@ -109,6 +109,9 @@ apt_source() {
 # deb_source PKG TREE: Debian's source of PKG unpacked in TREE (TREE/.unpacked names the version),
 # fetched with apt-get source into TREE's parent when missing (adding deb-src entries for the
 # Debian sources first when apt has none). Never fatal: says why and returns 1 when it cannot.
+# has_source PKG: apt knows PKG's source (read whole: grep -q would stop apt-cache with SIGPIPE on
+# a long answer, and pipefail would count that as no)
+has_source() { grep -q "^Package: $1\$" <<< "$(apt-cache showsrc "$1" 2>/dev/null)"; }
 deb_source() {
 	local pkg=$1 tree=$2 dl why=''
 	dl=$(dirname "$tree")
@@ -118,7 +121,7 @@ deb_source() {
 	elif ! command -v dpkg-source >/dev/null; then
 		why="no dpkg-source (dpkg-dev)"
 	else
-		if ! apt-cache showsrc "$pkg" 2>/dev/null | grep -q "^Package: $pkg"; then
+		if ! has_source "$pkg"; then
 			local stanzas
 			stanzas=$(deb_src_stanzas)
 			if [ -n "$stanzas" ]; then
@@ -128,7 +131,7 @@ deb_source() {
 				apt-get update -qq >/dev/null 2>&1 || true
 			fi
 		fi
-		if apt-cache showsrc "$pkg" 2>/dev/null | grep -q "^Package: $pkg"; then
+		if has_source "$pkg"; then
 			say "deps: fetching Debian's $pkg source into $dl (apt-get source)"
 			rm -rf "$dl" && mkdir -p "$dl"
 			if (cd "$dl" && apt_source "$pkg" >"$dl/fetch.log" 2>&1) &&
