@@ -65,6 +65,8 @@ int modload_find(const struct modloader *ml, const char *name);
 int modload_pack_fetch(struct modloader *ml, int i);
 /* load.c: loads module i after its dependencies; 1 newly loaded, 0 already, -errno failed. */
 int modload_at(struct modloader *ml, int i);
+/* load.c: CLOCK_MONOTONIC in nanoseconds, for the load and pack timings. */
+uint64_t modload_now_ns(void);
 /* load.c: formats one message and hands it to the log callback. */
 void modload_log(const struct modloader *ml, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -107,7 +107,7 @@ const char *modload_kernel_release(const struct modloader *ml)
 	return ml->krel;
 }
 
-static uint64_t now_ns(void)
+uint64_t modload_now_ns(void)
 {
 	struct timespec ts;
 
@@ -136,9 +136,9 @@ static int load_one(struct modloader *ml, struct modload_mod *m)
 	if (fd < 0) {
 		err = -errno;
 	} else {
-		t0 = now_ns();
+		t0 = modload_now_ns();
 		err = ml->ops.finit_module(ml->ops.arg, fd, "", 0);
-		dt = now_ns() - t0;
+		dt = modload_now_ns() - t0;
 		ml->st.load_ns += dt;
 		close(fd);
 	}

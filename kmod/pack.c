@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "crc32c.h"
 #include "io.h"
@@ -16,14 +15,6 @@
 extern char **environ;
 
 #define PACK_BUF (128u << 10)   /* bytes moved from the decoder to a module file per read */
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
-}
 
 /* Runs the decoder with the pack on its stdin and a pipe on its stdout; the pipe is ours. */
 static int pack_start(struct modloader *ml)
@@ -156,7 +147,7 @@ int modload_pack_fetch(struct modloader *ml, int i)
 	buf = malloc(PACK_BUF);
 	if (!buf)
 		return -ENOMEM;
-	t0 = now_ns();
+	t0 = modload_now_ns();
 	if (p->fd < 0 && p->next == 0)
 		err = pack_start(ml);
 	else if (p->fd < 0)
@@ -165,7 +156,7 @@ int modload_pack_fetch(struct modloader *ml, int i)
 		err = pack_next(ml, buf);
 	if (!err && p->next == p->n)
 		err = pack_finish(p, buf);
-	ml->st.pack_ns += now_ns() - t0;
+	ml->st.pack_ns += modload_now_ns() - t0;
 	free(buf);
 	if (err) {
 		(void)pack_reap(p, 1);
