@@ -1,8 +1,9 @@
 # Makefile: compiles the C. musl-gcc -static for what ships; gcc + ASan/UBSan for unit tests.
 #
 # A component is a directory of .c files; the one holding main() is DIR/main.c. A program is
-# built from its component, the components it uses, and lib/. Unit tests are DIR/t/*.c, each
-# linked with the component's files except main.c, and run by prove from out/t/.
+# built from its component, the components it uses, and lib/; its other names are hard links to
+# it. Unit tests are DIR/t/*.c, each linked with the component's files except main.c, and run by
+# prove from out/t/.
 
 O       ?= out
 MUSLCC  ?= musl-gcc
@@ -19,27 +20,31 @@ TEST_CFLAGS = -std=c11 $(WARN) -g -O1 -fsanitize=address,undefined -fno-sanitize
               -fno-omit-frame-pointer -Itests/lib
 
 # program = the component holding its main.c, then the components it uses
-PROG_init     = initramfs kmod
+PROG_overlive = initramfs kmod tools/persist
 PROG_modpick  = tools/modpick kmod
 PROG_mkcpio   = tools/mkcpio
-PROG_persist  = tools/persist
 PROG_powercut = tools/powercut
+# a program's other names: hard links beside it, each running as its name says (argv[0]). The
+# init and persist are one program (initramfs/main.c): in the initramfs they share one C library
+# and lib/ (5 KB of it after xz), and /bin/persist is a link to /init.
+LINKS_overlive = init persist
+ALL_PROGS = overlive modpick mkcpio powercut
 # extra link flags of a program (compression libraries and the like). persist's zstd: build.sh
 # gives the small musl build of Debian's libzstd source (initramfs/libzstd.sh) as ZSTD_LIB and
 # ZSTD_INC; without it, Debian's own libzstd.a (libzstd-dev; much bigger). The unit tests (gcc,
 # ASan) link Debian's shared libzstd: the same library, built for glibc.
 ZSTD_LIB     ?= /usr/lib/x86_64-linux-gnu/libzstd.a
 ZSTD_INC     ?=
-LIBS_persist  = $(ZSTD_LIB)
-INC_persist   = $(ZSTD_INC)
+LIBS_overlive = $(ZSTD_LIB)
+INC_overlive  = $(ZSTD_INC)
 LIBS_TEST_tools-persist = -lzstd
 
-PROGS := $(foreach p,init modpick mkcpio persist powercut,$(if $(wildcard $(firstword $(PROG_$(p)))/main.c),$(p)))
+PROGS := $(foreach p,$(ALL_PROGS),$(if $(wildcard $(firstword $(PROG_$(p)))/main.c),$(p)))
 
 srcs_of  = $(sort $(filter-out %/main.c,$(foreach d,$(1),$(wildcard $(d)/*.c))) $(wildcard lib/*.c))
 hdrs_of  = $(foreach d,lib $(1),$(wildcard $(d)/*.h))
 
-all: $(addprefix $(O)/bin/,$(PROGS))
+all: $(addprefix $(O)/bin/,$(PROGS) $(foreach p,$(PROGS),$(LINKS_$(p))))
 
 define program
 $(O)/bin/$(1): $(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $(call hdrs_of,$(PROG_$(1))) $$(filter %.a,$$(LIBS_$(1)))
@@ -49,9 +54,17 @@ $(O)/bin/$(1): $(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $(c
 endef
 $(foreach p,$(PROGS),$(eval $(call program,$(p))))
 
-# unit tests: a test in component D links D and what D's program uses
+define links
+$(addprefix $(O)/bin/,$(LINKS_$(1))): $(O)/bin/$(1)
+	ln -f $$< $$@
+endef
+$(foreach p,$(PROGS),$(if $(LINKS_$(p)),$(eval $(call links,$(p)))))
+
+# unit tests: a test in component D links D and what D's program uses (TEST_USES_D says less
+# where only D's main.c reaches a component: the init's tests need no persist)
 comp_name = $(subst /,-,$(1))
-uses_of   = $(or $(strip $(foreach p,init modpick mkcpio persist powercut,$(if $(filter $(1),$(firstword $(PROG_$(p)))),$(PROG_$(p))))),$(1))
+TEST_USES_initramfs = initramfs kmod
+uses_of   = $(or $(TEST_USES_$(call comp_name,$(1))),$(strip $(foreach p,$(ALL_PROGS),$(if $(filter $(1),$(firstword $(PROG_$(p)))),$(PROG_$(p))))),$(1))
 TEST_DIRS = initramfs kmod tools/modpick tools/mkcpio tools/persist tools/powercut lib
 TESTS    :=
 

@@ -362,13 +362,14 @@ stage_initramfs() {
 	stage_rescue_busybox
 	stage_fsck_fat
 	cat > "$spec" <<SPEC
-# the initramfs of overlive, after initramfs/skeleton.spec: our init, a rescue shell, the module index
+# the initramfs of overlive, after initramfs/skeleton.spec: our init (persist by its other name, the
+# same program), a rescue shell, the module index
 file /init $O/bin/init 0755 0 0
+slink /bin/persist /init 0777 0 0
 file /bin/busybox $RESCUE_BUSYBOX 0755 0 0
 slink /bin/sh busybox 0777 0 0
 tree /lib $stage/lib
 SPEC
-	if [ -x "$O/bin/persist" ]; then echo "file /bin/persist $O/bin/persist 0755 0 0" >> "$spec"; fi
 	if [ -n "$FSCK_FAT" ]; then echo "file /bin/fsck.fat $FSCK_FAT 0755 0 0" >> "$spec"; fi
 	"$O/bin/mkcpio" -o "$stage.cpio" "$TOP/initramfs/skeleton.spec" "$spec"
 	printf 'file /lib/modules/modules.pack.xz %s 0444 0 0\n' "$stage/pack/modules.pack.xz" > "$spec"

@@ -42,6 +42,19 @@ grep -qx init "$tmp/list" && grep -qx bin/busybox "$tmp/list" && grep -qx bin/sh
 ok $? "it holds /init, /bin/busybox and /bin/sh"
 grep -qx lib/modules/modules.idx "$tmp/list"
 ok $? "it holds the module index"
+
+# persist is the init's program by another name (initramfs/main.c): /bin/persist leads to /init,
+# and run under that name it is persist; by any other name outside PID 1 it refuses to be the init.
+is "$(cpio -tv < "$tmp/i.cpio" 2>/dev/null | awk '$NF == "/init" && $(NF - 2) == "bin/persist" { print $1 }')" lrwxrwxrwx \
+	"/bin/persist is a link to /init"
+(cd "$tmp" && cpio -i --quiet --to-stdout init < i.cpio > init-prog) && chmod +x "$tmp/init-prog" && ln -s init-prog "$tmp/persist"
+"$tmp/persist" --help > "$tmp/persist-help" 2>&1
+ok $(( $? != 0 )) "the initramfs's /init runs as persist by that name (persist --help exits 0)"
+grep -q '^usage: persist COMMAND' "$tmp/persist-help"
+ok $? "and says persist's usage"
+"$tmp/init-prog" > "$tmp/init-out" 2>&1
+st=$?
+is "$st $(grep -c 'outside PID 1' "$tmp/init-out")" "100 1" "outside PID 1 the init refuses to boot this machine (exit 100, says why)"
 (cd "$tmp" && cpio -i --quiet -d lib/modules/modules.idx < i.cpio)
 tail -c +$((${second:-0} + 1)) "$img" > "$tmp/second.cpio"
 is "$(cpio -t < "$tmp/second.cpio" 2>/dev/null | tr '\n' ' ')" "lib lib/modules lib/modules/modules.pack.xz " \
