@@ -321,11 +321,13 @@ stage_fsck_fat() {
 	say "fsck.fat: none: no dosfstools source in $CACHE/dosfstools (see the deps stage); the init will write a FAT unchecked"
 }
 
-# the x86 branch filter: the first archive is mostly programs (the kernel's decoder has the filter)
-INITRAMFS_XZ="xz -T1 --check=crc32 --x86 --lzma2=preset=9e,lc=4"
+# the x86 branch filter: the first archive is mostly programs (the kernel's decoder has the filter);
+# pb=0: x86 code has no 4-byte alignment to model (668 bytes smaller than the default pb=2)
+INITRAMFS_XZ="xz -T1 --check=crc32 --x86 --lzma2=preset=9e,lc=4,pb=0"
 
 # compress_initramfs CPIO IMG MAX: zstd -19, or xz (CRC32, the kernel's; x86 filter) when asked or
-# when zstd misses MAX bytes and xz is smaller; sets INITRAMFS_FORMAT and INITRAMFS_SIZES.
+# when zstd misses MAX bytes and xz is smaller; sets INITRAMFS_FORMAT and INITRAMFS_SIZES (both
+# sizes in auto, so that the report shows the room xz would leave when zstd is taken).
 compress_initramfs() {
 	local cpio=$1 img=$2 max=$3 zs xs tmp=$2.$$
 	zstd -q -19 -f "$cpio" -o "$tmp.zst"
@@ -334,11 +336,11 @@ compress_initramfs() {
 	case "$INITRAMFS_COMPRESS" in
 	zstd) ;;
 	xz | auto)
-		if [ "$INITRAMFS_COMPRESS" = xz ] || [ "$zs" -gt "$max" ]; then
-			$INITRAMFS_XZ -c "$cpio" > "$tmp.xz"
-			xs=$(stat -c %s "$tmp.xz")
-			INITRAMFS_SIZES+=", xz -9e --x86 $xs"
-			if [ "$INITRAMFS_COMPRESS" = xz ] || [ "$xs" -lt "$zs" ]; then INITRAMFS_FORMAT=xz; fi
+		$INITRAMFS_XZ -c "$cpio" > "$tmp.xz"
+		xs=$(stat -c %s "$tmp.xz")
+		INITRAMFS_SIZES+=", xz ${INITRAMFS_XZ#xz -T1 --check=crc32 } $xs"
+		if [ "$INITRAMFS_COMPRESS" = xz ] || { [ "$zs" -gt "$max" ] && [ "$xs" -lt "$zs" ]; }; then
+			INITRAMFS_FORMAT=xz
 		fi ;;
 	*) die "INITRAMFS_COMPRESS=$INITRAMFS_COMPRESS: give zstd, xz or auto" ;;
 	esac
@@ -362,15 +364,16 @@ stage_initramfs() {
 	stage_rescue_busybox
 	stage_fsck_fat
 	cat > "$spec" <<SPEC
-# the initramfs of overlive, after initramfs/skeleton.spec: our init (persist by its other name, the
-# same program), a rescue shell, the module index
-file /init $O/bin/init 0755 0 0
-slink /bin/persist /init 0777 0 0
+# the initramfs of overlive, after initramfs/skeleton.spec: a rescue shell, our init (persist by its
+# other name, the same program), the module index. In this order the programs are 800 bytes
+# smaller after xz than with the init first.
 file /bin/busybox $RESCUE_BUSYBOX 0755 0 0
 slink /bin/sh busybox 0777 0 0
-tree /lib $stage/lib
+file /init $O/bin/init 0755 0 0
+slink /bin/persist /init 0777 0 0
 SPEC
 	if [ -n "$FSCK_FAT" ]; then echo "file /bin/fsck.fat $FSCK_FAT 0755 0 0" >> "$spec"; fi
+	echo "tree /lib $stage/lib" >> "$spec"
 	"$O/bin/mkcpio" -o "$stage.cpio" "$TOP/initramfs/skeleton.spec" "$spec"
 	printf 'file /lib/modules/modules.pack.xz %s 0444 0 0\n' "$stage/pack/modules.pack.xz" > "$spec"
 	"$O/bin/mkcpio" -o "$stage/pack.cpio" "$spec"
