@@ -94,6 +94,9 @@ applets="sh ls cat cp mv rm mkdir mount umount dmesg insmod lsmod blkid switch_r
 have=$("$tmp/busybox" --list 2>/dev/null)
 lacking=$(for a in $applets; do grep -qx "$a" <<< "$have" || printf '%s ' "$a"; done)
 ok ${#lacking} "its busybox has the rescue applets${lacking:+ (lacking: $lacking)}"
+# no name resolver (initramfs/busybox-nonet.c): musl's would read these files
+! grep -qaE '/etc/(resolv\.conf|hosts)' "$tmp/busybox"
+ok $? "its busybox carries no name resolver (the initramfs has no network)"
 bbsize=$(stat -c %s "$tmp/busybox")
 file "$tmp/busybox" | grep -q 'statically linked'
 ok $? "its busybox is static ($bbsize bytes)"
