@@ -30,6 +30,11 @@ ZSTD_INC     ?=
 LIBS_persist  = $(ZSTD_LIB)
 INC_persist   = $(ZSTD_INC)
 LIBS_TEST_tools-persist = -lzstd
+# the pack's built-in xz decoder (kmod/xzdec.c): XZ Embedded's files in Debian's busybox source,
+# which build.sh fetches for the rescue shell and gives as XZ_SRC; without them the init has no
+# built-in decoder and runs busybox's unxz
+XZ_SRC       ?= cache/busybox/src/tree/archival/libarchive/unxz
+CPPFLAGS     += $(if $(wildcard $(XZ_SRC)/xz_dec_lzma2.c),-I$(XZ_SRC))
 # extra compile flags of a program: persist is also in the initramfs, whose size is bounded, and C
 # without exceptions needs no unwind tables (2.5 KB of the compressed initramfs)
 CFLAGS_persist = -fno-asynchronous-unwind-tables

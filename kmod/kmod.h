@@ -23,6 +23,14 @@ struct modload_ops {
 	void *arg;
 };
 
+/*
+ * A decoder run as a function in a child process (fork, no exec): the pack on in, the decoded
+ * bytes onto out; 0 when the stream was whole, else -errno. Its result is the child's exit status.
+ */
+typedef int (*modload_decode_fn)(int in, int out);
+/* The built-in xz decoder (kmod/xzdec.c), or NULL when the init was built without its source. */
+extern const modload_decode_fn modload_xz_builtin;
+
 struct modload_config {
 	int dirfd;                     /* the directory holding the .ko files and the index */
 	const char *index;             /* path of the index relative to dirfd: MODIDX_FILE */
@@ -35,6 +43,8 @@ struct modload_config {
 	 * a module that is only in the pack fails to load with -ENOEXEC.
 	 */
 	const char *const *unxz;
+	/* The decoder as a function (modload_xz_builtin); when set, unxz is not used. */
+	modload_decode_fn decode;
 };
 
 struct modloader;
