@@ -38,6 +38,11 @@ ZSTD_INC     ?=
 LIBS_overlive = $(ZSTD_LIB)
 INC_overlive  = $(ZSTD_INC)
 LIBS_TEST_tools-persist = -lzstd
+# the pack's built-in xz decoder (kmod/xzdec.c): XZ Embedded's files in Debian's busybox source,
+# which build.sh fetches for the rescue shell and gives as XZ_SRC; without them the init has no
+# built-in decoder and runs busybox's unxz
+XZ_SRC       ?= cache/busybox/src/tree/archival/libarchive/unxz
+CPPFLAGS     += $(if $(wildcard $(XZ_SRC)/xz_dec_lzma2.c),-I$(XZ_SRC))
 
 PROGS := $(foreach p,$(ALL_PROGS),$(if $(wildcard $(firstword $(PROG_$(p)))/main.c),$(p)))
 
