@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/vfs.h>
+#include <linux/magic.h>
 #include <unistd.h>
 #include "persist.h"
 
@@ -18,7 +19,7 @@ static const struct {
 	const char *name;
 	uint64_t max;
 } limits[] = {
-	{ 0x4d44, "vfat", 0xffffffffull },	/* MSDOS_SUPER_MAGIC */
+	{ MSDOS_SUPER_MAGIC, "vfat", 0xffffffffull },
 };
 
 int pf_fs_limit(int fd, struct pf_fslimit *l)

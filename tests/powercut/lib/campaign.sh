@@ -334,7 +334,8 @@ pc_boot_cuts() {
 # its ACK (the host's verdict "ok gen=none": no save yet), booted as what a stick is after a cut
 # during the first shutdown's init. N distinct ones, those that hold the init's temporary first
 # (on vfat the cut can leave its chain running into free clusters: the init's FAT check must
-# repair it before the next init removes it). Each boot makes a change and powers off cleanly:
+# repair it before the next init removes it; on exFAT the init removes it before anything writes,
+# and the boot writes a file of the user's onto the stick). Each boot makes a change and powers off cleanly:
 # the minimal recipe's shutdown runs persist init and persist save. Three results each: that
 # shutdown saw no FAT or save error; (vfat) fsck.fat -n then finds the data disk clean, dirty bit
 # included; the next boot restores the save.
@@ -352,6 +353,8 @@ pc_boot_init_cuts() {
 		seen[$sum]=1
 		tmp=1
 		[ "$fs" = vfat ] && MTOOLS_SKIP_CHECK=1 mdir -b -i "$PC_TMPFS/crash.img" :: 2>/dev/null | grep -q 'persist\.dat\.init$' && tmp=0
+		# exFAT: those whose temporary fsck.exfat finds broken first (clusters free in the bitmap)
+		[ "$fs" = exfat ] && PATH=$PATH:/sbin:/usr/sbin fsck.exfat -n "$PC_TMPFS/crash.img" 2>/dev/null | grep -q '^ERROR: /persist\.dat\.init: ' && tmp=0
 		echo "$tmp $e $w $args" >> "$PCD/init-boots"
 	done < <(grep ' :: ok gen=none' "$PCD/verdicts")
 	sort -s -n -k1,1 "$PCD/init-boots" | head -n "$n" > "$PCD/init-boots.picked"
@@ -362,7 +365,11 @@ pc_boot_init_cuts() {
 		pc_replay_to "$PCD/init-boot.img" "$e" "$w" $args
 		qemu_start "$live" $(pc_medium_drive persist "$fs") -drive "file=$PCD/init-boot.img,format=raw,if=virtio"
 		r=1
-		if qemu_expect 'overlive# ' 180 >/dev/null && qemu_run "echo init-cut-$k > /root/init-cut"; then
+		# exFAT: a file the user writes onto the stick in that boot takes clusters: none of them may
+		# be ones the cut temporary claimed (the init removed it first; fsck.exfat -n below)
+		local user=true
+		[ "$fs" = exfat ] && user="head -c 262144 /dev/urandom > /run/live/persist/user.dat && sync"
+		if qemu_expect 'overlive# ' 180 >/dev/null && qemu_run "echo init-cut-$k > /root/init-cut && $user"; then
 			qemu_send 'poweroff'
 			qemu_expect 'overlive-minimal: stopped' 120 >/dev/null &&
 				! grep -aq 'FAT-fs.*error\|Read-only file system\|unable to create the save file\|persist save failed' "$QLOG" && r=0
