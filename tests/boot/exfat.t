@@ -3,7 +3,10 @@
 # Disks (virtio): an exFAT filesystem made by mkfs.exfat (exfatprogs) and filled through exfat-fuse
 # (images/exfat-fill.sh), holding live/root.sqfs (the minimal root plus /opt/demo), a second layer
 # live/zz-top.sqfs, live/SHA256SUMS and an ISO file isos/os.iso; the why-not case attaches an
-# exFAT disk that does not match. blkid on the host is the oracle for LABEL and UUID.
+# exFAT disk that does not match. blkid on the host is the oracle for LABEL and UUID. Last, a
+# second exFAT disk PDATA holding persist.dat.init as a cut persist init can leave it (its
+# clusters free in the allocation bitmap): fsck.exfat -n is the oracle that the boot's shutdown
+# leaves the filesystem clean with a file of the user's written onto it.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/qemu.sh"
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
@@ -76,8 +79,47 @@ qemu_stop
 # --- no medium: the why-not table names the exFAT disk, its label and UUID
 qemu_start "live.media=LABEL=NOPE live.wait=2" -drive "$(disk "$QDIR/ex.img")"
 qemu_expect 'no device matches LABEL=NOPE' 120
-ok $? "why not: says no device matches"
+ok $? "why not: says no device matches" || qemu_show 20
 qemu_expect "vda .*exfat .*Stick 64G .*$uuid .*label is 'Stick 64G', not 'NOPE'" 10
 ok $? "why not: the exFAT disk, its label and UUID, and why it was rejected"
 qemu_stop
+
+# --- a cut persist init's temporary on an exFAT save device: removed at boot, before the user's
+# files can take its clusters (without that, user.dat got them and the next init freed them)
+mkdir -p "$QDIR/pd" && head -c 65536 /dev/urandom > "$QDIR/pd/persist.dat.init"
+truncate -s 16M "$QDIR/pdata.img" && mkfs.exfat -L PDATA "$QDIR/pdata.img" >/dev/null &&
+	"$TOP/images/exfat-fill.sh" "$QDIR/pdata.img" "$QDIR/pd"
+# clear the temporary's clusters in the bitmap (entry 0x81), as a cut before the bitmap's write does
+perl -e '
+	open(my $f, "+<:raw", $ARGV[0]) or die; read($f, my $b, 512);
+	my ($heap, $root, $ss, $cs) = (unpack("V", substr($b, 88, 4)), unpack("V", substr($b, 96, 4)),
+		ord(substr($b, 108, 1)), ord(substr($b, 109, 1)));
+	my $clu = sub { (($heap << $ss) + (($_[0] - 2) << ($ss + $cs))) };
+	seek($f, $clu->($root), 0); read($f, my $d, 1 << ($ss + $cs));
+	my ($bm, $first, $len);
+	for (my $o = 0; $o < length $d; $o += 32) {
+		my $t = ord(substr($d, $o, 1));
+		$bm = unpack("V", substr($d, $o + 20, 4)) if $t == 0x81;
+		($first, $len) = (unpack("V", substr($d, $o + 20, 4)), unpack("Q<", substr($d, $o + 24, 8))) if $t == 0xc0;
+	}
+	for my $c ($first .. $first + int(($len + (1 << ($ss + $cs)) - 1) / (1 << ($ss + $cs))) - 1) {
+		my $at = $clu->($bm) + int(($c - 2) / 8);
+		seek($f, $at, 0); read($f, my $byte, 1);
+		seek($f, $at, 0); print $f chr(ord($byte) & ~(1 << (($c - 2) % 8)));
+	}' "$QDIR/pdata.img"
+fsck.exfat -n "$QDIR/pdata.img" 2>&1 | grep -q '^ERROR: /persist.dat.init: cluster .* is marked as free'
+ok $? "the save device's persist.dat.init has its clusters free in the bitmap (fsck.exfat -n says so)"
+"$TOP/images/mkmedium.sh" vfat "$O/minimal.sqfs" "$QDIR/vfat.img"
+qemu_start "live.persist=LABEL=PDATA:/persist.dat live.persist.size=1M" -drive "$(disk "$QDIR/vfat.img")" -drive "$(disk "$QDIR/pdata.img")"
+qemu_expect 'removed /run/live/persist/persist.dat.init, left by a persist init a power cut stopped, before anything else wrote to the exFAT' 120
+ok $? "the init removed the cut init's temporary before anything wrote"
+qemu_expect 'overlive# ' 60 >/dev/null
+qemu_run 'head -c 262144 /dev/urandom > /run/live/persist/user.dat && sync && echo kept > /root/kept'
+qemu_send 'poweroff'
+qemu_expect 'overlive-minimal: stopped' 120 >/dev/null
+for _ in $(seq 100); do kill -0 "$QPID" 2>/dev/null || break; sleep 0.2; done
+qemu_stop
+fsck.exfat -n "$QDIR/pdata.img" > "$QDIR/fsck.log" 2>&1
+ok $? "after a user file and the shutdown's persist init and save, fsck.exfat -n finds the exFAT clean" ||
+	sed 's/^/# /' "$QDIR/fsck.log"
 done_testing
