@@ -4,7 +4,8 @@
 #   ./build.sh                 install what is missing, build everything and out/minimal.img
 #   ./build.sh test [--long]   the test suite (TAP, run by prove)
 #   ./build.sh image [--recipe minimal|kiosk|debian] [--root DIR|TARBALL] [--name NAME] [--layer DIR]...
-#                    [--persist none|save|partition|file|data] [--size SIZE]   → out/NAME.img (BIOS + UEFI)
+#                    [--persist none|save|partition|file|data] [--size SIZE] [--medium vfat|exfat]
+#                    → out/NAME.img (BIOS + UEFI; exfat: live/ and the save file on an exFAT partition)
 #   ./build.sh iso [NAME]      out/NAME.iso: a hybrid ISO (CD, DVD or stick; BIOS and UEFI)
 #   ./build.sh boot [NAME]     boot out/NAME.sqfs in QEMU on this terminal
 #   ./build.sh bench           benchmarks, ratios against baselines measured in the same run
@@ -25,7 +26,8 @@ cd "$TOP"
 
 PACKAGES=(build-essential musl-tools linux-libc-dev busybox-static squashfs-tools cpio
 	e2fsprogs fdisk dosfstools mtools zstd xz-utils qemu-system-x86 qemu-utils ovmf
-	xorriso syslinux syslinux-common isolinux systemd-boot-efi perl socat debootstrap attr libzstd-dev)
+	xorriso syslinux syslinux-common isolinux systemd-boot-efi perl socat debootstrap attr libzstd-dev
+	exfatprogs exfat-fuse)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build.sh: fatal: %s\n' "$*" >&2; exit 1; }
@@ -536,7 +538,7 @@ image)
 		--root) src=${2:?--root needs a directory or tarball}; shift 2 ;;
 		--name) name=${2:?--name needs a name}; shift 2 ;;
 		--recipe) src=${2:?--recipe needs a name}; shift 2 ;;
-		--persist | --size | --append | --console | --file) imgargs+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
+		--persist | --size | --append | --console | --file | --medium) imgargs+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
 		--layer) [ -d "${2:?--layer needs a directory}" ] || die "image: --layer $2 is not a directory"
 			layerdirs+=("$2"); shift 2 ;;
 		*) die "image: unknown option $1 (see ./build.sh help)" ;;

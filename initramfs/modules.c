@@ -89,6 +89,7 @@ static const struct fs_modules {
 	{ "ext2", { "ext4" } }, { "ext3", { "ext4" } }, { "ext4", { "ext4" } },
 	{ "vfat", { "vfat", "nls_cp437", "nls_ascii" } },
 	{ "iso9660", { "isofs" } },
+	{ "exfat", { "exfat" } },
 };
 
 int modules_load_fs(struct init_ctx *c, const char *type)
