@@ -33,33 +33,6 @@ static uint64_t rnd(uint64_t *s)
 	return *s;
 }
 
-/* Recomputes header and record checksums so that a mutation is seen by the parser, not the CRC. */
-static void fixup(unsigned char *img, size_t size)
-{
-	int slot;
-
-	for (slot = 0; slot < 2; slot++) {
-		unsigned char *h = img + slot * PF_SLOT_SIZE;
-		if (memcmp(h, PF_MAGIC, 8))
-			continue;
-		uint64_t area_size = get_le64(h + 40), epoch = get_le64(h + 56), end = get_le64(h + 64);
-		uint32_t area = get_le32(h + 48);
-		if (area > 1 || area_size > size || end > area_size)
-			goto hcrc;
-		uint64_t base = PF_DATA_START + area * area_size, off = 0;
-		while (base + off + PF_REC_HDR <= size && off + PF_REC_HDR <= end) {
-			unsigned char *r = img + base + off;
-			uint32_t len = get_le32(r + 8);
-			if (len > PF_REC_MAX || base + off + rec_size(len) > size)
-				break;
-			put_le32(r, rec_crc(epoch, r, len));
-			off += rec_size(len);
-		}
-hcrc:
-		put_le32(h + 156, crc32c(0, h, 156));
-	}
-}
-
 static void mutate(unsigned char *img, size_t used, uint64_t *s)
 {
 	int n = 1 + (int)(rnd(s) % 4);
@@ -219,7 +192,7 @@ int main(void)
 		memcpy(work, img, used);
 		mutate(work, used, &s);
 		if (rnd(&s) % 4)
-			fixup(work, size);
+			pf_fix_checksums(work, size);
 		int r = run_one(file, work, used, box, target);
 		if (r == -EEXIST)
 			escaped++;
