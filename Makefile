@@ -69,11 +69,11 @@ tests: $(TESTS)
 # libFuzzer harnesses: DIR/t/fuzz/NAME-fuzzer.c, linked like DIR's unit tests. `make fuzz` builds
 # them with clang into $(O)/fuzz/COMP-NAME (./build.sh fuzz runs them, docs/fuzzing.md); the unit
 # tests replay each one's saved inputs (DIR/t/fuzz/NAME/) with the unit tests' compiler as
-# $(O)/t/COMP-fuzz-NAME.t (tests/lib/fuzz_replay.c). FUZZ_LDFLAGS_COMP: a harness's extra link flags.
+# $(O)/t/COMP-fuzz-NAME.t (tests/lib/fuzz_replay.c). FUZZ_LDFLAGS_COMP-NAME: a harness's extra link flags.
 FUZZ_CC     ?= clang
 FUZZ_CFLAGS  = -std=c11 $(WARN) -Wno-missing-field-initializers -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                -fno-omit-frame-pointer -Itests/lib
-FUZZ_LDFLAGS_initramfs = -Wl,--wrap=probe_read
+FUZZ_LDFLAGS_initramfs-probe = -Wl,--wrap=probe_read
 FUZZERS :=
 FUZZ_TESTS :=
 
@@ -81,12 +81,12 @@ define fuzzer
 $(O)/fuzz/$(call comp_name,$(1))-$(3): $(2) tests/lib/fuzz.h $(wildcard $(1)/t/*.h) $(call srcs_of,$(call uses_of,$(1))) $(call hdrs_of,$(call uses_of,$(1)))
 	@mkdir -p $$(@D)
 	$$(FUZZ_CC) $$(CPPFLAGS) $(addprefix -I,$(call uses_of,$(1))) -I$(1)/t $$(FUZZ_CFLAGS) -o $$@ $(2) \
-		$(call srcs_of,$(call uses_of,$(1))) $$(LIBS_TEST_$(call comp_name,$(1))) $$(FUZZ_LDFLAGS_$(call comp_name,$(1)))
+		$(call srcs_of,$(call uses_of,$(1))) $$(LIBS_TEST_$(call comp_name,$(1))) $$(FUZZ_LDFLAGS_$(call comp_name,$(1))-$(3))
 $(O)/t/$(call comp_name,$(1))-fuzz-$(3).t: $(2) tests/lib/fuzz.h tests/lib/fuzz_replay.c $(wildcard $(1)/t/*.h) $(call srcs_of,$(call uses_of,$(1))) $(call hdrs_of,$(call uses_of,$(1))) $(wildcard $(1)/t/fuzz/$(3)/*)
 	@mkdir -p $$(@D)
 	$$(CC) $$(CPPFLAGS) -DFUZZ_REPLAY -DFUZZ_SAVED='"$(1)/t/fuzz/$(3)"' $(addprefix -I,$(call uses_of,$(1))) -I$(1)/t \
 		$$(TEST_CFLAGS) -o $$@ tests/lib/fuzz_replay.c $(2) \
-		$(call srcs_of,$(call uses_of,$(1))) $$(LIBS_TEST_$(call comp_name,$(1))) $$(FUZZ_LDFLAGS_$(call comp_name,$(1)))
+		$(call srcs_of,$(call uses_of,$(1))) $$(LIBS_TEST_$(call comp_name,$(1))) $$(FUZZ_LDFLAGS_$(call comp_name,$(1))-$(3))
 FUZZERS += $(O)/fuzz/$(call comp_name,$(1))-$(3)
 FUZZ_TESTS += $(O)/t/$(call comp_name,$(1))-fuzz-$(3).t
 endef

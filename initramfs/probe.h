@@ -46,4 +46,12 @@ int probe_iso9660(const struct probe_src *src, struct probe_result *r);
 int probe_ext4(const struct probe_src *src, struct probe_result *r);
 int probe_vfat(const struct probe_src *src, struct probe_result *r);
 
+/* The table probe_fd and probe_buf run, in order, ended by { NULL, NULL } (the fuzz harness has a
+ * mode for each: initramfs/t/fuzz/probe-fuzzer.c). */
+struct prober {
+	const char *name;
+	prober_fn fn;
+};
+extern const struct prober probers[];
+
 #endif

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -16,10 +17,11 @@ const char *prog_name = "fuzz";
 
 /*
  * A harness's modes, NULL-terminated, the first the default: FUZZ_MODE=NAME picks one (the probe
- * harness has one mode per prober, the save-file harness "fixup" and "plain"). The replay test
- * (tests/lib/fuzz_replay.c) runs every saved input in every mode.
+ * harness has one mode per prober, filled in by its LLVMFuzzerInitialize; the save-file harness
+ * "fixup" and "plain"). FUZZ_MODE=list prints them, one a line, and exits (what tests/fuzz/run.sh
+ * asks). The replay test (tests/lib/fuzz_replay.c) runs every saved input in every mode.
  */
-extern const char *const fuzz_modes[];
+extern const char *fuzz_modes[];
 
 static inline int fuzz_mode(void)
 {
@@ -27,6 +29,12 @@ static inline int fuzz_mode(void)
 
 	if (!m || !*m)
 		return 0;
+	if (strcmp(m, "list") == 0) {
+		for (int i = 0; fuzz_modes[i]; i++)
+			printf("%s\n", fuzz_modes[i]);
+		fflush(stdout);
+		_exit(0);	/* not exit(): libFuzzer takes that for a harness gone wrong */
+	}
 	for (int i = 0; fuzz_modes[i]; i++)
 		if (strcmp(fuzz_modes[i], m) == 0)
 			return i;

@@ -10,7 +10,7 @@
 #include "fuzz.h"
 #include "modinfo.h"
 
-const char *const fuzz_modes[] = { "modinfo", NULL };
+const char *fuzz_modes[] = { "modinfo", NULL };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -20,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char val[64];
 	int r = modinfo_parse(data, size, &mi);
 
+	(void)fuzz_mode();
 	if (r != 0 && r != -ENOEXEC && r != -EINVAL)
 		abort();
 	{

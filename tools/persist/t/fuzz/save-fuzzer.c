@@ -14,7 +14,7 @@
 #include "fuzz.h"
 #include "helpers.h"
 
-const char *const fuzz_modes[] = { "fixup", "plain", NULL };
+const char *fuzz_modes[] = { "fixup", "plain", NULL };
 
 /* the sanitizers' allocator hooks (clang's sanitizer/allocator_interface.h; gcc ships no header) */
 int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t), void (*f)(const volatile void *));
