@@ -39,9 +39,10 @@ HARNESSES=(
 
 command -v "${FUZZ_CC:-clang}" >/dev/null ||
 	die "no ${FUZZ_CC:-clang}: install clang-14 and libclang-rt-14-dev (build.sh's package list), or set FUZZ_CC"
+mkdir -p "$F"
 say "building the harnesses with ${FUZZ_CC:-clang} -fsanitize=fuzzer,address,undefined"
-make -s O="$O" fuzz >"$F.build.log" 2>&1 || { tail -20 "$F.build.log" >&2; die "the harnesses did not build (all of it: $F.build.log)"; }
-[ -x "$O/bin/persist" ] || make -s O="$O" "$O/bin/persist" >>"$F.build.log" 2>&1 ||
+make -s O="$O" fuzz >"$F/build.log" 2>&1 || { tail -20 "$F/build.log" >&2; die "the harnesses did not build (all of it: $F/build.log)"; }
+[ -x "$O/bin/persist" ] || make -s O="$O" "$O/bin/persist" >>"$F/build.log" 2>&1 ||
 	die "no $O/bin/persist for the save-file seeds (run ./build.sh first)"
 
 # ------------------------------------------------------------- seed corpora, made by the real tools
