@@ -8,7 +8,8 @@
 #                                              (initramfs-probe-ext); default all
 # Environment: O (the build output, default out), MODULE_TREE (modules for the .modinfo seeds),
 # FUZZ_NICE (default 10), FUZZ_TABLE (also write the table there, as Markdown), FUZZ_RUNS (also
-# stop a parser after that many executions: a long run's "10 M each" without wasting the fast ones').
+# stop a parser after that many executions: a long run's "10 M each" without wasting the fast ones'),
+# FUZZ_SPLIT=1 (SECONDS is a harness's, shared by its modes, 2 s each at least: what CI runs).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -37,11 +38,13 @@ HARNESSES=(
 	"tools-powercut-nbd     tools/powercut/t/fuzz/nbd       16384"
 )
 
-command -v "${FUZZ_CC:-clang}" >/dev/null ||
-	die "no ${FUZZ_CC:-clang}: install clang-14 and libclang-rt-14-dev (build.sh's package list), or set FUZZ_CC"
+# Debian's clang-14 (build.sh's package list) installs clang-14; the package clang adds clang
+: "${FUZZ_CC:=$(command -v clang-14 || command -v clang || echo clang-14)}"
+command -v "$FUZZ_CC" >/dev/null ||
+	die "no $FUZZ_CC: install clang-14 and libclang-rt-14-dev (./build.sh installs them as root), or set FUZZ_CC"
 mkdir -p "$F"
-say "building the harnesses with ${FUZZ_CC:-clang} -fsanitize=fuzzer,address,undefined"
-make -s O="$O" fuzz >"$F/build.log" 2>&1 || { tail -20 "$F/build.log" >&2; die "the harnesses did not build (all of it: $F/build.log)"; }
+say "building the harnesses with $(basename "$FUZZ_CC") -fsanitize=fuzzer,address,undefined"
+make -s -j"${JOBS:-$(nproc)}" O="$O" FUZZ_CC="$FUZZ_CC" fuzz >"$F/build.log" 2>&1 || { tail -20 "$F/build.log" >&2; die "the harnesses did not build (all of it: $F/build.log)"; }
 [ -x "$O/bin/persist" ] || make -s O="$O" "$O/bin/persist" >>"$F/build.log" 2>&1 ||
 	die "no $O/bin/persist for the save-file seeds (run ./build.sh first)"
 
@@ -173,18 +176,24 @@ rows=() failed=0
 for h in "${HARNESSES[@]}"; do
 	read -r name dir maxlen <<< "$h"
 	bin=$F/$name
-	for mode in $(FUZZ_MODE=list "$bin" 2>/dev/null); do
+	modes=$(FUZZ_MODE=list "$bin" 2>/dev/null) || die "$bin does not list its modes (FUZZ_MODE=list)"
+	secs=$SECONDS_EACH
+	if [ "${FUZZ_SPLIT:-0}" = 1 ]; then
+		secs=$(( (SECONDS_EACH + $(wc -w <<< "$modes") - 1) / $(wc -w <<< "$modes") ))
+		[ "$secs" -ge 2 ] || secs=2
+	fi
+	for mode in $modes; do
 		parser=$name-$mode
-		[ "${name##*-}" != "$mode" ] || parser=$name	# a harness of one mode is named alone
+		[ "$(wc -w <<< "$modes")" -gt 1 ] || parser=$name	# a harness of one mode is named alone
 		wanted "$name" "$parser" "$@" || continue
 		corpus=$F/corpus/$parser
 		mkdir -p "$corpus"
 		log=$F/$parser.log
-		say "$parser: ${SECONDS_EACH} s"
+		say "$parser: ${secs} s"
 		rm -f "$F/crash/$parser-"*
 		rc=0
 		# the first directory is the corpus, which grows across runs; seeds and saved inputs are read only
-		FUZZ_MODE=$mode nice -n "$FUZZ_NICE" "$bin" -max_total_time="$SECONDS_EACH" -max_len="$maxlen" \
+		FUZZ_MODE=$mode nice -n "$FUZZ_NICE" "$bin" -max_total_time="$secs" -max_len="$maxlen" \
 			${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$F/crash/$parser-" \
 			"$corpus" "$F/seeds/$name" $( [ -d "$dir" ] && echo "$dir") >"$log" 2>&1 || rc=$?
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
