@@ -163,7 +163,8 @@ wanted() {
 save_crash() {
 	local bin=$1 mode=$2 dir=$3 art=$4 min sum
 	min=$F/crash/min-$(basename "$art")
-	FUZZ_MODE=$mode "$bin" -minimize_crash=1 -max_total_time=60 -exact_artifact_path="$min" "$art" >/dev/null 2>&1 || true
+	FUZZ_MODE=$mode "$bin" -minimize_crash=1 -max_total_time=60 -artifact_prefix="$F/crash/min-" \
+		-exact_artifact_path="$min" "$art" >/dev/null 2>&1 || true
 	[ -s "$min" ] || cp "$art" "$min"
 	sum=$(sha1sum "$min" | cut -c1-40)
 	mkdir -p "$dir"
@@ -196,9 +197,10 @@ for h in "${HARNESSES[@]}"; do
 		FUZZ_MODE=$mode nice -n "$FUZZ_NICE" "$bin" -max_total_time="$secs" -max_len="$maxlen" \
 			${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$F/crash/$parser-" \
 			"$corpus" "$F/seeds/$name" $( [ -d "$dir" ] && echo "$dir") >"$log" 2>&1 || rc=$?
+		# (a run that crashed at once prints no coverage line: none of these may stop the script)
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 		rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-		cov=$(grep -o 'cov: [0-9]* ft: [0-9]*' "$log" | tail -1 | awk '{ print $2 "/" $4 }')
+		cov=$({ grep -o 'cov: [0-9]* ft: [0-9]*' "$log" || true; } | tail -1 | awk '{ print $2 "/" $4 }')
 		corp=$(ls "$corpus" | wc -l)
 		crashes=0
 		for art in "$F/crash/$parser-"*; do
