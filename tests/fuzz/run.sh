@@ -20,8 +20,9 @@ cd "$TOP"
 SECONDS_EACH=${1:?usage: tests/fuzz/run.sh SECONDS [PARSER...]}
 shift
 F=$O/fuzz
-# the harnesses' sandboxes (the save file's restore, persist.conf) on tmpfs when there is one
-[ -w /dev/shm ] && export TMPDIR=${FUZZ_TMPDIR:-/dev/shm}
+# the harnesses' sandboxes (the save file's restore, persist.conf) on tmpfs when there is one, a
+# directory for each run, removed after it (libFuzzer ends a run without the harness's atexit)
+: "${FUZZ_TMPDIR:=$( [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}")}"
 
 say() { printf '==> fuzz: %s\n' "$*" >&2; }
 die() { printf 'fuzz: fatal: %s\n' "$*" >&2; exit 1; }
@@ -193,10 +194,12 @@ for h in "${HARNESSES[@]}"; do
 		say "$parser: ${secs} s"
 		rm -f "$F/crash/$parser-"*
 		rc=0
+		tmp=$(mktemp -d "$FUZZ_TMPDIR/overlive-fuzz.XXXXXX")
 		# the first directory is the corpus, which grows across runs; seeds and saved inputs are read only
-		FUZZ_MODE=$mode nice -n "$FUZZ_NICE" "$bin" -max_total_time="$secs" -max_len="$maxlen" \
+		TMPDIR=$tmp FUZZ_MODE=$mode nice -n "$FUZZ_NICE" "$bin" -max_total_time="$secs" -max_len="$maxlen" \
 			${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$F/crash/$parser-" \
 			"$corpus" "$F/seeds/$name" $( [ -d "$dir" ] && echo "$dir") >"$log" 2>&1 || rc=$?
+		rm -rf "$tmp"
 		# (a run that crashed at once prints no coverage line: none of these may stop the script)
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 		rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

@@ -10,25 +10,16 @@
 
 const char *fuzz_modes[] = { "conf", "env", NULL };
 
-static char base[64], savefile[96], conf[112], env[96];
-
-static void cleanup(void)
-{
-	rm_rf(base);
-}
+static const char *base;
+static char savefile[160], conf[176], env[160];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)argc; (void)argv;
-	snprintf(base, sizeof base, "%s/conf-fuzzer.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(base))
-		abort();
+	base = sandbox_dir("conf-fuzzer");
 	snprintf(savefile, sizeof savefile, "%s/persist.dat", base);
 	snprintf(conf, sizeof conf, "%s/persist.dat.conf", base);
 	snprintf(env, sizeof env, "%s/persist.env", base);
-	atexit(cleanup);
 	return 0;
 }
 

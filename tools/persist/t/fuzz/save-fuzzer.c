@@ -25,7 +25,8 @@ size_t __sanitizer_get_allocated_size(const volatile void *p);
 #define FUZZ_ALLOC_FIXED (4u << 20)
 #define FUZZ_ALLOC_PER_BYTE 8
 
-static char base[64], box[96], target[112], trap[96], bait[128], file[64];
+static const char *base;
+static char box[160], target[176], trap[160], bait[192], file[64];
 static int memfd = -1;
 static struct stat bait_st;
 static volatile int counting;
@@ -49,19 +50,10 @@ static void on_free(const volatile void *p)
 	}
 }
 
-static void cleanup(void)
-{
-	rm_rf(base);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
 	(void)argc; (void)argv;
-	snprintf(base, sizeof base, "%s/save-fuzzer.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(base))
-		abort();
+	base = sandbox_dir("save-fuzzer");
 	snprintf(box, sizeof box, "%s/box", base);
 	snprintf(target, sizeof target, "%s/box/r", base);
 	snprintf(trap, sizeof trap, "%s/trap", base);
@@ -76,7 +68,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	snprintf(file, sizeof file, "/proc/self/fd/%d", memfd);
 	restore_threads = 1;
-	atexit(cleanup);
 	__sanitizer_install_malloc_and_free_hooks(on_malloc, on_free);
 	return 0;
 }
