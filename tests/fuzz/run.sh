@@ -27,6 +27,10 @@ F=$O/fuzz
 say() { printf '==> fuzz: %s\n' "$*" >&2; }
 die() { printf 'fuzz: fatal: %s\n' "$*" >&2; exit 1; }
 
+case "$SECONDS_EACH" in
+'' | *[!0-9]* | 0) echo "fuzz: unable to run: SECONDS must be a whole number of seconds above 0 (got '$SECONDS_EACH'), e.g. ./build.sh fuzz 60" >&2; exit 100 ;;
+esac
+
 # ------------------------------------------------------------- the harnesses
 # harness (out/fuzz/NAME), its source directory, the largest input it is given
 HARNESSES=(
