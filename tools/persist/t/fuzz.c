@@ -153,6 +153,24 @@ int main(void)
 		pf_close(&pf);
 	}
 	is_int(run_one(file, img, size, box, target), 0, "the unmutated file restores");
+	{
+		/* pf_fix_checksums, checked by the reader: a BEGIN's time changed in both slots' areas and
+		 * both headers' times changed fail to load; fixed up, the same bytes load */
+		struct pfile pf;
+		uint64_t b0, b1;
+		pf_open(&pf, file, 0);
+		b0 = pf_area_base(&pf.hdr, 0);
+		b1 = pf_area_base(&pf.hdr, 1);
+		pf_close(&pf);
+		memcpy(work, img, size);
+		for (int sl = 0; sl < 2; sl++)
+			work[sl * PF_SLOT_SIZE + 72] ^= 0x5a;	/* time_ns */
+		work[b0 + PF_REC_HDR + 8] ^= 0x5a;		/* the BEGIN's time_ns */
+		work[b1 + PF_REC_HDR + 8] ^= 0x5a;
+		ok(run_one(file, work, size, box, target) < 0, "a save file with its times changed fails to load");
+		pf_fix_checksums(work, size);
+		is_int(run_one(file, work, size, box, target), 0, "after pf_fix_checksums, the same file restores");
+	}
 
 	/* replay saved inputs: each is the start of a save file, padded with zeros to its size */
 	{
