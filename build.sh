@@ -8,7 +8,7 @@
 #   ./build.sh iso [NAME]      out/NAME.iso: a hybrid ISO (CD, DVD or stick; BIOS and UEFI)
 #   ./build.sh boot [NAME]     boot out/NAME.sqfs in QEMU on this terminal
 #   ./build.sh bench           benchmarks, ratios against baselines measured in the same run
-#   ./build.sh fuzz [SECONDS]  every libFuzzer harness SECONDS (default 60) in turn, then the table
+#   ./build.sh fuzz [SECONDS [PARSER...]]  each libFuzzer harness (or the ones named) SECONDS (default 60), then the table
 #   ./build.sh help            this text
 set -euo pipefail
 
@@ -564,7 +564,7 @@ iso)
 	echo "$O/$name.iso" ;;
 boot) stage_kernel >/dev/null; stage_boot "$@" ;;
 test) build_all; stage_test "$@" ;;
-fuzz) build_all; O=$O MODULE_TREE=$MODULE_TREE "$TOP/tests/fuzz/run.sh" "${1:-60}" ;;
+fuzz) build_all; O=$O MODULE_TREE=$MODULE_TREE "$TOP/tests/fuzz/run.sh" "${1:-60}" "${@:2}" ;;
 bench) build_all; O=$O ACCEL=$(qemu_accel) MODULE_TREE=$MODULE_TREE "$TOP/bench/run.sh" "$@" ;;
 kernel) stage_deps; stage_kernel ;;
 help | -h | --help) usage ;;
