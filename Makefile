@@ -84,6 +84,35 @@ $(foreach d,$(TEST_DIRS),$(foreach t,$(wildcard $(d)/t/*.c),$(eval $(call unit_t
 
 tests: $(TESTS)
 
+# libFuzzer harnesses: DIR/t/fuzz/NAME-fuzzer.c, linked like DIR's unit tests. `make fuzz` builds
+# them with clang into $(O)/fuzz/COMP-NAME (./build.sh fuzz runs them, docs/fuzzing.md); the unit
+# tests replay each one's saved inputs (DIR/t/fuzz/NAME/) with the unit tests' compiler as
+# $(O)/t/COMP-fuzz-NAME.t (tests/lib/fuzz_replay.c). FUZZ_LDFLAGS_COMP-NAME: a harness's extra link flags.
+FUZZ_CC     ?= clang
+FUZZ_CFLAGS  = -std=c11 $(WARN) -Wno-missing-field-initializers -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+               -fno-omit-frame-pointer -Itests/lib
+FUZZ_LDFLAGS_initramfs-probe = -Wl,--wrap=probe_read
+FUZZERS :=
+FUZZ_TESTS :=
+
+define fuzzer
+$(O)/fuzz/$(call comp_name,$(1))-$(3): $(2) tests/lib/fuzz.h $(wildcard $(1)/t/*.h) $(call srcs_of,$(call uses_of,$(1))) $(call hdrs_of,$(call uses_of,$(1)))
+	@mkdir -p $$(@D)
+	$$(FUZZ_CC) $$(CPPFLAGS) $(addprefix -I,$(call uses_of,$(1))) -I$(1)/t $$(FUZZ_CFLAGS) -o $$@ $(2) \
+		$(call srcs_of,$(call uses_of,$(1))) $$(LIBS_TEST_$(call comp_name,$(1))) $$(FUZZ_LDFLAGS_$(call comp_name,$(1))-$(3))
+$(O)/t/$(call comp_name,$(1))-fuzz-$(3).t: $(2) tests/lib/fuzz.h tests/lib/fuzz_replay.c $(wildcard $(1)/t/*.h) $(call srcs_of,$(call uses_of,$(1))) $(call hdrs_of,$(call uses_of,$(1))) $(wildcard $(1)/t/fuzz/$(3)/*)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CPPFLAGS) -DFUZZ_REPLAY -DFUZZ_SAVED='"$(1)/t/fuzz/$(3)"' $(addprefix -I,$(call uses_of,$(1))) -I$(1)/t \
+		$$(TEST_CFLAGS) -o $$@ tests/lib/fuzz_replay.c $(2) \
+		$(call srcs_of,$(call uses_of,$(1))) $$(LIBS_TEST_$(call comp_name,$(1))) $$(FUZZ_LDFLAGS_$(call comp_name,$(1))-$(3))
+FUZZERS += $(O)/fuzz/$(call comp_name,$(1))-$(3)
+FUZZ_TESTS += $(O)/t/$(call comp_name,$(1))-fuzz-$(3).t
+endef
+$(foreach d,$(TEST_DIRS),$(foreach f,$(wildcard $(d)/t/fuzz/*-fuzzer.c),$(eval $(call fuzzer,$(d),$(f),$(patsubst %-fuzzer.c,%,$(notdir $(f)))))))
+
+fuzz: $(FUZZERS)
+tests: $(FUZZ_TESTS)
+
 # tests/overlay's helpers (census, opgen, treesum): host programs the real-overlay tests run
 # (tests/lib/mounts.sh), built as the unit tests are, into $(O)/tests-overlay/
 OVERLAY_HELPERS := $(patsubst tests/overlay/%.c,$(O)/tests-overlay/%,$(wildcard tests/overlay/*.c))
@@ -95,6 +124,6 @@ $(O)/tests-overlay/%: tests/overlay/%.c
 tests: $(OVERLAY_HELPERS)
 
 clean:
-	rm -rf $(O)/bin $(O)/t $(O)/tests-overlay
+	rm -rf $(O)/bin $(O)/t $(O)/tests-overlay $(O)/fuzz
 
-.PHONY: all tests clean
+.PHONY: all tests fuzz clean

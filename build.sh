@@ -9,6 +9,7 @@
 #   ./build.sh iso [NAME]      out/NAME.iso: a hybrid ISO (CD, DVD or stick; BIOS and UEFI)
 #   ./build.sh boot [NAME]     boot out/NAME.sqfs in QEMU on this terminal
 #   ./build.sh bench           benchmarks, ratios against baselines measured in the same run
+#   ./build.sh fuzz [SECONDS [PARSER...]]  each libFuzzer harness (or the ones named) SECONDS (default 60), then the table
 #   ./build.sh help            this text
 set -euo pipefail
 
@@ -27,7 +28,7 @@ cd "$TOP"
 PACKAGES=(build-essential musl-tools linux-libc-dev busybox-static squashfs-tools cpio
 	e2fsprogs fdisk dosfstools mtools zstd xz-utils qemu-system-x86 qemu-utils ovmf
 	xorriso syslinux syslinux-common isolinux systemd-boot-efi perl socat debootstrap attr libzstd-dev
-	exfatprogs exfat-fuse)
+	exfatprogs exfat-fuse clang-14 libclang-rt-14-dev)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build.sh: fatal: %s\n' "$*" >&2; exit 1; }
@@ -571,6 +572,7 @@ iso)
 	echo "$O/$name.iso" ;;
 boot) stage_kernel >/dev/null; stage_boot "$@" ;;
 test) build_all; stage_test "$@" ;;
+fuzz) build_all; O=$O MODULE_TREE=$MODULE_TREE "$TOP/tests/fuzz/run.sh" "${1:-60}" "${@:2}" ;;
 bench) build_all; O=$O ACCEL=$(qemu_accel) MODULE_TREE=$MODULE_TREE "$TOP/bench/run.sh" "$@" ;;
 kernel) stage_deps; stage_kernel ;;
 help | -h | --help) usage ;;

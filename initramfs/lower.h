@@ -19,6 +19,9 @@ int layer_hash(struct init_ctx *c, int in, int out, const struct layer *l, const
 /* Compares got with l's line in dir/SHA256SUMS: 0 when equal (or live.verify=warn, after the
  * warning), else fail()'s -errno. */
 int layer_verify(struct init_ctx *c, const char *dir, const struct layer *l, const char *got);
+/* The hash of name in a SHA256SUMS text (sha256sum's lines: 64 hex digits, two blanks or " *", the
+ * name), NUL-terminated and cut up by strtok: 0 with hex, or -ENOENT when no line names it. */
+int manifest_find(char *text, const char *name, char hex[65]);
 
 /* toram.c */
 /* Whether the n layers fit in RAM: 1 with the tmpfs for their copies mounted, 0 when they do not

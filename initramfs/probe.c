@@ -11,15 +11,13 @@
  * then ext (magic at 1080), exFAT (its name at 3 and a checksummed boot region), and vfat last,
  * whose boot-sector checks are the loosest.
  */
-static const struct {
-	const char *name;
-	prober_fn fn;
-} probers[] = {
+const struct prober probers[] = {
 	{ "squashfs", probe_squashfs },
 	{ "iso9660", probe_iso9660 },
 	{ "ext", probe_ext4 },
 	{ "exfat", probe_exfat },
 	{ "vfat", probe_vfat },
+	{ NULL, NULL },
 };
 
 int probe_read(const struct probe_src *src, void *dst, size_t len, uint64_t off)
@@ -111,7 +109,7 @@ static int probe_src_run(const struct probe_src *src, struct probe_result *r)
 {
 	int first_err = 0;
 
-	for (size_t i = 0; i < sizeof probers / sizeof probers[0]; i++) {
+	for (size_t i = 0; probers[i].fn; i++) {
 		memset(r, 0, sizeof *r);
 		int err = probers[i].fn(src, r);
 		if (err == 0)

@@ -12,7 +12,22 @@
 #define MANIFEST_MAX   (64 * 1024)
 #define COPY_CHUNK     (1024 * 1024)
 
-/* The expected hash of name from dir/SHA256SUMS (sha256sum's format). */
+int manifest_find(char *text, const char *name, char hex[65])
+{
+	for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *f = l + 64;
+		if (strlen(l) < 66 || f[0] != ' ' || (f[1] != ' ' && f[1] != '*'))
+			continue;
+		if (strcmp(f + 2, name))
+			continue;
+		memcpy(hex, l, 64);
+		hex[64] = '\0';
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The expected hash of name from dir/SHA256SUMS. */
 static int manifest_lookup(int rootfd, const char *dir, const char *name, char hex[65])
 {
 	char path[CONFIG_STR + 96], *text = malloc(MANIFEST_MAX);
@@ -22,20 +37,8 @@ static int manifest_lookup(int rootfd, const char *dir, const char *name, char h
 		return -ENOMEM;
 	snprintf(path, sizeof path, "%s/%s", dir, MANIFEST);
 	r = read_small_file(rootfd, at_root(path), text, MANIFEST_MAX);
-	if (r == 0) {
-		r = -ENOENT;
-		for (char *save = NULL, *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			char *f = l + 64;
-			if (strlen(l) < 66 || f[0] != ' ' || (f[1] != ' ' && f[1] != '*'))
-				continue;
-			if (strcmp(f + 2, name))
-				continue;
-			memcpy(hex, l, 64);
-			hex[64] = '\0';
-			r = 0;
-			break;
-		}
-	}
+	if (r == 0)
+		r = manifest_find(text, name, hex);
 	free(text);
 	return r;
 }

@@ -32,7 +32,7 @@ void hdr_encode(const struct phdr *h, unsigned char b[PF_HDR_LEN])
 	put_le64(b + 96, h->bytes);
 	if (h->comp != PC_NONE)
 		put_le32(b + 104, h->comp);
-	put_le32(b + 156, crc32c(0, b, 156));
+	put_le32(b + PF_HDR_CRC, crc32c(0, b, PF_HDR_CRC));
 }
 
 /* BEGIN: u64 gen, u64 time_ns, u32 kind, u32 0, u64 lower size, u32 lower crc, u32 0. */
@@ -84,7 +84,7 @@ int hdr_decode(const unsigned char *b, struct phdr *h)
 {
 	if (memcmp(b, PF_MAGIC, 8) != 0)
 		return -EBADMSG;
-	if (get_le32(b + 156) != crc32c(0, b, 156))
+	if (get_le32(b + PF_HDR_CRC) != crc32c(0, b, PF_HDR_CRC))
 		return -EBADMSG;
 	uint32_t version = get_le32(b + 8);
 	if (version < PF_VERSION_PLAIN || version > PF_VERSION || get_le32(b + 12) != PF_HDR_LEN)

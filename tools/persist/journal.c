@@ -157,6 +157,41 @@ uint32_t rec_crc(uint64_t epoch, const unsigned char *rec, uint32_t len)
 	return crc32c(crc32c(0, e, 8), rec + 4, PF_REC_HDR - 4 + (size_t)len);
 }
 
+/* A record's header: u32 crc, u32 type, u32 payload length, u32 0. */
+static void rec_head(const unsigned char *b, uint32_t *type, uint32_t *len)
+{
+	*type = get_le32(b + 4);
+	*len = get_le32(b + 8);
+}
+
+void pf_fix_checksums(unsigned char *img, size_t size)
+{
+	for (int slot = 0; slot < 2; slot++) {
+		unsigned char *b = img + (size_t)slot * PF_SLOT_SIZE;
+		struct phdr h;
+		uint64_t base, off = 0;
+
+		if (size < (size_t)slot * PF_SLOT_SIZE + PF_HDR_LEN || memcmp(b, PF_MAGIC, 8))
+			continue;
+		put_le32(b + PF_HDR_CRC, crc32c(0, b, PF_HDR_CRC));
+		if (hdr_decode(b, &h))
+			continue;
+		base = pf_area_base(&h, h.area);
+		while (off < h.end && base <= size && size - base >= PF_REC_HDR && off <= size - base - PF_REC_HDR) {
+			unsigned char *r = img + base + off;
+			uint32_t type, len;
+
+			rec_head(r, &type, &len);
+			if (type == 0 || len > PF_REC_MAX || rec_size(len) > size - base - off)
+				break;
+			put_le32(r, rec_crc(h.epoch, r, len));
+			off += rec_size(len);
+			if (type == REC_COMMIT)	/* the next transaction starts on its own block */
+				off = (off + PF_TXN_ALIGN - 1) & ~(uint64_t)(PF_TXN_ALIGN - 1);
+		}
+	}
+}
+
 /*
  * Reads the record at area offset off (below end) into pf->rbuf and checks it. Without
  * want_data a DATA record's payload is not read (only its offset and lengths): the catalogue does
@@ -181,8 +216,7 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 		return r;
 	if (got != PF_REC_HDR)
 		return perr_set(&pf->err, -EBADMSG, "file ends inside a record");
-	*type = get_le32(b + 4);
-	*len = get_le32(b + 8);
+	rec_head(b, type, len);
 	if (*type == 0 || *type >= REC_TYPES || get_le32(b + 12) != 0 || *len > PF_REC_MAX ||
 	    rec_size(*len) > end - off || (*type == REC_ZDATA && h->comp != PC_ZSTD))
 		return perr_set(&pf->err, -EBADMSG, "bad record header at area offset %llu", (unsigned long long)off);

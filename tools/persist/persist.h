@@ -12,6 +12,7 @@
 #define PF_VERSION_PLAIN 1	/* no compression field: what persist before zstd wrote and reads */
 #define PF_SLOT_SIZE 4096
 #define PF_HDR_LEN 160
+#define PF_HDR_CRC 156		/* the header's CRC32C (of the bytes before it) */
 #define PF_DATA_START 8192
 #define PF_INIT_SUFFIX ".init"	/* pf_create writes PATH.init, then renames it to PATH */
 #define PF_REC_HDR 16
@@ -193,6 +194,9 @@ void pf_close(struct pfile *pf);
 int pf_pick_alt(struct pfile *pf);
 uint64_t pf_area_base(const struct phdr *h, uint32_t area);
 uint32_t rec_crc(uint64_t epoch, const unsigned char *rec, uint32_t len);
+/* The checksums of a save file's image in memory made right again (both header slots, then each valid
+ * header's records up to its end): for the fuzzers, whose mutations must reach the record parser. */
+void pf_fix_checksums(unsigned char *img, size_t size);
 int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t end, int want_data,
 		uint32_t *type, uint32_t *len, uint64_t *next);
 /* replay.c: h's area into st up to stop_gen (UINT64_MAX: all); check_data reads DATA payloads too. */

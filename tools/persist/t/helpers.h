@@ -26,6 +26,25 @@ static void __attribute__((unused)) rm_rf(const char *p)
 	(void)nftw(p, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* A temporary directory of the program's own, $TMPDIR/NAME.XXXXXX, removed at exit: its path. */
+static char sandbox_path[128];
+static void __attribute__((unused)) sandbox_rm(void)
+{
+	rm_rf(sandbox_path);
+}
+static __attribute__((unused)) const char *sandbox_dir(const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	snprintf(sandbox_path, sizeof sandbox_path, "%s/%s.XXXXXX", tmp && *tmp ? tmp : "/tmp", name);
+	if (!mkdtemp(sandbox_path)) {
+		perror("unable to create a temporary directory");
+		abort();
+	}
+	atexit(sandbox_rm);
+	return sandbox_path;
+}
+
 static int __attribute__((unused)) count_entries(const char *dir)
 {
 	DIR *d = opendir(dir);

@@ -374,7 +374,7 @@ int main(void)
 		if (img) {
 			for (int s = 0; s < 2; s++) {
 				put_le32(img + s * PF_SLOT_SIZE + 104, 7);
-				put_le32(img + s * PF_SLOT_SIZE + 156, crc32c(0, img + s * PF_SLOT_SIZE, 156));
+				put_le32(img + s * PF_SLOT_SIZE + PF_HDR_CRC, crc32c(0, img + s * PF_SLOT_SIZE, PF_HDR_CRC));
 			}
 			spill(bad, img, len);
 			r = pf_open(&pf, bad, 0);
@@ -386,7 +386,7 @@ int main(void)
 		if (img) {
 			for (int s = 0; s < 2; s++) {
 				put_le32(img + s * PF_SLOT_SIZE + 104, PC_ZSTD);
-				put_le32(img + s * PF_SLOT_SIZE + 156, crc32c(0, img + s * PF_SLOT_SIZE, 156));
+				put_le32(img + s * PF_SLOT_SIZE + PF_HDR_CRC, crc32c(0, img + s * PF_SLOT_SIZE, PF_HDR_CRC));
 			}
 			spill(bad, img, len);
 			ok(pf_open(&pf, bad, 0) == 0 && pf.hdr.comp == PC_NONE, "version 1 with byte 104 set: still none");
