@@ -1,45 +1,55 @@
 # Makefile: compiles the C. musl-gcc -static for what ships; gcc + ASan/UBSan for unit tests.
 #
 # A component is a directory of .c files; the one holding main() is DIR/main.c. A program is
-# built from its component, the components it uses, and lib/. Unit tests are DIR/t/*.c, each
-# linked with the component's files except main.c, and run by prove from out/t/.
+# built from its component, the components it uses, and lib/; its other names are hard links to
+# it. Unit tests are DIR/t/*.c, each linked with the component's files except main.c, and run by
+# prove from out/t/.
 
 O       ?= out
 MUSLCC  ?= musl-gcc
 CC      ?= cc
 WARN     = -Wall -Wextra -Wshadow -Wno-unused-parameter
 CPPFLAGS = -D_GNU_SOURCE -Ilib
-# musl-gcc does not look into the kernel headers on its own (<linux/loop.h> and friends).
+# musl-gcc does not look into the kernel headers on its own (<linux/loop.h> and friends). C
+# without exceptions needs no unwind tables (init and persist are in the initramfs, whose size is
+# bounded: 2.8 KB of it). Measured and not taken: -flto, -Oz, gold's --icf (none smaller after xz).
 SHIP_CFLAGS = -std=c11 $(WARN) -Os -static -ffunction-sections -fdata-sections \
+              -fno-asynchronous-unwind-tables -fno-unwind-tables \
               -Wl,--gc-sections -s -idirafter /usr/include -idirafter /usr/include/x86_64-linux-gnu
 TEST_CFLAGS = -std=c11 $(WARN) -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
               -fno-omit-frame-pointer -Itests/lib
 
 # program = the component holding its main.c, then the components it uses
-PROG_init     = initramfs kmod
+PROG_overlive = initramfs kmod tools/persist
 PROG_modpick  = tools/modpick kmod
 PROG_mkcpio   = tools/mkcpio
-PROG_persist  = tools/persist
 PROG_powercut = tools/powercut
+# a program's other names: hard links beside it, each running as its name says (argv[0]). The
+# init and persist are one program (initramfs/main.c): in the initramfs they share one C library
+# and lib/ (5 KB of it after xz), and /bin/persist is a link to /init.
+LINKS_overlive = init persist
+ALL_PROGS = overlive modpick mkcpio powercut
 # extra link flags of a program (compression libraries and the like). persist's zstd: build.sh
 # gives the small musl build of Debian's libzstd source (initramfs/libzstd.sh) as ZSTD_LIB and
 # ZSTD_INC; without it, Debian's own libzstd.a (libzstd-dev; much bigger). The unit tests (gcc,
 # ASan) link Debian's shared libzstd: the same library, built for glibc.
 ZSTD_LIB     ?= /usr/lib/x86_64-linux-gnu/libzstd.a
 ZSTD_INC     ?=
-LIBS_persist  = $(ZSTD_LIB)
-INC_persist   = $(ZSTD_INC)
+LIBS_overlive = $(ZSTD_LIB)
+INC_overlive  = $(ZSTD_INC)
 LIBS_TEST_tools-persist = -lzstd
-# extra compile flags of a program: persist is also in the initramfs, whose size is bounded, and C
-# without exceptions needs no unwind tables (2.5 KB of the compressed initramfs)
-CFLAGS_persist = -fno-asynchronous-unwind-tables
+# the pack's built-in xz decoder (kmod/xzdec.c): XZ Embedded's files in Debian's busybox source,
+# which build.sh fetches for the rescue shell and gives as XZ_SRC; without them the init has no
+# built-in decoder and runs busybox's unxz
+XZ_SRC       ?= cache/busybox/src/tree/archival/libarchive/unxz
+CPPFLAGS     += $(if $(wildcard $(XZ_SRC)/xz_dec_lzma2.c),-I$(XZ_SRC))
 
-PROGS := $(foreach p,init modpick mkcpio persist powercut,$(if $(wildcard $(firstword $(PROG_$(p)))/main.c),$(p)))
+PROGS := $(foreach p,$(ALL_PROGS),$(if $(wildcard $(firstword $(PROG_$(p)))/main.c),$(p)))
 
 srcs_of  = $(sort $(filter-out %/main.c,$(foreach d,$(1),$(wildcard $(d)/*.c))) $(wildcard lib/*.c))
 hdrs_of  = $(foreach d,lib $(1),$(wildcard $(d)/*.h))
 
-all: $(addprefix $(O)/bin/,$(PROGS))
+all: $(addprefix $(O)/bin/,$(PROGS) $(foreach p,$(PROGS),$(LINKS_$(p))))
 
 define program
 $(O)/bin/$(1): $(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $(call hdrs_of,$(PROG_$(1))) $$(filter %.a,$$(LIBS_$(1)))
@@ -49,9 +59,17 @@ $(O)/bin/$(1): $(firstword $(PROG_$(1)))/main.c $(call srcs_of,$(PROG_$(1))) $(c
 endef
 $(foreach p,$(PROGS),$(eval $(call program,$(p))))
 
-# unit tests: a test in component D links D and what D's program uses
+define links
+$(addprefix $(O)/bin/,$(LINKS_$(1))): $(O)/bin/$(1)
+	ln -f $$< $$@
+endef
+$(foreach p,$(PROGS),$(if $(LINKS_$(p)),$(eval $(call links,$(p)))))
+
+# unit tests: a test in component D links D and what D's program uses (TEST_USES_D says less
+# where only D's main.c reaches a component: the init's tests need no persist)
 comp_name = $(subst /,-,$(1))
-uses_of   = $(or $(strip $(foreach p,init modpick mkcpio persist powercut,$(if $(filter $(1),$(firstword $(PROG_$(p)))),$(PROG_$(p))))),$(1))
+TEST_USES_initramfs = initramfs kmod
+uses_of   = $(or $(TEST_USES_$(call comp_name,$(1))),$(strip $(foreach p,$(ALL_PROGS),$(if $(filter $(1),$(firstword $(PROG_$(p)))),$(PROG_$(p))))),$(1))
 TEST_DIRS = initramfs kmod tools/modpick tools/mkcpio tools/persist tools/powercut lib
 TESTS    :=
 

@@ -14,6 +14,6 @@ if ! qemu_expect 'overlive# ' "$BOOT_TIMEOUT" >/dev/null; then
 	tr -d '\r' < "$QLOG" | tail -n 15 | sed 's/^/bench: | /' >&2
 	exit 1
 fi
-qemu_run "dmesg | grep -E 'stage=|Run /init|Trying to unpack|Freeing initrd|pack: |loaded module'" 60 >/dev/null || exit 1
-tr -d '\r' < "$QLOG" | grep -aE '^\[ *[0-9.]+\] .*(stage=[a-z-]+|Run /init|Trying to unpack|Freeing initrd|pack: [0-9]|loaded module [a-z0-9_]+ \()' > "$out"
+qemu_run "dmesg | grep -E 'stage=|Run /init|Trying to unpack|Freeing initrd|pack: |loaded module|decoded module'" 60 >/dev/null || exit 1
+tr -d '\r' < "$QLOG" | grep -aE '^\[ *[0-9.]+\] .*(stage=[a-z-]+|Run /init|Trying to unpack|Freeing initrd|pack: [0-9]|loaded module [a-z0-9_]+ \(|decoded module [a-z0-9_]+ from)' > "$out"
 grep -q 'stage=exec' "$out"

@@ -32,6 +32,17 @@ row() { local IFS='|'; printf '| %s |\n' "$*" | sed 's/|/ | /g; s/^ | /| /; s/ |
 # note TEXT: a line for the report's "could not measure" list (and the terminal)
 note() { say "$*"; printf -- '- %s\n' "$*" >> "$B/notes.md"; }
 
+# make_floor DIR: DIR/initramfs.img, the floor (bench/floor-init.c static as /init, nothing else:
+# what any initramfs pays before its first instruction); it prints "peers: uptime SECONDS" and
+# powers off. bench/peers.sh and bench/boot.sh boot it. Needs $O/bin/mkcpio; 1 when it fails.
+make_floor() {
+	mkdir -p "$1" &&
+		"${MUSLCC:-musl-gcc}" -static -Os -o "$1/init" "$TOP/bench/floor-init.c" &&
+		printf '%s\n' 'dir /dev 0755 0 0' 'nod /dev/console 0600 0 0 c 5 1' 'dir /proc 0755 0 0' \
+			"file /init $1/init 0755 0 0" > "$1/initramfs.spec" &&
+		"$O/bin/mkcpio" -o "$1/initramfs.img" "$1/initramfs.spec"
+}
+
 # Growth tables (bench/scaling.sh): every series goes through these, so "flagged" means one thing.
 # medians RAW.TSV: one line per size (column 1, in first-seen order): the size, its count (column
 # 2), then the median of each further column over that size's lines, in seconds

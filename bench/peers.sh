@@ -132,11 +132,7 @@ for kind in live-boot dracut; do
 done
 
 # ---- the floor: an initramfs holding only bench/floor-init.c, static, as /init
-mkdir -p "$W/floor"
-if "${MUSLCC:-musl-gcc}" -static -Os -o "$W/floor/init" "$TOP/bench/floor-init.c" &&
-	printf '%s\n' 'dir /dev 0755 0 0' 'nod /dev/console 0600 0 0 c 5 1' 'dir /proc 0755 0 0' \
-		"file /init $W/floor/init 0755 0 0" > "$W/floor/initramfs.spec" &&
-	"$O/bin/mkcpio" -o "$W/floor/initramfs.img" "$W/floor/initramfs.spec"; then
+if make_floor "$W/floor"; then
 	INITRD[floor]=$W/floor/initramfs.img
 else
 	note "peers: floor: not measured: unable to build its initramfs (${MUSLCC:-musl-gcc}, bench/floor-init.c)"

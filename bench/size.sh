@@ -40,9 +40,7 @@ r() { ratio "$1" "$2"; }
 	echo "| modules in the initramfs (count) | $nmod ($nbase at every boot) | whole kernel package $ktree | $(r "$nmod" "$ktree") | \`grep -c '^m ' out/initramfs.d/lib/modules/modules.idx\` |"
 	echo "| modules in the initramfs (bytes) | $modbytes | whole kernel package $kbytes | $(r "$modbytes" "$kbytes") | \`stat -c %s out/initramfs.d/pack/modules.pack\` (the module pack, decoded) |"
 	a=$(sz "$O/bin/init") b=$(sz /bin/busybox)
-	echo "| init binary (static) | $a | busybox (the baseline's /init interpreter) $b | $(r "$a" "$b") | \`stat -c %s out/bin/init\` |"
-	a=$(sz "$O/bin/persist")
-	echo "| persist binary (static) | $a | - | - | \`stat -c %s out/bin/persist\` |"
+	echo "| init binary (static; persist and shutdown by their names, the same file) | $a | busybox (the baseline's /init interpreter) $b | $(r "$a" "$b") | \`stat -c %s out/bin/init\` |"
 	a=$(sz "$O/minimal.sqfs")
 	echo "| minimal root, squashfs zstd | $a | the root tree $rootb | $(r "$a" "$rootb") | \`stat -c %s out/minimal.sqfs\`; \`du -sb out/root-minimal\` |"
 	b=$a a=$(sz "$medium")

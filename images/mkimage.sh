@@ -10,6 +10,11 @@
 #                    /live/vmlinuz, /live/initrd.img, /live/root.sqfs
 #                    /live/persistence.img   (--persist file) an ext4 image labelled persistence
 #   after it       partition 2 "persistence" (--persist partition or data): ext4 labelled persistence
+# With --medium exfat the ESP holds only the boot files (loaders, vmlinuz, initrd.img), and
+#   after it       partition 2 "overlive-data": exFAT (a Microsoft basic data partition, as desktop
+#                  systems format sticks) labelled LABEL, holding /live/root.sqfs, the layers,
+#                  live/SHA256SUMS and (--persist save) the save file /persist.dat; filled through
+#                  exfat-fuse (images/exfat-fill.sh: root, /dev/fuse, loop devices)
 # Both loaders start the same kernel, initramfs and command line.
 set -euo pipefail
 
@@ -30,7 +35,10 @@ usage: mkimage.sh --kernel VMLINUZ --initrd INITRD --sqfs ROOT.SQFS --out DISK.I
   --size SIZE                     whole image size in bytes, K, M or G (e.g. 1G, 512M: powers of
                                   1024, as every size of overlive); default: what fits, plus
                                   256M for a persistence partition or 128M for a persistence file
-  --label LABEL                   the ESP's FAT label (default OVERLIVE)
+  --label LABEL                   the ESP's FAT label, and the exFAT one (default OVERLIVE)
+  --medium vfat|exfat             where live/ and the save file live: on the ESP (vfat, the default)
+                                  or on a second, exFAT partition that takes the rest of the stick
+                                  (exfat: --persist none or save; needs root and exfat-fuse)
   --append "WORDS"                more kernel parameters (after the console and live.* ones)
   --console "WORDS"               console= words (default: console=tty0 console=ttyS0,115200n8)
   --file SRC:/DEST                one more file onto the ESP (e.g. a persist.conf beside the save
@@ -48,13 +56,13 @@ PROG=mkimage
 : "${SYSLINUX_MODULES:=/usr/lib/syslinux/modules/bios}"
 export MTOOLS_SKIP_CHECK=1
 
-kernel='' initrd='' sqfs='' out='' persist=none size='' label=OVERLIVE append='' layers=() files=()
+kernel='' initrd='' sqfs='' out='' persist=none size='' label=OVERLIVE append='' layers=() files=() medium=vfat
 console='console=tty0 console=ttyS0,115200n8'
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h | --help) usage; exit 0 ;;
 	--kernel | --initrd | --sqfs | --out | --persist | --size | --label | --append | --console | \
-	--layer | --file) need_value "$@" ;;&
+	--layer | --file | --medium) need_value "$@" ;;&
 	--kernel) kernel=$2 ;;
 	--initrd) initrd=$2 ;;
 	--sqfs) sqfs=$2 ;;
@@ -64,6 +72,7 @@ while [ $# -gt 0 ]; do
 	--label) label=$2 ;;
 	--append) append=$2 ;;
 	--console) console=$2 ;;
+	--medium) medium=$2 ;;
 	--layer) layers+=("$2") ;;
 	--file) [[ "$2" == *:/?* ]] || die "--file takes SRC:/DEST, not '$2'"
 		[ -f "${2%%:/*}" ] || die "--file: unable to read ${2%%:/*}: no such file"
@@ -91,6 +100,13 @@ for t in sfdisk mkfs.vfat mkfs.ext4 mcopy mmd syslinux; do
 done
 export PATH=$PATH:/sbin:/usr/sbin
 case "$persist" in none | save | partition | file | data) ;; *) die "--persist takes none, save, partition, file or data, not '$persist'" ;; esac
+case "$medium" in
+vfat) ;;
+exfat) [ "$persist" = none ] || [ "$persist" = save ] ||
+		die "--medium exfat takes --persist none or save, not '$persist' (an ext4 partition or image file needs no exFAT)"
+	command -v mkfs.exfat >/dev/null || fail "unable to find mkfs.exfat: install exfatprogs" ;;
+*) die "--medium takes vfat or exfat, not '$medium'" ;;
+esac
 [[ "$label" =~ ^[A-Z0-9_-]{1,11}$ ]] || die "--label '$label': 1-11 capitals, digits, _ or - (a FAT label)"
 [ -z "$size" ] || total=$(to_mib --size "$size")
 mib_of() { echo $((($(stat -c %s "$1") + 1048575) / 1048576)); }
@@ -103,8 +119,26 @@ content=$(($(mib_of "$kernel") + $(mib_of "$initrd") + $(mib_of "$sqfs") + 2))
 for f in "${layers[@]}"; do content=$((content + $(mib_of "$f"))); done
 esp=$((content + content / 10 + 16))
 [ "$esp" -ge 64 ] || esp=64        # FAT32 needs 65525 clusters or more: 64 MiB of 512-byte clusters
-persist_mib=0
-if [ -n "$size" ]; then
+persist_mib=0 data=0
+if [ "$medium" = exfat ]; then
+	# the ESP for the loaders, kernel and initramfs; live/ and the save file on the exFAT after it
+	data=$((content - $(mib_of "$kernel") - $(mib_of "$initrd")))
+	esp=$(( (content - data) + (content - data) / 10 + 16 ))
+	[ "$esp" -ge 64 ] || esp=64
+	data=$((data + data / 10 + 16))
+	if [ -n "$size" ]; then
+		[ "$persist" = none ] || persist_mib=$((total - esp - 2 - data))
+		[ $((total - esp - 2)) -ge "$data" ] ||
+			die "--size $size is too small: the ESP and live/ need $((esp + data + 2)) MiB"
+		[ "$persist" = none ] || [ "$persist_mib" -ge 16 ] ||
+			die "--size $size leaves $persist_mib MiB for the save file: give at least $((esp + data + 2 + 16))M"
+		data=$((total - esp - 2))
+	else
+		[ "$persist" = none ] || persist_mib=256
+		data=$((data + persist_mib))
+		total=$((esp + data + 2))
+	fi
+elif [ -n "$size" ]; then
 	case "$persist" in
 	none) esp=$((total - 2)) ;;
 	save) persist_mib=$((total - esp - 2)); esp=$((total - 2)) ;;
@@ -127,9 +161,16 @@ else
 	[ "$persist_mib" -eq 0 ] || [ "$persist" = file ] || [ "$persist" = save ] || total=$((esp + persist_mib + 2))
 fi
 
-# ---- the kernel command line: the medium by its FAT volume id, so no other stick can stand in
+# ---- the kernel command line: the medium by its volume id, so no other stick can stand in
 volid=$(od -An -N4 -tx4 /dev/urandom | tr -d ' \n' | tr a-f A-F)
 uuid="${volid:0:4}-${volid:4:4}"
+if [ "$medium" = exfat ]; then
+	ex=$work/data.img
+	truncate -s "${data}M" "$ex"
+	mkfs.exfat -L "$label" "$ex" >/dev/null || fail "unable to make the exFAT file system (mkfs.exfat)"
+	uuid=$(blkid -p -o value -s UUID "$ex") && [ -n "$uuid" ] || fail "unable to read the exFAT serial (blkid)"
+	mkdir -p "$work/data/live"
+fi
 cmdline="$console live.media=UUID=$uuid"
 case "$persist" in
 partition) cmdline+=" live.upper=LABEL=persistence" ;;
@@ -147,18 +188,25 @@ mmd -i "$fat" ::EFI ::EFI/BOOT ::loader ::loader/entries ::syslinux ::live
 mcopy -i "$fat" "$SDBOOT" ::EFI/BOOT/BOOTX64.EFI
 mcopy -i "$fat" "$kernel" ::live/vmlinuz
 mcopy -i "$fat" "$initrd" ::live/initrd.img
-mcopy -i "$fat" "$sqfs" ::live/root.sqfs
+# put SRC DEST: a file onto the medium (the ESP, or the exFAT's staging tree)
+put() {
+	if [ "$medium" = exfat ]; then
+		mkdir -p "$work/data$(dirname "$2")" && cp "$1" "$work/data$2"
+	else
+		[ "$(dirname "$2")" = / ] || mmd -D s -i "$fat" "::$(dirname "$2")" 2>/dev/null || true
+		mcopy -i "$fat" "$1" "::$2"
+	fi
+}
+put "$sqfs" /live/root.sqfs
 sums="$(sha256sum < "$sqfs" | cut -c1-64)  root.sqfs"
 for f in "${layers[@]}"; do
-	mcopy -i "$fat" "$f" "::live/$(basename "$f")"
+	put "$f" "/live/$(basename "$f")"
 	sums+=$'\n'"$(sha256sum < "$f" | cut -c1-64)  $(basename "$f")"
 done
 printf '%s\n' "$sums" > "$work/SHA256SUMS"
-mcopy -i "$fat" "$work/SHA256SUMS" ::live/SHA256SUMS
+put "$work/SHA256SUMS" /live/SHA256SUMS
 for f in "${files[@]}"; do
-	dest=/${f#*:/}
-	[ "$(dirname "$dest")" = / ] || mmd -D s -i "$fat" "::$(dirname "$dest")" 2>/dev/null || true
-	mcopy -i "$fat" "${f%%:/*}" "::$dest" || fail "unable to copy ${f%%:/*} onto the ESP as $dest"
+	put "${f%%:/*}" "/${f#*:/}" || fail "unable to copy ${f%%:/*} onto the medium as /${f#*:/}"
 done
 printf 'default overlive.conf\ntimeout 0\nconsole-mode keep\neditor yes\n' > "$work/loader.conf"
 printf 'title overlive\nlinux /live/vmlinuz\ninitrd /live/initrd.img\noptions %s\n' "$cmdline" > "$work/overlive.conf"
@@ -196,6 +244,8 @@ truncate -s "${total}M" "$disk"
 	echo "start=2048, size=$((esp * 2048)), type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name=\"overlive\", attrs=\"LegacyBIOSBootable\""
 	[ "$persist" != partition ] && [ "$persist" != data ] ||
 		echo "start=$(((esp + 1) * 2048)), size=$((persist_mib * 2048)), type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name=\"persistence\""
+	[ "$medium" != exfat ] ||
+		echo "start=$(((esp + 1) * 2048)), size=$((data * 2048)), type=EBD0A0A2-B9E5-4433-87C0-68B6B72699C7, name=\"overlive-data\""
 } | sfdisk -q --no-reread --no-tell-kernel "$disk" >/dev/null || fail "unable to write the partition table (sfdisk)"
 dd if="$GPTMBR" of="$disk" bs=440 count=1 conv=notrunc status=none
 dd if="$fat" of="$disk" bs=1M seek=1 conv=notrunc,sparse status=none
@@ -206,6 +256,15 @@ if [ "$persist" = partition ] || [ "$persist" = data ]; then
 		fail "unable to make the persistence file system (mkfs.ext4)"
 	dd if="$pimg" of="$disk" bs=1M seek=$((esp + 1)) conv=notrunc,sparse status=none
 fi
+if [ "$medium" = exfat ]; then
+	"$(dirname "${BASH_SOURCE[0]}")/exfat-fill.sh" "$ex" "$work/data" || fail "unable to fill the exFAT partition"
+	dd if="$ex" of="$disk" bs=1M seek=$((esp + 1)) conv=notrunc,sparse status=none
+	rm -f "$ex"
+fi
 mv -f "$disk" "$out"
-echo "mkimage: $out: ${total} MiB, ESP ${esp} MiB (UUID=$uuid), persistence: $persist${persist_mib:+ ($persist_mib MiB)}" >&2
+if [ "$medium" = exfat ]; then
+	echo "mkimage: $out: ${total} MiB, ESP ${esp} MiB, exFAT ${data} MiB (UUID=$uuid) with live/, persistence: $persist${persist_mib:+ ($persist_mib MiB)}" >&2
+else
+	echo "mkimage: $out: ${total} MiB, ESP ${esp} MiB (UUID=$uuid), persistence: $persist${persist_mib:+ ($persist_mib MiB)}" >&2
+fi
 echo "mkimage: command line: $cmdline" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # images/mkmedium.sh KIND SQFS OUT [LABEL]: a disk image holding SQFS as live/root.sqfs, without
-# root or loop mounts. KIND: vfat or ext4 (a filesystem labelled LABEL, default OVERLIVE), or raw
+# root or loop mounts (exfat: see images/exfat-fill.sh). KIND: vfat, ext4 or exfat (a filesystem
+# labelled LABEL, default OVERLIVE), or raw
 # (a GPT disk whose partition named "overlive-root" is the squashfs itself).
 # LAYERS="a.sqfs b.sqfs" adds more layers beside it in live/; live/SHA256SUMS covers them all
 # (live.verify checks it). EXTRA="src:dest ..." copies more files onto a vfat or ext4 medium.
@@ -9,10 +10,11 @@ PROG=mkmedium
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 usage() {
 	cat <<'EOF'
-usage: mkmedium.sh vfat|ext4|raw SQFS OUT [LABEL]
-  OUT: a vfat or ext4 filesystem labelled LABEL (default OVERLIVE) holding SQFS as
+usage: mkmedium.sh vfat|ext4|exfat|raw SQFS OUT [LABEL]
+  OUT: a vfat, ext4 or exfat filesystem labelled LABEL (default OVERLIVE) holding SQFS as
   live/root.sqfs, or (raw) a GPT disk whose partition "overlive-root" is SQFS itself.
-  LAYERS="a.sqfs ..." more layers in live/; EXTRA="src:dest ..." more files (vfat, ext4).
+  LAYERS="a.sqfs ..." more layers in live/; EXTRA="src:dest ..." more files (vfat, ext4, exfat).
+  exfat needs root, /dev/fuse and exfat-fuse (images/exfat-fill.sh).
 EOF
 }
 case ${1:-} in -h | --help) usage; exit 0 ;; esac
@@ -41,11 +43,15 @@ vfat)
 	MTOOLS_SKIP_CHECK=1 mcopy -s -i "$out" "$d"/* ::/ ;;
 ext4)
 	mkfs.ext4 -q -F -L "$label" -d "$d" "$out" "${mib}M" >/dev/null ;;
+exfat)
+	truncate -s "${mib}M" "$out"
+	PATH=$PATH:/sbin:/usr/sbin mkfs.exfat -L "$label" "$out" >/dev/null
+	"$(dirname "${BASH_SOURCE[0]}")/exfat-fill.sh" "$out" "$d" ;;
 raw)
 	mib=$(( $(stat -c %s "$sqfs") / 1048576 + 2 ))
 	truncate -s $((mib + 2))M "$out"
 	printf 'label: gpt\nstart=2048, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="overlive-root"\n' |
 		sfdisk -q "$out"
 	dd if="$sqfs" of="$out" bs=1M seek=1 conv=notrunc status=none ;;  # sector 2048 = 1 MiB
-*) die "unknown medium kind '$kind' (vfat, ext4 or raw)" ;;
+*) die "unknown medium kind '$kind' (vfat, ext4, exfat or raw)" ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # initramfs/busybox.sh SRC BUILD CONFIG: builds the rescue shell's busybox from the busybox
 # source tree SRC (Debian's, unpacked) in the directory BUILD, configured by the fragment CONFIG
-# over `make allnoconfig`, statically with musl-gcc; prints the binary's path on stdout.
+# over `make allnoconfig`, statically with musl-gcc, without musl's name resolver
+# (initramfs/busybox-nonet.c); prints the binary's path on stdout.
 # BUILD is kept between runs: a re-run rebuilds only what changed (the config, the source).
 # Exit status: 0 built; 100 bad usage or an option the source does not know; 111 a build failure
 # (its log is BUILD/build.log).
@@ -64,6 +65,16 @@ if [ ! -f "$build/.config" ] || [ "$(cat "$build/.fragment" 2>/dev/null)" != "$s
 	[ -z "$missing" ] || die "the busybox source does not take these options of $frag: $(echo $missing)" 100
 	echo "$stamp" > "$build/.fragment"
 fi
-bbmake -j"${JOBS:-$(nproc)}" CC=musl-gcc HOSTCC=gcc EXTRA_CFLAGS="-isystem $build/kh" busybox
+# initramfs/busybox-nonet.c in place of musl's resolver, given to the final link only (busybox's
+# CFLAGS_busybox, from the environment: its Makefile adds -static to it); a new stub relinks.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+musl-gcc -Os -Wall -c "$here/busybox-nonet.c" -o "$build/nonet.o.new" >> "$log" 2>&1 ||
+	die "unable to compile initramfs/busybox-nonet.c: see $log"
+if ! cmp -s "$build/nonet.o.new" "$build/nonet.o"; then
+	mv -f "$build/nonet.o.new" "$build/nonet.o"
+	rm -f "$build/busybox_unstripped" "$build/busybox"
+fi
+rm -f "$build/nonet.o.new"
+CFLAGS_busybox="$build/nonet.o" bbmake -j"${JOBS:-$(nproc)}" CC=musl-gcc HOSTCC=gcc EXTRA_CFLAGS="-isystem $build/kh" busybox
 [ -x "$build/busybox" ] || die "no busybox binary after the build: see $log"
 echo "$build/busybox"

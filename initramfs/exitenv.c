@@ -110,9 +110,13 @@ int exitenv_prepare(struct init_ctx *c)
 		if ((r = mkdir_p(c->rootfd, path, 0755)) < 0)
 			return fail(c, r, NULL, "create %s", path);
 	}
-	if ((r = copy_file("/init", NEWROOT EXIT_DIR EXIT_SHUTDOWN, 0755)) < 0 ||
-	    (r = copy_file(PERSIST_BIN, NEWROOT EXIT_DIR EXIT_PERSIST, 0755)) < 0)
-		return fail(c, r, NULL, "copy the init and persist into %s (the save at shutdown)", EXIT_DIR);
+	if ((r = copy_file("/init", NEWROOT EXIT_DIR EXIT_SHUTDOWN, 0755)) < 0)
+		return fail(c, r, NULL, "copy the init into %s (the save at shutdown)", EXIT_DIR);
+	/* persist is the init's program by another name (initramfs/main.c): one copy, two names */
+	(void)unlink(NEWROOT EXIT_DIR EXIT_PERSIST);
+	if (link(NEWROOT EXIT_DIR EXIT_SHUTDOWN, NEWROOT EXIT_DIR EXIT_PERSIST) < 0)
+		return fail(c, -errno, NULL, "link %s%s to %s%s (persist, for the save at shutdown)", EXIT_DIR,
+			    EXIT_PERSIST, EXIT_DIR, EXIT_SHUTDOWN);
 	/* the live system's persist is the same file (one tmpfs: a link costs nothing) */
 	if ((r = mkdir_p(c->rootfd, NEWROOT LIVE_DIR "/bin", 0755)) < 0 ||
 	    (link(NEWROOT EXIT_DIR EXIT_PERSIST, NEWROOT LIVE_PERSIST) < 0 && errno != EEXIST))

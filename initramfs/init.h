@@ -16,12 +16,12 @@
 #define RAM_DIR      LIVE_DIR "/ram"       /* live.toram: the layers' copies */
 #define LAYERS_DIR   LIVE_DIR "/layers"    /* the layers above the base one */
 #define NEWROOT      "/newroot"
-#define PERSIST_BIN  "/bin/persist"
+#define PERSIST_BIN  "/bin/persist"       /* this program by the name persist (main.c), a link to /init */
 
 /* The exit environment (exitenv.c, shutdown.c): the live system's /run/initramfs holds these. */
 #define EXIT_DIR      "/run/initramfs"
 #define EXIT_SHUTDOWN "/shutdown"          /* this init, run by systemd as PID 1 at the very end */
-#define EXIT_PERSIST  "/bin/persist"
+#define EXIT_PERSIST  "/bin/persist"       /* the same file again: persist (main.c) */
 #define EXIT_UPPER    "/upper"             /* a bind of UPPER_DIR: upper/ and work/ */
 #define EXIT_SAVEDEV  "/savedev"           /* a bind of the filesystem that holds the save file */
 #define LIVE_PERSIST  LIVE_DIR "/bin/persist"

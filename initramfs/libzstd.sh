@@ -4,8 +4,8 @@
 # formats, dictionary builder, deprecated API, multithreading or assembly), the small variants zstd's
 # lib/README.md describes (ZSTD_LIB_MINIFY's: one Huffman and one sequence decoder, no inlining, no
 # error strings), and initramfs/libzstd/fast-only.c in place of the compressors persist's level never
-# uses. Prints BUILD on stdout: BUILD/libzstd.a and BUILD/include/zstd.h. BUILD is kept between runs:
-# a re-run rebuilds only when the source or this configuration changed.
+# uses (all but zstd_fast.c's). Prints BUILD on stdout: BUILD/libzstd.a and BUILD/include/zstd.h.
+# BUILD is kept between runs: a re-run rebuilds only when the source or this configuration changed.
 # Exit status: 0 built; 100 bad usage; 111 a build failure (its log is BUILD/build.log).
 set -euo pipefail
 die() { echo "libzstd.sh: $1" >&2; exit "${2:-111}"; }
@@ -22,7 +22,7 @@ CFLAGS="-Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables 
 files=(common/entropy_common.c common/error_private.c common/fse_decompress.c common/xxhash.c
 	common/zstd_common.c compress/fse_compress.c compress/hist.c compress/huf_compress.c
 	compress/zstd_compress.c compress/zstd_compress_literals.c compress/zstd_compress_sequences.c
-	compress/zstd_double_fast.c compress/zstd_fast.c
+	compress/zstd_fast.c
 	decompress/huf_decompress.c decompress/zstd_ddict.c decompress/zstd_decompress.c
 	decompress/zstd_decompress_block.c)
 stamp="$(cat "$1/.unpacked" 2>/dev/null || echo unknown) $(echo "$CFLAGS ${files[*]}" | md5sum | cut -c1-12) $(md5sum < "$here/libzstd/fast-only.c" | cut -c1-12)"

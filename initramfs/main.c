@@ -1,4 +1,9 @@
-/* main.c: overlive's PID 1: finds the medium, mounts squashfs + upper + overlay, switch_roots. */
+/*
+ * main.c: overlive's PID 1: finds the medium, mounts squashfs + upper + overlay, switch_roots.
+ * One program, three names (argv[0]): the init (any other name, as PID 1 only), persist
+ * (tools/persist: /bin/persist is a link to /init, so the two share their C library and lib/),
+ * and the exit environment's shutdown (shutdown.c).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -6,8 +11,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "cli.h"
 #include "init.h"
 #include "io.h"
+#include "report.h"
 
 const char *prog_name = "overlive";
 
@@ -63,10 +70,19 @@ int main(int argc, char **argv)
 	struct init_ctx c = { .sys = &sys_real, .kmsg = -1, .rootfd = -1, .sysfd = -1, .devfd = -1 };
 	int r;
 
-	/* the same binary is the exit environment's /run/initramfs/shutdown */
 	const char *base = strrchr(argv[0], '/');
-	if (!strcmp(base ? base + 1 : argv[0], "shutdown"))
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "persist")) {
+		prog_name = "persist";
+		return persist_main(argc, argv);
+	}
+	/* the exit environment's /run/initramfs/shutdown */
+	if (!strcmp(base, "shutdown"))
 		return shutdown_main(argc, argv);
+	/* the init outside PID 1 is a mistake, not a boot: it would mount over this system's /dev */
+	if (getpid() != 1)
+		die_msg(EXIT_USAGE, 0, "unable to run as '%s' outside PID 1: this program is the initramfs's init, "
+			"and persist or shutdown by those names (a link named persist runs persist)", base);
 	c.argv = argv;
 	early();
 	log_open(&c);

@@ -194,7 +194,7 @@ static void why_not(const struct devspec *m, const struct seen *s, char *why, si
 	if (s->err == -ENOMEDIUM)
 		snprintf(why, cap, "empty (no medium)");
 	else if (s->err == -ENOENT && by_superblock(m))
-		snprintf(why, cap, "no filesystem overlive reads");
+		snprintf(why, cap, "no filesystem overlive reads (" PROBE_TYPES ")");
 	else if (s->err < 0 && s->err != -ENOENT)
 		snprintf(why, cap, "unreadable: %s", strerror(-s->err));
 	else if (m->kind == DEVSPEC_LABEL)
@@ -282,7 +282,7 @@ int device_find(struct init_ctx *c, const char *param, const char *spec, unsigne
 			memcpy(out->partname, s->partname, sizeof out->partname);
 			memcpy(out->partuuid, s->partuuid, sizeof out->partuuid);
 			if (s->err < 0)
-				return fail(c, s->err, "check the device; is it formatted (ext4, vfat, iso9660, squashfs)?",
+				return fail(c, s->err, "check the device; is it formatted (" PROBE_TYPES ")?",
 					    "read a filesystem on /dev/%s (%s=%s)", s->name, param, spec);
 			out->fs = s->fs;
 			log_msg(c, LOG_INFO, "%s %s: %s label '%s' uuid '%s' after %d scans",

@@ -8,7 +8,9 @@
 
 #define MODULE_DIR   "/lib/modules"
 
-/* The decoder of the module pack (docs/kmod.md): the rescue shell's busybox, built with unxz. */
+/* The decoder of the module pack (docs/kmod.md): the built-in one (kmod/xzdec.c), else the
+ * rescue shell's busybox (Debian's busybox-static, which the build uses when it has no busybox
+ * source, has unxz). */
 static const char *const unxz[] = { "/bin/busybox", "unxz", "-c", NULL };
 
 static void modload_to_log(void *arg, int level, const char *msg)
@@ -27,7 +29,7 @@ int modules_load_base(struct init_ctx *c)
 {
 	struct modload_ops ops = { .finit_module = seam_finit, .arg = c };
 	struct modload_config cfg = { .index = MODIDX_FILE, .ops = &ops, .log = modload_to_log, .log_arg = c,
-				      .unxz = unxz };
+				      .unxz = unxz, .decode = modload_xz_builtin };
 	struct modloader *ml;
 	double t0 = uptime_seconds();
 	int r, loaded = 0;
@@ -87,6 +89,7 @@ static const struct fs_modules {
 	{ "ext2", { "ext4" } }, { "ext3", { "ext4" } }, { "ext4", { "ext4" } },
 	{ "vfat", { "vfat", "nls_cp437", "nls_ascii" } },
 	{ "iso9660", { "isofs" } },
+	{ "exfat", { "exfat" } },
 };
 
 int modules_load_fs(struct init_ctx *c, const char *type)

@@ -8,12 +8,14 @@
 /*
  * Order matters only for images that carry two signatures. Magic at a fixed place first
  * (squashfs at 0, iso9660 at 32 KiB: a hybrid ISO also has an MBR and maybe a FAT image),
- * then ext (magic at 1080), and vfat last, whose boot-sector checks are the loosest.
+ * then ext (magic at 1080), exFAT (its name at 3 and a checksummed boot region), and vfat last,
+ * whose boot-sector checks are the loosest.
  */
 const struct prober probers[] = {
 	{ "squashfs", probe_squashfs },
 	{ "iso9660", probe_iso9660 },
 	{ "ext", probe_ext4 },
+	{ "exfat", probe_exfat },
 	{ "vfat", probe_vfat },
 	{ NULL, NULL },
 };
@@ -62,6 +64,44 @@ void probe_set_label(struct probe_result *r, const unsigned char *s, size_t len)
 		n--;
 	memcpy(r->label, s, n);
 	r->label[n] = '\0';
+}
+
+/* UTF-16 (len bytes) to UTF-8 as blkid's ul_encode_to_utf8: pairs joined, a lone surrogate kept. */
+void probe_set_label_utf16(struct probe_result *r, const unsigned char *s, size_t len, int big_endian)
+{
+	unsigned char out[sizeof r->label];
+	size_t i, n = 0;
+
+	for (i = 0; i + 1 < len; i += 2) {
+		uint32_t c = big_endian ? get_be16(s + i) : get_le16(s + i);
+		if (c == 0)
+			break;
+		if (c >= 0xd800 && c <= 0xdbff && i + 3 < len) {
+			uint32_t lo = big_endian ? get_be16(s + i + 2) : get_le16(s + i + 2);
+			if (lo >= 0xdc00 && lo <= 0xdfff) {
+				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+				i += 2;
+			}
+		}
+		if (n + 4 >= sizeof out)
+			break;
+		if (c < 0x80) {
+			out[n++] = (unsigned char)c;
+		} else if (c < 0x800) {
+			out[n++] = (unsigned char)(0xc0 | c >> 6);
+			out[n++] = (unsigned char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			out[n++] = (unsigned char)(0xe0 | c >> 12);
+			out[n++] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
+			out[n++] = (unsigned char)(0x80 | (c & 0x3f));
+		} else {
+			out[n++] = (unsigned char)(0xf0 | c >> 18);
+			out[n++] = (unsigned char)(0x80 | (c >> 12 & 0x3f));
+			out[n++] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
+			out[n++] = (unsigned char)(0x80 | (c & 0x3f));
+		}
+	}
+	probe_set_label(r, out, n);
 }
 
 /* Runs the probers in order; a read error is reported only when nothing was found. */

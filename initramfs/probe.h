@@ -6,7 +6,7 @@
 #include "byteorder.h"
 
 struct probe_result {
-	char type[16];			/* the mount type: ext4 ext3 ext2 vfat iso9660 squashfs */
+	char type[16];			/* the mount type: ext4 ext3 ext2 exfat vfat iso9660 squashfs */
 	char label[256];		/* as blkid prints LABEL, "" if none */
 	char uuid[64];			/* as blkid prints UUID, "" if none */
 	unsigned long long size;	/* filesystem size in bytes when the superblock says, else 0 */
@@ -38,12 +38,17 @@ int probe_read(const struct probe_src *src, void *dst, size_t len, uint64_t off)
 
 /* Copies len raw bytes as a label: stops at the first NUL, drops trailing blanks (as blkid). */
 void probe_set_label(struct probe_result *r, const unsigned char *s, size_t len);
+/* UTF-16 (big- or little-endian, len bytes) as a UTF-8 label: stops at a NUL unit, drops trailing blanks. */
+void probe_set_label_utf16(struct probe_result *r, const unsigned char *s, size_t len, int big_endian);
 void probe_set_type(struct probe_result *r, const char *type);
+/* The exFAT boot region checksum, one sector at a time (sector i of the eleven summed). */
+uint32_t probe_exfat_checksum(uint32_t sum, const unsigned char *sector, size_t len, unsigned i);
 
 typedef int (*prober_fn)(const struct probe_src *src, struct probe_result *r);
 int probe_squashfs(const struct probe_src *src, struct probe_result *r);
 int probe_iso9660(const struct probe_src *src, struct probe_result *r);
 int probe_ext4(const struct probe_src *src, struct probe_result *r);
+int probe_exfat(const struct probe_src *src, struct probe_result *r);
 int probe_vfat(const struct probe_src *src, struct probe_result *r);
 
 /* The table probe_fd and probe_buf run, in order, ended by { NULL, NULL } (the fuzz harness has a
@@ -53,5 +58,8 @@ struct prober {
 	prober_fn fn;
 };
 extern const struct prober probers[];
+
+/* What the probers know, for messages. */
+#define PROBE_TYPES "ext2/3/4, vfat, exfat, iso9660, squashfs"
 
 #endif

@@ -52,44 +52,6 @@ static int joliet_eq_ascii(const unsigned char *ucs, const unsigned char *ascii)
 	return 1;
 }
 
-/* UTF-16BE (len bytes) to a UTF-8 label; stops at a NUL unit, drops trailing blanks. */
-static void set_label_utf16be(struct probe_result *r, const unsigned char *s, size_t len)
-{
-	unsigned char out[sizeof r->label];
-	size_t i, n = 0;
-
-	for (i = 0; i + 1 < len; i += 2) {
-		uint32_t c = get_be16(s + i);
-		if (c == 0)
-			break;
-		if (c >= 0xd800 && c <= 0xdbff && i + 3 < len) {
-			uint32_t lo = get_be16(s + i + 2);
-			if (lo >= 0xdc00 && lo <= 0xdfff) {
-				c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
-				i += 2;
-			}
-		}
-		if (n + 4 >= sizeof out)
-			break;
-		if (c < 0x80) {
-			out[n++] = (unsigned char)c;
-		} else if (c < 0x800) {
-			out[n++] = (unsigned char)(0xc0 | c >> 6);
-			out[n++] = (unsigned char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			out[n++] = (unsigned char)(0xe0 | c >> 12);
-			out[n++] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
-			out[n++] = (unsigned char)(0x80 | (c & 0x3f));
-		} else {
-			out[n++] = (unsigned char)(0xf0 | c >> 18);
-			out[n++] = (unsigned char)(0x80 | (c >> 12 & 0x3f));
-			out[n++] = (unsigned char)(0x80 | (c >> 6 & 0x3f));
-			out[n++] = (unsigned char)(0x80 | (c & 0x3f));
-		}
-	}
-	probe_set_label(r, out, n);
-}
-
 int probe_iso9660(const struct probe_src *src, struct probe_result *r)
 {
 	unsigned char pvd[VD_SIZE], vd[VD_SIZE];
@@ -126,7 +88,7 @@ int probe_iso9660(const struct probe_src *src, struct probe_result *r)
 			continue;
 		if (joliet_eq_ascii(vd + VD_VOLUME_ID, pvd + VD_VOLUME_ID))
 			break;
-		set_label_utf16be(r, vd + VD_VOLUME_ID, 32);
+		probe_set_label_utf16(r, vd + VD_VOLUME_ID, 32, 1);
 		return 0;
 	}
 	probe_set_label(r, pvd + VD_VOLUME_ID, 32);

@@ -6,6 +6,8 @@
 #include <strings.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "init.h"
@@ -97,6 +99,31 @@ static int mount_save_device(struct init_ctx *c, char *dir, size_t cap, int *ro,
 }
 
 /*
+ * exFAT: the temporary of a persist init a power cut stopped may hold clusters its allocation
+ * bitmap already calls free (the bitmap and the entry set go out in any order within one flush).
+ * Left there, those clusters could be handed to another file in this boot, and the next init's
+ * unlink would then free them under it. Removed now, before anything else writes to the
+ * filesystem, the unlink only frees what nothing else holds; there is no fsck.exfat here.
+ */
+static void remove_exfat_init_temp(struct init_ctx *c, const char *dir, const char *file)
+{
+	char tmp[CONFIG_STR + 80];
+	struct statfs fs;
+	int fd;
+
+	snprintf(tmp, sizeof tmp, "%s.init", file);
+	fd = openat(c->rootfd, at_root(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (fstatfs(fd, &fs) == 0 && fs.f_type == EXFAT_SUPER_MAGIC && unlinkat(c->rootfd, at_root(tmp), 0) == 0) {
+		(void)syncfs(fd);
+		log_msg(c, LOG_NOTICE, "removed %s, left by a persist init a power cut stopped, before anything "
+			"else wrote to the exFAT", tmp);
+	}
+	close(fd);
+}
+
+/*
  * live.persist: restores the save file into the upper before the overlay exists. A save file that
  * cannot be used (missing device, corrupt, another lower) means a clean boot with a message and
  * the file untouched; only a failure of the initramfs itself stops the boot.
@@ -156,6 +183,8 @@ int restore_save_file(struct init_ctx *c)
 				"checked: run fsck.fat -a on that device on another machine, or the next persist init "
 				"may find the FAT read-only", tmp);
 	}
+	if (!ro)
+		remove_exfat_init_temp(c, dir, file);
 	if (faccessat(c->rootfd, at_root(file), F_OK, 0) < 0) {
 		log_msg(c, LOG_NOTICE, "no save file %s yet: booting clean (persist init and save create it)",
 			file);

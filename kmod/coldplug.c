@@ -111,6 +111,11 @@ static int walk_dir(struct walk *w, int dirfd, int depth)
 		}
 		if (type != DT_DIR || depth >= MODLOAD_MAX_DEPTH)
 			continue;
+		/* /sys/devices/virtual: devices with no hardware behind them (ttys, loop, mem, net
+		 * tunnels), nearly half of sysfs's entries and no modalias a driver here matches;
+		 * every walk under TCG is the dearer for them */
+		if (depth == 0 && strcmp(de->d_name, MODLOAD_SKIP_TOP) == 0)
+			continue;
 		fd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0)
 			(void)walk_dir(w, fd, depth + 1);

@@ -53,6 +53,7 @@ struct modloader {
 	int late_ok;             /* coldplug may load MOD_LATE drivers (modload_allow_late) */
 	int late_held;           /* coldplug matched a MOD_LATE driver and held it back */
 	const char *const *unxz; /* the decoder command (modload_config) */
+	modload_decode_fn decode; /* or the decoder function, run in a child (modload_config) */
 	struct modload_pack pack;
 };
 

@@ -7,6 +7,7 @@
 /* The index's limits are in modidx.h (a bigger one is refused with -E2BIG); the walk's are here. */
 #define MODLOAD_MAX_DEPTH    24     /* directory levels walked below the sysfs fd */
 #define MODLOAD_MAX_MODALIAS 4096   /* bytes read from one modalias file */
+#define MODLOAD_SKIP_TOP     "virtual" /* the directory of sysfd coldplug does not walk */
 
 /* Message levels, as syslog and /dev/kmsg number them. */
 enum { MODLOAD_LOG_ERR = 3, MODLOAD_LOG_WARNING = 4, MODLOAD_LOG_INFO = 6, MODLOAD_LOG_DEBUG = 7 };
@@ -23,6 +24,14 @@ struct modload_ops {
 	void *arg;
 };
 
+/*
+ * A decoder run as a function in a child process (fork, no exec): the pack on in, the decoded
+ * bytes onto out; 0 when the stream was whole, else -errno. Its result is the child's exit status.
+ */
+typedef int (*modload_decode_fn)(int in, int out);
+/* The built-in xz decoder (kmod/xzdec.c), or NULL when the init was built without its source. */
+extern const modload_decode_fn modload_xz_builtin;
+
 struct modload_config {
 	int dirfd;                     /* the directory holding the .ko files and the index */
 	const char *index;             /* path of the index relative to dirfd: MODIDX_FILE */
@@ -35,6 +44,8 @@ struct modload_config {
 	 * a module that is only in the pack fails to load with -ENOEXEC.
 	 */
 	const char *const *unxz;
+	/* The decoder as a function (modload_xz_builtin); when set, unxz is not used. */
+	modload_decode_fn decode;
 };
 
 struct modloader;
@@ -75,7 +86,8 @@ int modload_by_name(struct modloader *ml, const char *name);
 
 /*
  * Reads every "modalias" file under sysfd (e.g. an fd of /sys/devices: a relative walk that
- * follows no symlink and goes at most MODLOAD_MAX_DEPTH levels deep), matches each against the
+ * follows no symlink, goes at most MODLOAD_MAX_DEPTH levels deep and skips sysfd's own
+ * MODLOAD_SKIP_TOP directory: devices without hardware), matches each against the
  * index's alias patterns (fnmatch globs) and loads the matching modules, dependencies first,
  * each at most once per loader (a module that failed is not retried). Returns how many
  * modules it newly loaded (0 once nothing new appears), or -errno when sysfd cannot be read.

@@ -77,6 +77,7 @@ int modload_new(const struct modload_config *cfg, struct modloader **out)
 	ml->log = cfg->log;
 	ml->log_arg = cfg->log_arg;
 	ml->unxz = cfg->unxz;
+	ml->decode = cfg->decode;
 	ml->pack.fd = -1;
 	err = read_index(cfg->dirfd, cfg->index, &ml->buf);
 	if (!err)

@@ -1,4 +1,4 @@
-/* crc32c.h: CRC32C (Castagnoli, iSCSI/ext4), no state beyond a const table. */
+/* crc32c.h: CRC32C (Castagnoli, iSCSI/ext4); its tables are made once, at the first call, thread-safe. */
 #ifndef OVERLIVE_CRC32C_H
 #define OVERLIVE_CRC32C_H
 #include <stddef.h>

@@ -1,16 +1,18 @@
 /*
- * fast-only.c: stands in for zstd's lazy and optimal block compressors, its super-block splitter
- * and its long-distance matcher in persist's small libzstd (initramfs/libzstd.sh). persist
- * compresses at level 1 without a dictionary, a target block size or long-distance matching, which
- * uses only the fast and double-fast compressors (levels 1 to 3 of every size class in
- * lib/compress/clevels.h; zstd turns long-distance matching on by itself only for btopt and up),
- * but zstd_compress.c names every strategy in one table and calls the matcher where it is enabled,
- * so the linker keeps them all: 34 KB of code, 17 KB of the initramfs after xz. zstd 1.5.6's ZSTD_EXCLUDE_*_BLOCK_COMPRESSOR options do this upstream; 1.5.4 (bookworm) has
+ * fast-only.c: stands in for zstd's double-fast, lazy and optimal block compressors, its
+ * super-block splitter and its long-distance matcher in persist's small libzstd
+ * (initramfs/libzstd.sh). persist compresses at level 1 (PF_ZSTD_LEVEL, checked at compile time
+ * in tools/persist/zdata.c) without a dictionary, a target block size or long-distance matching,
+ * which uses only the fast compressor (level 1 of every size class in lib/compress/clevels.h; zstd
+ * turns long-distance matching on by itself only for btopt and up), but zstd_compress.c names
+ * every strategy in one table and calls the matcher where it is enabled, so the linker keeps them
+ * all: 34 KB of code, 17 KB of the initramfs after xz, and double-fast another 5 KB (2 KB). zstd 1.5.6's ZSTD_EXCLUDE_*_BLOCK_COMPRESSOR options do this upstream; 1.5.4 (bookworm) has
  * none. Reaching one of these is a bug of persist (another level or a dictionary): abort, never a
  * wrong frame.
  */
 #include <stdlib.h>
 #include "compress/zstd_compress_internal.h"
+#include "compress/zstd_double_fast.h"
 #include "compress/zstd_lazy.h"
 #include "compress/zstd_opt.h"
 #include "compress/zstd_compress_superblock.h"
@@ -23,6 +25,9 @@
 		abort();                                                                           \
 	}
 
+NOT_HERE(ZSTD_compressBlock_doubleFast)
+NOT_HERE(ZSTD_compressBlock_doubleFast_dictMatchState)
+NOT_HERE(ZSTD_compressBlock_doubleFast_extDict)
 NOT_HERE(ZSTD_compressBlock_btlazy2)
 NOT_HERE(ZSTD_compressBlock_btlazy2_dictMatchState)
 NOT_HERE(ZSTD_compressBlock_btlazy2_extDict)
@@ -58,7 +63,13 @@ NOT_HERE(ZSTD_compressBlock_btultra2)
 NOT_HERE(ZSTD_compressBlock_btultra_dictMatchState)
 NOT_HERE(ZSTD_compressBlock_btultra_extDict)
 
-/* a dictionary's loading for the lazy and optimal strategies */
+/* a dictionary's loading for the double-fast, lazy and optimal strategies */
+void ZSTD_fillDoubleHashTable(ZSTD_matchState_t *ms, void const *end, ZSTD_dictTableLoadMethod_e dtlm,
+			      ZSTD_tableFillPurpose_e tfp)
+{
+	abort();
+}
+
 U32 ZSTD_insertAndFindFirstIndex(ZSTD_matchState_t *ms, const BYTE *ip)
 {
 	abort();

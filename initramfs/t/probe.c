@@ -69,6 +69,19 @@ static struct image images[] = {
 	  .argv = { "xorriso", "-as", "mkisofs", "-quiet", "-J", "-V", "Boot Me", "-b", "hello",
 		    "-no-emul-boot", "-isohybrid-mbr", "/usr/lib/ISOLINUX/isohdpfx.bin", "-o", "@",
 		    "%" } },
+	/* exFAT (exfatprogs): the label is UTF-16 in the root directory; clusters from one sector up */
+	{ .name = "exfat", .tool = "mkfs.exfat", .size = "64M",
+	  .argv = { "mkfs.exfat", "-L", "OVERLIVE X", "@" } },
+	{ .name = "exfat no label", .tool = "mkfs.exfat", .size = "16M",
+	  .argv = { "mkfs.exfat", "@" } },
+	{ .name = "exfat 512-byte clusters", .tool = "mkfs.exfat", .size = "8M",
+	  .argv = { "mkfs.exfat", "-c", "512", "-L", "tiny", "@" } },
+	{ .name = "exfat 256k clusters", .tool = "mkfs.exfat", .size = "80M",
+	  .argv = { "mkfs.exfat", "-c", "256K", "-L", "ELEVENCHARS", "@" } },
+	{ .name = "exfat 2k clusters packed bitmap", .tool = "mkfs.exfat", .size = "24M",
+	  .argv = { "mkfs.exfat", "-c", "2K", "--pack-bitmap", "-L", "packed", "@" } },
+	{ .name = "exfat utf-16 label", .tool = "mkfs.exfat", .size = "32M",
+	  .argv = { "sh", "-c", "LC_ALL=C.UTF-8 mkfs.exfat -L 'Über 😀 é' \"$0\"", "@" } },
 	/* whole disks: a partition table and boot code, a FAT inside a partition; nothing at 0 */
 	{ .name = "gpt disk", .tool = "sfdisk", .size = "8M", .none = 1,
 	  .need = "/usr/lib/syslinux/mbr/gptmbr.bin",
@@ -115,14 +128,15 @@ static int have_tool(const char *name)
 	return system(cmd) == 0;
 }
 
-/* blkid -p -o export: TYPE, LABEL, UUID with the shell escapes ("\ ") undone. */
+/* blkid -p -o udev: ID_FS_TYPE, and LABEL and UUID from their _ENC forms (\xHH undone: non-ASCII
+ * labels arrive as UTF-8, where -o export would print M- escapes). */
 static int blkid_says(const char *path, struct probe_result *w)
 {
 	char cmd[4200], line[1024];
 	FILE *p;
 
 	memset(w, 0, sizeof *w);
-	snprintf(cmd, sizeof cmd, "blkid -p -o export '%s' 2>/dev/null", path);
+	snprintf(cmd, sizeof cmd, "blkid -p -o udev '%s' 2>/dev/null", path);
 	p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -132,18 +146,22 @@ static int blkid_says(const char *path, struct probe_result *w)
 		if (!v)
 			continue;
 		*v++ = '\0';
-		if (!strcmp(line, "TYPE"))
+		if (!strcmp(line, "ID_FS_TYPE"))
 			dst = w->type, cap = sizeof w->type;
-		else if (!strcmp(line, "LABEL"))
+		else if (!strcmp(line, "ID_FS_LABEL_ENC"))
 			dst = w->label, cap = sizeof w->label;
-		else if (!strcmp(line, "UUID"))
+		else if (!strcmp(line, "ID_FS_UUID_ENC"))
 			dst = w->uuid, cap = sizeof w->uuid;
 		if (!dst)
 			continue;
 		o = dst;
 		for (; *v && *v != '\n' && (size_t)(o - dst) < cap - 1; v++) {
-			if (*v == '\\' && v[1])
-				v++;
+			unsigned x;
+			if (v[0] == '\\' && v[1] == 'x' && sscanf(v + 2, "%2x", &x) == 1) {
+				*o++ = (char)x;
+				v += 3;
+				continue;
+			}
 			*o++ = *v;
 		}
 		*o = '\0';
@@ -514,6 +532,115 @@ static void edit_ext_clear_uuid(unsigned char *b, size_t len, const struct image
 	memset(b + 1024 + 104, 0, 16);
 }
 
+static struct image *image_named(const char *name)
+{
+	for (size_t i = 0; i < N_IMAGES; i++)
+		if (!strcmp(images[i].name, name))
+			return &images[i];
+	abort();
+}
+
+/* exFAT (512-byte sectors, as mkfs.exfat makes them on a file): the boot checksum made right again. */
+static void exfat_reseal(unsigned char *b)
+{
+	uint32_t sum = 0;
+
+	for (unsigned i = 0; i < 11; i++)
+		sum = probe_exfat_checksum(sum, b + i * 512, 512, i);
+	for (unsigned k = 0; k < 512; k += 4)
+		put_le32(b + 11 * 512 + k, sum);
+}
+
+/* The root directory's volume-label entry (type 0x83) in the first root cluster, or NULL. */
+static unsigned char *exfat_label_entry(unsigned char *b, size_t len)
+{
+	unsigned shift = b[108] + b[109];
+	uint64_t off = ((uint64_t)get_le32(b + 88) << b[108]) + ((uint64_t)(get_le32(b + 96) - 2) << shift);
+
+	for (uint64_t i = 0; i < (1ull << shift) / 32 && off + i * 32 + 32 <= len; i++)
+		if (b[off + i * 32] == 0x83)
+			return b + off + i * 32;
+	return NULL;
+}
+
+static void edit_exfat_flags(unsigned char *b, size_t len, const struct image *im)
+{
+	b[106] |= 2;		/* VolumeDirty, outside the checksum (the kernel sets it at mount) */
+	b[112] = 77;		/* PercentInUse, likewise */
+}
+
+static void edit_exfat_label_deleted(unsigned char *b, size_t len, const struct image *im)
+{
+	unsigned char *e = exfat_label_entry(b, len);
+	if (e)
+		e[0] = 0x03;	/* an unused label entry */
+}
+
+static void edit_exfat_label_long(unsigned char *b, size_t len, const struct image *im)
+{
+	unsigned char *e = exfat_label_entry(b, len);
+	if (e) {
+		e[1] = 15;	/* more than the 11 units there is room for */
+		for (int i = 0; i < 11; i++)
+			put_le16(e + 2 + 2 * i, (uint16_t)('a' + i));
+	}
+}
+
+/*
+ * Boot sectors the kernel refuses to mount (exfat_read_boot_sector) though the checksum is made
+ * right again: no medium, whatever blkid says. The unedited image, resealed, must still be found.
+ */
+static void check_exfat_refused(const struct image *im)
+{
+	static const struct { const char *what; size_t off; unsigned char v; } lies[] = {
+		{ "three FATs", 110, 3 }, { "no FAT", 110, 0 },
+		{ "8 KiB sectors", 108, 13 }, { "256-byte sectors", 108, 8 },
+		{ "64 MiB clusters", 109, 17 },
+		{ "a FAT too short for its clusters", 84, 1 }, { "the heap before the FAT's end", 88, 1 },
+		{ "a FAT BPB field not zero", 13, 8 }, { "another jump", 1, 0x3c },
+		{ "another name", 3, 'F' }, { "no 55AA", 511, 0 },
+	};
+	struct probe_result r;
+	unsigned char *b;
+
+	if (!im->made) {
+		tap_skip(3 + (int)(sizeof lies / sizeof lies[0]), "exfat image not made");
+		return;
+	}
+	b = malloc(im->len);
+	memcpy(b, im->buf, im->len);
+	exfat_reseal(b);
+	ok(probe_exact(b, im->len, &r) == 0 && !strcmp(r.type, "exfat"), "exfat: resealed unedited: found");
+	/* blkid 2.38 takes a boot region whose checksum is wrong; the kernel (exfat_verify_boot_region) does not */
+	b[200] ^= 0x5a;
+	is_int(probe_exact(b, im->len, &r), -ENOENT, "exfat with a changed boot code, not resealed: refused, as the kernel does");
+	b[200] ^= 0x5a;
+	for (size_t i = 0; i < sizeof lies / sizeof lies[0]; i++) {
+		memcpy(b, im->buf, im->len);
+		if (lies[i].off == 84 || lies[i].off == 88) {
+			b[lies[i].off + 1] = b[lies[i].off + 2] = b[lies[i].off + 3] = 0;
+		}
+		b[lies[i].off] = lies[i].v;
+		exfat_reseal(b);
+		int rc = probe_exact(b, im->len, &r);
+		ok(rc == -ENOENT, "exfat with %s: refused, as the kernel does (%d)", lies[i].what, rc);
+	}
+	/* a root chain that loops on itself: the scan ends, no label, still exfat */
+	memcpy(b, im->buf, im->len);
+	unsigned char *e = exfat_label_entry(b, im->len);
+	uint32_t root = get_le32(b + 96);
+	if (e) {
+				size_t fat = ((size_t)get_le32(b + 80) << b[108]) + root * 4;
+		unsigned shift = b[108] + b[109];
+		size_t off = ((size_t)get_le32(b + 88) << b[108]) + ((size_t)(root - 2) << shift);
+		for (size_t k = 0; k < (1u << shift) && off + k < im->len; k += 32)
+			b[off + k] = 0x05;
+		put_le32(b + fat, root);
+	}
+	ok(probe_exact(b, im->len, &r) == 0 && !r.label[0], "exfat: a root chain looping on itself ends, no label");
+	free(b);
+}
+
 /* Seeded mutations of the made images for FUZZ_SECONDS (default 3): no crash, clean answers. */
 static void fuzz(void)
 {
@@ -651,6 +778,10 @@ int main(void)
 	check_edit(&images[9], "iso9660 without a modification date", NULL, edit_iso_no_mdate);
 	check_edit(&images[0], "ext4 with a bad superblock checksum", NULL, edit_ext_flip_csum);
 	check_edit(&images[4], "ext2 with a zero UUID", NULL, edit_ext_clear_uuid);
+	check_edit(image_named("exfat"), "exfat dirty and 77% used", NULL, edit_exfat_flags);
+	check_edit(image_named("exfat"), "exfat with its label entry unused", NULL, edit_exfat_label_deleted);
+	check_edit(image_named("exfat"), "exfat with a label length past the entry", NULL, edit_exfat_label_long);
+	check_exfat_refused(image_named("exfat"));
 	check_garbage();
 	fuzz();
 	for (size_t i = 0; i < N_IMAGES; i++)

@@ -1,7 +1,8 @@
 /*
- * kmod/t/pack.c: modules out of the index's pack (modidx.h), decoded by the host's real xz as the
- * init decodes with busybox's unxz: only as far as asked, a damaged or mismatched pack refused,
- * no module ever loaded half written, the decoder always reaped.
+ * kmod/t/pack.c: modules out of the index's pack (modidx.h), made by the host's real xz and
+ * decoded by it (a command, as busybox's unxz) and by the built-in decoder (kmod/xzdec.c, a
+ * function in a child): only as far as asked, a damaged or mismatched pack refused, no module
+ * ever loaded half written, the decoder always reaped.
  */
 #include <sys/wait.h>
 #include "crc32c.h"
@@ -25,6 +26,10 @@ static const char index_head[] =
 	"m net d\n"
 	"p xz " MODIDX_PACK_FILE "\n";
 static const char *const xz_dc[] = { "xz", "-dc", NULL };
+/* The decoder under test: NULL the command xz_dc, else this function (the built-in one). */
+static modload_decode_fn decoder;
+/* The pack's xz check: the tests' packs carry a CRC32, the build's none (docs/kmod.md). */
+static const char *check = "crc32";
 
 static char top[4096];
 
@@ -85,7 +90,7 @@ static int write_pack(int dir, const char *extra, int damage)
 		n += snprintf(raw + n, sizeof raw - n, "%s", mods[i]);
 	snprintf(raw + n, sizeof raw - n, "%s", extra);
 	write_str(dir, "raw", raw);
-	snprintf(cmd, sizeof cmd, "xz -9 --check=crc32 -c '%s/raw' > '%s/%s'", top, top, MODIDX_PACK_FILE);
+	snprintf(cmd, sizeof cmd, "xz -9 --check=%s -c '%s/raw' > '%s/%s'", check, top, top, MODIDX_PACK_FILE);
 	if (system(cmd) != 0)
 		return -1;
 	if (damage) {
@@ -128,6 +133,9 @@ static int new_loader(int dir, struct modrec *r, const char *const *unxz, struct
 	static struct modload_ops ops;
 	struct modload_config cfg = { .dirfd = dir, .index = MODIDX_FILE, .ops = &ops,
 				      .log = modrec_log, .log_arg = r, .unxz = unxz };
+
+	if (unxz == xz_dc)
+		cfg.decode = decoder;
 
 	memset(r, 0, sizeof *r);
 	ops.finit_module = modrec_finit;
@@ -258,6 +266,50 @@ static void refusals(int dir)
 	ok(no_children(), "no decoder left");
 }
 
+static int fails_fn(int in, int out)
+{
+	return -EIO;
+}
+
+/* The built-in decoder's own refusals: a CRC32 that does not match the stream (every module's
+ * bytes right), a decoder function that fails. */
+static void builtin_refusals(int dir)
+{
+	struct modloader *ml = NULL;
+	struct modrec r;
+	char path[8192];
+	unsigned char *p;
+	size_t len;
+
+	clear_modules(dir);
+	write_index(dir, 0, NULL);
+	if (write_pack(dir, "", 0) != 0)
+		bail("unable to make the pack with xz");
+	/* the block's CRC32 is the 4 bytes before the index: the footer (12 bytes) says its size */
+	snprintf(path, sizeof path, "%s/%s", top, MODIDX_PACK_FILE);
+	p = slurp(path, &len);
+	if (!p || len < 40)
+		bail("unable to read the pack back");
+	size_t index = ((size_t)p[len - 8] | (size_t)p[len - 7] << 8 | (size_t)p[len - 6] << 16 |
+			(size_t)p[len - 5] << 24) * 4 + 4;
+	p[len - 12 - index - 1] ^= 0x01;
+	write_file(dir, MODIDX_PACK_FILE, p, len);
+	free(p);
+	new_loader(dir, &r, xz_dc, &ml);
+	is_int(modload_unpack_all(ml), -EBADMSG, "built-in: a stream whose CRC32 does not match is refused at its end");
+	ok(no_children(), "the decoder was reaped");
+	modload_free(ml);
+
+	clear_modules(dir);
+	write_pack(dir, "", 0);
+	decoder = fails_fn;
+	new_loader(dir, &r, xz_dc, &ml);
+	is_int(modload_base(ml), -EBADMSG, "a decoder function that fails: the pack is refused");
+	ok(files_whole(dir, &(int){ 0 }) && !exists(dir, "libfs") && no_children(), "nothing became a module; reaped");
+	modload_free(ml);
+	decoder = modload_xz_builtin;
+}
+
 int main(void)
 {
 	int dir;
@@ -276,6 +328,21 @@ int main(void)
 	on_demand(dir);
 	file_wins_and_stop(dir);
 	refusals(dir);
+	if (modload_xz_builtin) {
+		/* the same again with the built-in decoder, on packs with a CRC32 and on the build's */
+		decoder = modload_xz_builtin;
+		write_pack(dir, "", 0);
+		on_demand(dir);
+		file_wins_and_stop(dir);
+		refusals(dir);
+		builtin_refusals(dir);
+		check = "none";
+		write_pack(dir, "", 0);
+		on_demand(dir);
+		refusals(dir);
+	} else {
+		tap_skip(1, "the built-in xz decoder is not compiled in (no XZ Embedded source: XZ_SRC)");
+	}
 	close(dir);
 	rm_tree(top);
 	return tap_done(0);

@@ -19,6 +19,9 @@ static const struct pick_want fs[] = {
 	{ "isofs", E },
 	/* ext4 needs a crc32c driver: crc32c-intel fails without SSE4.2 (QEMU TCG) */
 	{ "ext4", E }, { "crc32c_generic", E }, { "crc32c_intel", E | OPT },
+	/* the stick that came formatted (SDXC's filesystem): loaded by name, as vfat, but after ext4
+	 * in the pack, since what our own images and tests boot is FAT or ext4 */
+	{ "exfat", 0 },
 	{ NULL, 0 },
 };
 
@@ -42,7 +45,7 @@ static const struct pick_want mmc[] = { { "sdhci_pci", 0 }, { "mmc_block", 0 }, 
  * virtio-scsi all need before their own drivers. */
 const struct pick_class pick_classes[] = {
 	{ "virtio", "virtio PCI transport, block and SCSI", virtio, 1 },
-	{ "fs", "overlay, squashfs, loop at boot; vfat, isofs, ext4 by name", fs, 1 },
+	{ "fs", "overlay, squashfs, loop at boot; vfat, isofs, ext4, exfat by name", fs, 1 },
 	{ "scsi", "SCSI disk and CD-ROM", scsi, 1 },
 	{ "sata", "AHCI and Intel PIIX (QEMU's default CD-ROM)", sata, 1 },
 	{ "nvme", "NVMe", nvme, 1 },

@@ -34,6 +34,9 @@ struct command {
 	const char *help;
 };
 
+/* persist's command line (entry.c), the main of the program named persist: its exit status (bad usage exits 100 there). */
+int persist_main(int argc, char **argv);
+
 extern const struct command commands[];
 extern const size_t ncommands;
 

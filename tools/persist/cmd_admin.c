@@ -21,6 +21,13 @@ int cmd_init(struct opts *o)
 	if (r == -ERANGE)
 		die_msg(EXIT_USAGE, 0, "unable to create %s: size must be between %d KiB and 16 TiB",
 			o->file, PF_MIN_SIZE / 1024);
+	if (r == -EFBIG) {
+		struct pf_fslimit lim;
+		(void)pf_fs_limit_of_dir(o->file, &lim);
+		die_msg(EXIT_USAGE, 0, "unable to create %s: a file on its file system (%s) holds at most 4 GiB - 1 "
+			"bytes (%llu; nothing was written): give --size %lluM or less, or keep the save file on exFAT "
+			"or ext4", o->file, lim.fs, (unsigned long long)lim.max, (unsigned long long)(lim.max >> 20));
+	}
 	if (r == -ENOSPC)
 		die_msg(EXIT_SYSTEM, 0, "unable to create %s: its file system has less than the %llu bytes asked "
 			"free (nothing was written); give a smaller --size or free some room", o->file,

@@ -12,7 +12,7 @@ int exit_code(int err)
 {
 	switch (err) {
 	case -EBADMSG: case -EINVAL: case -EPROTONOSUPPORT: case -ENOTSUP: case -ERANGE: case -E2BIG:
-	case -ENAMETOOLONG: case -EBUSY:
+	case -ENAMETOOLONG: case -EBUSY: case -EFBIG:
 		return EXIT_USAGE;
 	default:
 		return EXIT_SYSTEM;

@@ -205,6 +205,14 @@ int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int che
 int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, struct pgenlist *log);
 void genlist_free(struct pgenlist *l);
 
+/* fslimit.c: the largest file the file system of fd (or of path's directory) can hold. */
+struct pf_fslimit {
+	uint64_t max;		/* bytes; UINT64_MAX when the file system sets none a save file meets */
+	const char *fs;		/* its name when it has a limit ("vfat"), else "" */
+};
+int pf_fs_limit(int fd, struct pf_fslimit *l);
+int pf_fs_limit_of_dir(const char *path, struct pf_fslimit *l);
+
 /* writer.c */
 struct pwriter {
 	struct pfile *pf;

@@ -252,6 +252,10 @@ int pf_create(const char *path, uint64_t size, uint32_t comp)
 	} else if (errno != ENOENT) {
 		return -errno;
 	}
+	/* More than its file system holds in one file (FAT: 4 GiB - 1): refused before anything is written */
+	struct pf_fslimit lim;
+	if (pf_fs_limit_of_dir(path, &lim) == 0 && size > lim.max)
+		return -EFBIG;
 	tmp = malloc(strlen(path) + sizeof PF_INIT_SUFFIX);
 	dcopy = strdup(path);
 	/* Room first: writing zeros until the file system is full would leave it full, and the file

@@ -21,6 +21,9 @@ static int pz_buf(struct pzstd *z)
 	return 0;
 }
 
+/* the initramfs's libzstd keeps only the compressor of level 1 (initramfs/libzstd/fast-only.c) */
+_Static_assert(PF_ZSTD_LEVEL == 1, "another level needs zstd's other compressors back in initramfs/libzstd.sh");
+
 /*
  * Compresses n raw bytes (at most PF_DATA_CHUNK) at PF_ZSTD_LEVEL into z->buf. A frame that
  * would not be smaller than max bytes is not wanted: *zn = 0 (the caller stores the bytes as

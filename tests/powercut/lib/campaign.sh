@@ -1,7 +1,7 @@
 # campaign.sh: power-cut campaigns by the dm-log-writes method (sourced by tests/powercut/*.t).
 #   pc_prepare NAME                 checks, then builds the guest root and the boot medium in $PCD
 #   pc_record FS MODE ROUNDS [VARIANT]  one QEMU run: the workload runs ROUNDS rounds with a data disk
-#                                   (FS vfat|ext4, label PDATA) served by `powercut --record`:
+#                                   (FS vfat|ext4|exfat, label PDATA) served by `powercut --record`:
 #                                   MODE persist|naive save to it, MODE upper is the overlay's
 #                                   upper on it (live.upper=; FS vfat: the data disk is the medium
 #                                   with the upper in live/persistence.img, live.upper=file:);
@@ -20,6 +20,10 @@
 #   pc_table_row WORKLOAD SECONDS   the campaign table (header and its row; also in $PCD/row)
 #   pc_persist_campaign FS KEY=VALUE...  the persist campaign of persist-FS.t, each step above in
 #                                   turn (pc_record ... pc_recoveries; needs recovery.sh sourced)
+#   pc_naive_campaign FS KINDS      the control of naive-FS.t: the peers' tar-and-rename save on
+#                                   FS, swept like the persist campaigns; it must show violations,
+#                                   among them one of KINDS (a regex: lost|torn)
+#   pc_need_fs FS                   skips the test (skip_all) when this host cannot make or read FS
 #   pc_count SHORT/FULL             SHORT, or FULL with POWERCUT=full: a campaign's size
 # POWERCUT=full sweeps more subsets per epoch over a longer workload (>= 1,000 cuts in all).
 # Work files stay in $O/powercut/NAME (PC_WORK=DIR: DIR/NAME) so that every printed replay line
@@ -28,6 +32,16 @@
 PCLIB=$TOP/tests/powercut/lib
 PC=$O/bin/powercut
 DATA_MIB=16          # the data filesystem; the disk has one more MiB for the workload's marks
+
+pc_need_fs() {
+	export PATH=$PATH:/sbin:/usr/sbin
+	case $1 in
+	exfat)
+		command -v mkfs.exfat >/dev/null && command -v fsck.exfat >/dev/null || skip_all "exfatprogs is not installed"
+		command -v mount.exfat-fuse >/dev/null && [ -c /dev/fuse ] ||
+			skip_all "reading exFAT crash images needs exfat-fuse and /dev/fuse (the host kernel may have no exfat)" ;;
+	esac
+}
 
 pc_prepare() {
 	PCNAME=$1
@@ -79,6 +93,7 @@ pc_data_image() {
 	case $fs in
 	vfat) mkfs.vfat -C -n PDATA "$out" $((DATA_MIB * 1024)) >/dev/null ;;
 	ext4) truncate -s ${DATA_MIB}M "$out" && mkfs.ext4 -q -F -b 4096 -L PDATA "$out" >/dev/null ;;
+	exfat) truncate -s ${DATA_MIB}M "$out" && PATH=$PATH:/sbin:/usr/sbin mkfs.exfat -L PDATA "$out" >/dev/null ;;
 	esac || return 1
 	if [ "$mode" = upper ] && [ "$fs" = vfat ]; then
 		# live.upper=file: the medium itself, with an ext4 image file on it, is the data disk
@@ -226,6 +241,9 @@ pc_cuts() {
 	done < <(grep '^epoch ' "$PCD/marks")
 }
 
+# pc_cuts_every FS MODE: pc_cuts's full list (every policy of POWERCUT=full) whatever POWERCUT says
+pc_cuts_every() { POWERCUT=full pc_cuts "$@"; }
+
 # pc_verdict CHECK...: runs a checker (pc-check) and prints its verdict as one line: its "ok ..."
 # line, its violations joined by ';', or "violation check: ..." when it could not check
 pc_verdict() {
@@ -316,7 +334,8 @@ pc_boot_cuts() {
 # its ACK (the host's verdict "ok gen=none": no save yet), booted as what a stick is after a cut
 # during the first shutdown's init. N distinct ones, those that hold the init's temporary first
 # (on vfat the cut can leave its chain running into free clusters: the init's FAT check must
-# repair it before the next init removes it). Each boot makes a change and powers off cleanly:
+# repair it before the next init removes it; on exFAT the init removes it before anything writes,
+# and the boot writes a file of the user's onto the stick). Each boot makes a change and powers off cleanly:
 # the minimal recipe's shutdown runs persist init and persist save. Three results each: that
 # shutdown saw no FAT or save error; (vfat) fsck.fat -n then finds the data disk clean, dirty bit
 # included; the next boot restores the save.
@@ -334,6 +353,8 @@ pc_boot_init_cuts() {
 		seen[$sum]=1
 		tmp=1
 		[ "$fs" = vfat ] && MTOOLS_SKIP_CHECK=1 mdir -b -i "$PC_TMPFS/crash.img" :: 2>/dev/null | grep -q 'persist\.dat\.init$' && tmp=0
+		# exFAT: those whose temporary fsck.exfat finds broken first (clusters free in the bitmap)
+		[ "$fs" = exfat ] && PATH=$PATH:/sbin:/usr/sbin fsck.exfat -n "$PC_TMPFS/crash.img" 2>/dev/null | grep -q '^ERROR: /persist\.dat\.init: ' && tmp=0
 		echo "$tmp $e $w $args" >> "$PCD/init-boots"
 	done < <(grep ' :: ok gen=none' "$PCD/verdicts")
 	sort -s -n -k1,1 "$PCD/init-boots" | head -n "$n" > "$PCD/init-boots.picked"
@@ -344,7 +365,11 @@ pc_boot_init_cuts() {
 		pc_replay_to "$PCD/init-boot.img" "$e" "$w" $args
 		qemu_start "$live" $(pc_medium_drive persist "$fs") -drive "file=$PCD/init-boot.img,format=raw,if=virtio"
 		r=1
-		if qemu_expect 'overlive# ' 180 >/dev/null && qemu_run "echo init-cut-$k > /root/init-cut"; then
+		# exFAT: a file the user writes onto the stick in that boot takes clusters: none of them may
+		# be ones the cut temporary claimed (the init removed it first; fsck.exfat -n below)
+		local user=true
+		[ "$fs" = exfat ] && user="head -c 262144 /dev/urandom > /run/live/persist/user.dat && sync"
+		if qemu_expect 'overlive# ' 180 >/dev/null && qemu_run "echo init-cut-$k > /root/init-cut && $user"; then
 			qemu_send 'poweroff'
 			qemu_expect 'overlive-minimal: stopped' 120 >/dev/null &&
 				! grep -aq 'FAT-fs.*error\|Read-only file system\|unable to create the save file\|persist save failed' "$QLOG" && r=0
@@ -357,6 +382,9 @@ pc_boot_init_cuts() {
 		if [ "$fs" = vfat ]; then
 			fsck.fat -n "$PCD/init-boot.img" > "$PCD/init-boot.fsck" 2>&1
 			ok $? "$what: then fsck.fat -n finds nothing, the dirty bit included" || sed 's/^/# | /' "$PCD/init-boot.fsck"
+		elif [ "$fs" = exfat ]; then
+			PATH=$PATH:/sbin:/usr/sbin fsck.exfat -n "$PCD/init-boot.img" > "$PCD/init-boot.fsck" 2>&1
+			ok $? "$what: then fsck.exfat -n finds nothing" || sed 's/^/# | /' "$PCD/init-boot.fsck"
 		fi
 		qemu_start "$live" $(pc_medium_drive persist "$fs") -drive "file=$PCD/init-boot.img,format=raw,if=virtio"
 		r=1
@@ -392,7 +420,7 @@ pc_count() {
 	if [ "$POWERCUT" = full ]; then echo "${1#*/}"; else echo "${1%/*}"; fi
 }
 
-# pc_persist_campaign FS KEY=VALUE...: persist saves and compactions on an FS (vfat|ext4) data
+# pc_persist_campaign FS KEY=VALUE...: persist saves and compactions on an FS (vfat|ext4|exfat) data
 # disk, after pc_prepare. One recorded QEMU run of ROUNDS workload rounds; crash images for every
 # flush epoch checked on the host (at least 15 cuts, no violation); then crash images booted for
 # real: BOOTS of the sweep's passed ones whose cut matches BOOT_CUT (pc_boot_cuts), INITS of the
@@ -418,4 +446,22 @@ pc_persist_campaign() {
 	pc_boot_init_cuts "$fs" "$(pc_count $inits)"
 	[ "$(pc_count $recoveries)" -gt 0 ] || return 0
 	pc_recoveries "$fs" "$(pc_count $recoveries)" "$recovery_cut :: ok gen=[1-9]"
+}
+
+# pc_naive_campaign FS KINDS: the control, after pc_prepare. The workload saved the way the peers
+# do (busybox tar to a temporary file, fsync, rename over save.tar, fsync the directory) on an FS
+# data disk, cut at every flush epoch; the simulator must catch violations, among them of KINDS.
+pc_naive_campaign() {
+	local fs=$1 want=$2 rounds t0=$SECONDS kinds
+	rounds=$(pc_count 4/16)
+	PC_QUIET_VIOLATIONS=1
+	pc_record "$fs" naive "$rounds"
+	pc_sweep "$fs" naive
+	ok $([ "$CUTS" -ge 15 ]; echo $?) "$fs/naive: $CUTS cuts swept over every flush epoch"
+	ok $([ "$VIOLATIONS" -gt 0 ]; echo $?) "$fs/naive: the control shows violations ($VIOLATIONS in $CUTS cuts)"
+	kinds=$(echo $VKINDS | tr ' ' '\n' | sort | uniq -c | awk '{ printf "%s %s, ", $1, $2 }')
+	diag "$fs/naive: violation kinds: ${kinds%, }" | tee /dev/stderr
+	echo "$VKINDS" | grep -qwE "$want"
+	ok $? "$fs/naive: among them $want (not only a leftover temporary name)"
+	pc_table_row "$PCNAME" $((SECONDS - t0))
 }

@@ -52,13 +52,14 @@ static int same_file(const char *a, const char *b)
 }
 
 /*
- * --pack against the plain copy in plain (the run before): the pack made by xz and decoded by the
- * loader itself (xz -dc as its decoder) gives every module byte for byte as the plain copy has it.
+ * --pack against the plain copy in plain (the run before): the pack made by xz (without a check,
+ * as the build makes it) and decoded by the loader itself (with the built-in decoder the init
+ * uses, else xz -dc) gives every module byte for byte as the plain copy has it.
  */
 static void packed(const char *prog, const char *tree, const char *dir, int plain)
 {
 	static const char *const xz_dc[] = { "xz", "-dc", NULL };
-	struct modload_config cfg = { .index = "modules.idx", .unxz = xz_dc };
+	struct modload_config cfg = { .index = "modules.idx", .unxz = xz_dc, .decode = modload_xz_builtin };
 	struct modloader *ml = NULL;
 	struct modload_stats st;
 	char out[4200], err[4096], a[8400], b[8400];
@@ -71,7 +72,7 @@ static void packed(const char *prog, const char *tree, const char *dir, int plai
 	       "--pack");
 	snprintf(a, sizeof a, "%s/ext4.ko", out);
 	ok(access(a, F_OK) != 0, "with --pack no module is a file of its own");
-	snprintf(a, sizeof a, "xz -T1 -1 --check=crc32 '%s/" MODIDX_PACK_RAW "'", out);
+	snprintf(a, sizeof a, "xz -T1 -1 --check=none '%s/" MODIDX_PACK_RAW "'", out);
 	if (system("xz --version >/dev/null 2>&1") != 0 || system(a) != 0) {
 		tap_skip(3, "no xz on this host (xz-utils)");
 		return;

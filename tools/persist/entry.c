@@ -1,12 +1,13 @@
-/* main.c: persist's entry: find the command, parse its command line, fill in the live defaults. */
+/*
+ * entry.c: persist's entry: find the command, parse its command line, fill in the live defaults.
+ * persist is a name of the init's program (initramfs/main.c runs this under it, argv[0]).
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "report.h"
-
-const char *prog_name = "persist";
 
 static void usage_all(FILE *f)
 {
@@ -47,7 +48,7 @@ static void env_defaults(struct opts *o)
 		o->lower = o->env.lower;
 }
 
-int main(int argc, char **argv)
+int persist_main(int argc, char **argv)
 {
 	const struct command *cmd;
 	struct opts o = { 0 };
