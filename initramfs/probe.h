@@ -51,9 +51,6 @@ int probe_ext4(const struct probe_src *src, struct probe_result *r);
 int probe_exfat(const struct probe_src *src, struct probe_result *r);
 int probe_vfat(const struct probe_src *src, struct probe_result *r);
 
-/* What the probers know, for messages. */
-#define PROBE_TYPES "ext2/3/4, vfat, exfat, iso9660, squashfs"
-
 /* The table probe_fd and probe_buf run, in order, ended by { NULL, NULL } (the fuzz harness has a
  * mode for each: initramfs/t/fuzz/probe-fuzzer.c). */
 struct prober {
@@ -61,5 +58,8 @@ struct prober {
 	prober_fn fn;
 };
 extern const struct prober probers[];
+
+/* What the probers know, for messages. */
+#define PROBE_TYPES "ext2/3/4, vfat, exfat, iso9660, squashfs"
 
 #endif

@@ -63,6 +63,7 @@ seeds_initramfs-probe() {
 	for fs in ext2 ext3 ext4; do
 		truncate -s 8M "$t/i" && mkfs."$fs" -q -F -L "lab-$fs" "$t/i" && head64k "$t/i" "$d/$fs"
 	done
+	truncate -s 8M "$t/i" && mkfs.exfat -L EXFAT "$t/i" >/dev/null && head64k "$t/i" "$d/exfat"
 	truncate -s 1M "$t/i" && mkfs.vfat -F 12 -n FAT12 "$t/i" >/dev/null && head64k "$t/i" "$d/vfat12"
 	truncate -s 16M "$t/i" && mkfs.vfat -F 16 -n FAT16 "$t/i" >/dev/null && head64k "$t/i" "$d/vfat16"
 	truncate -s 64M "$t/i" && mkfs.vfat -F 32 -n FAT32 "$t/i" >/dev/null && head64k "$t/i" "$d/vfat32"
