@@ -63,7 +63,10 @@ seeds_initramfs-probe() {
 	for fs in ext2 ext3 ext4; do
 		truncate -s 8M "$t/i" && mkfs."$fs" -q -F -L "lab-$fs" "$t/i" && head64k "$t/i" "$d/$fs"
 	done
-	truncate -s 8M "$t/i" && mkfs.exfat -L EXFAT "$t/i" >/dev/null && head64k "$t/i" "$d/exfat"
+	# exFAT: the FAT and the cluster heap aligned to 4 KiB (mkfs.exfat's default puts the root
+	# directory, and so the label entry, past the 64 KiB the harness reads); ASCII and UTF-16 labels
+	truncate -s 8M "$t/i" && mkfs.exfat -L EXFAT -b 4K -c 4K "$t/i" >/dev/null && head64k "$t/i" "$d/exfat"
+	truncate -s 8M "$t/i" && mkfs.exfat -L "Stické" -b 4K -c 32K "$t/i" >/dev/null && head64k "$t/i" "$d/exfat-utf16"
 	truncate -s 1M "$t/i" && mkfs.vfat -F 12 -n FAT12 "$t/i" >/dev/null && head64k "$t/i" "$d/vfat12"
 	truncate -s 16M "$t/i" && mkfs.vfat -F 16 -n FAT16 "$t/i" >/dev/null && head64k "$t/i" "$d/vfat16"
 	truncate -s 64M "$t/i" && mkfs.vfat -F 32 -n FAT32 "$t/i" >/dev/null && head64k "$t/i" "$d/vfat32"
