@@ -23,10 +23,10 @@ int cmd_init(struct opts *o)
 			o->file, PF_MIN_SIZE / 1024);
 	if (r == -EFBIG) {
 		struct pf_fslimit lim;
+		struct perr e;
 		(void)pf_fs_limit_of_dir(o->file, &lim);
-		die_msg(EXIT_USAGE, 0, "unable to create %s: a file on its file system (%s) holds at most 4 GiB - 1 "
-			"bytes (%llu; nothing was written): give --size %lluM or less, or keep the save file on exFAT "
-			"or ext4", o->file, lim.fs, (unsigned long long)lim.max, (unsigned long long)(lim.max >> 20));
+		(void)pf_fs_limit_refuse(&e, &lim, "nothing was written");
+		die_msg(EXIT_USAGE, 0, "unable to create %s: %s", o->file, e.msg);
 	}
 	if (r == -ENOSPC)
 		die_msg(EXIT_SYSTEM, 0, "unable to create %s: its file system has less than the %llu bytes asked "

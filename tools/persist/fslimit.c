@@ -38,6 +38,13 @@ int pf_fs_limit(int fd, struct pf_fslimit *l)
 	return 0;
 }
 
+int pf_fs_limit_refuse(struct perr *e, const struct pf_fslimit *l, const char *done)
+{
+	return perr_set(e, -EFBIG, "a file on its file system (%s) holds at most 4 GiB - 1 bytes (%llu; %s): give "
+			"--size %lluM or less, or keep the save file on exFAT or ext4", l->fs, (unsigned long long)l->max,
+			done, (unsigned long long)(l->max >> 20));
+}
+
 int pf_fs_limit_of_dir(const char *path, struct pf_fslimit *l)
 {
 	char *copy = strdup(path);

@@ -51,10 +51,7 @@ int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_
 	}
 	struct pf_fslimit lim;
 	if (pf_fs_limit(pf->fd, &lim) == 0 && size > lim.max)
-		return perr_set(&res->err, -EFBIG, "a file on its file system (%s) holds at most 4 GiB - 1 bytes "
-				"(%llu; nothing was changed): give --size %lluM or less, or keep the save file on "
-				"exFAT or ext4", lim.fs, (unsigned long long)lim.max,
-				(unsigned long long)(lim.max >> 20));
+		return pf_fs_limit_refuse(&res->err, &lim, "nothing was changed");
 	/* Room first: zeros written until the file system is full would leave it full. */
 	struct statvfs fs;
 	if (fstatvfs(pf->fd, &fs) == 0 && (uint64_t)fs.f_bavail * fs.f_frsize < size - pf->size)

@@ -212,6 +212,8 @@ struct pf_fslimit {
 };
 int pf_fs_limit(int fd, struct pf_fslimit *l);
 int pf_fs_limit_of_dir(const char *path, struct pf_fslimit *l);
+/* -EFBIG with the refusal said in e: the limit, what was not done (done), and what to do. */
+int pf_fs_limit_refuse(struct perr *e, const struct pf_fslimit *l, const char *done);
 
 /* writer.c */
 struct pwriter {
