@@ -105,13 +105,11 @@ static int mount_save_device(struct init_ctx *c, char *dir, size_t cap, int *ro,
  * unlink would then free them under it. Removed now, before anything else writes to the
  * filesystem, the unlink only frees what nothing else holds; there is no fsck.exfat here.
  */
-static void remove_exfat_init_temp(struct init_ctx *c, const char *dir, const char *file)
+static void remove_exfat_init_temp(struct init_ctx *c, const char *dir, const char *tmp)
 {
-	char tmp[CONFIG_STR + 80];
 	struct statfs fs;
 	int fd;
 
-	snprintf(tmp, sizeof tmp, "%s.init", file);
 	fd = openat(c->rootfd, at_root(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -173,18 +171,19 @@ int restore_save_file(struct init_ctx *c)
 		log_msg(c, LOG_WARN, "%s: the save file is only read in this boot, nothing is saved at shutdown "
 			"(repair the FAT with fsck.fat on another machine)", ro_why);
 	}
+	/* the temporary of a persist init a cut stopped (persist's PF_INIT_SUFFIX) */
+	char tmp[sizeof file + 8];
+	snprintf(tmp, sizeof tmp, "%s.init", file);
 	if (c->fat_unchecked) {
-		/* the temporary of a persist init a cut stopped: its chain may run into free clusters,
-		 * and the next init's unlink of it then turns the FAT read-only (docs/persist-format.md) */
-		char tmp[sizeof file + 8];
-		snprintf(tmp, sizeof tmp, "%s.init", file);
+		/* its chain may run into free clusters, and the next init's unlink of it then turns
+		 * the FAT read-only (docs/persist-format.md) */
 		if (faccessat(c->rootfd, at_root(tmp), F_OK, 0) == 0)
 			log_msg(c, LOG_WARN, "%s is left from a persist init a power cut stopped, and its FAT was not "
 				"checked: run fsck.fat -a on that device on another machine, or the next persist init "
 				"may find the FAT read-only", tmp);
 	}
 	if (!ro)
-		remove_exfat_init_temp(c, dir, file);
+		remove_exfat_init_temp(c, dir, tmp);
 	if (faccessat(c->rootfd, at_root(file), F_OK, 0) < 0) {
 		log_msg(c, LOG_NOTICE, "no save file %s yet: booting clean (persist init and save create it)",
 			file);
