@@ -94,7 +94,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 	struct rec_commit rc;
 	unsigned char *p;
 
-	while (off < h->end && !found) {
+	while (pf_off_in(off, h->end) && !found) {
 		r = pf_read_rec(pf, h, off, h->end, check_data, &type, &len, &next);
 		if (r)
 			return r;
@@ -293,8 +293,10 @@ static int apply(struct pfile *pf, const struct phdr *h, const struct gtree *t, 
 	uint32_t type, len;
 	int r;
 
-	while (off < g->commit) {
+	while (off != g->commit) {
 		unsigned char *p;
+		if (!pf_off_in(off, g->commit))	/* past the COMMIT pass 1 found */
+			return perr_set(&pf->err, -EBADMSG, "the save file changed while it was read");
 		r = pf_read_rec(pf, h, off, h->end, 0, &type, &len, &next);
 		if (r)
 			return r;

@@ -125,7 +125,7 @@ static int write_data(struct worker *w, const struct pentry *e, int fd)
 	int r;
 
 	if (e->data_off >= 0) {
-		while (off < pf->hdr.end) {
+		while (pf_off_in(off, pf->hdr.end)) {
 			if (__atomic_load_n(&w->c->stop, __ATOMIC_RELAXED))
 				return -ECANCELED;
 			r = data_rec(pf, off, &type, &o, &p, &n, &next);

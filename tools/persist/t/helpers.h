@@ -110,4 +110,39 @@ static int __attribute__((unused)) load_restore(const char *file, uint64_t at, c
 	return r ? r : fell;	/* 1: restored the other slot's (older) generation */
 }
 
+/*
+ * The records of the active area up to its committed end as they are stored, by type: a PACK
+ * counts as one (pf_read_rec shows the records in it instead). Area offsets of the first of
+ * each type into first (when not NULL; -1: none).
+ */
+static void __attribute__((unused)) count_stored(const char *file, unsigned cnt[REC_TYPES], int64_t first[REC_TYPES])
+{
+	struct pfile pf;
+	unsigned char h[PF_REC_HDR];
+	uint64_t off = 0, base;
+	size_t got;
+
+	memset(cnt, 0, REC_TYPES * sizeof *cnt);
+	for (int t = 0; first && t < REC_TYPES; t++)
+		first[t] = -1;
+	if (pf_open(&pf, file, 0)) {
+		pf_close(&pf);
+		return;
+	}
+	base = pf_area_base(&pf.hdr, pf.hdr.area);
+	while (off + PF_REC_HDR <= pf.hdr.end && !pread_all(pf.fd, h, sizeof h, (off_t)(base + off), &got) &&
+	       got == sizeof h) {
+		uint32_t type = get_le32(h + 4);
+		if (type == 0 || type >= REC_TYPES)
+			break;
+		if (first && first[type] < 0)
+			first[type] = (int64_t)off;
+		cnt[type]++;
+		off += rec_size(get_le32(h + 8));
+		if (type == REC_COMMIT)
+			off = (off + PF_TXN_ALIGN - 1) & ~(uint64_t)(PF_TXN_ALIGN - 1);
+	}
+	pf_close(&pf);
+}
+
 #endif

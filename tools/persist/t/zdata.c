@@ -1,4 +1,4 @@
-/* tools/persist/t/zdata.c: zstd save files (docs/persist-format.md, "Compression"): round trips, crafted records, old files. */
+/* tools/persist/t/zdata.c: zstd save files of version 2 (docs/persist-format.md, "Compression"): round trips, crafted ZDATA records, old files. */
 #include <zstd.h>
 #include "helpers.h"
 #include "tap.h"
@@ -283,7 +283,7 @@ int main(void)
 	make_tree();
 
 	/* the same tree through a zstd file and an uncompressed one */
-	is_int(pf_create(file, 64 << 20, PC_ZSTD), 0, "init a zstd file");
+	is_int(pf_create_version(file, 64 << 20, PC_ZSTD, PF_VERSION_ZDATA), 0, "init a zstd file (version 2)");
 	is_int(pf_create(plain, 64 << 20, PC_NONE), 0, "init an uncompressed file");
 	is_int(persist_save(file, up, NULL, NULL, 0, &res), 0, "save into the zstd file");
 	is_int(persist_save(plain, up, NULL, NULL, 0, &res), 0, "save into the uncompressed file");
@@ -341,7 +341,7 @@ int main(void)
 	 * Crafted and damaged records, in files of one save: the reader says why (its replay of the
 	 * newest header), and a restore creates nothing (it falls back to init's empty generation 0).
 	 */
-	is_int(pf_create(one, 64 << 20, PC_ZSTD), 0, "init a zstd file for one save");
+	is_int(pf_create_version(one, 64 << 20, PC_ZSTD, PF_VERSION_ZDATA), 0, "init a zstd file (version 2) for one save");
 	is_int(persist_save(one, up, NULL, NULL, 0, &res), 0, "  one save");
 	is_int(pf_create(onep, 64 << 20, PC_NONE), 0, "init an uncompressed file for one save");
 	is_int(persist_save(onep, up, NULL, NULL, 0, &res), 0, "  one save");
