@@ -20,9 +20,10 @@ const char *fuzz_modes[] = { "fixup", "plain", NULL };
 int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t), void (*f)(const volatile void *));
 size_t __sanitizer_get_allocated_size(const volatile void *p);
 
-/* The heap bound: fixed buffers (a 1 MiB decompression buffer and zstd's context, the 64 KiB read
- * window, a record buffer) plus a few times the file: the replayed state and the restore's lists. */
-#define FUZZ_ALLOC_FIXED (4u << 20)
+/* The heap bound: fixed buffers (for the reader and the restore's worker each a 1 MiB decompression
+ * buffer, a 1 MiB expanded PACK and zstd's context, the 64 KiB read window, a record buffer) plus a
+ * few times the file: the replayed state and the restore's lists. */
+#define FUZZ_ALLOC_FIXED (6u << 20)
 #define FUZZ_ALLOC_PER_BYTE 8
 
 static const char *base;
