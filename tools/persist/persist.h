@@ -23,6 +23,7 @@
 #define PF_ZDATA_HDR 16		/* ZDATA payload: u64 offset, u32 raw length, u32 zero, then the frame */
 #define PF_PACK_HDR 8		/* PACK payload: u32 raw length, u32 CRC32C of the raw bytes, then the frame */
 #define PF_PACK_DATA_MAX (256 * 1024)	/* a DATA record of at most this many bytes goes into a PACK */
+#define PF_PACK_RATIO 16	/* a PACK's raw bytes are at most this many times its payload's */
 #define PF_TXN_ALIGN 4096	/* transactions start on their own block */
 
 /* Limits: checked before allocating or looping on anything read from a file. */

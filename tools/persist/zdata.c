@@ -1,6 +1,7 @@
 /* zdata.c: the bytes of DATA and ZDATA records: zstd for the writer, bounded decompression for the reader. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 #include "crc32c.h"
@@ -149,6 +150,20 @@ int pz_pack(struct pzstd *z, const void *p, size_t n, void *out, size_t cap, siz
 	r = ZSTD_compress2(z->cctx, out, cap, p, n);
 	if (ZSTD_isError(r))
 		return ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? -ENOMEM : -EIO;
+	/*
+	 * A frame more than PF_PACK_RATIO times smaller than its raw bytes (zeros, say) is followed
+	 * by a skippable frame of zeros, so that the reader's bound holds for every PACK written.
+	 */
+	size_t need = n / PF_PACK_RATIO + 1 > PF_PACK_HDR + r ? n / PF_PACK_RATIO + 1 - PF_PACK_HDR - r : 0;
+	if (need) {
+		need = need < 8 ? 8 : need;
+		if (r + need > cap)
+			return -E2BIG;
+		memset((unsigned char *)out + r, 0, need);
+		put_le32((unsigned char *)out + r, 0x184D2A50u);	/* zstd's skippable frame magic */
+		put_le32((unsigned char *)out + r + 4, (uint32_t)(need - 8));
+		r += need;
+	}
 	*zn = r;
 	return 0;
 }
@@ -165,6 +180,10 @@ int pz_unpack(struct pzstd *z, const unsigned char *payload, uint32_t len, struc
 	n = get_le32(payload);
 	if (n < PF_REC_HDR || n > PF_DATA_CHUNK || n % 8)
 		return perr_set(err, -EBADMSG, "a PACK whose raw length (%u) is not 16 .. %d bytes in 8s", n, PF_DATA_CHUNK);
+	/* what a file can expand to is bounded by its size: no bomb of tiny PACKs */
+	if (n / PF_PACK_RATIO > len)
+		return perr_set(err, -EBADMSG, "a PACK of %u bytes that says it holds %u (at most %d times as many)", len,
+				n, PF_PACK_RATIO);
 	if (ZSTD_getFrameContentSize(payload + PF_PACK_HDR, len - PF_PACK_HDR) != n)
 		return perr_set(err, -EBADMSG, "a PACK whose frame does not say its %u bytes", n);
 	if (!z->pk && !(z->pk = malloc(PF_DATA_CHUNK)))
