@@ -237,6 +237,7 @@ static int inner_rec(struct pfile *pf, uint64_t pack, uint32_t in, int want_data
 	if ((r = pf_rbuf_need(pf, PF_REC_HDR + want + 8)))
 		return r;
 	memcpy(pf->rbuf, b, PF_REC_HDR + want);
+	pf->in_pack = 1;
 	in += (uint32_t)rec_size(*len);
 	*next = in < z->pk_len ? pf_off_inner(pack, in) : z->pk_next;
 	pf->nread++;
@@ -304,6 +305,7 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	*next = pack + rec_size(*len);
 	if (*type != REC_PACK) {
 		pf->nread++;
+		pf->in_pack = 0;
 		return 0;
 	}
 	if ((r = pz_unpack(&pf->z, b + PF_REC_HDR, *len, &pf->err))) {

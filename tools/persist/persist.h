@@ -142,6 +142,8 @@ struct pfile {
 	size_t win_len;
 	uint64_t nread;		/* records read so far (what the replay's bound is stated in) */
 	uint64_t ndata, nzdata;	/* the last replay's data records in its committed range, and its ZDATA */
+	uint64_t npacked;	/* ... and its data records in PACKs */
+	int in_pack;		/* the last record read came out of a PACK */
 	struct pzstd z;		/* the reader's decompression */
 };
 

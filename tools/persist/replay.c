@@ -174,6 +174,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			dr.min_off = o + n;
 			pf->ndata++;
 			pf->nzdata += type == REC_ZDATA;
+			pf->npacked += pf->in_pack;
 			break;
 		}
 		case REC_DELETE:
@@ -407,7 +408,7 @@ int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int che
 
 	if ((r = pf_rbuf_need(pf, 4096)))
 		return r;
-	pf->ndata = pf->nzdata = 0;
+	pf->ndata = pf->nzdata = pf->npacked = 0;
 	r = scan_area(pf, h, stop_gen, check_data, &t, log);
 	if (!r)
 		r = walk_tree(pf, h, &t, st);
