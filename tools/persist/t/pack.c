@@ -6,33 +6,6 @@
 static char dir[] = "/tmp/persist-pack-XXXXXX";
 static char up[256], target[256];
 
-static unsigned char *slurp(const char *path, size_t *n)
-{
-	struct stat st;
-	unsigned char *b;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return NULL;
-	b = malloc((size_t)st.st_size + 1);
-	if (b && pread_all(fd, b, (size_t)st.st_size, 0, n)) {
-		free(b);
-		b = NULL;
-	}
-	close(fd);
-	return b;
-}
-
-static void spill(const char *path, const unsigned char *b, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	if (fd >= 0) {
-		(void)write_all(fd, b, n);
-		close(fd);
-	}
-}
-
 static uint64_t seed = 0x2545F4914F6CDD1Dull;
 static unsigned rnd(unsigned n)
 {
@@ -93,25 +66,6 @@ static int same_files(void)
 		free(y);
 	}
 	return bad == 0;
-}
-
-/* The state's entries, for a file (UINT64_MAX: the newest generation); -1 when it does not load. */
-static long loaded(const char *file, char *msg, size_t cap)
-{
-	struct pfile pf;
-	struct pstate st;
-	long n = -1;
-	int r = pf_open(&pf, file, 0);
-
-	snprintf(msg, cap, "%s", r ? pf.err.msg : "");
-	if (!r && !(r = state_init(&st))) {
-		r = pf_replay(&pf, &pf.hdr, UINT64_MAX, 1, &st, NULL);
-		snprintf(msg, cap, "%s", r ? pf.err.msg : "loaded");
-		n = r ? -1 : (long)st.count;
-		state_free(&st);
-	}
-	pf_close(&pf);
-	return n;
 }
 
 /*
@@ -229,14 +183,8 @@ static void pay_bomb(unsigned char *p, uint32_t *len)
 }
 static void pay_bomb_lying(unsigned char *p, uint32_t *len)
 {
-	unsigned char *f = p + PF_PACK_HDR;
-	unsigned fhd, at;
-
 	pay_bomb(p, len);
-	fhd = f[4];
-	at = 5 + !((fhd >> 5) & 1) + (unsigned[]){ 0, 1, 2, 4 }[fhd & 3];
-	if ((fhd >> 6) == 2)
-		put_le32(f + at, PF_DATA_CHUNK);
+	zframe_claim(p + PF_PACK_HDR, PF_DATA_CHUNK);
 }
 
 struct crafted {
@@ -297,7 +245,7 @@ int main(void)
 	count_stored(file, cnt, NULL);
 	ok(cnt[REC_PACK] >= 2 && cnt[REC_ZDATA] == 3 && cnt[REC_ENTRY] == 0 && cnt[REC_DATA] == 0,
 	   "  stored: %u PACK, %u ZDATA, no ENTRY or DATA outside", cnt[REC_PACK], cnt[REC_ZDATA]);
-	ok(loaded(file, msg, sizeof msg) == NSMALL + 6 + 3, "  loads: %s", msg);
+	ok(replay_verdict(file, msg, sizeof msg) == NSMALL + 6 + 3, "  loads: %s", msg);
 	mkdir(target, 0700);
 	for (unsigned t = 1; t <= 3; t++) {
 		restore_threads = t;
@@ -412,14 +360,14 @@ int main(void)
 		pf_create(one, 1 << 20, PC_ZSTD);
 		is_int(persist_save(one, small, NULL, NULL, 0, &res), 0, "a file of one save of 3 entries");
 		is_int(craft(one, bad, NULL, NULL), 0, "  rebuilt unchanged by the crafting");
-		ok(loaded(bad, msg, sizeof msg) == 3, "  that loads (%s)", msg);
+		ok(replay_verdict(bad, msg, sizeof msg) == 3, "  that loads (%s)", msg);
 		for (i = 0; i < sizeof crafted / sizeof crafted[0]; i++) {
 			const struct crafted *c = &crafted[i];
 			if (craft(one, bad, c->raw, c->pay)) {
 				ok(0, "%s: crafted", c->name);
 				continue;
 			}
-			long got = loaded(bad, msg, sizeof msg);
+			long got = replay_verdict(bad, msg, sizeof msg);
 			ok(strcmp(c->why, "loaded") ? got < 0 && strstr(msg, c->why) : got == 3, "%s: %s", c->name, msg);
 			mkdir(target, 0700);
 			r = load_restore(bad, UINT64_MAX, target, &err, &n);
@@ -443,7 +391,7 @@ int main(void)
 			pf_close(&pf);
 			img[at + PF_REC_HDR + PF_PACK_HDR + 4] ^= 0x20;
 			spill(bad, img, len);
-			ok(loaded(bad, msg, sizeof msg) < 0 && strstr(msg, "checksum mismatch"), "media damage in a PACK: %s", msg);
+			ok(replay_verdict(bad, msg, sizeof msg) < 0 && strstr(msg, "checksum mismatch"), "media damage in a PACK: %s", msg);
 			/* the same PACK in a file whose header says version 2: not a record of that version */
 			img[at + PF_REC_HDR + PF_PACK_HDR + 4] ^= 0x20;
 			for (int s = 0; s < 2; s++) {
@@ -451,17 +399,17 @@ int main(void)
 				put_le32(img + s * PF_SLOT_SIZE + PF_HDR_CRC, crc32c(0, img + s * PF_SLOT_SIZE, PF_HDR_CRC));
 			}
 			spill(bad, img, len);
-			ok(loaded(bad, msg, sizeof msg) < 0 && strstr(msg, "bad record header at area offset"),
+			ok(replay_verdict(bad, msg, sizeof msg) < 0 && strstr(msg, "bad record header at area offset"),
 			   "a PACK in a version 2 file: %s", msg);
 			/* pf_fix_checksums (the fuzzers' fix-up) makes a changed PACK's two checksums right */
 			free(img);
 			img = slurp(one, &len);
 			put_le32(img + at + PF_REC_HDR + 4, get_le32(img + at + PF_REC_HDR + 4) ^ 0xff);
 			spill(bad, img, len);
-			ok(loaded(bad, msg, sizeof msg) < 0, "a PACK's CRC32C changed: refused (%s)", msg);
+			ok(replay_verdict(bad, msg, sizeof msg) < 0, "a PACK's CRC32C changed: refused (%s)", msg);
 			pf_fix_checksums(img, len);
 			spill(bad, img, len);
-			ok(loaded(bad, msg, sizeof msg) == 3, "  after pf_fix_checksums: loads (%s)", msg);
+			ok(replay_verdict(bad, msg, sizeof msg) == 3, "  after pf_fix_checksums: loads (%s)", msg);
 			free(img);
 		}
 	}
@@ -509,7 +457,7 @@ int main(void)
 			struct pfile pf;
 			memcpy(whole, img, len);
 			spill(v2, whole, PF_MIN_SIZE);
-			ok(loaded(v2, msg, sizeof msg) == 9, "the version 2 file of main's persist loads: %s", msg);
+			ok(replay_verdict(v2, msg, sizeof msg) == 9, "the version 2 file of main's persist loads: %s", msg);
 			snprintf(p, sizeof p, "%s/small/c", dir);
 			put_file(p, "a third file, for a version 2 save", 34);
 			snprintf(p, sizeof p, "%s/small", dir);
