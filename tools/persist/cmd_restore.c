@@ -30,7 +30,6 @@ int cmd_restore(struct opts *o)
 {
 	struct pfile pf;
 	struct pstate st;
-	struct lower_id lower;
 	struct progress pr;
 	struct perr err = { "" };
 	struct rlimit rl;
@@ -50,22 +49,7 @@ int cmd_restore(struct opts *o)
 			o->file, pf.err.msg);
 	if (r == 1)
 		warn_msg(0, "%s", pf.err.msg);
-	if (o->lower) {
-		r = lower_identify(o->lower, &lower);
-		if (r)
-			die_msg(EXIT_SYSTEM, r, "unable to read the lower image %s", o->lower);
-		if (!pf.hdr.lower_size)
-			warn_msg(0, "%s records no lower image: cannot check it matches %s", o->file, o->lower);
-		else if (lower.size != pf.hdr.lower_size || lower.crc != pf.hdr.lower_crc) {
-			if (!o->any_lower)
-				die_msg(EXIT_USAGE, 0, "unable to restore %s: it was saved over a different lower image "
-					"than %s; use --any-lower to restore anyway", o->file, o->lower);
-			warn_msg(0, "%s was saved over a different lower image than %s; restoring anyway",
-				 o->file, o->lower);
-		}
-	} else if (pf.hdr.lower_size && !o->quiet) {
-		warn_msg(0, "no --lower given: not checking the lower image");
-	}
+	check_lower(o, &pf, "restore", "restoring");
 	fd = open(o->into, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		die_msg(EXIT_SYSTEM, -errno, "unable to open %s", o->into);
