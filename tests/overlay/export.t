@@ -126,4 +126,135 @@ for ((s = ${SEED:-1}; s <= ${SEED:-$SEEDS}; s++)); do
 	umount "$d"
 done
 diag "$nexp layers applied, $nref uppers with redirects refused, $nsock with sockets left out"
+
+# --- every kind of entry, listed entry by entry by tarfile (and GNU tar for links and xattrs)
+k=$W/k
+fresh "$k" || bail tmpfs
+u=$k/up
+xs=$(printf 'x%.0s' {1..60}) ys=$(printf 'y%.0s' {1..60})
+long=l/$xs/$ys
+mkdir -p "$u/d" "$u/o" "$u/o-b" "$u/l/$xs"
+printf 'hello\n' >"$u/d/f"; ln "$u/d/f" "$u/d/g"; ln "$u/d/f" "$u/h"
+chown 1000:100 "$u/d/f"; chmod 0640 "$u/d/f"; setfattr -n user.a -v b "$u/d/f"
+truncate -s 1M "$u/sp"; printf x | dd of="$u/sp" bs=1 seek=524288 conv=notrunc status=none
+ln -s ../target "$u/s"; mknod "$u/c" c 1 3; mknod "$u/b" b 7 0; mkfifo "$u/p"; mknod "$u/w" c 0 0
+setfattr -n trusted.overlay.opaque -v y "$u/o"; echo a >"$u/o/a"; echo ob >"$u/o-b/z"
+echo cap >"$u/cap"; setcap cap_net_raw+ep "$u/cap" || bail "setcap"
+echo long >"$u/$long"
+python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$u/so"
+chown 5:6 "$u/d"; chmod 0750 "$u/d"
+find "$u" -exec touch -h -d @1234567890 {} +
+touch -d @1234567890.123456789 "$u/d/f"
+"$P" init --file "$k/save.dat" --size 16M --quiet && "$P" save --upper "$u" --file "$k/save.dat" --quiet || bail "save"
+out=$("$P" export --file "$k/save.dat" --oci-layer "$k/k.tar" 2>&1)
+ok $? "a layer of every kind of entry exported"
+case $out in *"1 socket left out"*so*) r=0 ;; *) r=1; diag "$out" ;; esac
+ok $r "the socket is named in a warning"
+# name type mode uid gid size link dev mtime uname gname sparse xattrs, in archive order (tarfile)
+python3 -c '
+import sys, tarfile
+for m in tarfile.open(sys.argv[1]):
+    x = " ".join("%s=%s" % (k[13:], v.encode("utf-8", "surrogateescape").hex())
+                 for k, v in sorted(m.pax_headers.items()) if k.startswith("SCHILY.xattr."))
+    dev = "%d,%d" % (m.devmajor, m.devminor) if m.ischr() or m.isblk() else "-"
+    print(m.name + "/" if m.isdir() else m.name, m.type.decode(), "%o" % m.mode, m.uid, m.gid, m.size, m.linkname or "-", dev,
+          m.pax_headers.get("mtime", str(m.mtime)), m.uname or "-", m.gname or "-", m.issparse(), x)
+' "$k/k.tar" >"$k/list"
+T=1234567890
+cat >"$k/want" <<EOF
+./ 5 755 0 0 0 - - $T - - False 
+.wh.so 0 0 0 0 0 - - $T - - False 
+.wh.w 0 0 0 0 0 - - $T - - False 
+b 4 644 0 0 0 - 7,0 $T - - False 
+c 3 644 0 0 0 - 1,3 $T - - False 
+cap 0 644 0 0 4 - - $T - - False security.capability=0100000200200000000000000000000000000000
+d/ 5 750 5 6 0 - - $T - - False 
+d/f 0 640 1000 100 6 - - $T.123456789 - - False user.a=62
+d/g 1 640 1000 100 0 d/f - $T.123456789 - - False 
+h 1 640 1000 100 0 d/f - $T.123456789 - - False 
+l/ 5 755 0 0 0 - - $T - - False 
+l/$xs/ 5 755 0 0 0 - - $T - - False 
+$long 0 644 0 0 5 - - $T - - False 
+o/ 5 755 0 0 0 - - $T - - False 
+o/.wh..wh..opq 0 0 0 0 0 - - $T - - False 
+o/a 0 644 0 0 2 - - $T - - False 
+o-b/ 5 755 0 0 0 - - $T - - False 
+o-b/z 0 644 0 0 3 - - $T - - False 
+p 6 644 0 0 0 - - $T - - False 
+s 2 777 0 0 0 ../target - $T - - False 
+sp 0 644 0 0 1048576 - - $T - - False 
+EOF
+diff <(sort "$k/want") <(sort "$k/list") | sed 's/^/#   /'
+is "$(sort "$k/list" | md5sum)" "$(sort "$k/want" | md5sum)" \
+	"every entry as it should be (type, mode, owner, size, link, device, mtime, xattrs; no names, not sparse)"
+# order: parents before children, each opaque marker right after its directory, no path twice
+python3 -c '
+import sys, tarfile
+names = [m.name.rstrip("/") for m in tarfile.open(sys.argv[1])]
+bad, seen = [], set()
+for i, n in enumerate(names):
+    p = n.rsplit("/", 1)[0] if "/" in n else "."
+    if n.endswith(".wh..wh..opq") and names[i - 1] != p: bad.append("marker not right after its directory: " + n)
+    if n != "." and p not in seen: bad.append("child before parent: " + n)
+    if n in seen: bad.append("twice: " + n)
+    seen.add(n)
+print(" ".join(bad)); sys.exit(1 if bad else 0)
+' "$k/k.tar" | sed 's/^/# /'
+ok "${PIPESTATUS[0]}" "parents before children, the opaque marker right after its directory, no path twice"
+tar --list --verbose --xattrs --numeric-owner -f "$k/k.tar" >"$k/gnu" 2>&1
+grep -q ' d/g link to d/f$' "$k/gnu" && grep -q ' h link to d/f$' "$k/gnu" && grep -q '^crw.* 1,3 .* c$' "$k/gnu" &&
+	grep -q '^-rw-r-----\* 1000/100 .* d/f$' "$k/gnu"
+r=$?
+[ $r = 0 ] || sed 's/^/#   /' "$k/gnu"
+ok $r "GNU tar lists the hardlinks, the device and the xattrs"
+mkdir "$k/x" && tar -C "$k/x" --xattrs --xattrs-include='*' -xf "$k/k.tar" 2>"$k/xerr"
+is "$(getcap "$k/x/cap" | awk '{ print $2 }')" "cap_net_raw=ep" "GNU tar restores the file capability from the layer"
+
+# --- the lower the save was made over
+echo one >"$k/lower1.sqfs"; echo two >"$k/lower2.sqfs"
+"$P" init --file "$k/l.dat" --size 4M --quiet && "$P" save --upper "$u" --file "$k/l.dat" --lower "$k/lower1.sqfs" --quiet
+sum=$(md5sum <"$k/l.dat")
+out=$("$P" export --file "$k/l.dat" --lower "$k/lower2.sqfs" --oci-layer "$k/o.tar" 2>&1); rc=$?
+case $out in *"use --any-lower"*) m=0 ;; *) m=1 ;; esac
+ok "$([ $rc = 100 ] && [ $m = 0 ] && [ ! -e "$k/o.tar" ] && [ ! -e "$k/o.tar.tmp" ]; echo $?)" \
+	"a save made over another lower is refused (exit $rc), nothing written: $out"
+out=$("$P" export --file "$k/l.dat" --lower "$k/lower2.sqfs" --any-lower --oci-layer "$k/o.tar" 2>&1); rc=$?
+case $out in *"exporting anyway"*) m=0 ;; *) m=1 ;; esac
+ok "$([ $rc = 0 ] && [ $m = 0 ] && [ -s "$k/o.tar" ]; echo $?)" "--any-lower exports it, with a warning"
+"$P" export --file "$k/l.dat" --lower "$k/lower1.sqfs" --oci-layer "$k/o1.tar" --quiet
+ok $? "over the lower it was made over: exported"
+
+# --- bad input: a clear error, nothing written, the save file untouched
+out=$("$P" export --file "$k/l.dat" --oci-layer "$k/o2.tar" --gzip --zstd 2>&1); rc=$?
+is "$rc" 100 "--gzip with --zstd: usage error: $out"
+out=$("$P" export --file "$k/l.dat" --oci-layer "$k/l.dat" 2>&1); rc=$?
+is "$rc" 100 "OUT is the save file: refused: $out"
+out=$("$P" export --file "$k/l.dat" --oci-layer "$k/nodir/o.tar" 2>&1); rc=$?
+case $out in *nodir/o.tar.tmp*) m=0 ;; *) m=1 ;; esac
+ok "$([ $rc = 111 ] && [ $m = 0 ]; echo $?)" "OUT in a missing directory: exit $rc: $out"
+printf 'x\n' >"$k/not-a-save"
+out=$("$P" export --file "$k/not-a-save" --oci-layer "$k/o3.tar" 2>&1); rc=$?
+ok "$([ $rc = 100 ] && [ ! -e "$k/o3.tar" ]; echo $?)" "not a save file: exit $rc: $out"
+out=$(PATH=/nonexistent "$P" export --file "$k/l.dat" --oci-layer "$k/o4.tar.gz" --gzip 2>&1); rc=$?
+case $out in *"no gzip program"*) m=0 ;; *) m=1 ;; esac
+ok "$([ $rc != 0 ] && [ $m = 0 ] && [ ! -e "$k/o4.tar.gz" ] && [ ! -e "$k/o4.tar.gz.tmp" ]; echo $?)" \
+	"no gzip program: said, nothing left behind: $out"
+is "$(md5sum <"$k/l.dat")" "$sum" "the save file is unchanged by every export"
+e=$W/e
+fresh "$e" || bail tmpfs
+touch "$e/up/.wh.x"
+"$P" init --file "$e/s.dat" --size 4M --quiet && "$P" save --upper "$e/up" --file "$e/s.dat" --quiet
+out=$("$P" export --file "$e/s.dat" --oci-layer "$e/o.tar" 2>&1); rc=$?
+case $out in *".wh.x"*) m=0 ;; *) m=1 ;; esac
+ok "$([ $rc = 100 ] && [ $m = 0 ] && [ ! -e "$e/o.tar" ]; echo $?)" "a file named .wh.x is refused: $out"
+# a redirect: a lower directory renamed on an overlay mounted with redirect_dir=on
+rm -f "$e/up/.wh.x"
+dir1=$(cd "$LOWER" && find . -mindepth 1 -maxdepth 1 -type d -printf '%P\n' | sort | head -n 1)
+XOPT=,redirect_dir=on
+overlay "$e" && mv "$e/mnt/$dir1" "$e/mnt/renamed-$dir1" && umount "$e/mnt" || bail "rename a lower directory"
+"$P" save --upper "$e/up" --file "$e/s.dat" --quiet || bail "save the redirect"
+out=$("$P" export --file "$e/s.dat" --oci-layer "$e/o.tar" 2>&1); rc=$?
+case $out in *"renamed-$dir1"*trusted.overlay.redirect*) m=0 ;; *) m=1 ;; esac
+ok "$([ $rc = 100 ] && [ $m = 0 ] && [ ! -e "$e/o.tar" ] && [ ! -e "$e/o.tar.tmp" ]; echo $?)" \
+	"a redirect is refused, naming the directory: $out"
 done_testing

@@ -193,7 +193,8 @@ int cmd_export(struct opts *o)
 		r = sink_flush(&s, ZSTD_e_end);
 	if (gz > 0) {
 		close(s.fd);
-		if (waitpid(gz, &status, 0) == gz && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) && !r)
+		/* gzip's own failure is the reason (our write's EPIPE only follows from it) */
+		if (waitpid(gz, &status, 0) == gz && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
 			r = perr_set(&x.err, -EIO, "%s", gzip_why(status));
 	}
 	if (!r && !to_stdout && fsync(ofd) < 0)

@@ -116,6 +116,13 @@ static int put(struct export *x, struct pfile *pf, const struct pentry *e, const
 	return r ? r : tarw_pad(&x->t);
 }
 
+/* A whiteout or opaque marker p: an empty regular file, mode 0, owned by root, e's mtime. */
+static int marker(struct export *x, const struct pentry *e, const char *p)
+{
+	return put(x, NULL, &(struct pentry){ .path = (char *)p, .type = PT_WHITEOUT, .mtime_sec = e->mtime_sec,
+					      .mtime_nsec = e->mtime_nsec }, p, TAR_FILE, NULL, NULL);
+}
+
 /* A whiteout for path: the empty regular file DIR/.wh.NAME. */
 static int whiteout(struct export *x, const struct pentry *e)
 {
@@ -124,7 +131,7 @@ static int whiteout(struct export *x, const struct pentry *e)
 
 	snprintf(p, sizeof p, "%.*s" WH "%s", (int)(b - e->path), e->path, b);
 	x->whiteouts++;
-	return put(x, NULL, e, p, TAR_FILE, NULL, NULL);
+	return marker(x, e, p);
 }
 
 static int opaque_marker(struct export *x, const struct pentry *e)
@@ -136,8 +143,7 @@ static int opaque_marker(struct export *x, const struct pentry *e)
 	else
 		snprintf(p, sizeof p, OPQ);
 	x->opaque++;
-	return put(x, NULL, &(struct pentry){ .path = p, .type = PT_WHITEOUT, .mode = 0, .mtime_sec = e->mtime_sec,
-					      .mtime_nsec = e->mtime_nsec }, p, TAR_FILE, NULL, NULL);
+	return marker(x, e, p);
 }
 
 /* The first member (path order) of each hardlink group, and the member that holds its data. */
