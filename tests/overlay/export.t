@@ -44,6 +44,7 @@ nosock() {
 	     $2 !~ /^14/ { if (!($1 in up)) { sub(/ nlink=[^ ]*/, ""); sub(" link=" $1 "$", " link=-") } print }' \
 		<(cd "$d/up" && find . -mindepth 1 -printf '%P\n'; echo .) "$1"
 }
+one() { printf '%s' "$1" | tr '\n' ' '; }	# a message on one line, for a test's name
 differs() { diff "$1" "$2" | grep '^[<>]' | head -n 8 | cut -c1-400 | sed 's/^/#   /'; }
 
 # apply_py LAYER OUT: the lower copied, the layer applied by ociapply.py, listed
@@ -210,6 +211,37 @@ ok $r "GNU tar lists the hardlinks, the device and the xattrs"
 mkdir "$k/x" && tar -C "$k/x" --xattrs --xattrs-include='*' -xf "$k/k.tar" 2>"$k/xerr"
 is "$(getcap "$k/x/cap" | awk '{ print $2 }')" "cap_net_raw=ep" "GNU tar restores the file capability from the layer"
 
+# pax record lengths across a digit (a record counts its own length's digits), paths across 100
+q=$W/q
+fresh "$q" || bail tmpfs
+for n in $(seq 70 95) $(seq 975 1000) $(seq 9970 9990); do
+	mkdir -p "$q/up/$(printf 'p%.0s' $(seq 1 $((n % 60 + 40))))"
+	f=$q/up/$(printf 'p%.0s' $(seq 1 $((n % 60 + 40))))/$n
+	: >"$f"; setfattr -n user.v -v "$(printf 'a%.0s' $(seq 1 "$n"))" "$f"
+done
+"$P" init --file "$q/s.dat" --size 8M --quiet && "$P" save --upper "$q/up" --file "$q/s.dat" --quiet &&
+	"$P" export --file "$q/s.dat" --oci-layer "$q/q.tar" --quiet 2>/dev/null || bail "export of the pax cases"
+python3 -c '
+import sys, tarfile
+bad = 0
+for m in tarfile.open(sys.argv[1]):
+    if m.isreg() and "/" in m.name:
+        n = int(m.name.rsplit("/", 1)[1]); v = m.pax_headers.get("SCHILY.xattr.user.v", "")
+        d = m.name.rsplit("/", 1)[0]
+        if v != "a" * n or d != "p" * (n % 60 + 40): bad += 1; print("# bad:", m.name[:20], n, len(v))
+sys.exit(bad)
+' "$q/q.tar"
+ok $? "xattr records of 70-95, 975-1000, 9970-9990 bytes and paths of 42-141 bytes read back by tarfile"
+
+# the same generation, the same bytes: to a file again, to standard output, through gzip -n
+"$P" export --file "$k/save.dat" --oci-layer "$k/k2.tar" --quiet 2>/dev/null &&
+	"$P" export --file "$k/save.dat" --oci-layer - --quiet 2>/dev/null >"$k/k3.tar" &&
+	"$P" export --file "$k/save.dat" --oci-layer "$k/k.tar.gz" --gzip --quiet 2>/dev/null &&
+	"$P" export --file "$k/save.dat" --oci-layer "$k/k.tar.gz2" --gzip --quiet 2>/dev/null &&
+	cmp "$k/k.tar" "$k/k2.tar" && cmp "$k/k.tar" "$k/k3.tar" && cmp "$k/k.tar.gz" "$k/k.tar.gz2" &&
+	gzip -dc "$k/k.tar.gz" | cmp - "$k/k.tar"
+ok $? "exports of one generation are byte-identical (file, standard output, gzip)"
+
 # --- the lower the save was made over
 echo one >"$k/lower1.sqfs"; echo two >"$k/lower2.sqfs"
 "$P" init --file "$k/l.dat" --size 4M --quiet && "$P" save --upper "$u" --file "$k/l.dat" --lower "$k/lower1.sqfs" --quiet
@@ -217,28 +249,28 @@ sum=$(md5sum <"$k/l.dat")
 out=$("$P" export --file "$k/l.dat" --lower "$k/lower2.sqfs" --oci-layer "$k/o.tar" 2>&1); rc=$?
 case $out in *"use --any-lower"*) m=0 ;; *) m=1 ;; esac
 ok "$([ $rc = 100 ] && [ $m = 0 ] && [ ! -e "$k/o.tar" ] && [ ! -e "$k/o.tar.tmp" ]; echo $?)" \
-	"a save made over another lower is refused (exit $rc), nothing written: $out"
+	"a save made over another lower is refused (exit $rc), nothing written: $(one "$out")"
 out=$("$P" export --file "$k/l.dat" --lower "$k/lower2.sqfs" --any-lower --oci-layer "$k/o.tar" 2>&1); rc=$?
 case $out in *"exporting anyway"*) m=0 ;; *) m=1 ;; esac
 ok "$([ $rc = 0 ] && [ $m = 0 ] && [ -s "$k/o.tar" ]; echo $?)" "--any-lower exports it, with a warning"
-"$P" export --file "$k/l.dat" --lower "$k/lower1.sqfs" --oci-layer "$k/o1.tar" --quiet
+"$P" export --file "$k/l.dat" --lower "$k/lower1.sqfs" --oci-layer "$k/o1.tar" --quiet 2>/dev/null
 ok $? "over the lower it was made over: exported"
 
 # --- bad input: a clear error, nothing written, the save file untouched
 out=$("$P" export --file "$k/l.dat" --oci-layer "$k/o2.tar" --gzip --zstd 2>&1); rc=$?
-is "$rc" 100 "--gzip with --zstd: usage error: $out"
+is "$rc" 100 "--gzip with --zstd: usage error: $(one "$out")"
 out=$("$P" export --file "$k/l.dat" --oci-layer "$k/l.dat" 2>&1); rc=$?
-is "$rc" 100 "OUT is the save file: refused: $out"
+is "$rc" 100 "OUT is the save file: refused: $(one "$out")"
 out=$("$P" export --file "$k/l.dat" --oci-layer "$k/nodir/o.tar" 2>&1); rc=$?
 case $out in *nodir/o.tar.tmp*) m=0 ;; *) m=1 ;; esac
-ok "$([ $rc = 111 ] && [ $m = 0 ]; echo $?)" "OUT in a missing directory: exit $rc: $out"
+ok "$([ $rc = 111 ] && [ $m = 0 ]; echo $?)" "OUT in a missing directory: exit $rc: $(one "$out")"
 printf 'x\n' >"$k/not-a-save"
 out=$("$P" export --file "$k/not-a-save" --oci-layer "$k/o3.tar" 2>&1); rc=$?
-ok "$([ $rc = 100 ] && [ ! -e "$k/o3.tar" ]; echo $?)" "not a save file: exit $rc: $out"
+ok "$([ $rc = 100 ] && [ ! -e "$k/o3.tar" ]; echo $?)" "not a save file: exit $rc: $(one "$out")"
 out=$(PATH=/nonexistent "$P" export --file "$k/l.dat" --oci-layer "$k/o4.tar.gz" --gzip 2>&1); rc=$?
 case $out in *"no gzip program"*) m=0 ;; *) m=1 ;; esac
 ok "$([ $rc != 0 ] && [ $m = 0 ] && [ ! -e "$k/o4.tar.gz" ] && [ ! -e "$k/o4.tar.gz.tmp" ]; echo $?)" \
-	"no gzip program: said, nothing left behind: $out"
+	"no gzip program: said, nothing left behind: $(one "$out")"
 is "$(md5sum <"$k/l.dat")" "$sum" "the save file is unchanged by every export"
 e=$W/e
 fresh "$e" || bail tmpfs
@@ -246,7 +278,7 @@ touch "$e/up/.wh.x"
 "$P" init --file "$e/s.dat" --size 4M --quiet && "$P" save --upper "$e/up" --file "$e/s.dat" --quiet
 out=$("$P" export --file "$e/s.dat" --oci-layer "$e/o.tar" 2>&1); rc=$?
 case $out in *".wh.x"*) m=0 ;; *) m=1 ;; esac
-ok "$([ $rc = 100 ] && [ $m = 0 ] && [ ! -e "$e/o.tar" ]; echo $?)" "a file named .wh.x is refused: $out"
+ok "$([ $rc = 100 ] && [ $m = 0 ] && [ ! -e "$e/o.tar" ]; echo $?)" "a file named .wh.x is refused: $(one "$out")"
 # a redirect: a lower directory renamed on an overlay mounted with redirect_dir=on
 rm -f "$e/up/.wh.x"
 dir1=$(cd "$LOWER" && find . -mindepth 1 -maxdepth 1 -type d -printf '%P\n' | sort | head -n 1)
@@ -256,5 +288,5 @@ overlay "$e" && mv "$e/mnt/$dir1" "$e/mnt/renamed-$dir1" && umount "$e/mnt" || b
 out=$("$P" export --file "$e/s.dat" --oci-layer "$e/o.tar" 2>&1); rc=$?
 case $out in *"renamed-$dir1"*trusted.overlay.redirect*) m=0 ;; *) m=1 ;; esac
 ok "$([ $rc = 100 ] && [ $m = 0 ] && [ ! -e "$e/o.tar" ] && [ ! -e "$e/o.tar.tmp" ]; echo $?)" \
-	"a redirect is refused, naming the directory: $out"
+	"a redirect is refused, naming the directory: $(one "$out")"
 done_testing

@@ -69,5 +69,8 @@ int cmd_grow(struct opts *o);
 int cmd_export(struct opts *o);
 /* --lower against the lower pf records: a warning, or exit 100 unless --any-lower (verb: "restore") */
 void check_lower(const struct opts *o, const struct pfile *pf, const char *verb, const char *doing);
+/* pf_open, pf_load of --at's generation into st, check_lower: what restore and export start with */
+void open_generation(const struct opts *o, struct pfile *pf, struct pstate *st, const char *verb,
+		     const char *doing, const char *done);
 
 #endif

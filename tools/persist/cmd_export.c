@@ -1,4 +1,4 @@
-/* cmd_export.c: the export command: a generation as an OCI layer tar, plain, gzip or zstd, written atomically. */
+/* cmd_export.c: the export command (a generation as an OCI layer tar, plain, gzip or zstd, written atomically) and the start it shares with restore. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -126,6 +126,28 @@ void check_lower(const struct opts *o, const struct pfile *pf, const char *verb,
 	}
 }
 
+/*
+ * The save file opened read-only and the generation --at names (default: the newest) replayed
+ * with every record checked, then the lower checked (restore and export): exits on failure.
+ */
+void open_generation(const struct opts *o, struct pfile *pf, struct pstate *st, const char *verb,
+		     const char *doing, const char *done)
+{
+	int r = pf_open(pf, o->file, 0);
+
+	if (r)
+		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf->err, r));
+	/* read front to back twice (the check, then the data): a larger readahead */
+	(void)posix_fadvise(pf->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	r = pf_load(pf, o->at ? o->at_gen : UINT64_MAX, 1, st, NULL);
+	if (r < 0)
+		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing %s",
+			o->file, pf->err.msg, done);
+	if (r == 1)
+		warn_msg(0, "%s", pf->err.msg);
+	check_lower(o, pf, verb, doing);
+}
+
 int cmd_export(struct opts *o)
 {
 	struct pfile pf;
@@ -144,16 +166,7 @@ int cmd_export(struct opts *o)
 		usage_line(o->cmd, stderr);
 		die_msg(EXIT_USAGE, 0, "unable to export: --gzip and --zstd exclude each other; give one");
 	}
-	r = pf_open(&pf, o->file, 0);
-	if (r)
-		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf.err, r));
-	r = pf_load(&pf, o->at ? o->at_gen : UINT64_MAX, 1, &st, NULL);
-	if (r < 0)
-		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing exported",
-			o->file, pf.err.msg);
-	if (r == 1)
-		warn_msg(0, "%s", pf.err.msg);
-	check_lower(o, &pf, "export", "exporting");
+	open_generation(o, &pf, &st, "export", "exporting", "exported");
 	if (to_stdout) {
 		if (isatty(1))
 			die_msg(EXIT_USAGE, 0, "unable to export to standard output: it is a terminal; redirect "

@@ -38,18 +38,7 @@ int cmd_restore(struct opts *o)
 
 	need(o, o->file, "--file");
 	need(o, o->into, "--into");
-	r = pf_open(&pf, o->file, 0);
-	if (r)
-		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf.err, r));
-	/* read front to back twice (the check, then the data): a larger readahead */
-	(void)posix_fadvise(pf.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	r = pf_load(&pf, o->at ? o->at_gen : UINT64_MAX, 1, &st, NULL);
-	if (r < 0)
-		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing restored",
-			o->file, pf.err.msg);
-	if (r == 1)
-		warn_msg(0, "%s", pf.err.msg);
-	check_lower(o, &pf, "restore", "restoring");
+	open_generation(o, &pf, &st, "restore", "restoring", "restored");
 	fd = open(o->into, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		die_msg(EXIT_SYSTEM, -errno, "unable to open %s", o->into);
