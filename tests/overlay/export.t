@@ -141,11 +141,11 @@ truncate -s 1M "$u/sp"; printf x | dd of="$u/sp" bs=1 seek=524288 conv=notrunc s
 ln -s ../target "$u/s"; mknod "$u/c" c 1 3; mknod "$u/b" b 7 0; mkfifo "$u/p"; mknod "$u/w" c 0 0
 setfattr -n trusted.overlay.opaque -v y "$u/o"; echo a >"$u/o/a"; echo ob >"$u/o-b/z"
 echo cap >"$u/cap"; setcap cap_net_raw+ep "$u/cap" || bail "setcap"
-echo long >"$u/$long"
+echo long >"$u/$long"; echo neg >"$u/neg"
 python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$u/so"
 chown 5:6 "$u/d"; chmod 0750 "$u/d"
 find "$u" -exec touch -h -d @1234567890 {} +
-touch -d @1234567890.123456789 "$u/d/f"
+touch -d @1234567890.123456789 "$u/d/f"; touch -d @-1.5 "$u/neg"	# before 1970, with a fraction
 "$P" init --file "$k/save.dat" --size 16M --quiet && "$P" save --upper "$u" --file "$k/save.dat" --quiet || bail "save"
 out=$("$P" export --file "$k/save.dat" --oci-layer "$k/k.tar" 2>&1)
 ok $? "a layer of every kind of entry exported"
@@ -176,6 +176,7 @@ h 1 640 1000 100 0 d/f - $T.123456789 - - False
 l/ 5 755 0 0 0 - - $T - - False 
 l/$xs/ 5 755 0 0 0 - - $T - - False 
 $long 0 644 0 0 5 - - $T - - False 
+neg 0 644 0 0 4 - - -1.500000000 - - False 
 o/ 5 755 0 0 0 - - $T - - False 
 o/.wh..wh..opq 0 0 0 0 0 - - $T - - False 
 o/a 0 644 0 0 2 - - $T - - False 
@@ -233,6 +234,9 @@ sys.exit(bad)
 ' "$q/q.tar"
 ok $? "xattr records of 70-95, 975-1000, 9970-9990 bytes and paths of 42-141 bytes read back by tarfile"
 
+tar -xOf "$k/k.tar" sp | cmp - "$u/sp"
+ok $? "a file with a hole comes out whole (its bytes, zeros in the hole)"
+
 # the same generation, the same bytes: to a file again, to standard output, through gzip -n
 "$P" export --file "$k/save.dat" --oci-layer "$k/k2.tar" --quiet 2>/dev/null &&
 	"$P" export --file "$k/save.dat" --oci-layer - --quiet 2>/dev/null >"$k/k3.tar" &&
@@ -241,6 +245,18 @@ ok $? "xattr records of 70-95, 975-1000, 9970-9990 bytes and paths of 42-141 byt
 	cmp "$k/k.tar" "$k/k2.tar" && cmp "$k/k.tar" "$k/k3.tar" && cmp "$k/k.tar.gz" "$k/k.tar.gz2" &&
 	gzip -dc "$k/k.tar.gz" | cmp - "$k/k.tar"
 ok $? "exports of one generation are byte-identical (file, standard output, gzip)"
+
+# --at: an older generation's layer is the one exported when it was the newest
+echo later >"$u/later"; rm "$u/h"
+"$P" save --upper "$u" --file "$k/save.dat" --quiet
+"$P" export --file "$k/save.dat" --at 1 --oci-layer "$k/at1.tar" --quiet 2>/dev/null && cmp -s "$k/at1.tar" "$k/k.tar"
+ok $? "--at 1 after a second save exports generation 1's layer, byte for byte"
+"$P" export --file "$k/save.dat" --oci-layer "$k/g2.tar" --quiet 2>/dev/null
+python3 -c '
+import sys, tarfile
+n = {m.name for m in tarfile.open(sys.argv[1])}
+sys.exit(0 if "later" in n and "h" not in n else 1)' "$k/g2.tar"
+ok $? "the newest generation's layer has the new file and not the removed link"
 
 # --- the lower the save was made over
 echo one >"$k/lower1.sqfs"; echo two >"$k/lower2.sqfs"
