@@ -28,7 +28,7 @@ static const struct cli_option options[OPT_COUNT] = {
 	[OPT_FILE] = { "file", "F", "the save file (PERSIST_FILE)", OFF(file) },
 	[OPT_INTO] = { "into", "DIR", "the empty directory to restore into", OFF(into) },
 	[OPT_SIZE] = { "size", "SIZE", "the save file's size (grow: its new size)", OFF(size), parse_size, size_why, OFF(size_bytes) },
-	[OPT_AT] = { "at", "GEN", "the generation to restore (persist log lists them; default: the newest)",
+	[OPT_AT] = { "at", "GEN", "the generation to restore or export (persist log lists them; default: the newest)",
 		     OFF(at), parse_u64, number_why, OFF(at_gen) },
 	[OPT_LOWER] = { "lower", "SQFS", "the lower image, to record or check its identity (PERSIST_LOWER)",
 			OFF(lower) },
