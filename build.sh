@@ -28,7 +28,8 @@ cd "$TOP"
 PACKAGES=(build-essential musl-tools linux-libc-dev busybox-static squashfs-tools cpio
 	e2fsprogs fdisk dosfstools mtools zstd xz-utils qemu-system-x86 qemu-utils ovmf
 	xorriso syslinux syslinux-common isolinux systemd-boot-efi perl socat debootstrap attr libzstd-dev
-	exfatprogs exfat-fuse clang-14 libclang-rt-14-dev)
+	exfatprogs exfat-fuse clang-14 libclang-rt-14-dev
+	umoci gzip python3)   # umoci, python3: the OCI layer's independent appliers (tests/overlay/export.t)
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf 'build.sh: fatal: %s\n' "$*" >&2; exit 1; }

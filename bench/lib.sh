@@ -32,15 +32,29 @@ row() { local IFS='|'; printf '| %s |\n' "$*" | sed 's/|/ | /g; s/^ | /| /; s/ |
 # note TEXT: a line for the report's "could not measure" list (and the terminal)
 note() { say "$*"; printf -- '- %s\n' "$*" >> "$B/notes.md"; }
 
-# make_floor DIR: DIR/initramfs.img, the floor (bench/floor-init.c static as /init, nothing else:
+# make_floor DIR [KO...]: DIR/initramfs.img, the floor (bench/floor-init.c static as /init, nothing else:
 # what any initramfs pays before its first instruction); it prints "peers: uptime SECONDS" and
-# powers off. bench/peers.sh and bench/boot.sh boot it. Needs $O/bin/mkcpio; 1 when it fails.
+# powers off. With KO files (uncompressed, signed, from the kernel's tree), the module floor: its
+# /init loads them first (/modules.list), so that its uptime is what loading a boot's drivers
+# costs the kernel itself. bench/peers.sh and bench/boot.sh boot it. Needs $O/bin/mkcpio; 1 when it fails.
 make_floor() {
-	mkdir -p "$1" &&
-		"${MUSLCC:-musl-gcc}" -static -Os -o "$1/init" "$TOP/bench/floor-init.c" &&
+	local dir=$1 ko
+	shift
+	mkdir -p "$dir" &&
+		"${MUSLCC:-musl-gcc}" -static -Os -o "$dir/init" "$TOP/bench/floor-init.c" &&
 		printf '%s\n' 'dir /dev 0755 0 0' 'nod /dev/console 0600 0 0 c 5 1' 'dir /proc 0755 0 0' \
-			"file /init $1/init 0755 0 0" > "$1/initramfs.spec" &&
-		"$O/bin/mkcpio" -o "$1/initramfs.img" "$1/initramfs.spec"
+			"file /init $dir/init 0755 0 0" > "$dir/initramfs.spec" || return 1
+	if [ $# -gt 0 ]; then
+		echo 'dir /modules 0755 0 0' >> "$dir/initramfs.spec"
+		: > "$dir/modules.list"
+		for ko; do
+			[ -f "$ko" ] || return 1
+			echo "file /modules/$(basename "$ko") $ko 0644 0 0" >> "$dir/initramfs.spec"
+			echo "/modules/$(basename "$ko")" >> "$dir/modules.list"
+		done
+		echo "file /modules.list $dir/modules.list 0644 0 0" >> "$dir/initramfs.spec"
+	fi
+	"$O/bin/mkcpio" -o "$dir/initramfs.img" "$dir/initramfs.spec"
 }
 
 # Growth tables (bench/scaling.sh): every series goes through these, so "flagged" means one thing.

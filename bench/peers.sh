@@ -13,6 +13,7 @@ set -uo pipefail
 : "${PEERS_CACHE:=$TOP/cache/peers}"     # the chroot and the initrds built in it
 : "${PEERS_TIMEOUT:=300}"                # seconds a boot may take to reach the root's init
 : "${PEERS_MIRROR:=}"                    # Debian mirror for debootstrap (default: apt's)
+: "${PEERS_ICOUNT:=}"                    # N: every boot instruction-clocked (-icount shift=N)
 export ACCEL
 md=$B/peers.md
 W=$B/peers.d
@@ -26,13 +27,15 @@ chroot_dir=$PEERS_CACHE/bookworm
 : "${MODULE_TREE:=$(ls -d "$TOP"/cache/kernel/*/lib/modules/* 2>/dev/null | head -n 1)}"
 KVER=$(basename "${MODULE_TREE:-none}")
 KCONFIG=$MODULE_TREE/../../../boot/config-$KVER
-KINDS="overlive live-boot dracut floor"
+: "${PEERS_KINDS:=overlive live-boot dracut floor modfloor}"   # the boot kinds, in the order each round boots them
+KINDS=$PEERS_KINDS
 # each boot kind's kernel command line (besides console=ttyS0 panic=-1 quiet, from qemu.sh/here)
 declare -A APPEND=(
 	[overlive]="live.media=LABEL=OVERLIVE"
 	[live-boot]="boot=live"
 	[dracut]="root=live:LABEL=OVERLIVE rd.live.image rd.live.overlay.overlayfs=1"
 	[floor]=""
+	[modfloor]=""
 )
 stop() { note "peers: not measured: $*"; exit 0; }
 
@@ -150,6 +153,11 @@ cat > "$root/sbin/init" <<'INIT'
 [ -r /proc/uptime ] || mount -t proc proc /proc
 read -r up _ < /proc/uptime
 echo "peers: uptime $up" > /dev/console
+# after the moment measured: the modules loaded, oldest first (/proc/modules lists the newest
+# first), for the module floor
+mods=
+while read -r m _; do mods="$m $mods"; done < /proc/modules
+echo "peers: modules $mods" > /dev/console
 poweroff -f
 INIT
 chmod 0755 "$root/sbin/init"
@@ -162,6 +170,9 @@ EXTRA="$W/root.sqfs:live/filesystem.squashfs $W/root.sqfs:LiveOS/squashfs.img" \
 . "$TOP/tests/lib/qemu.sh"
 diag() { QWHY=$*; }   # why qemu_expect gave up, for the note
 QARGS=(-drive "file=$W/medium.img,format=raw,if=virtio,snapshot=on")
+# instruction-clocked: the guest's clock advances by the instructions it runs (2^N ns each), not
+# by the host's time, so a loaded host does not move the figures (it only makes them slower to get)
+[ -z "$PEERS_ICOUNT" ] || QARGS+=(-icount "shift=$PEERS_ICOUNT")
 tsv=$W/peers.tsv
 : > "$tsv"
 declare -A FAILS=() TIMEDOUT=()
@@ -176,7 +187,13 @@ boot_one() {
 		QWHY=
 		O=$dir qemu_start "quiet ${APPEND[$kind]}" "${QARGS[@]}"
 		qemu_expect "peers: uptime [0-9]|$GAVE_UP" "$PEERS_TIMEOUT" >/dev/null
-		[[ $QMATCH == *"peers: uptime"* ]] || sleep 1   # a rescue shell's next lines, for the note
+		# after the uptime, the root's init lists the modules loaded (for the module floor); a
+		# rescue shell's next lines, for the note
+		if [[ $QMATCH == *"peers: uptime"* ]]; then
+			[ "$kind" = floor ] || [ "$kind" = modfloor ] || qemu_expect 'peers: modules ' 30 >/dev/null
+		else
+			sleep 1
+		fi
 		tr -d '\r' < "$QLOG" > "$log"   # before qemu_stop types its poweroff into the console
 		qemu_stop >/dev/null 2>&1
 		grep -aq 'peers: uptime' "$log" || tr -d '\r' < "$QLOG" | grep -a 'peers: uptime' >> "$log"
@@ -194,9 +211,32 @@ boot_one() {
 	note "peers: the $kind boot $n did not reach the root's init (${QWHY:-its initrd gave up}); its console's last lines: $(grep -av '^$' "$log" | tail -n 8 | cut -c1-160 | sed 's/$/ ⏎/' | tr '\n' ' ')"
 	return 1
 }
+# make_modfloor: the module floor (make_floor, bench/lib.sh) with the modules an overlive boot of
+# this run loaded (its root init lists them), as the kernel's tree has them
+make_modfloor() {
+	local names name f all kos=()
+	names=$(grep -a -h -m 1 -oE 'peers: modules .*' "$W"/logs/overlive-*.log 2>/dev/null | head -n 1 | cut -d' ' -f3-)
+	[ -n "$names" ] || { note "peers: modfloor: not measured: no overlive boot listed its modules"; return 1; }
+	all=$W/modfloor.ko-list
+	(cd "$MODULE_TREE" && find . -name '*.ko' | sed 's|^\./||') > "$all"
+	for name in $names; do
+		f=$(awk -v n="$name" '{ b = $0; sub(/.*\//, "", b); sub(/\.ko$/, "", b); gsub(/-/, "_", b)
+			if (b == n) { print; exit } }' "$all")
+		[ -n "$f" ] && [ -f "$MODULE_TREE/$f" ] || { note "peers: modfloor: not measured: no $name in $MODULE_TREE"; return 1; }
+		kos+=("$MODULE_TREE/$f")
+	done
+	make_floor "$W/modfloor" "${kos[@]}" || { note "peers: modfloor: not measured: unable to build its initramfs"; return 1; }
+	INITRD[modfloor]=$W/modfloor/initramfs.img
+	MODFLOOR_MODULES=$names
+}
+MODFLOOR_MODULES= MODFLOOR_TRIED=0
 start=$(now)
 for n in $(seq 1 "$BENCH_BOOTS"); do
 	for kind in $KINDS; do
+		if [ $kind = modfloor ] && [ $MODFLOOR_TRIED = 0 ]; then
+			MODFLOOR_TRIED=1
+			make_modfloor
+		fi
 		[ -n "${INITRD[$kind]:-}" ] || continue
 		# a kind that timed out is not booted again (each time costs PEERS_TIMEOUT); one that
 		# gave up in its rescue shell is (that is quick, and may be the load)
@@ -228,7 +268,10 @@ ov=$(stat_of overlive median) fl=$(stat_of floor median)
 	echo "(the minimal image's busybox root, its init printing the uptime and powering off) as live/root.sqfs,"
 	echo "live/filesystem.squashfs and LiveOS/squashfs.img. The peers' initrds are Debian bookworm's packages' defaults,"
 	echo "built in the chroot \`cache/peers/bookworm\` (docs/bench.md). The floor: the kernel with an initramfs holding"
-	echo "only a static \`/init\` that prints the uptime (\`bench/floor-init.c\`). Ratio = peer / overlive (above 1: overlive is faster)."
+	echo "only a static \`/init\` that prints the uptime (\`bench/floor-init.c\`); the module floor (modfloor): the same, but its"
+	echo "\`/init\` first loads with \`finit_module\` the modules the first overlive boot of this run had loaded, uncompressed and"
+	echo "signed as in the kernel's tree: ${MODFLOOR_MODULES:-(not built)}. Ratio = peer / overlive (above 1: overlive is faster)."
+	[ -z "$PEERS_ICOUNT" ] || echo "Instruction-clocked (\`PEERS_ICOUNT=$PEERS_ICOUNT\`: \`-icount shift=$PEERS_ICOUNT\`): the guest's clock counts $((1 << PEERS_ICOUNT)) ns an instruction, not the host's time: the seconds are not a real machine's, but a loaded host does not move them."
 	echo
 	echo "| boot | root init reached: median | min | max | boots | ratio to overlive | initrd bytes | kernel command line |"
 	echo "|---|---|---|---|---|---|---|---|"
@@ -249,6 +292,15 @@ ov=$(stat_of overlive median) fl=$(stat_of floor median)
 	echo
 	gap=$(awk -v a="$ov" -v b="$fl" 'BEGIN { if (a == "-" || b == "-") print "-"; else printf "%.3f", a - b }')
 	echo "- **overlive − floor** (median): $(fmt_s "$gap") (issue 14's target: at most 0.400 s)."
+	mf=$(stat_of modfloor median)
+	if [ "$mf" != - ] && [ "$fl" != - ]; then
+		echo "- **modfloor − floor** (median): $(awk -v a="$mf" -v b="$fl" 'BEGIN { printf "%.3f s", a - b }'): what loading overlive's $(echo $MODFLOOR_MODULES | wc -w) modules costs the kernel itself; no initramfs that loads them reaches the root's init sooner than the module floor."
+		echo "- **overlive − modfloor** (median): $(awk -v a="$ov" -v b="$mf" 'BEGIN { printf "%.3f s", a - b }'): what overlive adds besides the kernel's loading of its modules (the unpacking of its initramfs, the pack's decoding, finding and mounting the medium, the overlay, the switch)."
+	fi
+	for kind in live-boot dracut; do
+		pr=$(ratio "$(stat_of "$kind" median)" "$fl")
+		[ "$pr" = - ] || echo "- **$kind / floor** (median): $pr: the largest ratio to $kind any initramfs could show in this run."
+	done
 	for kind in live-boot dracut; do
 		r=$(ratio "$(stat_of "$kind" median)" "$ov")
 		v=-

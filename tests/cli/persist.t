@@ -11,7 +11,7 @@ P=$O/bin/persist
 W=$(mktemp -d /tmp/overlive-cli.XXXXXX)
 trap 'rm -rf "$W"' EXIT
 export PERSIST_ENV=$W/none.env
-COMMANDS="init save restore status diff log rollback verify grow compact"
+COMMANDS="init save restore status diff log rollback verify grow export compact"
 
 "$P" --help > "$W/out" 2>&1
 ok $? "persist --help exits 0"

@@ -28,11 +28,11 @@ static const struct cli_option options[OPT_COUNT] = {
 	[OPT_FILE] = { "file", "F", "the save file (PERSIST_FILE)", OFF(file) },
 	[OPT_INTO] = { "into", "DIR", "the empty directory to restore into", OFF(into) },
 	[OPT_SIZE] = { "size", "SIZE", "the save file's size (grow: its new size)", OFF(size), parse_size, size_why, OFF(size_bytes) },
-	[OPT_AT] = { "at", "GEN", "the generation to restore (persist log lists them; default: the newest)",
+	[OPT_AT] = { "at", "GEN", "the generation to restore or export (persist log lists them; default: the newest)",
 		     OFF(at), parse_u64, number_why, OFF(at_gen) },
 	[OPT_LOWER] = { "lower", "SQFS", "the lower image, to record or check its identity (PERSIST_LOWER)",
 			OFF(lower) },
-	[OPT_ANY_LOWER] = { "any-lower", NULL, "restore even a save made over a different lower image",
+	[OPT_ANY_LOWER] = { "any-lower", NULL, "restore (export) even a save made over a different lower image",
 			    OFF(any_lower) },
 	[OPT_JSON] = { "json", NULL, "print JSON", OFF(json) },
 	[OPT_QUIET] = { "quiet", NULL, "print nothing but warnings and errors", OFF(quiet) },
@@ -42,6 +42,10 @@ static const struct cli_option options[OPT_COUNT] = {
 			   "not compress stays as it is) or none", OFF(compress), pcomp_parse, comp_why, OFF(comp),
 			   "a save file's compression is chosen once, by persist init, and every later command keeps "
 			   "the one its header records; to change it, init a new file and save into it" },
+	[OPT_OCI_LAYER] = { "oci-layer", "OUT", "the OCI layer tar to write (OUT.tmp first, then renamed; - is "
+			    "standard output)", OFF(oci_layer) },
+	[OPT_GZIP] = { "gzip", NULL, "compress the layer with the gzip program (a .tar.gz layer)", OFF(gzip) },
+	[OPT_ZSTD] = { "zstd", NULL, "compress the layer with zstd, level 1 (a .tar.zst layer)", OFF(zstd) },
 };
 #undef OFF
 
@@ -70,6 +74,10 @@ const struct command commands[] = {
 	{ "grow", cmd_grow, NULL, T(FILE) | T(SIZE) | T(QUIET), T(SIZE),
 	  "Make the save file larger, in place and crash-safely: the file is extended and synced first,\n"
 	  "then a header adopts the new size (the active half is compacted into the first half first)." },
+	{ "export", cmd_export, NULL,
+	  T(FILE) | T(AT) | T(LOWER) | T(ANY_LOWER) | T(QUIET) | T(OCI_LAYER) | T(GZIP) | T(ZSTD), T(OCI_LAYER),
+	  "Write generation GEN (default: the newest) as an OCI image layer: a tar of the changes, with\n"
+	  "whiteouts as .wh.NAME and opaque directories as .wh..wh..opq. Never writes to the save file." },
 	{ "compact", cmd_compact, NULL, T(FILE) | T(QUIET), 0,
 	  "Rewrite the live state into the other half of the save file; older generations are dropped." },
 };

@@ -11,15 +11,16 @@
 
 /* Every option of every command; a command's entry says which of them it takes. */
 enum cli_opt { OPT_UPPER, OPT_FILE, OPT_INTO, OPT_SIZE, OPT_COMPRESS, OPT_AT, OPT_LOWER, OPT_ANY_LOWER,
-	       OPT_JSON, OPT_QUIET, OPT_SKIP_BUSY, OPT_COUNT };
+	       OPT_JSON, OPT_QUIET, OPT_SKIP_BUSY, OPT_OCI_LAYER, OPT_GZIP, OPT_ZSTD, OPT_COUNT };
 #define TAKES(opt) (1u << (opt))
 
 struct command;
 struct opts {
 	const char *file, *upper, *lower, *into, *size, *at; /* as given (or from persist.env) */
 	const char *compress;
+	const char *oci_layer;                                /* export --oci-layer OUT */
 	uint64_t size_bytes, at_gen, comp;                   /* --size, --at and --compress, parsed */
-	int json, any_lower, quiet, skip_busy;
+	int json, any_lower, quiet, skip_busy, gzip, zstd;
 	const char *arg;                                      /* the positional argument */
 	const struct command *cmd;
 	struct live_env env;
@@ -65,5 +66,11 @@ int cmd_rollback(struct opts *o);
 int cmd_verify(struct opts *o);
 int cmd_compact(struct opts *o);
 int cmd_grow(struct opts *o);
+int cmd_export(struct opts *o);
+/* --lower against the lower pf records: a warning, or exit 100 unless --any-lower (verb: "restore") */
+void check_lower(const struct opts *o, const struct pfile *pf, const char *verb, const char *doing);
+/* pf_open, pf_load of --at's generation into st, check_lower: what restore and export start with */
+void open_generation(const struct opts *o, struct pfile *pf, struct pstate *st, const char *verb,
+		     const char *doing, const char *done);
 
 #endif

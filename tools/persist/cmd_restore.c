@@ -30,7 +30,6 @@ int cmd_restore(struct opts *o)
 {
 	struct pfile pf;
 	struct pstate st;
-	struct lower_id lower;
 	struct progress pr;
 	struct perr err = { "" };
 	struct rlimit rl;
@@ -39,33 +38,7 @@ int cmd_restore(struct opts *o)
 
 	need(o, o->file, "--file");
 	need(o, o->into, "--into");
-	r = pf_open(&pf, o->file, 0);
-	if (r)
-		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf.err, r));
-	/* read front to back twice (the check, then the data): a larger readahead */
-	(void)posix_fadvise(pf.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	r = pf_load(&pf, o->at ? o->at_gen : UINT64_MAX, 1, &st, NULL);
-	if (r < 0)
-		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing restored",
-			o->file, pf.err.msg);
-	if (r == 1)
-		warn_msg(0, "%s", pf.err.msg);
-	if (o->lower) {
-		r = lower_identify(o->lower, &lower);
-		if (r)
-			die_msg(EXIT_SYSTEM, r, "unable to read the lower image %s", o->lower);
-		if (!pf.hdr.lower_size)
-			warn_msg(0, "%s records no lower image: cannot check it matches %s", o->file, o->lower);
-		else if (lower.size != pf.hdr.lower_size || lower.crc != pf.hdr.lower_crc) {
-			if (!o->any_lower)
-				die_msg(EXIT_USAGE, 0, "unable to restore %s: it was saved over a different lower image "
-					"than %s; use --any-lower to restore anyway", o->file, o->lower);
-			warn_msg(0, "%s was saved over a different lower image than %s; restoring anyway",
-				 o->file, o->lower);
-		}
-	} else if (pf.hdr.lower_size && !o->quiet) {
-		warn_msg(0, "no --lower given: not checking the lower image");
-	}
+	open_generation(o, &pf, &st, "restore", "restoring", "restored");
 	fd = open(o->into, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		die_msg(EXIT_SYSTEM, -errno, "unable to open %s", o->into);

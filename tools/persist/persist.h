@@ -337,6 +337,14 @@ int walk_data(int fd, uint64_t size, void *buf, int (*fn)(void *ctx, uint64_t of
 uint32_t content_crc_step(uint32_t crc, uint64_t off, const void *p, size_t n);
 int file_content_crc(int fd, uint64_t size, uint32_t *crc);
 
+/*
+ * fdata.c: a saved regular file's data (e from a state pf_load replayed), each record read and
+ * checked again and handed to fn in the order saved; then the content CRC. 0, fn's error, or
+ * -errno with pf->err saying why.
+ */
+int pf_entry_data(struct pfile *pf, const struct pentry *e,
+		  int (*fn)(void *ctx, uint64_t off, const void *p, size_t n), void *ctx);
+
 /* diff.c */
 enum change { CH_NONE, CH_TOUCH, CH_ADD, CH_MOD, CH_DEL, CH_REPLACE };
 int entry_compare(const char *upper, struct pentry *now, const struct pentry *was, int in_group);

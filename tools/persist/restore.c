@@ -95,59 +95,40 @@ static int set_xattrs(struct worker *w, const struct pentry *e, int fd, int pfd,
 	return 0;
 }
 
-/*
- * The record at off of a file's data run: its type, and for a DATA record the file offset and
- * the bytes that belong there. Every record was checked before anything was created; it is
- * checked again as it is read here (the file may have changed since). The one place a record's
- * stored bytes become the file's bytes: a compressed record is expanded here.
- */
-static int data_rec(struct pfile *pf, uint64_t off, uint32_t *type, uint64_t *at, const unsigned char **p,
-		    size_t *n, uint64_t *next)
-{
-	uint32_t len, n32;
-	int r = pf_read_rec(pf, &pf->hdr, off, pf->hdr.end, 1, type, &len, next);
+/* One chunk of a file's data written where it belongs (pf_entry_data's callback). */
+struct wdata {
+	struct worker *w;
+	int fd;
+	uint64_t filled;
+};
 
-	if (r || !rec_is_data(*type))
-		return r;
-	r = data_rec_decode(&pf->z, *type, pf->rbuf + PF_REC_HDR, len, at, p, &n32, &pf->err);
-	*n = n32;
-	return r;
+static int write_chunk(void *ctx, uint64_t off, const void *p, size_t n)
+{
+	struct wdata *d = ctx;
+	int r;
+
+	if (__atomic_load_n(&d->w->c->stop, __ATOMIC_RELAXED))
+		return -ECANCELED;
+	r = pwrite_all(d->fd, p, n, (off_t)off);
+	if (r)
+		return perr_set(&d->w->pf.err, r, "unable to write");
+	progress_add(d->w->c, 0, n);
+	d->filled = off + n > d->filled ? off + n : d->filled;
+	return 0;
 }
 
 /* A regular file's data, from its run of DATA records, each chunk written where it belongs. */
 static int write_data(struct worker *w, const struct pentry *e, int fd)
 {
-	struct pfile *pf = &w->pf;
-	uint64_t off = (uint64_t)e->data_off, next, o, filled = 0;
-	const unsigned char *p;
-	uint32_t type, crc = 0;
-	size_t n;
-	int r;
+	struct wdata d = { w, fd, 0 };
+	int r = pf_entry_data(&w->pf, e, write_chunk, &d);
 
-	if (e->data_off >= 0) {
-		while (pf_off_in(off, pf->hdr.end)) {
-			if (__atomic_load_n(&w->c->stop, __ATOMIC_RELAXED))
-				return -ECANCELED;
-			r = data_rec(pf, off, &type, &o, &p, &n, &next);
-			if (r)
-				return fail(w, r, e->path, "%s", pf->err.msg);
-			if (!rec_is_data(type))
-				break;
-			if (o > e->size || n > e->size - o)
-				return fail(w, -EINVAL, e->path, "data beyond the file's size");
-			crc = content_crc_step(crc, o, p, n);
-			r = pwrite_all(fd, p, n, (off_t)o);
-			if (r)
-				return fail(w, r, e->path, "unable to write");
-			progress_add(w->c, 0, n);
-			filled = o + n > filled ? o + n : filled;
-			off = next;
-		}
-	}
-	if (crc != e->crc)
-		return fail(w, -EBADMSG, e->path, "content checksum mismatch");
+	if (r == -ECANCELED)
+		return r;
+	if (r)
+		return fail(w, r, e->path, "%s", w->pf.err.msg);
 	/* a hole at the end (or no data at all): the size is set, not written */
-	if (filled < e->size && ftruncate(fd, (off_t)e->size) < 0)
+	if (d.filled < e->size && ftruncate(fd, (off_t)e->size) < 0)
 		return fail(w, -errno, e->path, "unable to set the size");
 	return 0;
 }

@@ -54,11 +54,12 @@ int main(void)
 		"rollback GEN [--file F] [--quiet]",
 		"verify [--file F]",
 		"grow [--file F] --size SIZE [--quiet]",
+		"export [--file F] [--at GEN] [--lower SQFS] [--any-lower] [--quiet] --oci-layer OUT [--gzip] [--zstd]",
 		"compact [--file F] [--quiet]",
 	};
 	static const char *const every[] = { "--upper d", "--file f", "--into d", "--size 1M", "--at 1",
 					     "--lower l", "--any-lower", "--json", "--quiet", "--skip-busy",
-					     "--compress zstd" };
+					     "--compress zstd", "--oci-layer o", "--gzip", "--zstd" };
 	struct opts o;
 	char err[512], line[256], syn[256];
 	size_t i, j;

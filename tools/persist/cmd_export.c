@@ -1,0 +1,256 @@
+/* cmd_export.c: the export command (a generation as an OCI layer tar, plain, gzip or zstd, written atomically) and the start it shares with restore. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <zstd.h>
+#include "cli.h"
+#include "export.h"
+#include "io.h"
+#include "report.h"
+
+#define OBUF (1u << 16)
+
+/* Where the tar goes: fd (the temporary, stdout, or gzip's pipe), through zstd when asked. */
+struct osink {
+	int fd;
+	ZSTD_CCtx *z;
+	unsigned char *buf, *zbuf;
+	size_t n, zcap;
+};
+
+static int sink_flush(struct osink *s, ZSTD_EndDirective end)
+{
+	ZSTD_inBuffer in = { s->buf, s->n, 0 };
+	int r;
+
+	if (!s->z) {
+		r = write_all(s->fd, s->buf, s->n);
+		s->n = 0;
+		return r;
+	}
+	for (;;) {
+		ZSTD_outBuffer out = { s->zbuf, s->zcap, 0 };
+		size_t left = ZSTD_compressStream2(s->z, &out, &in, end);
+		if (ZSTD_isError(left))
+			return -EIO;
+		if ((r = write_all(s->fd, s->zbuf, out.pos)))
+			return r;
+		if (end == ZSTD_e_end ? left == 0 : in.pos == in.size)
+			break;
+	}
+	s->n = 0;
+	return 0;
+}
+
+static int sink_put(void *ctx, const void *p, size_t n)
+{
+	struct osink *s = ctx;
+	const unsigned char *b = p;
+	int r;
+
+	while (n) {
+		size_t k = OBUF - s->n < n ? OBUF - s->n : n;
+		memcpy(s->buf + s->n, b, k);
+		s->n += k;
+		b += k;
+		n -= k;
+		if (s->n == OBUF && (r = sink_flush(s, ZSTD_e_continue)))
+			return r;
+	}
+	return 0;
+}
+
+/* gzip: Debian's gzip program (also busybox's), reading a pipe and writing to fd. */
+static pid_t gzip_start(int fd, int *wfd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		if (dup2(p[0], 0) < 0 || dup2(fd, 1) < 0)
+			_exit(126);
+		execlp("gzip", "gzip", "-n", "-c", (char *)NULL);
+		_exit(127);
+	}
+	close(p[0]);
+	if (pid < 0) {
+		close(p[1]);
+		return -1;
+	}
+	*wfd = p[1];
+	return pid;
+}
+
+static const char *gzip_why(int status)
+{
+	static char why[64];
+
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		return "there is no gzip program on PATH: install gzip, or export with --zstd or uncompressed";
+	snprintf(why, sizeof why, "gzip %s %d", WIFEXITED(status) ? "exited with" : "was killed by signal",
+		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+	return why;
+}
+
+/* --lower against the lower the save file records (restore and export): refused unless --any-lower. */
+void check_lower(const struct opts *o, const struct pfile *pf, const char *verb, const char *doing)
+{
+	struct lower_id lower;
+	int r;
+
+	if (!o->lower) {
+		if (pf->hdr.lower_size && !o->quiet)
+			warn_msg(0, "no --lower given: not checking the lower image");
+		return;
+	}
+	r = lower_identify(o->lower, &lower);
+	if (r)
+		die_msg(EXIT_SYSTEM, r, "unable to read the lower image %s", o->lower);
+	if (!pf->hdr.lower_size)
+		warn_msg(0, "%s records no lower image: cannot check it matches %s", o->file, o->lower);
+	else if (lower.size != pf->hdr.lower_size || lower.crc != pf->hdr.lower_crc) {
+		if (!o->any_lower)
+			die_msg(EXIT_USAGE, 0, "unable to %s %s: it was saved over a different lower image "
+				"than %s; use --any-lower to %s anyway", verb, o->file, o->lower, verb);
+		warn_msg(0, "%s was saved over a different lower image than %s; %s anyway",
+			 o->file, o->lower, doing);
+	}
+}
+
+/*
+ * The save file opened read-only and the generation --at names (default: the newest) replayed
+ * with every record checked, then the lower checked (restore and export): exits on failure.
+ */
+void open_generation(const struct opts *o, struct pfile *pf, struct pstate *st, const char *verb,
+		     const char *doing, const char *done)
+{
+	int r = pf_open(pf, o->file, 0);
+
+	if (r)
+		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf->err, r));
+	/* read front to back twice (the check, then the data): a larger readahead */
+	(void)posix_fadvise(pf->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	r = pf_load(pf, o->at ? o->at_gen : UINT64_MAX, 1, st, NULL);
+	if (r < 0)
+		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing %s",
+			o->file, pf->err.msg, done);
+	if (r == 1)
+		warn_msg(0, "%s", pf->err.msg);
+	check_lower(o, pf, verb, doing);
+}
+
+int cmd_export(struct opts *o)
+{
+	struct pfile pf;
+	struct pstate st;
+	struct export x = { .err = { "" } };
+	struct osink s = { .fd = -1 };
+	const char *out = o->oci_layer, *comp = o->zstd ? "zstd" : o->gzip ? "gzip" : "none";
+	char tmp[4096 + 8];
+	struct stat sf, so;
+	pid_t gz = -1;
+	int to_stdout = !strcmp(out, "-"), ofd = -1, r, status;
+	FILE *say = to_stdout ? stderr : stdout;
+
+	need(o, o->file, "--file");
+	if (o->gzip && o->zstd) {
+		usage_line(o->cmd, stderr);
+		die_msg(EXIT_USAGE, 0, "unable to export: --gzip and --zstd exclude each other; give one");
+	}
+	open_generation(o, &pf, &st, "export", "exporting", "exported");
+	if (to_stdout) {
+		if (isatty(1))
+			die_msg(EXIT_USAGE, 0, "unable to export to standard output: it is a terminal; redirect "
+				"it (> layer.tar) or give a file name");
+		ofd = 1;
+	} else {
+		/* never over the save file (rename would replace it) */
+		if (fstat(pf.fd, &sf) == 0 && stat(out, &so) == 0 && sf.st_dev == so.st_dev && sf.st_ino == so.st_ino)
+			die_msg(EXIT_USAGE, 0, "unable to export to %s: it is the save file; give another name", out);
+		if (strlen(out) > 4096)
+			die_msg(EXIT_USAGE, 0, "unable to export to %s: the name is too long", out);
+		snprintf(tmp, sizeof tmp, "%s.tmp", out);
+		ofd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (ofd < 0)
+			die_msg(EXIT_SYSTEM, -errno, "unable to create %s", tmp);
+	}
+	(void)signal(SIGPIPE, SIG_IGN);	/* a reader (or gzip) that goes away is an error to report */
+	s.fd = ofd;
+	s.buf = malloc(OBUF);
+	r = s.buf ? 0 : -ENOMEM;
+	if (!r && o->zstd) {
+		/* level 1: the one the initramfs's libzstd compresses at (zdata.c) */
+		s.zcap = ZSTD_CStreamOutSize();
+		s.zbuf = malloc(s.zcap);
+		s.z = ZSTD_createCCtx();
+		if (!s.zbuf || !s.z || ZSTD_isError(ZSTD_CCtx_setParameter(s.z, ZSTD_c_compressionLevel, PF_ZSTD_LEVEL)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(s.z, ZSTD_c_checksumFlag, 1)))
+			r = -ENOMEM;
+	}
+	if (!r && o->gzip && (gz = gzip_start(ofd, &s.fd)) < 0)
+		r = -errno;
+	x.t.out = sink_put;
+	x.t.ctx = &s;
+	if (!r)
+		r = export_oci(&x, &pf, &st);
+	if (!r)
+		r = sink_flush(&s, ZSTD_e_end);
+	if (gz > 0) {
+		close(s.fd);
+		/* gzip's own failure is the reason (our write's EPIPE only follows from it) */
+		if (waitpid(gz, &status, 0) == gz && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+			r = perr_set(&x.err, -EIO, "%s", gzip_why(status));
+	}
+	if (!r && !to_stdout && fsync(ofd) < 0)
+		r = -errno;
+	if (!to_stdout)
+		close(ofd);
+	if (!r && !to_stdout && rename(tmp, out) < 0)
+		r = -errno;
+	if (r) {
+		if (!to_stdout)
+			(void)unlink(tmp);
+		die_msg(exit_code(r), 0, "unable to export %s%s%s: %s; %s", o->file, to_stdout ? "" : " to ",
+			to_stdout ? "" : out, perr_why(&x.err, r),
+			to_stdout ? "what was written to standard output is not a whole layer"
+				  : "nothing was written under that name");
+	}
+	if (!to_stdout) {
+		char dir[4096 + 8], *sl;
+		int dfd;
+		snprintf(dir, sizeof dir, "%s", out);
+		sl = strrchr(dir, '/');
+		if (sl)
+			*(sl == dir ? sl + 1 : sl) = 0;
+		dfd = open(sl ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			(void)fsync(dfd);
+			close(dfd);
+		}
+	}
+	if (x.sockets)
+		warn_msg(0, "%llu socket%s left out (a tar cannot hold one; a whiteout hides what the lower has "
+			 "there), the first %s", (unsigned long long)x.sockets, x.sockets > 1 ? "s" : "", x.socket1);
+	if (!o->quiet)
+		fprintf(say, "persist: exported generation %llu of %s as an OCI layer %s (%s): %llu entries, "
+			"%llu whiteouts, %llu opaque directories, %llu hardlinks, %llu bytes of data\n",
+			(unsigned long long)(o->at ? o->at_gen : pf.hdr.gen), o->file, to_stdout ? "on standard output" : out,
+			comp, (unsigned long long)x.entries, (unsigned long long)x.whiteouts,
+			(unsigned long long)x.opaque, (unsigned long long)x.links, (unsigned long long)x.bytes);
+	ZSTD_freeCCtx(s.z);
+	free(s.buf);
+	free(s.zbuf);
+	export_free(&x);
+	state_free(&st);
+	pf_close(&pf);
+	return 0;
+}
