@@ -7,7 +7,7 @@
 # lower files, copied up by ln, and of upper files; across directories; renamed, unlinked, linked
 # again; chmod/chown/utime/xattr on one name), fifos, sockets, device nodes, whiteouts, opaque
 # directories and, on odd seeds (mounted with redirect_dir=on), redirects of renamed lower dirs.
-# Half of its file contents compress; now and then a round makes a directory of 20-320 small
+# Half of its file contents compress; now and then a round makes a directory of 20-120 small
 # files, a quarter of them the same as the one before (persist's PACKs). Seeds 6-11, 18-23, ...
 # save into an uncompressed file (persist init --compress none), the others into a zstd one
 # (the default, version 3: small files and entries in PACKs).

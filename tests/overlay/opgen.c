@@ -410,7 +410,7 @@ static void op(struct gen *g)
 			(void)mkdirat(g->dfd, p, 0755);
 		break;
 	case K_MANY: { /* a directory of many small files, some the same as the one before (persist's PACKs) */
-		size_t n = 20 + pick(r, 300), len = 0;
+		size_t n = 20 + pick(r, 100), len = 0;
 		if (mkdirat(g->dfd, q, 0755) < 0)
 			break;
 		for (size_t i = 0; i < n; i++) {
@@ -420,7 +420,7 @@ static void op(struct gen *g)
 			if (fd < 0)
 				continue;
 			if (!len || pick(r, 4))
-				fill(r, g->big, len = pick(r, 5000));
+				fill(r, g->big, len = pick(r, 2000));
 			if (write(fd, g->big, len) < 0) {}
 			close(fd);
 		}
