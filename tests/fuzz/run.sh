@@ -78,16 +78,20 @@ seeds_initramfs-probe() {
 	rm -rf "$t"
 }
 
-# persist save files: v1 (uncompressed) and v2 (zstd), two generations, of an upper with a
-# hardlink, symlinks and a directory l/ beside a symlink m -> ../../trap (the harness's trap: a
-# one-byte mutation of l/x into m/x asks the restore to follow it). Trimmed of their trailing zeros.
+# persist save files: v1 (uncompressed) and v3 (zstd: PACK records, and a ZDATA one for a file
+# larger than a PACK takes), two generations, of an upper with a hardlink, symlinks and a
+# directory l/ beside a symlink m -> ../../trap (the harness's trap: a one-byte mutation of l/x
+# into m/x asks the restore to follow it); and the v2 file (zstd, ZDATA only) of persist before
+# PACK, tools/persist/t/old/. Trimmed of their trailing zeros.
 seeds_tools-persist-save() {
 	local d=$1 t p=$O/bin/persist c
 	t=$(mktemp -d)
 	mkdir -p "$t/up/d" "$t/up/l"
 	echo data > "$t/up/d/f"; ln -s f "$t/up/d/s"; ln "$t/up/d/f" "$t/up/h"
 	echo x > "$t/up/l/x"; ln -s ../../trap "$t/up/m"; seq 1 400 > "$t/up/z"; mkfifo "$t/up/p"
+	cp tools/persist/t/old/v2-two-generations.bin "$d/zstd-v2"
 	for c in none zstd; do
+		[ $c = zstd ] && yes 'a line of text' | head -c 300000 > "$t/up/big"
 		"$p" init --file "$t/$c" --size 136K --compress $c --quiet
 		"$p" save --file "$t/$c" --upper "$t/up" --quiet
 		echo more >> "$t/up/d/f"; rm -f "$t/up/z"

@@ -226,13 +226,13 @@ static void write_file(struct gen *g, const char *p, int flags, size_t n)
 enum kind {
 	K_CREATE, K_APPEND, K_TRUNC, K_SPARSE, K_UNLINK, K_UNLINK_RAND, K_RMDIR, K_OPAQUE, K_MKDIR,
 	K_RENAME, K_RENAME_LINKED, K_RENAME_OVER, K_SYMLINK, K_LINK, K_RELINK, K_UNLINK_LINKED,
-	K_MKNOD, K_CHMOD, K_CHOWN, K_UTIME, K_SETX, K_RMX, K_OLD, NKIND
+	K_MKNOD, K_CHMOD, K_CHOWN, K_UTIME, K_SETX, K_RMX, K_OLD, K_MANY, NKIND
 };
 static const unsigned weight[NKIND] = {
 	[K_CREATE] = 10, [K_APPEND] = 4, [K_TRUNC] = 2, [K_SPARSE] = 2, [K_UNLINK] = 7, [K_UNLINK_RAND] = 1,
 	[K_RMDIR] = 2, [K_OPAQUE] = 3, [K_MKDIR] = 4, [K_RENAME] = 6, [K_RENAME_LINKED] = 3, [K_RENAME_OVER] = 2,
 	[K_SYMLINK] = 3, [K_LINK] = 12, [K_RELINK] = 5, [K_UNLINK_LINKED] = 3, [K_MKNOD] = 4, [K_CHMOD] = 4,
-	[K_CHOWN] = 3, [K_UTIME] = 3, [K_SETX] = 4, [K_RMX] = 1, [K_OLD] = 4,
+	[K_CHOWN] = 3, [K_UTIME] = 3, [K_SETX] = 4, [K_RMX] = 1, [K_OLD] = 4, [K_MANY] = 1,
 };
 static const unsigned lower_weight[NKIND] = {
 	[K_CREATE] = 20, [K_APPEND] = 2, [K_SPARSE] = 1, [K_UNLINK] = 1, [K_MKDIR] = 14, [K_RENAME] = 2,
@@ -409,6 +409,23 @@ static void op(struct gen *g)
 		else
 			(void)mkdirat(g->dfd, p, 0755);
 		break;
+	case K_MANY: { /* a directory of many small files, some the same as the one before (persist's PACKs) */
+		size_t n = 20 + pick(r, 100), len = 0;
+		if (mkdirat(g->dfd, q, 0755) < 0)
+			break;
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+			snprintf(full, sizeof full, "%s/m%zu", q, i);
+			fd = openat(g->dfd, full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0600 | pick(r, 0100));
+			if (fd < 0)
+				continue;
+			if (!len || pick(r, 4))
+				fill(r, g->big, len = pick(r, 2000));
+			if (write(fd, g->big, len) < 0) {}
+			close(fd);
+		}
+		break;
+	}
 	case NKIND:
 		break;
 	}

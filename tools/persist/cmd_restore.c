@@ -85,11 +85,12 @@ int cmd_verify(struct opts *o)
 		warn_msg(0, "%s", pf.err.msg);
 	printf("persist: %s is %s: generation %llu, %zu generations in the active half, %zu entries, "
 	       "%llu bytes of data, %llu of %llu journal bytes used, compression %s (%llu of %llu data "
-	       "records compressed)\n",
+	       "records compressed), version %u, %llu data records in PACKs\n",
 	       o->file, r == 1 ? "usable (damaged newest generation)" : "good",
 	       (unsigned long long)pf.hdr.gen, log.n, st.count, (unsigned long long)st.bytes,
 	       (unsigned long long)pf.hdr.end, (unsigned long long)pf.hdr.area_size, pcomp_name(pf.hdr.comp),
-	       (unsigned long long)pf.nzdata, (unsigned long long)pf.ndata);
+	       (unsigned long long)(pf.nzdata + pf.npacked), (unsigned long long)pf.ndata, pf.hdr.version,
+	       (unsigned long long)pf.npacked);
 	genlist_free(&log);
 	state_free(&st);
 	pf_close(&pf);

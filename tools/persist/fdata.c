@@ -31,7 +31,7 @@ int pf_entry_data(struct pfile *pf, const struct pentry *e,
 	int r;
 
 	if (e->data_off >= 0) {
-		while (off < pf->hdr.end) {
+		while (pf_off_in(off, pf->hdr.end)) {
 			r = data_rec(pf, off, &type, &o, &p, &n, &next);
 			if (r)
 				return r;

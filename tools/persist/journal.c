@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 #include "crc32c.h"
 #include "io.h"
 #include "persist.h"
@@ -66,7 +67,7 @@ int pf_open(struct pfile *pf, const char *path, int writable)
 		if (r[0] == -EPROTONOSUPPORT || r[1] == -EPROTONOSUPPORT)
 			return perr_set(&pf->err, -EPROTONOSUPPORT,
 					"unknown save file version or compression (this persist reads versions %d "
-					"and %d, compression none and zstd)", PF_VERSION_PLAIN, PF_VERSION);
+					"to %d, compression none and zstd)", PF_VERSION_PLAIN, PF_VERSION);
 		return perr_set(&pf->err, -EBADMSG, "no valid header (not a save file, or damaged)");
 	}
 	pf->slot = r[0] ? 1 : r[1] ? 0 : (h[1].seq > h[0].seq);
@@ -100,6 +101,7 @@ int pf_pick_alt(struct pfile *pf)
 	pf->hdr = pf->alt;
 	pf->alt = t;
 	pf->slot = !pf->slot;
+	pf->z.pk_at = 0;
 	return 0;
 }
 
@@ -164,6 +166,21 @@ static void rec_head(const unsigned char *b, uint32_t *type, uint32_t *len)
 	*len = get_le32(b + 8);
 }
 
+/* A PACK's CRC32C of its raw bytes made right (when its frame decompresses to its raw length). */
+static void fix_pack(unsigned char *r, uint32_t len)
+{
+	unsigned char *raw;
+	uint32_t n;
+	size_t got;
+
+	if (len <= PF_PACK_HDR || (n = get_le32(r + PF_REC_HDR)) > PF_DATA_CHUNK || !(raw = malloc(n ? n : 1)))
+		return;
+	got = ZSTD_decompress(raw, n, r + PF_REC_HDR + PF_PACK_HDR, len - PF_PACK_HDR);
+	if (!ZSTD_isError(got) && got == n)
+		put_le32(r + PF_REC_HDR + 4, crc32c(0, raw, n));
+	free(raw);
+}
+
 void pf_fix_checksums(unsigned char *img, size_t size)
 {
 	for (int slot = 0; slot < 2; slot++) {
@@ -184,6 +201,8 @@ void pf_fix_checksums(unsigned char *img, size_t size)
 			rec_head(r, &type, &len);
 			if (type == 0 || len > PF_REC_MAX || rec_size(len) > size - base - off)
 				break;
+			if (type == REC_PACK)
+				fix_pack(r, len);
 			put_le32(r, rec_crc(h.epoch, r, len));
 			off += rec_size(len);
 			if (type == REC_COMMIT)	/* the next transaction starts on its own block */
@@ -193,33 +212,79 @@ void pf_fix_checksums(unsigned char *img, size_t size)
 }
 
 /*
+ * The record at offset in of the PACK at area offset pack, expanded in pf->z: into pf->rbuf as
+ * pf_read_rec puts an outer one. A record inside a PACK has no CRC of its own (its field is 0):
+ * the PACK's record CRC covers the stored frame, its CRC32C the raw bytes. Only ENTRY, DATA,
+ * DELETE and ROLLBACK are packed: BEGIN and COMMIT frame the transaction outside.
+ */
+static int inner_rec(struct pfile *pf, uint64_t pack, uint32_t in, int want_data, uint32_t *type, uint32_t *len,
+		     uint64_t *next)
+{
+	const struct pzstd *z = &pf->z;
+	const unsigned char *b = z->pk + in;
+	size_t want;
+	int r;
+
+	if (in > z->pk_len || z->pk_len - in < PF_REC_HDR)
+		return perr_set(&pf->err, -EBADMSG, "truncated record in the PACK at area offset %llu",
+				(unsigned long long)pack);
+	rec_head(b, type, len);
+	if (get_le32(b) != 0 || get_le32(b + 12) != 0 || *len > PF_REC_MAX || rec_size(*len) > z->pk_len - in ||
+	    (*type != REC_ENTRY && *type != REC_DATA && *type != REC_DELETE && *type != REC_ROLLBACK))
+		return perr_set(&pf->err, -EBADMSG, "bad record header at offset %u of the PACK at area offset %llu",
+				in, (unsigned long long)pack);
+	want = *type == REC_DATA && !want_data && *len > 8 ? 8 : *len;
+	if ((r = pf_rbuf_need(pf, PF_REC_HDR + want + 8)))
+		return r;
+	memcpy(pf->rbuf, b, PF_REC_HDR + want);
+	pf->in_pack = 1;
+	in += (uint32_t)rec_size(*len);
+	*next = in < z->pk_len ? pf_off_inner(pack, in) : z->pk_next;
+	pf->nread++;
+	return 0;
+}
+
+/*
  * Reads the record at area offset off (below end) into pf->rbuf and checks it. Without
  * want_data a DATA record's payload is not read (only its offset and lengths): the catalogue does
- * not need it, and a save must not cost a read of every byte ever saved.
+ * not need it, and a save must not cost a read of every byte ever saved. A PACK (version 3) is
+ * read whole, checked and expanded; its offset stands for its first record, and each record in
+ * it has an offset of its own (pf_off_inner): the callers see the records, never the PACK.
  */
 int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t end, int want_data,
 		uint32_t *type, uint32_t *len, uint64_t *next)
 {
-	uint64_t base = pf_area_base(h, h->area);
+	uint64_t base = pf_area_base(h, h->area), pack = off;
+	uint32_t in = 0;
 	unsigned char *b;
 	size_t got;
 	int r;
 
+	if (off & PF_OFF_INNER) {
+		pack = (off & ((1ull << 40) - 1)) * 8;
+		in = (uint32_t)((off >> 40) & ((1u << 22) - 1)) * 8;
+		if (pack >= end || in == 0)
+			return perr_set(&pf->err, -EBADMSG, "bad record offset");
+	}
+	/* the PACK expanded last (the next record of a replay, or of a file's data run) */
+	if (pf->z.pk_at == base + pack + 1 && pack < end)
+		return inner_rec(pf, pack, in, want_data, type, len, next);
 	if ((r = pf_rbuf_need(pf, PF_REC_HDR)))
 		return r;
 	b = pf->rbuf;
 
-	if (end - off < PF_REC_HDR)
-		return perr_set(&pf->err, -EBADMSG, "truncated record at area offset %llu", (unsigned long long)off);
-	r = pf_pread(pf, b, PF_REC_HDR, base + off, &got);
+	if (pack > end || end - pack < PF_REC_HDR)
+		return perr_set(&pf->err, -EBADMSG, "truncated record at area offset %llu", (unsigned long long)pack);
+	r = pf_pread(pf, b, PF_REC_HDR, base + pack, &got);
 	if (r)
 		return r;
 	if (got != PF_REC_HDR)
 		return perr_set(&pf->err, -EBADMSG, "file ends inside a record");
 	rec_head(b, type, len);
 	if (*type == 0 || *type >= REC_TYPES || get_le32(b + 12) != 0 || *len > PF_REC_MAX ||
-	    rec_size(*len) > end - off || (*type == REC_ZDATA && h->comp != PC_ZSTD))
-		return perr_set(&pf->err, -EBADMSG, "bad record header at area offset %llu", (unsigned long long)off);
+	    rec_size(*len) > end - pack || (*type == REC_ZDATA && h->comp != PC_ZSTD) ||
+	    (*type == REC_PACK && h->version < PF_VERSION) || (in && *type != REC_PACK))
+		return perr_set(&pf->err, -EBADMSG, "bad record header at area offset %llu", (unsigned long long)pack);
 	size_t want = *len;
 	/* without want_data, a data record's head only: its offset (and a ZDATA's raw length) */
 	if (rec_is_data(*type) && !want_data) {
@@ -229,15 +294,27 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	if ((r = pf_rbuf_need(pf, PF_REC_HDR + want + 8)))
 		return r;
 	b = pf->rbuf;
-	r = pf_pread(pf, b + PF_REC_HDR, want, base + off + PF_REC_HDR, &got);
+	r = pf_pread(pf, b + PF_REC_HDR, want, base + pack + PF_REC_HDR, &got);
 	if (r)
 		return r;
 	if (got != want)
 		return perr_set(&pf->err, -EBADMSG, "file ends inside a record");
 	if (want == *len && rec_crc(h->epoch, b, *len) != get_le32(b))
 		return perr_set(&pf->err, -EBADMSG, "checksum mismatch in record at area offset %llu",
-				(unsigned long long)off);
-	*next = off + rec_size(*len);
-	pf->nread++;
-	return 0;
+				(unsigned long long)pack);
+	*next = pack + rec_size(*len);
+	if (*type != REC_PACK) {
+		pf->nread++;
+		pf->in_pack = 0;
+		return 0;
+	}
+	if ((r = pz_unpack(&pf->z, b + PF_REC_HDR, *len, &pf->err))) {
+		struct perr why = pf->err;
+		if (r == -EBADMSG)
+			perr_set(&pf->err, r, "%.200s at area offset %llu", why.msg, (unsigned long long)pack);
+		return r;
+	}
+	pf->z.pk_at = base + pack + 1;
+	pf->z.pk_next = *next;
+	return inner_rec(pf, pack, in, want_data, type, len, next);
 }

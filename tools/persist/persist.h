@@ -8,8 +8,9 @@
 
 /* On-disk constants (docs/persist-format.md). */
 #define PF_MAGIC "OVLPERS1"
-#define PF_VERSION 2		/* the newest this persist reads; it writes 1 for an uncompressed file */
+#define PF_VERSION 3		/* the newest this persist reads and writes (zstd, with PACK records) */
 #define PF_VERSION_PLAIN 1	/* no compression field: what persist before zstd wrote and reads */
+#define PF_VERSION_ZDATA 2	/* zstd, ZDATA records only: what persist before PACK wrote */
 #define PF_SLOT_SIZE 4096
 #define PF_HDR_LEN 160
 #define PF_HDR_CRC 156		/* the header's CRC32C (of the bytes before it) */
@@ -20,6 +21,9 @@
 #define PF_BEGIN_LEN 40
 #define PF_COMMIT_LEN 24
 #define PF_ZDATA_HDR 16		/* ZDATA payload: u64 offset, u32 raw length, u32 zero, then the frame */
+#define PF_PACK_HDR 8		/* PACK payload: u32 raw length, u32 CRC32C of the raw bytes, then the frame */
+#define PF_PACK_DATA_MAX (256 * 1024)	/* a DATA record of at most this many bytes goes into a PACK */
+#define PF_PACK_RATIO 16	/* a PACK's raw bytes are at most this many times its payload's */
 #define PF_TXN_ALIGN 4096	/* transactions start on their own block */
 
 /* Limits: checked before allocating or looping on anything read from a file. */
@@ -29,14 +33,14 @@
 #define PF_XATTR_COUNT_MAX 1024
 #define PF_XATTR_BYTES_MAX 65536
 #define PF_DATA_CHUNK (1024 * 1024)	/* also the most a ZDATA record may decompress to */
-#define PF_REC_MAX (PF_DATA_CHUNK + 8 + 65536)
+#define PF_REC_MAX (PF_DATA_CHUNK + 8 + 65536)	/* also bounds a PACK's frame */
 #define PF_ENTRY_PAYLOAD_MAX (PF_ENTRY_FIXED + PF_PATH_MAX + PF_TARGET_MAX + PF_XATTR_BYTES_MAX)
 #define PF_ENTRIES_MAX (16u * 1024 * 1024)
 #define PF_MIN_SIZE (PF_DATA_START + 2 * 65536)
 #define PF_MAX_SIZE (1ull << 44)
 #define PF_SAVE_RETRIES 5
 
-enum rec_type { REC_BEGIN = 1, REC_ENTRY, REC_DATA, REC_DELETE, REC_COMMIT, REC_ROLLBACK, REC_ZDATA, REC_TYPES };
+enum rec_type { REC_BEGIN = 1, REC_ENTRY, REC_DATA, REC_DELETE, REC_COMMIT, REC_ROLLBACK, REC_ZDATA, REC_PACK, REC_TYPES };
 /* A save file's compression of its DATA (header field, persist init --compress). */
 enum pcomp { PC_NONE, PC_ZSTD, PC_KINDS };
 #define PF_ZSTD_LEVEL 1		/* docs/persist-format.md, "Compression": why 1 */
@@ -74,6 +78,7 @@ struct phdr {
 	uint64_t seq, gen, file_size, area_size, epoch, end, time_ns, lower_size, bytes;
 	uint32_t area, flags, lower_crc, entries;
 	uint32_t comp;		/* enum pcomp */
+	uint32_t version;	/* 1, 2 or 3: what the file was made as (every header copies it) */
 };
 
 /* One committed generation, as listed by log. */
@@ -100,7 +105,26 @@ const char *perr_why(const struct perr *e, int r);	/* the message, else strerror
 struct pzstd {
 	void *cctx, *dctx;
 	unsigned char *buf;	/* PF_DATA_CHUNK: a decompressed record, or a compressed one */
+	unsigned char *pk;	/* the last PACK read, expanded (journal.c): PF_DATA_CHUNK */
+	uint64_t pk_at;		/* its absolute file offset + 1 (0: none) */
+	uint64_t pk_next;	/* the area offset of the record after it */
+	uint32_t pk_len;	/* its raw length */
 };
+
+/*
+ * A record inside a PACK has an offset of its own: the PACK's area offset (a multiple of 8) and
+ * its offset in the PACK's raw bytes, with bit 62 set. The PACK's own offset stands for its first
+ * record. pf_off_in: is off a record's offset within a committed range that ends at end?
+ */
+#define PF_OFF_INNER (1ull << 62)
+static inline uint64_t pf_off_inner(uint64_t pack, uint32_t in)
+{
+	return in ? PF_OFF_INNER | (uint64_t)(in / 8) << 40 | pack / 8 : pack;
+}
+static inline int pf_off_in(uint64_t off, uint64_t end)
+{
+	return (off & PF_OFF_INNER) || off < end;
+}
 
 /* An open save file and the header chosen from its two slots. */
 struct pfile {
@@ -118,6 +142,8 @@ struct pfile {
 	size_t win_len;
 	uint64_t nread;		/* records read so far (what the replay's bound is stated in) */
 	uint64_t ndata, nzdata;	/* the last replay's data records in its committed range, and its ZDATA */
+	uint64_t npacked;	/* ... and its data records in PACKs */
+	int in_pack;		/* the last record read came out of a PACK */
 	struct pzstd z;		/* the reader's decompression */
 };
 
@@ -161,6 +187,11 @@ int pcomp_parse(const char *s, uint64_t *c);	/* "zstd" or "none"; -EINVAL otherw
 void pz_free(struct pzstd *z);
 /* n raw bytes compressed into z->buf; 0 with *zn = 0 when the frame would not be smaller than max */
 int pz_compress(struct pzstd *z, const void *p, size_t n, size_t max, size_t *zn);
+/* A PACK's raw bytes (at most PF_DATA_CHUNK) as one frame into out (cap bytes: pz_pack_bound) */
+size_t pz_pack_bound(void);
+int pz_pack(struct pzstd *z, const void *p, size_t n, void *out, size_t cap, size_t *zn);
+/* A PACK's payload expanded into z->pk (bounded by PF_DATA_CHUNK, checked against its CRC32C); -EBADMSG, err says why */
+int pz_unpack(struct pzstd *z, const unsigned char *payload, uint32_t len, struct perr *err);
 /* One data record's payload as read: its offset in the file and raw length (no decompression),
  * at most PF_DATA_CHUNK (checked here, for both types: the one place). */
 int data_rec_head(uint32_t type, const unsigned char *payload, uint32_t len, uint64_t *off, uint32_t *n);
@@ -226,13 +257,20 @@ struct pwriter {
 	size_t blen;
 	uint64_t bstart;
 	struct pzstd z;		/* the writer's compression (a zstd file) */
+	unsigned char *pack[2];	/* version 3: the PACK being filled (raw records), the one flushed before it */
+	size_t plen[2];
+	unsigned flushes;	/* PACKs flushed so far */
+	unsigned marked;	/* flushes at the last w_mark: pack[1] keeps the first PACK flushed after it */
+	unsigned char *pz;	/* a PACK's frame */
 };
 struct wmark {
 	uint64_t pos;
 	uint32_t nrec;
 	uint64_t written;
+	size_t plen;
+	unsigned flushes;
 };
-struct wmark w_mark(const struct pwriter *w);
+struct wmark w_mark(struct pwriter *w);
 void w_rewind(struct pwriter *w, struct wmark m);
 int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 	    const struct lower_id *lower);
@@ -243,7 +281,8 @@ int w_delete(struct pwriter *w, const char *path);
 int w_rollback(struct pwriter *w, uint64_t gen);
 int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes);
 void w_abort(struct pwriter *w);
-int pf_create(const char *path, uint64_t size, uint32_t comp);
+int pf_create(const char *path, uint64_t size, uint32_t comp);	/* version 3 for zstd, 1 for none */
+int pf_create_version(const char *path, uint64_t size, uint32_t comp, uint32_t version);
 
 /* publish.c: every header write (init, commit, grow) goes through pf_publish */
 int pf_publish(struct pfile *pf, const struct phdr *next);

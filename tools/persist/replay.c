@@ -94,7 +94,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 	struct rec_commit rc;
 	unsigned char *p;
 
-	while (off < h->end && !found) {
+	while (pf_off_in(off, h->end) && !found) {
 		r = pf_read_rec(pf, h, off, h->end, check_data, &type, &len, &next);
 		if (r)
 			return r;
@@ -174,6 +174,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			dr.min_off = o + n;
 			pf->ndata++;
 			pf->nzdata += type == REC_ZDATA;
+			pf->npacked += pf->in_pack;
 			break;
 		}
 		case REC_DELETE:
@@ -293,8 +294,10 @@ static int apply(struct pfile *pf, const struct phdr *h, const struct gtree *t, 
 	uint32_t type, len;
 	int r;
 
-	while (off < g->commit) {
+	while (off != g->commit) {
 		unsigned char *p;
+		if (!pf_off_in(off, g->commit))	/* past the COMMIT pass 1 found */
+			return perr_set(&pf->err, -EBADMSG, "the save file changed while it was read");
 		r = pf_read_rec(pf, h, off, h->end, 0, &type, &len, &next);
 		if (r)
 			return r;
@@ -405,7 +408,7 @@ int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int che
 
 	if ((r = pf_rbuf_need(pf, 4096)))
 		return r;
-	pf->ndata = pf->nzdata = 0;
+	pf->ndata = pf->nzdata = pf->npacked = 0;
 	r = scan_area(pf, h, stop_gen, check_data, &t, log);
 	if (!r)
 		r = walk_tree(pf, h, &t, st);

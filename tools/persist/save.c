@@ -352,7 +352,7 @@ static int copy_data(struct pfile *pf, const struct phdr *old, int64_t data_off,
 
 	if (data_off < 0)
 		return 0;
-	while (off < old->end) {
+	while (pf_off_in(off, old->end)) {
 		uint64_t o;
 		uint32_t n;
 		r = pf_read_rec(pf, old, off, old->end, 1, &type, &len, &next);

@@ -13,6 +13,7 @@
 #ifndef RENAME_NOREPLACE
 #define RENAME_NOREPLACE 1   /* <linux/fs.h>; not every libc's headers say it */
 #endif
+#include "crc32c.h"
 #include "io.h"
 #include "persist.h"
 
@@ -32,7 +33,8 @@ static int w_flush(struct pwriter *w)
 
 	if (!w->blen)
 		return 0;
-	w->pf->win_len = 0;	/* the reader's window may hold what we overwrite */
+	w->pf->win_len = 0;	/* the reader's window and PACK may hold what we overwrite */
+	w->pf->z.pk_at = 0;
 	r = pwrite_all(w->pf->fd, w->buf, w->blen, (off_t)(w->base + w->bstart));
 	if (r)
 		return r;
@@ -41,8 +43,8 @@ static int w_flush(struct pwriter *w)
 	return 0;
 }
 
-/* One record from up to two payload parts, CRC seeded with the area's epoch. */
-static int w_rec(struct pwriter *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb)
+/* One record from up to two payload parts, CRC seeded with the area's epoch, into the area. */
+static int w_out(struct pwriter *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb)
 {
 	uint32_t len = (uint32_t)(na + nb);
 	uint64_t sz = rec_size(len);
@@ -68,6 +70,73 @@ static int w_rec(struct pwriter *w, uint32_t type, const void *a, size_t na, con
 	w->pos += sz;
 	w->nrec++;
 	w->written += sz;
+	return 0;
+}
+
+/*
+ * The PACK being filled, compressed into one PACK record (u32 raw length, u32 CRC32C of the raw
+ * bytes, the frame). The first PACK flushed after a mark is kept in pack[1], so that a rewind to
+ * the mark can take back the records it held from before the mark.
+ */
+static int pack_flush(struct pwriter *w)
+{
+	unsigned char h[PF_PACK_HDR];
+	unsigned char *t;
+	size_t zn;
+	int r;
+
+	if (!w->plen[0])
+		return 0;
+	if ((r = pz_pack(&w->z, w->pack[0], w->plen[0], w->pz, pz_pack_bound(), &zn)))
+		return r;
+	put_le32(h, (uint32_t)w->plen[0]);
+	put_le32(h + 4, crc32c(0, w->pack[0], w->plen[0]));
+	if ((r = w_out(w, REC_PACK, h, sizeof h, w->pz, zn)))
+		return r;
+	w->nrec--;	/* the records in it are counted, not the PACK */
+	if (w->flushes++ == w->marked) {
+		t = w->pack[1];
+		w->pack[1] = w->pack[0];
+		w->pack[0] = t;
+		w->plen[1] = w->plen[0];
+	}
+	w->plen[0] = 0;
+	return 0;
+}
+
+/* Records a PACK holds: the entries and the small data (persist-format.md, version 3). */
+static int packed(const struct pwriter *w, uint32_t type, size_t len)
+{
+	if (!w->pack[0])
+		return 0;
+	return type == REC_ENTRY || type == REC_DELETE || type == REC_ROLLBACK ||
+	       (type == REC_DATA && len <= 8 + PF_PACK_DATA_MAX);
+}
+
+/*
+ * One record: into the PACK being filled (version 3, the records packed() names; no CRC of its
+ * own) or into the area, after the PACK before it, so that the records stay in their order.
+ */
+static int w_rec(struct pwriter *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb)
+{
+	uint64_t sz = rec_size((uint32_t)(na + nb));
+	unsigned char *p;
+	int r;
+
+	if (!packed(w, type, na + nb))
+		return (r = pack_flush(w)) ? r : w_out(w, type, a, na, b, nb);
+	if (w->plen[0] + sz > PF_DATA_CHUNK && (r = pack_flush(w)))
+		return r;
+	p = w->pack[0] + w->plen[0];
+	memset(p, 0, (size_t)sz);
+	put_le32(p + 4, type);
+	put_le32(p + 8, (uint32_t)(na + nb));
+	if (na)
+		memcpy(p + PF_REC_HDR, a, na);
+	if (nb)
+		memcpy(p + PF_REC_HDR + na, b, nb);
+	w->plen[0] += (size_t)sz;
+	w->nrec++;
 	return 0;
 }
 
@@ -102,6 +171,13 @@ int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 	w->buf = malloc(WBUF_SIZE);
 	if (!w->buf)
 		return -ENOMEM;
+	if (w->next.comp == PC_ZSTD && w->next.version >= PF_VERSION) {
+		w->pack[0] = malloc(PF_DATA_CHUNK);
+		w->pack[1] = malloc(PF_DATA_CHUNK);
+		w->pz = malloc(pz_pack_bound());
+		if (!w->pack[0] || !w->pack[1] || !w->pz)
+			return -ENOMEM;
+	}
 	rb = (struct rec_begin){ .gen = w->next.gen, .time_ns = w->next.time_ns, .kind = kind,
 				 .lower_size = w->next.lower_size, .lower_crc = w->next.lower_crc };
 	begin_encode(&rb, b);
@@ -127,7 +203,9 @@ int w_entry(struct pwriter *w, const struct pentry *e)
 
 /*
  * n raw bytes at file offset off. In a zstd file they are a ZDATA record when the frame makes the
- * payload smaller than a DATA record's, else (they do not compress) a DATA record, as they are.
+ * payload smaller than a DATA record's, else (they do not compress) a DATA record, as they are;
+ * in version 3 a chunk of at most PF_PACK_DATA_MAX bytes is a DATA record in a PACK (compressed
+ * with the records beside it).
  */
 int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n)
 {
@@ -136,7 +214,7 @@ int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n)
 	int r;
 
 	put_le64(o, off);
-	if (w->next.comp == PC_ZSTD && n > PF_ZDATA_HDR) {
+	if (w->next.comp == PC_ZSTD && n > PF_ZDATA_HDR && !packed(w, REC_DATA, 8 + n)) {
 		r = pz_compress(&w->z, p, n, n - (PF_ZDATA_HDR - 8), &zn);
 		if (r)
 			return r;
@@ -166,16 +244,24 @@ int w_rollback(struct pwriter *w, uint64_t gen)
 	return w_rec(w, REC_ROLLBACK, b, 8, NULL, 0);
 }
 
-struct wmark w_mark(const struct pwriter *w)
+struct wmark w_mark(struct pwriter *w)
 {
-	struct wmark m = { w->pos, w->nrec, w->written };
+	struct wmark m = { w->pos, w->nrec, w->written, w->plen[0], w->flushes };
 
+	w->marked = w->flushes;
 	return m;
 }
 
 /* Forgets what was appended since the mark: nothing points at it, a later record overwrites it. */
 void w_rewind(struct pwriter *w, struct wmark m)
 {
+	if (w->flushes != m.flushes) {	/* the PACK of the mark was flushed since: it is in pack[1] */
+		unsigned char *t = w->pack[0];
+		w->pack[0] = w->pack[1];
+		w->pack[1] = t;
+		w->flushes = m.flushes;
+	}
+	w->plen[0] = m.plen;
 	if (m.pos >= w->bstart) {
 		w->blen = (size_t)(m.pos - w->bstart);
 	} else {
@@ -218,7 +304,10 @@ int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes)
 void w_abort(struct pwriter *w)
 {
 	free(w->buf);
-	w->buf = NULL;
+	free(w->pack[0]);
+	free(w->pack[1]);
+	free(w->pz);
+	w->buf = w->pz = w->pack[0] = w->pack[1] = NULL;
 	pz_free(&w->z);
 }
 
@@ -231,6 +320,12 @@ void w_abort(struct pwriter *w)
  */
 int pf_create(const char *path, uint64_t size, uint32_t comp)
 {
+	return pf_create_version(path, size, comp, comp == PC_NONE ? PF_VERSION_PLAIN : PF_VERSION);
+}
+
+/* version: 3 (or 2, what persist before PACK made: for the tests of old files) for zstd, 1 for none */
+int pf_create_version(const char *path, uint64_t size, uint32_t comp, uint32_t version)
+{
 	struct phdr hd = { 0 };
 	unsigned char *zero = NULL;
 	char *tmp = NULL, *dcopy = NULL;
@@ -240,7 +335,7 @@ int pf_create(const char *path, uint64_t size, uint32_t comp)
 
 	if (size < PF_MIN_SIZE || size > PF_MAX_SIZE)
 		return -ERANGE;
-	if (comp >= PC_KINDS)
+	if (comp >= PC_KINDS || (comp == PC_NONE) != (version == PF_VERSION_PLAIN) || version > PF_VERSION)
 		return -EINVAL;
 	size &= ~(uint64_t)4095;
 	/* An empty file holds nothing to lose: what a cut of an older init, or of this one's rename on
@@ -298,6 +393,7 @@ int pf_create(const char *path, uint64_t size, uint32_t comp)
 	hd.epoch = 1;
 	hd.time_ns = now_ns();
 	hd.comp = comp;		/* every later header copies it: it never changes */
+	hd.version = version;
 	/* slot A: the new file's slot B (zeros) counts as the one read; fsync for its size too */
 	r = pf_publish(&(struct pfile){ .fd = fd, .slot = 1 }, &hd);
 	if (!r && fsync(fd) < 0)

@@ -1,8 +1,10 @@
 /* zdata.c: the bytes of DATA and ZDATA records: zstd for the writer, bounded decompression for the reader. */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <zstd.h>
 #include <zstd_errors.h>
+#include "crc32c.h"
 #include "persist.h"
 
 void pz_free(struct pzstd *z)
@@ -10,8 +12,10 @@ void pz_free(struct pzstd *z)
 	ZSTD_freeCCtx(z->cctx);
 	ZSTD_freeDCtx(z->dctx);
 	free(z->buf);
+	free(z->pk);
 	z->cctx = z->dctx = NULL;
-	z->buf = NULL;
+	z->buf = z->pk = NULL;
+	z->pk_at = 0;
 }
 
 static int pz_buf(struct pzstd *z)
@@ -25,6 +29,29 @@ static int pz_buf(struct pzstd *z)
 _Static_assert(PF_ZSTD_LEVEL == 1, "another level needs zstd's other compressors back in initramfs/libzstd.sh");
 
 /*
+ * Level 1 with a hash table of 2^16 entries (256 KiB) instead of the 2^13-2^14 level 1 picks for
+ * 128 KiB-1 MiB: the same fast compressor, which then finds matches across the whole chunk or
+ * PACK (2-6 % smaller on bench/gentree.sh's trees, persist-format.md "Compression").
+ */
+#define PF_ZSTD_HASHLOG 16
+
+static int pz_cctx(struct pzstd *z, int checksum)
+{
+	if (!z->cctx) {
+		if (!(z->cctx = ZSTD_createCCtx()))
+			return -ENOMEM;
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, PF_ZSTD_LEVEL)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_hashLog, PF_ZSTD_HASHLOG)))
+			return -EINVAL;
+	}
+	/* a compression that stopped (its frame did not fit) leaves the session open: reset it */
+	if (ZSTD_isError(ZSTD_CCtx_reset(z->cctx, ZSTD_reset_session_only)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, checksum)))
+		return -EINVAL;
+	return 0;
+}
+
+/*
  * Compresses n raw bytes (at most PF_DATA_CHUNK) at PF_ZSTD_LEVEL into z->buf. A frame that
  * would not be smaller than max bytes is not wanted: *zn = 0 (the caller stores the bytes as
  * they are). The frame records its content size, which the reader compares with the record's,
@@ -33,6 +60,7 @@ _Static_assert(PF_ZSTD_LEVEL == 1, "another level needs zstd's other compressors
 int pz_compress(struct pzstd *z, const void *p, size_t n, size_t max, size_t *zn)
 {
 	size_t r;
+	int e;
 
 	*zn = 0;
 	if (n > PF_DATA_CHUNK)
@@ -41,14 +69,9 @@ int pz_compress(struct pzstd *z, const void *p, size_t n, size_t max, size_t *zn
 		max = PF_DATA_CHUNK;
 	if (pz_buf(z))
 		return -ENOMEM;
-	if (!z->cctx) {
-		if (!(z->cctx = ZSTD_createCCtx()))
-			return -ENOMEM;
-		/* the frame's checksum of its content: a frame that decodes to other bytes fails to decode */
-		if (ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, PF_ZSTD_LEVEL)) ||
-		    ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1)))
-			return -EINVAL;
-	}
+	/* the frame's checksum of its content: a frame that decodes to other bytes fails to decode */
+	if ((e = pz_cctx(z, 1)))
+		return e;
 	/* a destination of max - 1 bytes: zstd fails with dstSize_tooSmall when it does not fit */
 	r = ZSTD_compress2(z->cctx, z->buf, max ? max - 1 : 0, p, n);
 	if (ZSTD_isError(r)) {
@@ -103,5 +126,76 @@ int data_rec_decode(struct pzstd *z, uint32_t type, const unsigned char *payload
 	if (ZSTD_isError(r) || r != *n)
 		return perr_set(err, -EBADMSG, "compressed data that does not decompress to its %u bytes", *n);
 	*bytes = z->buf;
+	return 0;
+}
+
+size_t pz_pack_bound(void)
+{
+	return ZSTD_compressBound(PF_DATA_CHUNK);
+}
+
+/*
+ * A PACK's frame: its content size, no checksum of its own (the PACK carries the CRC32C of its raw
+ * bytes, which the fuzzers' fix-up can recompute, so that their mutations reach the records inside).
+ */
+int pz_pack(struct pzstd *z, const void *p, size_t n, void *out, size_t cap, size_t *zn)
+{
+	size_t r;
+	int e;
+
+	if (n > PF_DATA_CHUNK)
+		return -E2BIG;
+	if ((e = pz_cctx(z, 0)))
+		return e;
+	r = ZSTD_compress2(z->cctx, out, cap, p, n);
+	if (ZSTD_isError(r))
+		return ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? -ENOMEM : -EIO;
+	/*
+	 * A frame more than PF_PACK_RATIO times smaller than its raw bytes (zeros, say) is followed
+	 * by a skippable frame of zeros, so that the reader's bound holds for every PACK written.
+	 */
+	size_t need = n / PF_PACK_RATIO + 1 > PF_PACK_HDR + r ? n / PF_PACK_RATIO + 1 - PF_PACK_HDR - r : 0;
+	if (need) {
+		need = need < 8 ? 8 : need;
+		if (r + need > cap)
+			return -E2BIG;
+		memset((unsigned char *)out + r, 0, need);
+		put_le32((unsigned char *)out + r, 0x184D2A50u);	/* zstd's skippable frame magic */
+		put_le32((unsigned char *)out + r + 4, (uint32_t)(need - 8));
+		r += need;
+	}
+	*zn = r;
+	return 0;
+}
+
+/* u32 raw length (1 .. PF_DATA_CHUNK, checked before anything is decompressed), u32 CRC32C, a frame */
+int pz_unpack(struct pzstd *z, const unsigned char *payload, uint32_t len, struct perr *err)
+{
+	uint32_t n;
+	size_t r;
+
+	z->pk_at = 0;
+	if (len <= PF_PACK_HDR)
+		return perr_set(err, -EBADMSG, "bad PACK record");
+	n = get_le32(payload);
+	if (n < PF_REC_HDR || n > PF_DATA_CHUNK || n % 8)
+		return perr_set(err, -EBADMSG, "a PACK whose raw length (%u) is not 16 .. %d bytes in 8s", n, PF_DATA_CHUNK);
+	/* what a file can expand to is bounded by its size: no bomb of tiny PACKs */
+	if (n / PF_PACK_RATIO > len)
+		return perr_set(err, -EBADMSG, "a PACK of %u bytes that says it holds %u (at most %d times as many)", len,
+				n, PF_PACK_RATIO);
+	if (ZSTD_getFrameContentSize(payload + PF_PACK_HDR, len - PF_PACK_HDR) != n)
+		return perr_set(err, -EBADMSG, "a PACK whose frame does not say its %u bytes", n);
+	if (!z->pk && !(z->pk = malloc(PF_DATA_CHUNK)))
+		return -ENOMEM;
+	if (!z->dctx && !(z->dctx = ZSTD_createDCtx()))
+		return -ENOMEM;
+	/* into a buffer of exactly n bytes: a frame that would give more fails, it cannot grow */
+	r = ZSTD_decompressDCtx(z->dctx, z->pk, n, payload + PF_PACK_HDR, len - PF_PACK_HDR);
+	if (ZSTD_isError(r) || r != n)
+		return perr_set(err, -EBADMSG, "a PACK that does not decompress to its %u bytes", n);
+	if (crc32c(0, z->pk, n) != get_le32(payload + 4))
+		return perr_set(err, -EBADMSG, "a PACK whose %u bytes do not match their checksum", n);
+	z->pk_len = n;
 	return 0;
 }

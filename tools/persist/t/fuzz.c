@@ -108,9 +108,9 @@ int main(void)
 	snprintf(p, sizeof p, "%s/d/l", up); (void)symlink("f", p);
 	snprintf(p, sizeof p, "%s/h", up); { char a[256]; snprintf(a, sizeof a, "%s/d/f", up); (void)link(a, p); }
 	snprintf(p, sizeof p, "%s/x", up); put_file(p, "x", 1);
-	/* a zstd file: a file that compresses (ZDATA records) beside ones that do not (DATA) */
+	/* a zstd file (version 3): a file larger than a PACK takes (ZDATA records), the small ones in PACKs */
 	{
-		char text[3000];
+		static char text[PF_PACK_DATA_MAX + 3000];
 		for (size_t i = 0; i < sizeof text; i++)
 			text[i] = "compressible text, compressible text\n"[i % 37];
 		snprintf(p, sizeof p, "%s/z", up); put_file(p, text, sizeof text);
@@ -134,16 +134,13 @@ int main(void)
 	close(fd);
 	ok(used == size, "seed save file built (%zu bytes)", used);
 	{
-		/* the mutations must reach the compressed path: the seed holds a ZDATA record */
+		/* the mutations must reach the compressed path: the seed holds ZDATA and PACK records */
 		struct pfile pf;
-		uint64_t off = 0, next;
-		uint32_t type, len, zdata = 0;
+		unsigned cnt[REC_TYPES];
+		count_stored(file, cnt, NULL);
 		pf_open(&pf, file, 0);
-		while (off < pf.hdr.end && !pf_read_rec(&pf, &pf.hdr, off, pf.hdr.end, 0, &type, &len, &next)) {
-			zdata += type == REC_ZDATA;
-			off = type == REC_COMMIT ? (next + PF_TXN_ALIGN - 1) & ~(uint64_t)(PF_TXN_ALIGN - 1) : next;
-		}
-		ok(pf.hdr.comp == PC_ZSTD && zdata > 0, "the seed is a zstd file with %u ZDATA records", zdata);
+		ok(pf.hdr.comp == PC_ZSTD && pf.hdr.version == PF_VERSION && cnt[REC_ZDATA] > 0 && cnt[REC_PACK] > 0,
+		   "the seed is a version 3 file with %u ZDATA and %u PACK records", cnt[REC_ZDATA], cnt[REC_PACK]);
 		pf_close(&pf);
 	}
 	{

@@ -1,38 +1,10 @@
-/* tools/persist/t/zdata.c: zstd save files (docs/persist-format.md, "Compression"): round trips, crafted records, old files. */
+/* tools/persist/t/zdata.c: zstd save files of version 2 (docs/persist-format.md, "Compression"): round trips, crafted ZDATA records, old files. */
 #include <zstd.h>
 #include "helpers.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/persist-zdata-XXXXXX";
 static char up[256], target[256];
-
-/* The bytes of a file, or NULL; *n its length. */
-static unsigned char *slurp(const char *path, size_t *n)
-{
-	struct stat st;
-	unsigned char *b;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return NULL;
-	b = malloc((size_t)st.st_size + 1);
-	if (b && pread_all(fd, b, (size_t)st.st_size, 0, n)) {
-		free(b);
-		b = NULL;
-	}
-	close(fd);
-	return b;
-}
-
-static void spill(const char *path, const unsigned char *b, size_t n)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-	if (fd >= 0) {
-		(void)write_all(fd, b, n);
-		close(fd);
-	}
-}
 
 /* The same bytes, size and (for the sparse file) no more blocks than the original has: cp -a's view. */
 static int same_file(const char *rel)
@@ -207,15 +179,8 @@ static void bomb_2m(unsigned char *r)
  */
 static void bomb_lying(unsigned char *r)
 {
-	unsigned char *f = r + PF_REC_HDR + PF_ZDATA_HDR;
-	unsigned fhd, at;
-
 	bomb(r);
-	fhd = f[4];
-	/* FHD: content size field flag (bits 7-6), single segment (bit 5), dictionary id flag (bits 1-0) */
-	at = 5 + !((fhd >> 5) & 1) + (unsigned[]){ 0, 1, 2, 4 }[fhd & 3];
-	if ((fhd >> 6) == 2)
-		put_le32(f + at, PF_DATA_CHUNK);
+	zframe_claim(r + PF_REC_HDR + PF_ZDATA_HDR, PF_DATA_CHUNK);
 }
 
 struct crafted {
@@ -226,22 +191,6 @@ struct crafted {
 	const char *why;	/* what the error must say */
 	int plain;		/* in the uncompressed file */
 };
-
-/* Why the newest generation of file does not load (its own header, no fallback): into msg. */
-static void why(const char *file, char *msg, size_t cap)
-{
-	struct pfile pf;
-	struct pstate st;
-	int r = pf_open(&pf, file, 0);
-
-	snprintf(msg, cap, "opened");
-	if (!r && !(r = state_init(&st))) {
-		r = pf_replay(&pf, &pf.hdr, UINT64_MAX, 1, &st, NULL);
-		snprintf(msg, cap, "%s", r ? pf.err.msg : "loaded");
-		state_free(&st);
-	}
-	pf_close(&pf);
-}
 
 static const struct crafted crafted[] = {
 	{ "raw length one more than the frame's", REC_ZDATA, 1, raw_plus_one, "frame does not say", 0 },
@@ -283,7 +232,7 @@ int main(void)
 	make_tree();
 
 	/* the same tree through a zstd file and an uncompressed one */
-	is_int(pf_create(file, 64 << 20, PC_ZSTD), 0, "init a zstd file");
+	is_int(pf_create_version(file, 64 << 20, PC_ZSTD, PF_VERSION_ZDATA), 0, "init a zstd file (version 2)");
 	is_int(pf_create(plain, 64 << 20, PC_NONE), 0, "init an uncompressed file");
 	is_int(persist_save(file, up, NULL, NULL, 0, &res), 0, "save into the zstd file");
 	is_int(persist_save(plain, up, NULL, NULL, 0, &res), 0, "save into the uncompressed file");
@@ -341,7 +290,7 @@ int main(void)
 	 * Crafted and damaged records, in files of one save: the reader says why (its replay of the
 	 * newest header), and a restore creates nothing (it falls back to init's empty generation 0).
 	 */
-	is_int(pf_create(one, 64 << 20, PC_ZSTD), 0, "init a zstd file for one save");
+	is_int(pf_create_version(one, 64 << 20, PC_ZSTD, PF_VERSION_ZDATA), 0, "init a zstd file (version 2) for one save");
 	is_int(persist_save(one, up, NULL, NULL, 0, &res), 0, "  one save");
 	is_int(pf_create(onep, 64 << 20, PC_NONE), 0, "init an uncompressed file for one save");
 	is_int(persist_save(onep, up, NULL, NULL, 0, &res), 0, "  one save");
@@ -352,7 +301,7 @@ int main(void)
 		int64_t at = find_rec(c->plain ? onep : one, c->type, c->type == REC_DATA ? 1 << 20 : 4096, &base, &epoch);
 		ok(at >= 0, "%s: a record to change", c->name);
 		craft(c->plain ? onep : one, bad, at, base, epoch, c->crc, c->fix);
-		why(bad, err.msg, sizeof err.msg);
+		(void)replay_verdict(bad, err.msg, sizeof err.msg);
 		ok(strstr(err.msg, c->why), "%s: refused (%s)", c->name, err.msg);
 		mkdir(target, 0700);
 		r = load_restore(bad, UINT64_MAX, target, &err, &n);

@@ -20,10 +20,13 @@ const char *fuzz_modes[] = { "fixup", "plain", NULL };
 int __sanitizer_install_malloc_and_free_hooks(void (*m)(const volatile void *, size_t), void (*f)(const volatile void *));
 size_t __sanitizer_get_allocated_size(const volatile void *p);
 
-/* The heap bound: fixed buffers (a 1 MiB decompression buffer and zstd's context, the 64 KiB read
- * window, a record buffer) plus a few times the file: the replayed state and the restore's lists. */
-#define FUZZ_ALLOC_FIXED (4u << 20)
-#define FUZZ_ALLOC_PER_BYTE 8
+/* The heap bound: fixed buffers (for the reader and the restore's worker each a 1 MiB decompression
+ * buffer, a 1 MiB expanded PACK and zstd's context, the 64 KiB read window, a record buffer) plus a
+ * few times the file: the replayed state and the restore's lists. */
+#define FUZZ_ALLOC_FIXED (6u << 20)
+/* (version 3: a PACK holds up to PF_PACK_RATIO (16) times its bytes of records, an entry's state some
+ * 2 times its record: 40, where versions 1 and 2 needed 8) */
+#define FUZZ_ALLOC_PER_BYTE 40
 
 static const char *base;
 static char box[160], target[176], trap[160], bait[192], file[64];
