@@ -25,7 +25,8 @@ static int dir_is_empty(int fd)
 	return empty;
 }
 
-/* Restore verifies every record before it creates anything, so a damaged file restores nothing. */
+/* Restore checks every record's CRC before it creates anything, and makes everything in a staging
+ * directory that becomes the target's only when all of it was made and checked: all or nothing. */
 int cmd_restore(struct opts *o)
 {
 	struct pfile pf;
@@ -42,9 +43,9 @@ int cmd_restore(struct opts *o)
 	r = pf_open(&pf, o->file, 0);
 	if (r)
 		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf.err, r));
-	/* read front to back twice (the check, then the data): a larger readahead */
+	/* read front to back twice (the check, then the data, by the workers): a larger readahead */
 	(void)posix_fadvise(pf.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	r = pf_load(&pf, o->at ? o->at_gen : UINT64_MAX, 1, &st, NULL);
+	r = pf_load(&pf, o->at ? o->at_gen : UINT64_MAX, PCHECK_CRC, &st, NULL);
 	if (r < 0)
 		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing restored",
 			o->file, pf.err.msg);
@@ -105,7 +106,7 @@ int cmd_verify(struct opts *o)
 	r = pf_open(&pf, o->file, 0);
 	if (r)
 		die_msg(exit_code(r), 0, "unable to verify %s: %s", o->file, perr_why(&pf.err, r));
-	r = pf_load(&pf, UINT64_MAX, 1, &st, &log);
+	r = pf_load(&pf, UINT64_MAX, PCHECK_ALL, &st, &log);
 	if (r < 0)
 		die_msg(exit_code(r), 0, "unable to verify %s: %s", o->file, pf.err.msg);
 	if (r == 1)

@@ -91,7 +91,7 @@ static int __attribute__((unused)) load_restore(const char *file, uint64_t at, c
 		pf_close(&pf);
 		return r;
 	}
-	int fell = r = pf_load(&pf, at, 1, &st, NULL);
+	int fell = r = pf_load(&pf, at, PCHECK_CRC, &st, NULL);
 	load_nread = pf.nread;
 	if (r < 0) {
 		perr_set(err, r, "load: %.400s", pf.err.msg);
