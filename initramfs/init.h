@@ -167,8 +167,6 @@ int exitenv_prepare(struct init_ctx *c);
 int shutdown_main(int argc, char **argv);
 
 /* switchroot.c */
-/* Removes path (relative to dirfd) and all below it, never leaving its filesystem. */
-void remove_tree_at(int dirfd, const char *path);
 int check_init(struct init_ctx *c);
 int switch_root(struct init_ctx *c);
 

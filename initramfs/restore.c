@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "init.h"
+#include "rmtree.h"
 
 #define RESTORE_TMP  UPPER_DIR "/restore"
 
@@ -212,7 +213,7 @@ int restore_save_file(struct init_ctx *c)
 	r = run_persist(PERSIST_BIN, argv);
 	if (r != 0) {
 		/* A bad save never half-applies: the partial tree goes, the file stays as it is. */
-		remove_tree_at(c->rootfd, at_root(RESTORE_TMP));
+		(void)rmtree_at(c->rootfd, at_root(RESTORE_TMP));
 		log_msg(c, LOG_WARN, "unable to restore %s (%s %d): booting clean; the save file is untouched "
 			"(persist verify and persist log tell more)", file,
 			r < 0 ? "error" : "persist exit", r < 0 ? -r : r);

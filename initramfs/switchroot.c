@@ -1,5 +1,4 @@
 /* switchroot.c: checks the new root, frees the initramfs, and makes the overlay the root. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -11,8 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "init.h"
+#include "rmtree.h"
 
-#define MAX_DEPTH 64
 
 /* Resolves the init inside the new root, as it will be after the switch (absolute symlinks too). */
 int check_init(struct init_ctx *c)
@@ -42,51 +41,6 @@ int check_init(struct init_ctx *c)
 	return 0;
 }
 
-/* Removes what is on the initramfs, depth first, never leaving its device. */
-static void remove_tree(int dfd, dev_t dev, int depth)
-{
-	DIR *d = fdopendir(dfd);
-	struct dirent *de;
-
-	if (!d) {
-		close(dfd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		struct stat st;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			if (depth < MAX_DEPTH) {
-				int sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-				if (sub >= 0)
-					remove_tree(sub, dev, depth + 1);
-			}
-			(void)unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
-		} else {
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-		}
-	}
-	closedir(d);
-}
-
-void remove_tree_at(int dirfd, const char *path)
-{
-	struct stat st;
-	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return;
-	}
-	remove_tree(fd, st.st_dev, 0);
-	(void)unlinkat(dirfd, path, AT_REMOVEDIR);
-}
-
 int switch_root(struct init_ctx *c)
 {
 	struct statfs sfs;
@@ -103,9 +57,10 @@ int switch_root(struct init_ctx *c)
 	if (root.st_dev == newroot.st_dev)
 		return failx(c, -EINVAL, NULL, "switch root: %s is not a mount of its own", NEWROOT);
 
+	/* what is on the initramfs goes, depth first, never leaving its device */
 	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd >= 0)
-		remove_tree(fd, root.st_dev, 0);
+		(void)rmtree_contents(fd);
 	if (chdir(NEWROOT) < 0)
 		return fail(c, -errno, NULL, "enter %s", NEWROOT);
 	if ((r = c->sys->mount(".", "/", NULL, MS_MOVE, NULL)) < 0)

@@ -139,7 +139,7 @@ void open_generation(const struct opts *o, struct pfile *pf, struct pstate *st, 
 		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf->err, r));
 	/* read front to back twice (the check, then the data): a larger readahead */
 	(void)posix_fadvise(pf->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	r = pf_load(pf, o->at ? o->at_gen : UINT64_MAX, 1, st, NULL);
+	r = pf_load(pf, o->at ? o->at_gen : UINT64_MAX, PCHECK_CRC, st, NULL);
 	if (r < 0)
 		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing %s",
 			o->file, pf->err.msg, done);

@@ -25,7 +25,8 @@ static int dir_is_empty(int fd)
 	return empty;
 }
 
-/* Restore verifies every record before it creates anything, so a damaged file restores nothing. */
+/* Restore checks every record's CRC before it creates anything, and makes everything in a staging
+ * directory that becomes the target's only when all of it was made and checked: all or nothing. */
 int cmd_restore(struct opts *o)
 {
 	struct pfile pf;
@@ -78,7 +79,7 @@ int cmd_verify(struct opts *o)
 	r = pf_open(&pf, o->file, 0);
 	if (r)
 		die_msg(exit_code(r), 0, "unable to verify %s: %s", o->file, perr_why(&pf.err, r));
-	r = pf_load(&pf, UINT64_MAX, 1, &st, &log);
+	r = pf_load(&pf, UINT64_MAX, PCHECK_ALL, &st, &log);
 	if (r < 0)
 		die_msg(exit_code(r), 0, "unable to verify %s: %s", o->file, pf.err.msg);
 	if (r == 1)

@@ -107,7 +107,7 @@ int cmd_status(struct opts *o)
 	r = pf_open(&pf, o->file, 0);
 	if (r)
 		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf.err, r));
-	r = pf_load(&pf, UINT64_MAX, 0, &st, NULL);
+	r = pf_load(&pf, UINT64_MAX, PCHECK_META, &st, NULL);
 	if (r < 0)
 		die_msg(exit_code(r), 0, "unable to read %s: %s", o->file, pf.err.msg);
 	r = patterns_load(o->file, &pat, &err);

@@ -58,7 +58,7 @@ int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_
 		return perr_set(&res->err, -ENOSPC, "its file system has less than the %llu more bytes asked free "
 				"(nothing was changed); give a smaller --size or free some room",
 				(unsigned long long)(size - pf->size));
-	r = pf_load(pf, UINT64_MAX, 1, &st, NULL);
+	r = pf_load(pf, UINT64_MAX, PCHECK_ALL, &st, NULL);
 	if (r < 0) {
 		res->err = pf->err;
 		return r;

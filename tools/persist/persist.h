@@ -109,6 +109,8 @@ struct pzstd {
 	uint64_t pk_at;		/* its absolute file offset + 1 (0: none) */
 	uint64_t pk_next;	/* the area offset of the record after it */
 	uint32_t pk_len;	/* its raw length */
+	int content_crc;	/* set before the first use: the caller checks the raw bytes by the entry's
+				 * content CRC (restore), so the frames' own checksums are not computed */
 };
 
 /*
@@ -230,10 +232,17 @@ uint32_t rec_crc(uint64_t epoch, const unsigned char *rec, uint32_t len);
 void pf_fix_checksums(unsigned char *img, size_t size);
 int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t end, int want_data,
 		uint32_t *type, uint32_t *len, uint64_t *next);
-/* replay.c: h's area into st up to stop_gen (UINT64_MAX: all); check_data reads DATA payloads too. */
-int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int check_data,
+/*
+ * How much of each data record the replay checks (every other record is always read whole and
+ * CRC-checked): META only its head (offset, lengths: the catalogue of save, status, log);
+ * CRC its whole payload against the record CRC (restore, whose writing expands each ZDATA
+ * frame once, checked as it goes); ALL also expands every ZDATA frame (verify, grow).
+ */
+enum pcheck { PCHECK_META, PCHECK_CRC, PCHECK_ALL };
+/* replay.c: h's area into st up to stop_gen (UINT64_MAX: all), checking data as check says. */
+int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, enum pcheck check,
 	      struct pstate *st, struct pgenlist *log);
-int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, struct pgenlist *log);
+int pf_load(struct pfile *pf, uint64_t at, enum pcheck check, struct pstate *st, struct pgenlist *log);
 void genlist_free(struct pgenlist *l);
 
 /* fslimit.c: the largest file the file system of fd (or of path's directory) can hold. */

@@ -81,7 +81,7 @@ struct data_run {
 };
 
 /* Pass 1: every record up to stop_gen's COMMIT (or the end), checked on its own; the tree. */
-static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int check_data,
+static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, enum pcheck check,
 		     struct gtree *t, struct pgenlist *log)
 {
 	uint64_t off = 0, next, last_gen = 0, last_end = 0;
@@ -95,7 +95,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 	unsigned char *p;
 
 	while (pf_off_in(off, h->end) && !found) {
-		r = pf_read_rec(pf, h, off, h->end, check_data, &type, &len, &next);
+		r = pf_read_rec(pf, h, off, h->end, check != PCHECK_META, &type, &len, &next);
 		if (r)
 			return r;
 		p = pf->rbuf + PF_REC_HDR;
@@ -163,8 +163,8 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			if (data_rec_head(type, p, len, &o, &n) || o < dr.min_off || o > (1ull << 50))
 				return perr_set(&pf->err, -EBADMSG, "misplaced data at area offset %llu",
 						(unsigned long long)off);
-			/* checking data (restore, verify): a ZDATA record must decompress to its length */
-			if (check_data && type == REC_ZDATA &&
+			/* checking all (verify, grow): a ZDATA record must decompress to its length */
+			if (check == PCHECK_ALL && type == REC_ZDATA &&
 			    (r = data_rec_decode(&pf->z, type, p, len, &o, &bytes, &n, &pf->err))) {
 				struct perr why = pf->err;
 				if (r == -EBADMSG)
@@ -400,7 +400,7 @@ static int walk_tree(struct pfile *pf, const struct phdr *h, struct gtree *t, st
 	return r;
 }
 
-int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int check_data,
+int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, enum pcheck check,
 	      struct pstate *st, struct pgenlist *log)
 {
 	struct gtree t = { 0 };
@@ -409,7 +409,7 @@ int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int che
 	if ((r = pf_rbuf_need(pf, 4096)))
 		return r;
 	pf->ndata = pf->nzdata = pf->npacked = 0;
-	r = scan_area(pf, h, stop_gen, check_data, &t, log);
+	r = scan_area(pf, h, stop_gen, check, &t, log);
 	if (!r)
 		r = walk_tree(pf, h, &t, st);
 	free(t.v);
@@ -417,13 +417,13 @@ int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, int che
 }
 
 /* Loads the state at gen at (UINT64_MAX: the newest), falling back to the other slot if damaged. */
-int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, struct pgenlist *log)
+int pf_load(struct pfile *pf, uint64_t at, enum pcheck check, struct pstate *st, struct pgenlist *log)
 {
 	int r = state_init(st);
 
 	if (r)
 		return r;
-	r = pf_replay(pf, &pf->hdr, at, check_data, st, log);
+	r = pf_replay(pf, &pf->hdr, at, check, st, log);
 	if (r == -EBADMSG && pf->alt_valid && at == UINT64_MAX) {
 		struct perr why = pf->err;
 		state_free(st);
@@ -432,7 +432,7 @@ int pf_load(struct pfile *pf, uint64_t at, int check_data, struct pstate *st, st
 		pf_pick_alt(pf);
 		r = state_init(st);
 		if (!r)
-			r = pf_replay(pf, &pf->hdr, at, check_data, st, log);
+			r = pf_replay(pf, &pf->hdr, at, check, st, log);
 		if (r == 0) {
 			perr_set(&pf->err, 1, "newest generation damaged (%.150s), using generation %llu",
 				 why.msg, (unsigned long long)pf->hdr.gen);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "io.h"
 #include "persist.h"
+#include "rmtree.h"
 
 #define RESTORE_WORKERS_MAX 16
 #define BATCH_ENTRIES 64		/* a worker takes this many entries at a time... */
@@ -21,7 +22,8 @@
 
 struct rctx {
 	struct pfile *pf;
-	int rootfd;
+	int rootfd;		/* where entries are created: the staging directory, then the target */
+	int target;		/* the target (the caller's fd) */
 	struct dirfds dirs;	/* every directory created, while fds allow */
 	struct u64map groups;	/* hardlink group id -> 1 + the index of its primary (the member with data) */
 	struct pentry **v;	/* the state, sorted */
@@ -170,10 +172,8 @@ static int create_dir(struct worker *w, const struct pentry *e)
 	const char *name;
 	int pfd, fd, r;
 
-	if (strcmp(e->path, ".") == 0) {
-		r = set_owner_mode(w, e, c->rootfd, -1, NULL);
-		return r ? r : set_xattrs(w, e, c->rootfd, -1, NULL);
-	}
+	if (strcmp(e->path, ".") == 0)	/* the target's own: set once everything is in it */
+		return 0;
 	r = dirfds_parent(&c->dirs, &w->walk, e->path, &name, &pfd);
 	if (r)
 		return fail(w, r, e->path, "unable to open its directory");
@@ -380,19 +380,83 @@ static int run_workers(struct rctx *c, struct worker *w, size_t nw, struct worke
 }
 
 /*
- * The state into rootfd (an empty directory): the directories in path order (each kept open
- * for its children), then files, symlinks and nodes by up to nthreads threads (0: as many as
- * CPUs are online), then the hardlinks, then the directories' times, deepest first. A failure
- * stops every thread; what was created stays (the caller removes the target).
+ * The staging directory: a name in the target that no top-level entry of the state has
+ * (".persist-restore", else with a number), so that moving the entries out of it never meets it.
+ */
+static int staging_name(const struct pentry *const *v, size_t n, char name[32])
+{
+	for (unsigned k = 0; k < 1000; k++) {
+		size_t i;
+		if (k)
+			snprintf(name, 32, ".persist-restore.%u", k);
+		else
+			snprintf(name, 32, ".persist-restore");
+		for (i = 0; i < n && strcmp(v[i]->path, name); i++)
+			;
+		if (i == n)
+			return 0;
+	}
+	return -EEXIST;
+}
+
+/* The top-level entries from the staging directory into the target, which then holds everything. */
+static int unstage(struct rctx *c, int sfd, const char *sname, size_t n, size_t *moved, size_t *nmoved,
+		   struct perr *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *p = c->v[i]->path;
+		if (strcmp(p, ".") == 0 || strchr(p, '/'))
+			continue;
+		if (renameat(sfd, p, c->target, p) < 0)
+			return perr_set(err, -errno, "%s: unable to move it out of %s: %s", p, sname, strerror(errno));
+		moved[(*nmoved)++] = i;
+	}
+	if (unlinkat(c->target, sname, AT_REMOVEDIR) < 0)
+		return perr_set(err, -errno, "unable to remove %s: %s", sname, strerror(errno));
+	return 0;
+}
+
+/*
+ * A failed restore leaves the target as it found it, empty: the staging directory goes, and so
+ * does every top-level entry already moved out of it. err gains what could not be removed.
+ */
+static void unmake(struct rctx *c, const char *sname, const size_t *moved, size_t nmoved, struct perr *err)
+{
+	int r = rmtree_at(c->target, sname), e;
+	const char *what = sname;
+
+	for (size_t k = 0; k < nmoved; k++)
+		if ((e = rmtree_at(c->target, c->v[moved[k]]->path)) && !r) {
+			r = e;
+			what = c->v[moved[k]]->path;
+		}
+	if (r) {
+		char was[sizeof err->msg];
+		snprintf(was, sizeof was, "%s", err->msg);
+		perr_set(err, -EIO, "%.300s; and unable to remove %.100s from the target (%s): remove it by hand",
+			 was, what, strerror(-r));
+	}
+}
+
+/*
+ * The state into target (an empty directory), all or nothing. Everything is made in a staging
+ * directory inside it: the directories in path order (each kept open for its children), then
+ * files, symlinks and nodes by up to nthreads threads (0: as many as CPUs are online), each
+ * file's data expanded and checked record by record as it is written, its content CRC at the
+ * end, then the hardlinks. Only when all of that succeeded are the top-level entries moved into
+ * the target, the staging directory removed, the root's metadata and the directories' times
+ * (deepest first) set. A failure anywhere stops every thread and removes what was made: the
+ * target is left empty.
  */
 int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, unsigned nthreads,
 		    struct progress *pr, struct perr *err)
 {
-	struct rctx c = { .pf = pf, .rootfd = rootfd, .pr = pr };
+	struct rctx c = { .pf = pf, .rootfd = -1, .target = rootfd, .pr = pr };
 	struct worker *w, *failed = NULL;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	size_t nw = nthreads ? nthreads : cpus > 0 ? (size_t)cpus : 1, k;
-	int n, i, r;
+	size_t nw = nthreads ? nthreads : cpus > 0 ? (size_t)cpus : 1, k, *moved = NULL, nmoved = 0;
+	char sname[32];
+	int n, i, r, staged = 0;
 
 	nw = nw > RESTORE_WORKERS_MAX ? RESTORE_WORKERS_MAX : nw;
 	n = state_sorted(st, &c.v);
@@ -409,11 +473,25 @@ int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, unsig
 		w[k].pf.rbuf = w[k].pf.win = NULL;
 		w[k].pf.rcap = w[k].pf.win_len = 0;
 		w[k].pf.err.msg[0] = 0;
-		w[k].pf.z = (struct pzstd){ 0 };   /* a decompression state of its own */
+		/* a decompression state of its own; write_data checks every file's content CRC */
+		w[k].pf.z = (struct pzstd){ .content_crc = 1 };
 		w[k].walk.fd = w[k].walk2.fd = -1;
 	}
 	pthread_mutex_init(&c.plock, NULL);
-	r = dirfds_init(&c.dirs, rootfd, fd_budget(nw));
+	moved = malloc(((size_t)n + 1) * sizeof *moved);
+	r = moved ? staging_name((const struct pentry *const *)c.v, (size_t)n, sname) : -ENOMEM;
+	if (r == -EEXIST)
+		perr_set(&w[0].err, r, "no name left for a staging directory in the target");
+	if (!r && mkdirat(rootfd, sname, 0700) < 0)
+		r = perr_set(&w[0].err, -errno, "unable to create %s in the target: %s", sname, strerror(errno));
+	if (!r) {
+		staged = 1;
+		c.rootfd = openat(rootfd, sname, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (c.rootfd < 0)
+			r = perr_set(&w[0].err, -errno, "unable to open %s: %s", sname, strerror(errno));
+	}
+	if (!r)
+		r = dirfds_init(&c.dirs, c.rootfd, fd_budget(nw));
 	if (!r)
 		r = index_groups(&w[0], (size_t)n);
 	if (!r)
@@ -433,6 +511,17 @@ int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, unsig
 			r = link_one(&w[0], c.v[i]);
 			progress_add(&c, 1, 0);
 		}
+	/* every entry made and every record checked: into the target (the walks now start there) */
+	if (!r && (r = unstage(&c, c.rootfd, sname, (size_t)n, moved, &nmoved, &w[0].err)) == 0) {
+		staged = 0;
+		c.dirs.rootfd = rootfd;
+		dwalk_done(&w[0].walk);
+	}
+	if (!r && n > 0 && strcmp(c.v[0]->path, ".") == 0) {
+		r = set_owner_mode(&w[0], c.v[0], rootfd, -1, NULL);
+		if (!r)
+			r = set_xattrs(&w[0], c.v[0], rootfd, -1, NULL);
+	}
 	for (i = n - 1; i >= 0 && !r; i--) {
 		const struct pentry *e = c.v[i];
 		const char *name = NULL;
@@ -457,6 +546,11 @@ out:
 	}
 	free(w);
 	dirfds_free(&c.dirs);
+	if (c.rootfd >= 0)
+		close(c.rootfd);
+	if (r && (staged || nmoved))
+		unmake(&c, sname, moved, nmoved, err);
+	free(moved);
 	pthread_mutex_destroy(&c.plock);
 	free(c.v);
 	free(c.work);

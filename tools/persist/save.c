@@ -296,7 +296,7 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 		perr_set(&res->err, r, "%s: %s", file, perr_why(&pf.err, r));
 		goto out;
 	}
-	r = pf_load(&pf, UINT64_MAX, 0, &st, NULL);
+	r = pf_load(&pf, UINT64_MAX, PCHECK_META, &st, NULL);
 	if (r < 0) {
 		perr_set(&res->err, r, "%s: %s", file, pf.err.msg);
 		goto out;
@@ -383,7 +383,7 @@ int persist_compact(struct pfile *pf, struct save_result *res)
 	int n, i, r;
 
 	memset(res, 0, sizeof *res);
-	r = pf_load(pf, UINT64_MAX, 0, &st, NULL);
+	r = pf_load(pf, UINT64_MAX, PCHECK_META, &st, NULL);
 	if (r < 0) {
 		res->err = pf->err;
 		return r;
@@ -433,7 +433,7 @@ int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res)
 		return perr_set(&res->err, -EINVAL, "generation %llu is not older than the current %llu",
 				(unsigned long long)gen, (unsigned long long)pf->hdr.gen);
 	}
-	r = pf_load(pf, gen, 0, &st, NULL);
+	r = pf_load(pf, gen, PCHECK_META, &st, NULL);
 	if (r < 0) {
 		res->err = pf->err;
 		return r;

@@ -1,6 +1,7 @@
 /* zdata.c: the bytes of DATA and ZDATA records: zstd for the writer, bounded decompression for the reader. */
 #include <errno.h>
 #include <stdlib.h>
+#define ZSTD_STATIC_LINKING_ONLY	/* ZSTD_d_forceIgnoreChecksum */
 #include <string.h>
 #include <zstd.h>
 #include <zstd_errors.h>
@@ -119,8 +120,16 @@ int data_rec_decode(struct pzstd *z, uint32_t type, const unsigned char *payload
 	declared = ZSTD_getFrameContentSize(payload + PF_ZDATA_HDR, len - PF_ZDATA_HDR);
 	if (declared != *n)
 		return perr_set(err, -EBADMSG, "compressed data whose frame does not say its %u bytes", *n);
-	if (pz_buf(z) || (!z->dctx && !(z->dctx = ZSTD_createDCtx())))
+	if (pz_buf(z))
 		return -ENOMEM;
+	if (!z->dctx) {
+		if (!(z->dctx = ZSTD_createDCtx()))
+			return -ENOMEM;
+		/* the frame's XXH64 checks what the content CRC checks too: one pass over the bytes less */
+		if (z->content_crc &&
+		    ZSTD_isError(ZSTD_DCtx_setParameter(z->dctx, ZSTD_d_forceIgnoreChecksum, ZSTD_d_ignoreChecksum)))
+			return -EINVAL;
+	}
 	/* into a buffer of exactly n bytes: a frame that would give more fails, it cannot grow */
 	r = ZSTD_decompressDCtx(z->dctx, z->buf, *n, payload + PF_ZDATA_HDR, len - PF_ZDATA_HDR);
 	if (ZSTD_isError(r) || r != *n)

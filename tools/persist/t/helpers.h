@@ -128,7 +128,7 @@ static long __attribute__((unused)) replay_verdict(const char *file, char *msg, 
 
 	snprintf(msg, cap, "%s", r ? pf.err.msg : "opened");
 	if (!r && !(r = state_init(&st))) {
-		r = pf_replay(&pf, &pf.hdr, UINT64_MAX, 1, &st, NULL);
+		r = pf_replay(&pf, &pf.hdr, UINT64_MAX, PCHECK_ALL, &st, NULL);
 		snprintf(msg, cap, "%s", r ? pf.err.msg : "loaded");
 		n = r ? -1 : (long)st.count;
 		state_free(&st);
@@ -157,7 +157,7 @@ static int __attribute__((unused)) load_restore(const char *file, uint64_t at, c
 		pf_close(&pf);
 		return r;
 	}
-	int fell = r = pf_load(&pf, at, 1, &st, NULL);
+	int fell = r = pf_load(&pf, at, PCHECK_CRC, &st, NULL);
 	load_nread = pf.nread;
 	if (r < 0) {
 		perr_set(err, r, "load: %.400s", pf.err.msg);

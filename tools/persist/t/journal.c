@@ -414,7 +414,7 @@ static int load_image(const char *file, const unsigned char *img, size_t size, u
 	close(fd);
 	r = pf_open(&pf, file, 0);
 	if (!r) {
-		r = pf_load(&pf, UINT64_MAX, 1, &st, NULL);
+		r = pf_load(&pf, UINT64_MAX, PCHECK_ALL, &st, NULL);
 		if (r >= 0) {
 			*gen = pf.hdr.gen;
 			*count = st.count;

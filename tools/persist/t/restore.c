@@ -270,16 +270,31 @@ static void test_threads(void)
 	is_int(count_self("task"), 1, "after the failure: every thread joined");
 	is_int(count_self("fd"), fds0, "after the failure: no fd left open");
 	ok(access(into, F_OK) == 0 && count_entries(out) == 0, "after the failure: nothing outside the target");
-	size_t missing = 0;
-	for (size_t i = 0; i < n; i++) {
-		char p[512];
-		struct stat st;
-		snprintf(p, sizeof p, "%s/%s", into, s[i].path);
-		missing += s[i].type == PT_DIR && (stat(p, &st) < 0 || !S_ISDIR(st.st_mode));
-	}
-	is_int(missing, 0, "after the failure: every directory exists (they are made before the files, as documented)");
+	is_int(count_entries(into), 0, "after the failure: the target is empty (what was made is removed)");
 	r = restore_with(file, into, 1, &err);
 	ok(r == -EBADMSG && strstr(err.msg, s[BAD].path), "one thread, the same bad file: the same error (%s)", err.msg);
+
+	/* the last record of the file, found after everything else was made: the target stays empty */
+	ok(craft_tree(file, s, n, (int)n - 1) == 0, "a save file with a bad content checksum in its last file, %s",
+	   s[n - 1].path);
+	for (unsigned th = 1; th <= 4; th += 3) {
+		r = restore_with(file, into, th, &err);
+		ok(r == -EBADMSG && strstr(err.msg, s[n - 1].path) && count_entries(into) == 0,
+		   "%u thread(s), the last file bad: refused, the target empty (%d, %d entries, %s)", th, r,
+		   count_entries(into), err.msg);
+	}
+	/* a top-level entry named as the staging directory: the staging directory takes another name */
+	{
+		static struct spec s2[3];
+		s2[0] = (struct spec){ ".", PT_DIR, 0, 0 };
+		s2[1] = (struct spec){ ".persist-restore", PT_DIR, 0, 0 };
+		s2[2] = (struct spec){ ".persist-restore/f", PT_FILE, 100, 100 };
+		ok(craft_tree(file, s2, 3, -1) == 0, "a save file with a top-level .persist-restore");
+		r = restore_with(file, into, 2, &err);
+		ok(r == 0 && tree_differs(into, s2, 3) == 0 && count_entries(into) == 1,
+		   "  restored as saved, nothing else in the target (%d %s, %d entries)", r, err.msg,
+		   count_entries(into));
+	}
 
 	/* one flipped byte in a DATA record: found by the check before anything is created */
 	ok(craft_tree(file, s, n, -1) == 0 && flip_data(file, BAD) == 0, "a save file with a byte of %s's data flipped",

@@ -78,7 +78,7 @@ static char *load(const char *file, uint64_t at, uint64_t *reads, double *cpu, c
 		return NULL;
 	}
 	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
-	if (pf_load(&pf, at, 1, &st, NULL) == 0) {
+	if (pf_load(&pf, at, PCHECK_ALL, &st, NULL) == 0) {
 		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
 		s = state_listing(&st);
 		state_free(&st);

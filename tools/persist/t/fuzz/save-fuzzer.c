@@ -101,7 +101,7 @@ static struct verdict load(struct pfile *pf, struct pstate *st)
 
 	v.r = pf_open(pf, file, 0);
 	if (v.r == 0)
-		v.r = pf_load(pf, UINT64_MAX, 1, st, NULL);
+		v.r = pf_load(pf, UINT64_MAX, PCHECK_ALL, st, NULL);
 	if (v.r >= 0)
 		v.entries = st->count;
 	v.nread = pf->nread;
