@@ -282,7 +282,7 @@ static const struct param params[] = {
 	{ "live.verify", set_verify, "check each layer against live/SHA256SUMS (=warn: boot anyway)", 0 },
 	{ "live.layers", set_layers, "the layers beside live.root, bottom first", 0 },
 	{ "live.iso", set_iso, "the layers are inside this ISO file on the medium", 0 },
-	{ "live.slot", set_slot, "boot root image slot A (live.root) or B (its -b.sqfs), whatever live/slots says", 0 },
+	{ "live.slot", set_slot, "boot root image slot A (live.root) or B (its -b.sqfs), whatever live/slots says", 1 },
 };
 
 void config_defaults(struct config *c)
