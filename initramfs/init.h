@@ -67,6 +67,7 @@ struct init_ctx {
 	int slot_trying;            /* ... a pending one, whose try was counted */
 	char slot_other[128];       /* the other slot's file name: never a layer */
 	char slot_log[1024];        /* what slot.c said, for /run/live/update.log */
+	char slot_image[CONFIG_STR + 128]; /* the booted slot's image on the medium (/live/root-b.sqfs), or "" */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
 	char what[320];
@@ -175,6 +176,8 @@ int write_text(const char *path, const char *text);
 /* slot.c: the root image slot to boot (docs/updates.md): its file name beside base_a (live.root's
  * last part) in base; the pending slot's try counted down on the medium first. 0 or fail()'s. */
 int slot_choose(struct init_ctx *c, const char *dir, const char *base_a, char *base, size_t cap);
+/* The root image this boot uses, as a path on the medium: live.root, or the slot booted. */
+static inline const char *root_image(const struct init_ctx *c) { return c->slot_image[0] ? c->slot_image : c->cfg.root; }
 /* Once the new root's /run is there: /run/live/slot, /run/live/update.log, and in a boot that
  * tries a pending slot the systemd unit that marks it good. */
 void slot_write_run(struct init_ctx *c);

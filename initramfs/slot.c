@@ -105,6 +105,9 @@ int slot_choose(struct init_ctx *c, const char *dir, const char *base_a, char *b
 		close(dfd);
 	c->slot_booted = boot;
 	snprintf(c->slot_other, sizeof c->slot_other, "%s", name[1 - boot]);
+	/* the save file's lower is the image booted (restore.c): a save over A is not B's */
+	const char *slash = strrchr(c->cfg.root, '/');
+	snprintf(c->slot_image, sizeof c->slot_image, "%.*s/%s", (int)(slash - c->cfg.root), c->cfg.root, name[boot]);
 	snprintf(base, cap, "%s", name[boot]);
 	return 0;
 }

@@ -5,6 +5,7 @@
 # 2. An update to an image whose init fails: three boots of slot B (each counted down before it
 #    is used, each ending in the kernel's panic), then the init goes back to slot A and says why,
 #    on the console and in /run/live/update.log.
+# 3. A save made over slot A is not restored over slot B (its lower is the slot booted).
 # Oracles from outside our code: the record's bytes read with od after mcopy (the doc's table),
 # fsck.fat -n on the medium after every step (the init writes the record through the device).
 # Disks: one virtio disk, a vfat medium labelled OVERLIVE holding live/root.sqfs (slot A: the
@@ -33,8 +34,9 @@ cp "$QDIR/good.sqfs" "$QDIR/bad.sqfs" "$QDIR/a/opt/"
 sqfs "$QDIR/a" "$QDIR/a.sqfs"
 medium=$QDIR/medium.img
 
+APPEND=
 boot() {
-	qemu_start "" -drive "file=$medium,format=raw,if=virtio"
+	qemu_start "$APPEND" -drive "file=$medium,format=raw,if=virtio"
 	qemu_expect 'overlive# ' 180 >/dev/null
 }
 # record: the record's newest copy as "generation good pending tries", read with od (not our decoder)
@@ -115,4 +117,21 @@ qemu_stop
 is "$(record)" "4 0 1 0" "bad: the record is left at 0 tries: no boot of slot A writes it"
 fat_clean
 ok $? "bad: fsck.fat -n finds the medium clean"
+
+# ---- 3. a save file: the lower the init names is the slot booted
+"$TOP/images/mkmedium.sh" vfat "$QDIR/a.sqfs" "$medium" OVERLIVE
+APPEND="live.persist=/persist.dat"
+boot
+qemu_run 'persist init --file /run/live/medium/persist.dat --size 8M && echo kept > /root/saved && persist save' 60
+ok $? "save: a save over slot A"
+qemu_run "overlive-update /opt/good.sqfs" 120
+ok $? "save: the update to the good image"
+qemu_stop
+boot
+is "$(version)" B "save: slot B boots"
+grep -aq 'unable to restore /run/live/medium/persist.dat' "$QLOG"
+ok $? "save: the save made over slot A is not restored over slot B (said on the console)"
+qemu_run '! test -e /root/saved && grep -q "^PERSIST_LOWER=/run/live/medium/live/root-b.sqfs$" /run/live/persist.env'
+ok $? "save: none of it is in the live system, and persist.env names root-b.sqfs as the lower"
+qemu_stop
 done_testing
