@@ -12,10 +12,8 @@
 # minimal root, /etc/version A, and the new images in /opt), then live/root-b.sqfs and live/slots.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/qemu.sh"
-command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 is not installed"
-[ -d "$O/root-minimal" ] && [ -x "$O/root-minimal/usr/sbin/overlive-update" ] || skip_all "build first: ./build.sh"
-command -v mcopy >/dev/null || skip_all "mtools is not installed"
-command -v fsck.fat >/dev/null || skip_all "fsck.fat is not installed: apt-get install dosfstools"
+need qemu-system-x86_64 mksquashfs mcopy mtype fsck.fat -- "qemu-system-x86 squashfs-tools mtools dosfstools"
+[ -x "$O/root-minimal/usr/sbin/overlive-update" ] || skip_all "build first: ./build.sh (no overlive-update in $O/root-minimal)"
 export MTOOLS_SKIP_CHECK=1
 
 sqfs() { mksquashfs "$1" "$2" -comp zstd -all-root -noappend -no-progress -quiet >/dev/null; }
@@ -52,12 +50,16 @@ record() {
 	echo "${best:-none}"
 }
 fat_clean() { fsck.fat -n "$medium" > "$QDIR/fsck.out" 2>&1; }
-version() { qemu_run 'echo "version=$(cat /etc/version)"' && grep -a 'version=' "$QLOG" | tail -n 1 | tr -d '\r' | cut -d= -f2; }
+# version: the live system's /etc/version in V (no subshell: the harness keeps its place in the log)
+version() {
+	V=none
+	qemu_run 'echo "version=$(cat /etc/version)"' && V=$(grep -a '^version=' "$QLOG" | tail -n 1 | tr -d '\r' | cut -d= -f2)
+}
 
 # ---- 1. a good image
 "$TOP/images/mkmedium.sh" vfat "$QDIR/a.sqfs" "$medium" OVERLIVE
 boot
-is "$(version)" A "good: slot A boots first (no record)"
+version; is "$V" A "good: slot A boots first (no record)"
 sum=$(sha256sum "$QDIR/good.sqfs" | cut -c1-64)
 qemu_run "overlive-update /opt/good.sqfs --sha256 $sum" 120
 ok $? "good: overlive-update in the live system writes slot B and sets it pending"
@@ -73,7 +75,7 @@ grep -aq 'slot B (root-b.sqfs) is pending: trying it, 2 tries left after this bo
 ok $? "good: the next boot tries slot B and says so on the console"
 grep -aq 'slot B (root-b.sqfs) is the good slot now' "$QLOG"
 ok $? "good: the rc marked it good (overlive-update --mark-good)"
-is "$(version)" B "good: the live system is the new image"
+version; is "$V" B "good: the live system is the new image"
 qemu_run 'grep -q "slot B (root-b.sqfs) is pending" /run/live/update.log && grep -q "slot=B" /run/live/slot'
 ok $? "good: /run/live/update.log and /run/live/slot say so too"
 qemu_stop
@@ -82,7 +84,7 @@ fat_clean
 ok $? "good: fsck.fat -n: the medium clean after the init's and the mark's writes"
 
 boot
-is "$(version)" B "good: the boot after stays on slot B"
+version; is "$V" B "good: the boot after stays on slot B"
 ! grep -aq 'pending: trying it' "$QLOG"
 ok $? "good: and tries nothing"
 qemu_stop
@@ -108,7 +110,7 @@ done
 boot
 grep -aq 'slot B (root-b.sqfs) used all its tries without being marked good (its system did not reach its goal): back on the good slot A (root.sqfs)' "$QLOG"
 ok $? "bad: the fourth boot is back on slot A and says why on the console"
-is "$(version)" A "bad: the live system is the old image"
+version; is "$V" A "bad: the live system is the old image"
 qemu_run 'grep -q "used all its tries" /run/live/update.log && grep -q "slot=A" /run/live/slot'
 ok $? "bad: /run/live/update.log says why too"
 qemu_run 'overlive-update --status | grep -q "slot B used its tries without being marked good"'
@@ -128,7 +130,7 @@ qemu_run "overlive-update /opt/good.sqfs" 120
 ok $? "save: the update to the good image"
 qemu_stop
 boot
-is "$(version)" B "save: slot B boots"
+version; is "$V" B "save: slot B boots"
 grep -aq 'unable to restore /run/live/medium/persist.dat' "$QLOG"
 ok $? "save: the save made over slot A is not restored over slot B (said on the console)"
 qemu_run '! test -e /root/saved && grep -q "^PERSIST_LOWER=/run/live/medium/live/root-b.sqfs$" /run/live/persist.env'
