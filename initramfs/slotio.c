@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,12 +42,46 @@ static int device_offset(int fd, long off, off_t *at)
 	return 0;
 }
 
+/*
+ * One copy onto the device at byte at, bypassing its cache (O_DIRECT): the write is the copy's
+ * own logical sector and nothing else, so a torn write cannot reach a neighbour's bytes (a
+ * buffered write would write the whole 4 KiB page around it, other files' sectors included).
+ */
+static int device_write(const char *dev, off_t at, const unsigned char *sec)
+{
+	void *buf = NULL;
+	size_t got;
+	int fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC), lbs = SLOTREC_COPY_SIZE, e = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, BLKSSZGET, &lbs) < 0 || lbs < SLOTREC_COPY_SIZE || lbs > SLOTREC_COPY_STRIDE || (lbs & (lbs - 1)))
+		lbs = SLOTREC_COPY_SIZE;
+	off_t base = at - at % lbs;
+	if (posix_memalign(&buf, 4096, (size_t)lbs)) {
+		close(fd);
+		return -ENOMEM;
+	}
+	/* a logical sector larger than the copy holds the rest of the record file's own bytes */
+	if (lbs > SLOTREC_COPY_SIZE && (e = pread_all(fd, buf, (size_t)lbs, base, &got)) == 0 && got != (size_t)lbs)
+		e = -EIO;
+	if (!e) {
+		memcpy((unsigned char *)buf + (at - base), sec, SLOTREC_COPY_SIZE);
+		e = pwrite_all(fd, buf, (size_t)lbs, base);
+	}
+	if (!e && fdatasync(fd) < 0)
+		e = -errno;
+	free(buf);
+	close(fd);
+	return e;
+}
+
 int slotio_store(int dirfd, const char *name, const char *dev, const struct slotrec *r, int copy)
 {
 	unsigned char sec[SLOTREC_COPY_SIZE];
 	struct stat st;
 	off_t at = slotrec_copy_off(copy);
-	int fd, out, e;
+	int fd, e;
 
 	slotrec_encode(r, sec);
 	fd = openat(dirfd, name, (dev ? O_RDONLY : O_RDWR) | O_CLOEXEC);
@@ -55,20 +91,12 @@ int slotio_store(int dirfd, const char *name, const char *dev, const struct slot
 		e = fstat(fd, &st) < 0 ? -errno : -EINVAL;   /* never extend it here: in place only */
 		goto out;
 	}
-	out = fd;
 	if (dev) {
-		if ((e = device_offset(fd, (long)at, &at)) < 0)
-			goto out;
-		if ((out = open(dev, O_RDWR | O_CLOEXEC)) < 0) {
-			e = -errno;
-			goto out;
-		}
-	}
-	e = pwrite_all(out, sec, sizeof sec, at);
-	if (!e && fdatasync(out) < 0)
+		if ((e = device_offset(fd, (long)at, &at)) == 0)
+			e = device_write(dev, at, sec);
+	} else if ((e = pwrite_all(fd, sec, sizeof sec, at)) == 0 && fdatasync(fd) < 0) {
 		e = -errno;
-	if (out != fd)
-		close(out);
+	}
 out:
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	close(fd);
