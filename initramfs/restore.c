@@ -128,7 +128,7 @@ static void remove_exfat_init_temp(struct init_ctx *c, const char *dir, const ch
  */
 int restore_save_file(struct init_ctx *c)
 {
-	char dir[64], file[CONFIG_STR + 64], lower[CONFIG_STR + 64], at[24], ro_why[400] = "";
+	char dir[64], file[CONFIG_STR + 64], lower[sizeof MEDIUM_DIR + sizeof c->slot_image], at[24], ro_why[400] = "";
 	char *argv[12];
 	int n = 0, r, ro = 0;
 

@@ -97,7 +97,8 @@ static void open_medium(struct upd *u)
 				"(no %s); name the medium's mounted file system with --medium DIR", SLOT_RUN_FILE);
 		u->medium = LIVE_MEDIUM;
 	} else {
-		u->booted = -1;     /* another medium than this boot's: no slot of it is running */
+		/* this boot's slot still counts (the medium named may be this boot's, mounted
+		 * elsewhere, as after live.toram); its device may not be this one's */
 		u->dev[0] = '\0';
 	}
 	if (!u->root)
