@@ -24,11 +24,15 @@ PROG_overlive = initramfs kmod tools/persist
 PROG_modpick  = tools/modpick kmod
 PROG_mkcpio   = tools/mkcpio
 PROG_powercut = tools/powercut
+# overlive-update reads the slot record with the init's own code (initramfs/slotio.c) and checks
+# an image with its prober; it is not in the initramfs (whose size is bounded): the live system
+# has it from the root image (the recipes install it), a host from out/bin
+PROG_overlive-update = tools/update initramfs kmod
 # a program's other names: hard links beside it, each running as its name says (argv[0]). The
 # init and persist are one program (initramfs/main.c): in the initramfs they share one C library
 # and lib/ (5 KB of it after xz), and /bin/persist is a link to /init.
 LINKS_overlive = init persist
-ALL_PROGS = overlive modpick mkcpio powercut
+ALL_PROGS = overlive modpick mkcpio powercut overlive-update
 # extra link flags of a program (compression libraries and the like). persist's zstd: build.sh
 # gives the small musl build of Debian's libzstd source (initramfs/libzstd.sh) as ZSTD_LIB and
 # ZSTD_INC; without it, Debian's own libzstd.a (libzstd-dev; much bigger). The unit tests (gcc,
@@ -70,7 +74,7 @@ $(foreach p,$(PROGS),$(if $(LINKS_$(p)),$(eval $(call links,$(p)))))
 comp_name = $(subst /,-,$(1))
 TEST_USES_initramfs = initramfs kmod
 uses_of   = $(or $(TEST_USES_$(call comp_name,$(1))),$(strip $(foreach p,$(ALL_PROGS),$(if $(filter $(1),$(firstword $(PROG_$(p)))),$(PROG_$(p))))),$(1))
-TEST_DIRS = initramfs kmod tools/modpick tools/mkcpio tools/persist tools/powercut lib
+TEST_DIRS = initramfs kmod tools/modpick tools/mkcpio tools/persist tools/powercut tools/update lib
 TESTS    :=
 
 define unit_test

@@ -245,6 +245,18 @@ static const char *set_layers(struct config *c, const char *v)
 
 static const char *set_iso(struct config *c, const char *v) { return set_path(c->iso, sizeof c->iso, v); }
 
+/* live.slot=A|B: boot that root image slot (docs/updates.md), whatever the slot record says. */
+static const char *set_slot(struct config *c, const char *v)
+{
+	if (v && (!strcmp(v, "A") || !strcmp(v, "a")))
+		c->slot = 0;
+	else if (v && (!strcmp(v, "B") || !strcmp(v, "b")))
+		c->slot = 1;
+	else
+		return "expects A or B";
+	return NULL;
+}
+
 static const char *set_debug(struct config *c, const char *v)
 {
 	c->debug = !v || strcmp(v, "0") != 0;
@@ -270,6 +282,7 @@ static const struct param params[] = {
 	{ "live.verify", set_verify, "check each layer against live/SHA256SUMS (=warn: boot anyway)", 0 },
 	{ "live.layers", set_layers, "the layers beside live.root, bottom first", 0 },
 	{ "live.iso", set_iso, "the layers are inside this ISO file on the medium", 0 },
+	{ "live.slot", set_slot, "boot root image slot A (live.root) or B (its -b.sqfs), whatever live/slots says", 1 },
 };
 
 void config_defaults(struct config *c)
@@ -282,6 +295,7 @@ void config_defaults(struct config *c)
 	c->wait = 30;
 	strcpy(c->init, "/sbin/init");
 	c->persist_at = -1;
+	c->slot = -1;
 }
 
 /*

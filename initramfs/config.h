@@ -29,6 +29,7 @@ struct config {
 	int verify;                 /* live.verify: 0 no, 1 stop on a mismatch, 2 (=warn) boot anyway */
 	char layers[CONFIG_STR];    /* live.layers=a.sqfs,b.sqfs: the layers, bottom first ("" = all) */
 	char iso[CONFIG_STR];       /* live.iso=/PATH: the layers are inside this ISO file on the medium */
+	int slot;                   /* live.slot: 0 A, 1 B, -1 as the slot record says */
 };
 
 /* A problem found while parsing: the word and what is wrong with it. */

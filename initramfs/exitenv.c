@@ -44,7 +44,7 @@ static int copy_file(const char *from, const char *to, unsigned mode)
 	return r;
 }
 
-static int write_text(const char *path, const char *text)
+int write_text(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), r;
 

@@ -61,6 +61,13 @@ struct init_ctx {
 	int medium_checked;         /* the medium's FAT was checked before its first mount */
 	char medium_fat_bad[256];   /* why the medium's FAT must not be written (beyond repair), or "" */
 	int fat_unchecked;          /* a FAT was to be checked and this initramfs has no fsck.fat */
+	int slot_active;            /* the root image is slot A or B of live.root (slot.c) */
+	int slot_record;            /* ... and the medium has a valid slot record */
+	int slot_booted;            /* the slot this boot uses (SLOT_A, SLOT_B) */
+	int slot_trying;            /* ... a pending one, whose try was counted */
+	char slot_other[128];       /* the other slot's file name: never a layer */
+	char slot_log[1024];        /* what slot.c said, for /run/live/update.log */
+	char slot_image[CONFIG_STR + 128]; /* the booted slot's image on the medium (/live/root-b.sqfs), or "" */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
 	char what[320];
@@ -163,6 +170,17 @@ int run_persist(const char *bin, char *const argv[]);
 
 /* exitenv.c: /run/initramfs of the new root, for the save at shutdown */
 int exitenv_prepare(struct init_ctx *c);
+/* Writes text as the file path (0644, created or truncated); 0 or -errno. */
+int write_text(const char *path, const char *text);
+
+/* slot.c: the root image slot to boot (docs/updates.md): its file name beside base_a (live.root's
+ * last part) in base; the pending slot's try counted down on the medium first. 0 or fail()'s. */
+int slot_choose(struct init_ctx *c, const char *dir, const char *base_a, char *base, size_t cap);
+/* The root image this boot uses, as a path on the medium: live.root, or the slot booted. */
+static inline const char *root_image(const struct init_ctx *c) { return c->slot_image[0] ? c->slot_image : c->cfg.root; }
+/* Once the new root's /run is there: /run/live/slot, /run/live/update.log, and in a boot that
+ * tries a pending slot the systemd unit that marks it good. */
+void slot_write_run(struct init_ctx *c);
 /* shutdown.c: the same binary as /run/initramfs/shutdown; never returns as PID 1 */
 int shutdown_main(int argc, char **argv);
 

@@ -63,6 +63,7 @@ static int list_layers(struct init_ctx *c, const char *dir, const char *base, st
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		if (len > 5 && !strcmp(de->d_name + len - 5, ".sqfs") && strcmp(de->d_name, base) &&
+		    strcmp(de->d_name, c->slot_other) &&
 		    add_layer(L, n, dir, de->d_name) == -E2BIG) {
 			log_msg(c, LOG_WARN, "more than %d layers in %s: %s and later names left out",
 				MAX_LAYERS, dir, de->d_name);
@@ -199,7 +200,12 @@ int mount_lower(struct init_ctx *c)
 	snprintf(dir, sizeof dir, "%s%s", img, c->cfg.root);
 	slash = strrchr(dir, '/');
 	*slash = '\0';
-	if ((r = list_layers(c, dir, slash + 1, L, &n)) < 0)
+	/* two root image slots (docs/updates.md): not inside an ISO file, nor with layers named */
+	char base[128];
+	snprintf(base, sizeof base, "%s", slash + 1);
+	if (!c->cfg.iso[0] && !c->cfg.layers[0] && (r = slot_choose(c, dir, slash + 1, base, sizeof base)) < 0)
+		return r;
+	if ((r = list_layers(c, dir, base, L, &n)) < 0)
 		return r;
 	if (to_ram && (to_ram = toram_prepare(c, L, n)) < 0)
 		return to_ram;

@@ -166,6 +166,7 @@ int move_mounts(struct init_ctx *c)
 		if (fd >= 0)
 			close(fd);
 	}
+	slot_write_run(c);
 	for (size_t i = 0; i < sizeof apis / sizeof apis[0]; i++) {
 		snprintf(to, sizeof to, "%s%s", NEWROOT, apis[i]);
 		if ((r = move(c, apis[i], to)) < 0)

@@ -129,7 +129,7 @@ static void remove_exfat_init_temp(struct init_ctx *c, const char *dir, const ch
  */
 int restore_save_file(struct init_ctx *c)
 {
-	char dir[64], file[CONFIG_STR + 64], lower[CONFIG_STR + 64], at[24], ro_why[400] = "";
+	char dir[64], file[CONFIG_STR + 64], lower[sizeof MEDIUM_DIR + sizeof c->slot_image], at[24], ro_why[400] = "";
 	char *argv[12];
 	int n = 0, r, ro = 0;
 
@@ -158,7 +158,7 @@ int restore_save_file(struct init_ctx *c)
 	snprintf(c->persist_env, sizeof c->persist_env,
 		 "PERSIST_FILE=%s\nPERSIST_UPPER=%s/upper\n%s%s%s", file, UPPER_DIR,
 		 c->medium_is_lower ? "" : "PERSIST_LOWER=", c->medium_is_lower ? "" : MEDIUM_DIR,
-		 c->medium_is_lower ? "" : c->cfg.root);
+		 c->medium_is_lower ? "" : root_image(c));
 	if (!c->medium_is_lower)
 		strcat(c->persist_env, "\n");
 	if (c->cfg.persist_size[0]) {
@@ -199,7 +199,7 @@ int restore_save_file(struct init_ctx *c)
 	argv[n++] = "--into";
 	argv[n++] = RESTORE_TMP;
 	if (!c->medium_is_lower) {
-		snprintf(lower, sizeof lower, "%s%s", MEDIUM_DIR, c->cfg.root);
+		snprintf(lower, sizeof lower, "%s%s", MEDIUM_DIR, root_image(c));
 		argv[n++] = "--lower";
 		argv[n++] = lower;
 	}

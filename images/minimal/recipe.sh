@@ -5,7 +5,7 @@ set -euo pipefail
 root=$1
 here=$(cd "$(dirname "$0")" && pwd)
 : "${BUSYBOX:=/bin/busybox}"
-: "${TOOLS_DIR:=}"                  # out/bin: persist and friends, when built
+: "${TOOLS_DIR:=}"                  # out/bin: persist, overlive-update, when built
 
 mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,run,tmp,root,mnt,var/log,usr/bin,usr/sbin}
 chmod 1777 "$root/tmp"
@@ -17,7 +17,7 @@ done
 ln -sf /bin/busybox "$root/sbin/init"
 cp -a "$here/rootfs/." "$root/"
 if [ -n "$TOOLS_DIR" ]; then
-	for t in persist; do
+	for t in persist overlive-update; do
 		[ -x "$TOOLS_DIR/$t" ] && install -m 0755 "$TOOLS_DIR/$t" "$root/usr/sbin/$t"
 	done
 fi

@@ -35,6 +35,14 @@ int main(void)
 	is_str(c.init, "/bin/sh", "live.init");
 	is_int(c.debug, 1, "live.debug without a value is on");
 
+	is_int(c.slot, -1, "no live.slot by default: the slot record decides");
+	is_int(parse(&c, "live.slot=B", &res), 0, "live.slot=B");
+	is_int(c.slot, 1, "  slot B");
+	is_int(parse(&c, "live.slot=a", &res), 0, "live.slot=a");
+	is_int(c.slot, 0, "  slot A");
+	is_int(parse(&c, "live.slot=C", &res), 0, "live.slot=C is not fatal (the record decides)");
+	ok(c.slot == -1 && res.n == 1 && strstr(res.issue[0].why, "A or B"), "  but named, and left to the record");
+
 	static const char *const good_media[] = { "UUID=1234-ABCD", "PARTLABEL=overlive-root", "/dev/sda1",
 						  "PARTUUID=5eed0123-01", "PARTUUID=0E24C6AF-D3A2-A841-9785-E846962B2309" };
 	for (size_t i = 0; i < sizeof good_media / sizeof good_media[0]; i++) {

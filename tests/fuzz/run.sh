@@ -41,6 +41,7 @@ HARNESSES=(
 	"tools-persist-conf     tools/persist/t/fuzz/conf       8192"
 	"tools-modpick-modinfo  tools/modpick/t/fuzz/modinfo    65536"
 	"tools-powercut-nbd     tools/powercut/t/fuzz/nbd       16384"
+	"lib-slotrec            lib/t/fuzz/slotrec              16384"
 )
 
 # Debian's clang-14 (build.sh's package list) installs clang-14; the package clang adds clang
@@ -53,6 +54,8 @@ make -s -j"${JOBS:-$(nproc)}" O="$O" FUZZ_CC="$FUZZ_CC" fuzz >"$F/build.log" 2>&
 [ -x "$O/bin/persist" ] || make -s O="$O" "$O/bin/persist" >>"$F/build.log" 2>&1 ||
 	die "no $O/bin/persist for the save-file seeds (run ./build.sh first)"
 
+[ -x "$O/bin/overlive-update" ] || make -s O="$O" "$O/bin/overlive-update" >>"$F/build.log" 2>&1 ||
+	die "no $O/bin/overlive-update for the slot record's seeds (run ./build.sh first)"
 # ------------------------------------------------------------- seed corpora, made by the real tools
 # seeds_NAME DIR: writes the harness's seeds into DIR (an empty directory)
 head64k() { head -c 65536 "$1" > "$2"; rm -f "$1"; }
@@ -132,6 +135,23 @@ seeds_tools-modpick-modinfo() {
 	local mods
 	mapfile -t mods < <(find "$MODULE_TREE" -name '*.ko' -size -60k | sort)
 	cp "${mods[@]:0:40}" "$d/"
+}
+
+# the slot record as overlive-update writes it: after an update (copy 0), a second one (both
+# copies), a mark-good is not possible on a host, so a third update; and the file before any copy
+seeds_lib-slotrec() {
+	local d=$1 t
+	t=$(mktemp -d)
+	mkdir -p "$t/m/live" "$t/tree"
+	echo x > "$t/tree/x"
+	mksquashfs "$t/tree" "$t/new.sqfs" -noappend -no-progress -quiet >/dev/null
+	cp "$t/new.sqfs" "$t/m/live/root.sqfs"
+	for i in 1 2 3; do
+		"$O/bin/overlive-update" "$t/new.sqfs" --medium "$t/m" >/dev/null 2>&1 || return 1
+		cp "$t/m/live/slots" "$d/after-update-$i"
+	done
+	head -c 8192 /dev/zero > "$d/zero"
+	rm -rf "$t"
 }
 
 # a QEMU client's real session, recorded between qemu-io and the simulator (socat -r)

@@ -33,6 +33,13 @@ skip() { # skip COUNT WHY
 	done
 }
 
+need() { # need CMD... [-- PACKAGE]: skips the whole test unless every CMD is on PATH
+	local c pkg='' cmds=()
+	while [ $# -gt 0 ]; do [ "$1" = -- ] && { pkg=$2; break; }; cmds+=("$1"); shift; done
+	for c in "${cmds[@]}"; do
+		command -v "$c" >/dev/null || skip_all "$c is not installed${pkg:+ (apt-get install $pkg)}"
+	done
+}
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
 bail() { echo "Bail out! $*"; exit 255; }
