@@ -27,7 +27,7 @@ chroot_dir=$PEERS_CACHE/bookworm
 : "${MODULE_TREE:=$(ls -d "$TOP"/cache/kernel/*/lib/modules/* 2>/dev/null | head -n 1)}"
 KVER=$(basename "${MODULE_TREE:-none}")
 KCONFIG=$MODULE_TREE/../../../boot/config-$KVER
-: "${PEERS_KINDS:=overlive live-boot dracut floor modfloor}"   # the boot kinds, in the order each round boots them
+: "${PEERS_KINDS:=overlive live-boot dracut floor modfloor disk}"   # the boot kinds, in the order each round boots them
 KINDS=$PEERS_KINDS
 # each boot kind's kernel command line (besides console=ttyS0 panic=-1 quiet, from qemu.sh/here)
 declare -A APPEND=(
@@ -36,6 +36,7 @@ declare -A APPEND=(
 	[dracut]="root=live:LABEL=OVERLIVE rd.live.image rd.live.overlay.overlayfs=1"
 	[floor]=""
 	[modfloor]=""
+	[disk]=""      # overlive's GPT disk image through SeaBIOS + syslinux: mkimage.sh writes its line
 )
 stop() { note "peers: not measured: $*"; exit 0; }
 
@@ -166,8 +167,21 @@ mksquashfs "$root" "$W/root.sqfs" -comp zstd -noappend -no-progress -quiet -all-
 EXTRA="$W/root.sqfs:live/filesystem.squashfs $W/root.sqfs:LiveOS/squashfs.img" \
 	"$TOP/images/mkmedium.sh" ext4 "$W/root.sqfs" "$W/medium.img" OVERLIVE || stop "unable to make the medium (images/mkmedium.sh)"
 
+# the disk kind: overlive's own GPT disk image (images/mkimage.sh) of that root, booted whole by
+# SeaBIOS and syslinux from virtio-blk, as a user's stick is (the uptime starts at the kernel, so
+# the firmware's and the loader's time is not in it; the report gives the wall time apart)
+if [[ " $KINDS " == *" disk "* ]]; then
+	if "$TOP/images/mkimage.sh" --kernel "$O/vmlinuz" --initrd "$O/initramfs.img" --sqfs "$W/root.sqfs" \
+		--out "$W/disk.img" --console "console=ttyS0" --append "panic=-1 quiet" > "$W/disk.log" 2>&1; then
+		INITRD[disk]=$O/initramfs.img
+		APPEND[disk]="($(grep -o 'command line: .*' "$W/disk.log" | cut -d' ' -f3- | sed 's/^console=ttyS0 //; s/ panic=-1 quiet$//'), from syslinux)"
+	else
+		note "peers: disk: not measured: unable to make the disk image ($(tail -n 1 "$W/disk.log"))"
+	fi
+fi
+
 # ---- the boots: A B C D A B C D ..., the same QEMU command but for -initrd and -append
-. "$TOP/tests/lib/qemu.sh"
+. "$TOP/tests/lib/qemu-disk.sh"
 diag() { QWHY=$*; }   # why qemu_expect gave up, for the note
 QARGS=(-drive "file=$W/medium.img,format=raw,if=virtio,snapshot=on")
 # instruction-clocked: the guest's clock advances by the instructions it runs (2^N ns each), not
@@ -175,6 +189,7 @@ QARGS=(-drive "file=$W/medium.img,format=raw,if=virtio,snapshot=on")
 [ -z "$PEERS_ICOUNT" ] || QARGS+=(-icount "shift=$PEERS_ICOUNT")
 tsv=$W/peers.tsv
 : > "$tsv"
+: > "$W/disk-wall"
 declare -A FAILS=() TIMEDOUT=()
 # each init's own rescue shell: overlive's, initramfs-tools' (live-boot), dracut's
 GAVE_UP='overlive rescue# |\(initramfs\) |Dropping to debug shell'
@@ -185,7 +200,11 @@ boot_one() {
 	mkdir -p "$dir" && ln -sf "$O/vmlinuz" "$dir/vmlinuz" && ln -sf "${INITRD[$kind]}" "$dir/initramfs.img"
 	for try in 1 2; do
 		QWHY=
-		O=$dir qemu_start "quiet ${APPEND[$kind]}" "${QARGS[@]}"
+		if [ "$kind" = disk ]; then
+			qemu_disk_start bios virtio "$W/disk.img" -snapshot ${PEERS_ICOUNT:+-icount shift=$PEERS_ICOUNT}
+		else
+			O=$dir qemu_start "quiet ${APPEND[$kind]}" "${QARGS[@]}"
+		fi
 		qemu_expect "peers: uptime [0-9]|$GAVE_UP" "$PEERS_TIMEOUT" >/dev/null
 		# after the uptime, the root's init lists the modules loaded (for the module floor); a
 		# rescue shell's next lines, for the note
@@ -200,6 +219,7 @@ boot_one() {
 		up=$(grep -a -m 1 -oE 'peers: uptime [0-9.]+' "$log" | cut -d' ' -f3)
 		if [ -n "$up" ]; then
 			printf '%s\t%s\t%s\n' "$kind" "$n" "$up" >> "$tsv"
+			[ "$kind" != disk ] || printf '%s\n' "$(qemu_disk_elapsed)" >> "$W/disk-wall"
 			return 0
 		fi
 		# a loaded host can make TCG fail the kernel's early timer check: that one, once more
@@ -301,6 +321,10 @@ ov=$(stat_of overlive median) fl=$(stat_of floor median)
 		pr=$(ratio "$(stat_of "$kind" median)" "$fl")
 		[ "$pr" = - ] || echo "- **$kind / floor** (median): $pr: the largest ratio to $kind any initramfs could show in this run."
 	done
+	dk=$(stat_of disk median)
+	if [ "$dk" != - ]; then
+		echo "- **disk** (overlive's GPT disk image through SeaBIOS and syslinux, virtio-blk): root's init at $(fmt_s "$dk") of guest uptime (median), $(ratio "$dk" "$ov") of the \`-kernel\` boot's; live-boot / disk $(ratio "$(stat_of live-boot median)" "$dk"), dracut / disk $(ratio "$(stat_of dracut median)" "$dk"). Wall time from QEMU's start, firmware and loader included (median): $(fmt_s "$(grep . "$W/disk-wall" | median)")."
+	fi
 	for kind in live-boot dracut; do
 		r=$(ratio "$(stat_of "$kind" median)" "$ov")
 		v=-
