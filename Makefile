@@ -35,10 +35,12 @@ LINKS_overlive = init persist
 ALL_PROGS = overlive modpick mkcpio powercut overlive-update
 # extra link flags of a program (compression libraries and the like). persist's zstd: build.sh
 # gives the small musl build of Debian's libzstd source (initramfs/libzstd.sh) as ZSTD_LIB and
-# ZSTD_INC; without it, Debian's own libzstd.a (libzstd-dev; much bigger). The unit tests (gcc,
-# ASan) link Debian's shared libzstd: the same library, built for glibc.
-ZSTD_LIB     ?= /usr/lib/x86_64-linux-gnu/libzstd.a
-ZSTD_INC     ?=
+# ZSTD_INC; a bare `make` takes that build too when build.sh left it in cache/zstd/build; without
+# it, Debian's own libzstd.a (libzstd-dev; about 220 KB more in the initramfs, over its size bar).
+# The unit tests (gcc, ASan) link Debian's shared libzstd: the same library, built for glibc.
+ZSTD_SMALL   := cache/zstd/build
+ZSTD_LIB     ?= $(or $(wildcard $(ZSTD_SMALL)/libzstd.a),/usr/lib/x86_64-linux-gnu/libzstd.a)
+ZSTD_INC     ?= $(if $(wildcard $(ZSTD_SMALL)/libzstd.a),-I$(ZSTD_SMALL)/include)
 LIBS_overlive = $(ZSTD_LIB)
 INC_overlive  = $(ZSTD_INC)
 LIBS_TEST_tools-persist = -lzstd
