@@ -60,13 +60,16 @@ qemu_monitor() {
 
 qemu_send() { printf '%s\n' "$1" >&"$QIN" 2>/dev/null; }
 
-# Runs a command in the guest shell and returns its status; its output is in $QLOG.
+# Runs a command in the guest shell and returns its status; its output is in $QLOG. Its answer is
+# told apart by a token of the run's number and the calling shell's PID: a qemu_run inside $(...)
+# counts in a subshell that the caller's next run does not see, and the PID keeps the two apart.
 QRUN=0
 qemu_run() {
 	QRUN=$((QRUN + 1))
-	qemu_send "$1; echo \"@@$QRUN:\$?@@\""
-	qemu_expect "@@$QRUN:[0-9]+@@" "${2:-30}" || return 99
-	local st=${QMATCH#*@@$QRUN:}
+	local tok=$QRUN.$BASHPID
+	qemu_send "$1; echo \"@@$tok:\$?@@\""
+	qemu_expect "@@$tok:[0-9]+@@" "${2:-30}" || return 99
+	local st=${QMATCH#*@@$tok:}
 	return "${st%%@@*}"
 }
 
