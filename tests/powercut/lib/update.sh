@@ -22,6 +22,8 @@
 #                                run again must succeed, fsck.fat -n then find only the dirty bit,
 #                                and the record say slot B pending
 #   pc_update_campaign           update-vfat.t: the recordings, sweeps and boots
+#   pc_naive_update_campaign     naive-update.t: the peers' cp over live/root.sqfs, recorded and
+#                                swept the same way; it must show violations "neither"
 # The rc of the campaign's images does not mark a boot good by itself (the minimal recipe's does):
 # the workload's mark-good step does it, between its marks.
 . "$PCLIB/slotrec.sh"
@@ -178,4 +180,19 @@ pc_update_campaign() {
 	PCD=$PCUPD pc_table_row "$PCNAME" $((SECONDS - t0))
 	pc_update_boots "$(pc_count 2/4)"
 	pc_update_fat_boots "$(pc_count 1/2)"
+}
+
+pc_naive_update_campaign() {
+	local t0=$SECONDS kinds
+	PC_QUIET_VIOLATIONS=1
+	pc_update_prepare
+	pc_update_record rec1 "$PCUPD/medium.img" naive-update -
+	PC_CUTS=pc_cuts_every pc_update_sweep rec1 naive-update
+	CUTS=$UCUTS STATES=$USTATES VIOLATIONS=$UVIOL
+	ok $([ "$CUTS" -ge 15 ]; echo $?) "vfat/naive-update: $CUTS cuts swept over every flush epoch"
+	kinds=$(echo $UKINDS | tr ' ' '\n' | sort | uniq -c | awk '{ printf "%s %s, ", $1, $2 }')
+	diag "vfat/naive-update: violation kinds: ${kinds%, }" | tee /dev/stderr
+	echo "$UKINDS" | grep -qw neither
+	ok $? "vfat/naive-update: the control shows violations, among them live/root.sqfs neither old nor new ($VIOLATIONS in $CUTS cuts)"
+	PCD=$PCUPD pc_table_row "$PCNAME" $((SECONDS - t0))
 }
