@@ -9,7 +9,8 @@
 #                                   $PCD/states/J; VARIANT goes to the workload (workload.sh);
 #                                   MODE update|naive-update: the data disk is the boot medium
 #                                   $PCD/medium.img itself (lib/update.sh), booted with the save
-#                                   file on it (live.persist=/persist.dat)
+#                                   file on it (live.persist=/persist.dat); PC_APPEND: more
+#                                   kernel parameters
 #   pc_sweep FS MODE                crash images offline for every flush epoch (several subsets
 #                                   each; PC_CUTS=FUNCTION: another cut list than pc_cuts), each
 #                                   checked by pc-check; sets CUTS STATES VIOLATIONS
@@ -165,9 +166,9 @@ pc_record() {
 	pc_data_image "$fs" "$mode" "$PCD/data.img" || bail "unable to make the data disk"
 	cp "$PCD/data.img" "$PCD/base.img"
 	pc_serve "$PCD/data.img" "$PCD"
-	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode" "$fs")" $(pc_medium_drive "$mode" "$fs") $(pc_nbd "$PCD")
+	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode" "$fs")${PC_APPEND:+ $PC_APPEND}" $(pc_medium_drive "$mode" "$fs") $(pc_nbd "$PCD")
 	qemu_expect 'overlive# ' 180 >/dev/null
-	ok $? "$fs/$mode: the live system booted with the data disk behind powercut --record"
+	ok $? "$fs/$mode: the live system booted with the data disk behind powercut --record${PC_APPEND:+ ($PC_APPEND)}"
 	qemu_run "pc-workload $mode $rounds $variant" 900
 	local r=$?
 	ok $r "$fs/$mode: the workload ran $rounds rounds"

@@ -13,7 +13,8 @@
 #   update   ROUNDS is a list of steps, run in turn, on the boot medium itself (the disk behind
 #            powercut): update (overlive-update /opt/new.sqfs --sha256 of /opt/new.sqfs.sha256),
 #            boot (this boot came up: the init's count of a try is durable), mark-good
-#            (overlive-update --mark-good); VARIANT names the image slot B holds (new)
+#            (overlive-update --mark-good); VARIANT names the image (/opt/VARIANT.sqfs) an update
+#            writes, or the one slot B holds
 #   naive-update  the peers' update: /opt/new.sqfs copied over live/root.sqfs with cp, then sync
 #
 # persist starts with `persist init` (the data disk holds no save file yet), bracketed by marks of
@@ -255,7 +256,7 @@ update_step() {
 		[ "$pend" = "$tgt" ] && { g=$((g + 1)); via="via=$g/$good/-/0"; }
 		want=$((g + 1))/$good/$tgt/3
 		mark START op=update rec=$want $via img=$variant
-		out=$(overlive-update /opt/new.sqfs --sha256 "$(cat /opt/new.sqfs.sha256)" 2>&1) ||
+		out=$(overlive-update "/opt/$variant.sqfs" --sha256 "$(cat "/opt/$variant.sqfs.sha256")" 2>&1) ||
 			{ echo "PC FAIL update: $out"; exit 1; } ;;
 	mark-good)
 		local g good pend
