@@ -6,7 +6,11 @@
 #                                   upper on it (live.upper=; FS vfat: the data disk is the medium
 #                                   with the upper in live/persistence.img, live.upper=file:);
 #                                   upper keeps the guest's view after every operation in
-#                                   $PCD/states/J; VARIANT goes to the workload (workload.sh)
+#                                   $PCD/states/J; VARIANT goes to the workload (workload.sh);
+#                                   MODE update|naive-update: the data disk is the boot medium
+#                                   $PCD/medium.img itself (lib/update.sh), booted with the save
+#                                   file on it (live.persist=/persist.dat); PC_APPEND: more
+#                                   kernel parameters
 #   pc_sweep FS MODE                crash images offline for every flush epoch (several subsets
 #                                   each; PC_CUTS=FUNCTION: another cut list than pc_cuts), each
 #                                   checked by pc-check; sets CUTS STATES VIOLATIONS
@@ -90,6 +94,7 @@ pc_cleanup() {
 pc_data_image() {
 	local fs=$1 mode=$2 out=$3
 	rm -f "$out"
+	case $mode in update | naive-update) cp "$PCD/medium.img" "$out"; return ;; esac
 	case $fs in
 	vfat) mkfs.vfat -C -n PDATA "$out" $((DATA_MIB * 1024)) >/dev/null ;;
 	ext4) truncate -s ${DATA_MIB}M "$out" && mkfs.ext4 -q -F -b 4096 -L PDATA "$out" >/dev/null ;;
@@ -161,9 +166,9 @@ pc_record() {
 	pc_data_image "$fs" "$mode" "$PCD/data.img" || bail "unable to make the data disk"
 	cp "$PCD/data.img" "$PCD/base.img"
 	pc_serve "$PCD/data.img" "$PCD"
-	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode" "$fs")" $(pc_medium_drive "$mode" "$fs") $(pc_nbd "$PCD")
+	qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg "$mode" "$fs")${PC_APPEND:+ $PC_APPEND}" $(pc_medium_drive "$mode" "$fs") $(pc_nbd "$PCD")
 	qemu_expect 'overlive# ' 180 >/dev/null
-	ok $? "$fs/$mode: the live system booted with the data disk behind powercut --record"
+	ok $? "$fs/$mode: the live system booted with the data disk behind powercut --record${PC_APPEND:+ ($PC_APPEND)}"
 	qemu_run "pc-workload $mode $rounds $variant" 900
 	local r=$?
 	ok $r "$fs/$mode: the workload ran $rounds rounds"
@@ -182,14 +187,19 @@ pc_record() {
 pc_live_arg() {
 	case $1/$2 in
 	upper/vfat) echo "live.upper=file:/live/persistence.img" ;;
+	update/* | naive-update/*) echo "live.persist=/persist.dat" ;;
 	upper/*) echo "live.upper=LABEL=PDATA" ;;
 	*) echo "live.persist=LABEL=PDATA:/persist.dat" ;;
 	esac
 }
 
 # pc_medium_drive MODE FS: QEMU's option for the boot medium, unless the data disk is the medium
+# (a persistence image file on vfat, an update)
 pc_medium_drive() {
-	[ "$1/$2" = upper/vfat ] || echo "-drive file=$PCD/medium.img,format=raw,if=virtio"
+	case $1/$2 in
+	upper/vfat | update/* | naive-update/*) ;;
+	*) echo "-drive file=$PCD/medium.img,format=raw,if=virtio" ;;
+	esac
 }
 
 # upper: the guest's merged view after every operation J, from its "PCL J" console lines, into

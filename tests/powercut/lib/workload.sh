@@ -10,6 +10,12 @@
 #            system call (or one write of a file and its fsync) and the state after each is recorded;
 #            with nobarrier (the disk-upper campaign's control) the upper is remounted so that ext4
 #            never asks the disk to flush: an fsync then returns with its data still volatile
+#   update   ROUNDS is a list of steps, run in turn, on the boot medium itself (the disk behind
+#            powercut): update (overlive-update /opt/new.sqfs --sha256 of /opt/new.sqfs.sha256),
+#            boot (this boot came up: the init's count of a try is durable), mark-good
+#            (overlive-update --mark-good); VARIANT names the image (/opt/VARIANT.sqfs) an update
+#            writes, or the one slot B holds
+#   naive-update  the peers' update: /opt/new.sqfs copied over live/root.sqfs with cp, then sync
 #
 # persist starts with `persist init` (the data disk holds no save file yet), bracketed by marks of
 # generation 0 as a save is.
@@ -30,6 +36,14 @@
 #                           (its fsync returned)
 #   PC SYNC j=J             after a sync(2) that followed operation J returned
 # State 0 (DONE j=0, then SYNC j=0) is the tree before the first operation.
+#
+# update, naive-update: each step is bracketed by
+#   PC START op=O rec=R [via=V] img=I   before it: R the slot record it ends with, V the record
+#                           an update writes first (it takes a pending slot B out of the record
+#                           before it writes B), I the image slot B holds while a record names B
+#   PC ACK op=O rec=R img=I [slot=X]    after it returned, R as overlive-update --status reads it
+# R is G/GOOD/PENDING/TRIES (generation, slots A or B, - for none) or none (no record yet);
+# naive-update writes no record: its I is what live/root.sqfs holds after the ACK.
 set -u
 mode=$1 rounds=$2 variant=${3:-}
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
@@ -45,6 +59,10 @@ if [ "$mode" = upper ]; then
 	case $(awk -v d="$dir" '$2 == d { print $1 }' /proc/mounts) in
 	/dev/loop*) dir=/run/live/medium ;;
 	esac
+elif [ "$mode" = update ] || [ "$mode" = naive-update ]; then
+	dir=/run/live/medium    # the marks go to the boot medium's last MiB
+	U=-
+	. /usr/lib/pc-slotrec.sh
 else
 	. /run/live/persist.env || { echo "PC FAIL no /run/live/persist.env: boot with live.persist="; exit 1; }
 	dir=${PERSIST_FILE%/*}
@@ -213,7 +231,65 @@ upper_round() {
 	return 0
 }
 
+# update: the slot record as G/GOOD/PENDING/TRIES (pc-slotrec.sh), in R
+record() {
+	R=$(overlive-update --status 2>&1 | slotrec_canon)
+	[ -n "$R" ] || { echo "PC FAIL overlive-update --status: $(overlive-update --status 2>&1)"; exit 1; }
+}
+
+# the fields of R in g, good, pend
+rec_fields() {
+	g=${R%%/*} good=${R#*/} pend=${R#*/*/}
+	good=${good%%/*} pend=${pend%%/*}
+}
+
+# update STEP: one step of the update campaign, bracketed by its marks
+update_step() {
+	record
+	case $1 in
+	update)
+		# the updater's protocol (docs/updates.md): the target is the slot that is not good; a
+		# pending one is first taken out of the record; then "pending, 3 tries"
+		local g=0 good=A pend=- via=
+		[ "$R" = none ] || rec_fields
+		tgt=B; [ "$good" = B ] && tgt=A
+		[ "$pend" = "$tgt" ] && { g=$((g + 1)); via="via=$g/$good/-/0"; }
+		want=$((g + 1))/$good/$tgt/3
+		mark START op=update rec=$want $via img=$variant
+		out=$(overlive-update "/opt/$variant.sqfs" --sha256 "$(cat "/opt/$variant.sqfs.sha256")" 2>&1) ||
+			{ echo "PC FAIL update: $out"; exit 1; } ;;
+	mark-good)
+		local g good pend
+		rec_fields
+		want=$((g + 1))/$pend/-/0
+		mark START op=mark-good rec=$want img=$variant
+		out=$(overlive-update --mark-good 2>&1) || { echo "PC FAIL mark-good: $out"; exit 1; } ;;
+	boot) want=$R ;;
+	*) echo "PC FAIL step $1"; exit 1 ;;
+	esac
+	record
+	[ "$R" = "$want" ] || { echo "PC FAIL $1: the record is $R, want $want"; exit 1; }
+	mark ACK op=$1 rec=$R img=$variant slot=$(sed -n 's/^slot=\([AB]\) .*/\1/p' /run/live/slot)
+}
+
+# naive-update: the peers' way, cp over the image the stick boots, then sync
+naive_update() {
+	cp /opt/new.sqfs /run/new.sqfs || { echo "PC FAIL copy to /run"; exit 1; }
+	mark START op=naive rec=none img=new
+	mount -o remount,rw /run/live/medium && cp /run/new.sqfs /run/live/medium/live/root.sqfs && sync ||
+		{ echo "PC FAIL naive update"; exit 1; }
+	mark ACK op=naive rec=none img=new
+}
+
 case "$mode" in
+update)
+	for s in $(echo "$rounds" | tr , ' '); do update_step "$s"; done
+	echo "PC END marks=$nmark"
+	exit 0 ;;
+naive-update)
+	naive_update
+	echo "PC END marks=$nmark"
+	exit 0 ;;
 persist)
 	# the data disk holds no save file: the first step is the persist init a first shutdown does
 	[ -e "$PERSIST_FILE" ] && { echo "PC FAIL $PERSIST_FILE exists before persist init"; exit 1; }
