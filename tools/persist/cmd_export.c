@@ -153,23 +153,19 @@ void open_generation(const struct opts *o, struct pfile *pf, struct pstate *st, 
 	check_lower(o, pf, verb, doing);
 }
 
-/* sqfstar reading the tar from a pipe (s->fd) into path, the root's attributes from the save's "." */
+/*
+ * sqfstar reading the tar from a pipe into path. It ignores a tar's root entry: the root's mode
+ * comes from the save's "." by -root-mode; its -root-uid, -root-gid and -root-time do nothing in
+ * Debian's 4.5.1 (the root is 0:0, its mtime the export's time: docs/persist.md says so).
+ */
 static pid_t sqfstar_start(const struct pstate *st, const char *path, int *wfd)
 {
 	const struct pentry *root = state_get(st, ".");	/* a save always has it (scan.c) */
-	char a[4][24];
-	char *argv[] = { "sqfstar", "-quiet", "-no-progress", "-force", "-comp", "zstd", "-root-mode", a[0],
-			 "-root-uid", a[1], "-root-gid", a[2], "-root-time", a[3], (char *)path, NULL };
+	char mode[8];
 
-	if (!root) {
-		errno = ENOENT;
-		return -1;
-	}
-	snprintf(a[0], sizeof a[0], "%o", root->mode & 07777);
-	snprintf(a[1], sizeof a[1], "%u", root->uid);
-	snprintf(a[2], sizeof a[2], "%u", root->gid);
-	snprintf(a[3], sizeof a[3], "%lld", (long long)root->mtime_sec);
-	return prog_start(argv, 2, wfd);
+	snprintf(mode, sizeof mode, "%o", root ? root->mode & 07777 : 0755);
+	return prog_start((char *[]){ "sqfstar", "-quiet", "-no-progress", "-force", "-comp", "zstd", "-root-mode",
+				      mode, (char *)path, NULL }, 2, wfd);
 }
 
 int cmd_export(struct opts *o)
@@ -245,10 +241,15 @@ int cmd_export(struct opts *o)
 		r = sink_flush(&s, ZSTD_e_end);
 	progress_done(&pr);
 	if (kid > 0) {
+		/* our failure is the reason, and the program is stopped; unless our write failed because
+		 * the program had gone (EPIPE): then its failure is */
+		if (r && r != -EPIPE)
+			(void)kill(kid, SIGKILL);
 		close(s.fd);
-		/* the program's own failure is the reason (our write's EPIPE only follows from it) */
-		int rk = prog_wait(kid, o->gzip ? "gzip" : "sqfstar", &x.err);
-		r = rk ? rk : r;
+		if (!r || r == -EPIPE)
+			r = prog_wait(kid, o->gzip ? "gzip" : "sqfstar", &x.err);
+		else
+			(void)waitpid(kid, NULL, 0);
 	}
 	if (!r && o->merge)
 		r = merge_image(layer, o->merge, tmp, !o->quiet && isatty(2), &x.err);
