@@ -18,7 +18,7 @@
 int merge_image(const char *layer, const char *lower, const char *out, int progress, struct perr *err)
 {
 	const char *tdir = getenv("TMPDIR");
-	char top[4096], d[3][4096 + 4], opt[2 * 4096 + 32];
+	char top[4096], d[3][4096 + 16], opt[2 * (4096 + 16) + 16];
 	const char *img[2] = { layer, lower };	/* on d[0] and d[1], merged on d[2] */
 	int i, made = 0, r = 0;
 	pid_t pid;
