@@ -3,7 +3,7 @@
 #
 #   ./build.sh                 install what is missing, build everything and out/minimal.img
 #   ./build.sh test [--long]   the test suite (TAP, run by prove)
-#   ./build.sh image [--recipe minimal|kiosk|debian] [--root DIR|TARBALL] [--name NAME] [--layer DIR]...
+#   ./build.sh image [--recipe minimal|kiosk|debian] [--root DIR|TARBALL] [--name NAME] [--layer DIR|FILE.sqfs]...
 #                    [--persist none|save|partition|file|data] [--size SIZE] [--medium vfat|exfat]
 #                    → out/NAME.img (BIOS + UEFI; exfat: live/ and the save file on an exFAT partition)
 #   ./build.sh iso [NAME]      out/NAME.iso: a hybrid ISO (CD, DVD or stick; BIOS and UEFI)
@@ -541,7 +541,9 @@ image)
 		--name) name=${2:?--name needs a name}; shift 2 ;;
 		--recipe) src=${2:?--recipe needs a name}; shift 2 ;;
 		--persist | --size | --append | --console | --file | --medium) imgargs+=("$1" "${2:?$1 needs a value}"); shift 2 ;;
-		--layer) [ -d "${2:?--layer needs a directory}" ] || die "image: --layer $2 is not a directory"
+		--layer) { [ -d "${2:?--layer needs a directory or a FILE.sqfs}" ] ||
+				{ [ -f "$2" ] && [ "$(head -c 4 "$2")" = hsqs ]; }; } ||
+				die "image: --layer $2 is neither a directory nor a squashfs (persist export --squashfs makes one)"
 			layerdirs+=("$2"); shift 2 ;;
 		*) die "image: unknown option $1 (see ./build.sh help)" ;;
 		esac
@@ -553,11 +555,16 @@ image)
 	stage_root "$name" "$src"
 	# a recipe may ask for image options (images/RECIPE/image.args); the command line's come after
 	[ ! -f "$TOP/images/$src/image.args" ] || imgargs=($(cat "$TOP/images/$src/image.args") "${imgargs[@]}")
-	# each --layer DIR becomes live/NAME-N.sqfs, stacked on the base in that order
+	# each --layer DIR (made a squashfs) or FILE.sqfs (as it is: persist export --squashfs's layer)
+	# becomes live/NAME-N.sqfs, stacked on the base in that order
 	for i in "${!layerdirs[@]}"; do
 		l=$O/$name-layer$((i + 1)).sqfs
-		mksquashfs "${layerdirs[$i]}" "$l" -comp zstd -noappend -no-progress -quiet -all-root >/dev/null ||
-			die "unable to make a squashfs of ${layerdirs[$i]}"
+		if [ -f "${layerdirs[$i]}" ]; then
+			cp "${layerdirs[$i]}" "$l" || die "unable to copy ${layerdirs[$i]} to $l"
+		else
+			mksquashfs "${layerdirs[$i]}" "$l" -comp zstd -noappend -no-progress -quiet -all-root >/dev/null ||
+				die "unable to make a squashfs of ${layerdirs[$i]}"
+		fi
 		say "layer: $l from ${layerdirs[$i]}"
 		imgargs+=(--layer "$l")
 	done

@@ -46,15 +46,18 @@ static const struct cli_option options[OPT_COUNT] = {
 			    "standard output)", OFF(oci_layer) },
 	[OPT_GZIP] = { "gzip", NULL, "compress the layer with the gzip program (a .tar.gz layer)", OFF(gzip) },
 	[OPT_ZSTD] = { "zstd", NULL, "compress the layer with zstd, level 1 (a .tar.zst layer)", OFF(zstd) },
+	[OPT_SQUASHFS] = { "squashfs", "OUT", "the squashfs layer to write (as --oci-layer's OUT)", OFF(squashfs) },
+	[OPT_MERGE] = { "merge", "SQFS", "--squashfs OUT is then SQFS with the changes applied", OFF(merge) },
+	[OPT_YES] = { "yes", NULL, "reset without asking", OFF(yes) },
 };
 #undef OFF
 
 #define T(opt) TAKES(OPT_##opt)
 const struct command commands[] = {
-	{ "init", cmd_init, NULL, T(FILE) | T(SIZE) | T(COMPRESS) | T(QUIET), T(FILE) | T(SIZE),
+	{ "init", cmd_init, NULL, T(FILE) | T(SIZE) | T(COMPRESS) | T(YES) | T(QUIET), T(FILE),
 	  "Create the save file F and preallocate SIZE bytes, then fsync it and its directory. F must not\n"
 	  "exist (or be empty). This is the only step that allocates. Its header records how its data is\n"
-	  "stored (--compress), for good." },
+	  "stored (--compress), for good. Over a save file: empties it (asks first, or --yes)." },
 	{ "save", cmd_save, NULL, T(UPPER) | T(FILE) | T(LOWER) | T(QUIET) | T(SKIP_BUSY), 0,
 	  "Append what changed in the upper DIR since the last save as a new generation, durable before\n"
 	  "the command returns. Include/exclude patterns come from F.conf or persist.conf beside F." },
@@ -75,9 +78,11 @@ const struct command commands[] = {
 	  "Make the save file larger, in place and crash-safely: the file is extended and synced first,\n"
 	  "then a header adopts the new size (the active half is compacted into the first half first)." },
 	{ "export", cmd_export, NULL,
-	  T(FILE) | T(AT) | T(LOWER) | T(ANY_LOWER) | T(QUIET) | T(OCI_LAYER) | T(GZIP) | T(ZSTD), T(OCI_LAYER),
+	  T(FILE) | T(AT) | T(LOWER) | T(ANY_LOWER) | T(QUIET) | T(OCI_LAYER) | T(GZIP) | T(ZSTD) | T(SQUASHFS) |
+	  T(MERGE), 0,
 	  "Write generation GEN (default: the newest) as an OCI image layer: a tar of the changes, with\n"
-	  "whiteouts as .wh.NAME and opaque directories as .wh..wh..opq. Never writes to the save file." },
+	  "whiteouts as .wh.NAME and opaque directories as .wh..wh..opq; or as a squashfs layer (or root\n"
+	  "image) in overlay form. Never writes to the save file." },
 	{ "compact", cmd_compact, NULL, T(FILE) | T(QUIET), 0,
 	  "Rewrite the live state into the other half of the save file; older generations are dropped." },
 };

@@ -11,16 +11,17 @@
 
 /* Every option of every command; a command's entry says which of them it takes. */
 enum cli_opt { OPT_UPPER, OPT_FILE, OPT_INTO, OPT_SIZE, OPT_COMPRESS, OPT_AT, OPT_LOWER, OPT_ANY_LOWER,
-	       OPT_JSON, OPT_QUIET, OPT_SKIP_BUSY, OPT_OCI_LAYER, OPT_GZIP, OPT_ZSTD, OPT_COUNT };
+	       OPT_JSON, OPT_QUIET, OPT_SKIP_BUSY, OPT_OCI_LAYER, OPT_GZIP, OPT_ZSTD, OPT_SQUASHFS, OPT_MERGE,
+	       OPT_YES, OPT_COUNT };
 #define TAKES(opt) (1u << (opt))
 
 struct command;
 struct opts {
 	const char *file, *upper, *lower, *into, *size, *at; /* as given (or from persist.env) */
 	const char *compress;
-	const char *oci_layer;                                /* export --oci-layer OUT */
+	const char *oci_layer, *squashfs, *merge;             /* export --oci-layer, --squashfs, --merge */
 	uint64_t size_bytes, at_gen, comp;                   /* --size, --at and --compress, parsed */
-	int json, any_lower, quiet, skip_busy, gzip, zstd;
+	int json, any_lower, quiet, skip_busy, gzip, zstd, yes;
 	const char *arg;                                      /* the positional argument */
 	const struct command *cmd;
 	struct live_env env;

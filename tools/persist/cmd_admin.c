@@ -4,9 +4,41 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli.h"
 #include "number.h"
 #include "report.h"
+
+/*
+ * init over an existing save file: reset it (after a remaster, so that the save does not hold
+ * what the new image holds). Asks on a terminal; without one, only --yes resets.
+ */
+static int init_reset(struct opts *o)
+{
+	struct pfile pf;
+	struct save_result res;
+	char answer[16] = "";
+	int r = pf_open(&pf, o->file, 1);
+
+	if (r)
+		return -EEXIST;	/* not a save file we can open: never replaced (pf_create refuses) */
+	if (o->size || o->compress)
+		die_msg(EXIT_USAGE, 0, "unable to reset %s: a reset keeps its size and compression", o->file);
+	if (!o->yes) {
+		if (isatty(0))
+			fprintf(stderr, "persist: empty the save file %s, dropping all it holds? Type yes: ", o->file);
+		if (!isatty(0) || !fgets(answer, sizeof answer, stdin) || strcmp(answer, "yes\n"))
+			die_msg(EXIT_USAGE, 0, "unable to reset the save file %s: not confirmed (on a terminal, or by "
+				"--yes); nothing was touched", o->file);
+	}
+	r = persist_reset(&pf, NULL, &res);	/* the next save records its lower */
+	if (r)
+		die_msg(exit_code(r), 0, "unable to reset %s: %s", o->file, perr_why(&res.err, r));
+	if (!o->quiet)
+		printf("persist: reset %s: generation %llu is empty\n", o->file, (unsigned long long)res.gen);
+	pf_close(&pf);
+	return 0;
+}
 
 int cmd_init(struct opts *o)
 {
@@ -14,6 +46,8 @@ int cmd_init(struct opts *o)
 	int r;
 
 	need(o, o->file, "--file");
+	if (init_reset(o) == 0)	/* F is a save file: reset it; else create it (an empty or no F) */
+		return 0;
 	need(o, o->size, "--size");
 	if (!o->compress)
 		o->comp = PC_ZSTD;
@@ -142,7 +176,7 @@ int cmd_compact(struct opts *o)
 	r = persist_compact(&pf, &res);
 	if (r)
 		die_msg(exit_code(r), 0, "unable to compact %s: %s", o->file,
-			perr_why(&res.err, r));
+			perr_why(&res.err, r));	/* the old one stands */
 	if (!o->quiet)
 		printf("persist: compacted into generation %llu: %llu entries, %llu bytes of data, %llu journal bytes\n",
 		       (unsigned long long)res.gen, (unsigned long long)res.state_entries,

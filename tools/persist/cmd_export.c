@@ -66,8 +66,8 @@ static int sink_put(void *ctx, const void *p, size_t n)
 	return 0;
 }
 
-/* gzip: Debian's gzip program (also busybox's), reading a pipe and writing to fd. */
-static pid_t gzip_start(int fd, int *wfd)
+/* A program (gzip, sqfstar, mksquashfs) reading a pipe (*wfd, when wfd) with stdout on fd. */
+pid_t prog_start(char *const argv[], int fd, int *wfd)
 {
 	int p[2];
 	pid_t pid;
@@ -78,27 +78,32 @@ static pid_t gzip_start(int fd, int *wfd)
 	if (pid == 0) {
 		if (dup2(p[0], 0) < 0 || dup2(fd, 1) < 0)
 			_exit(126);
-		execlp("gzip", "gzip", "-n", "-c", (char *)NULL);
+		execvp(argv[0], argv);
 		_exit(127);
 	}
 	close(p[0]);
-	if (pid < 0) {
+	if (pid < 0 || !wfd)
 		close(p[1]);
+	if (pid < 0)
 		return -1;
-	}
-	*wfd = p[1];
+	if (wfd)
+		*wfd = p[1];
 	return pid;
 }
 
-static const char *gzip_why(int status)
+/* Waits for it: 0, or -EIO with err saying why (a program's own message is on stderr already). */
+int prog_wait(pid_t pid, const char *name, struct perr *err)
 {
-	static char why[64];
+	int status;
 
+	if (waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-		return "there is no gzip program on PATH: install gzip, or export with --zstd or uncompressed";
-	snprintf(why, sizeof why, "gzip %s %d", WIFEXITED(status) ? "exited with" : "was killed by signal",
-		 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-	return why;
+		return perr_set(err, -EIO, "there is no %s program on PATH: install it (Debian: %s)", name,
+				strcmp(name, "gzip") ? "squashfs-tools" : "gzip");
+	return perr_set(err, -EIO, "%s %s %d (its message is above)", name,
+			WIFEXITED(status) ? "exited with" : "was killed by signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 }
 
 /* --lower against the lower the save file records (restore and export): refused unless --any-lower. */
@@ -148,24 +153,47 @@ void open_generation(const struct opts *o, struct pfile *pf, struct pstate *st, 
 	check_lower(o, pf, verb, doing);
 }
 
+/*
+ * sqfstar reading the tar from a pipe into path. It ignores a tar's root entry: the root's mode
+ * comes from the save's "." by -root-mode; its -root-uid, -root-gid and -root-time do nothing in
+ * Debian's 4.5.1 (the root is 0:0, its mtime the export's time: docs/persist.md says so).
+ */
+static pid_t sqfstar_start(const struct pstate *st, const char *path, int *wfd)
+{
+	const struct pentry *root = state_get(st, ".");	/* a save always has it (scan.c) */
+	char mode[8];
+
+	snprintf(mode, sizeof mode, "%o", root ? root->mode & 07777 : 0755);
+	return prog_start((char *[]){ "sqfstar", "-quiet", "-no-progress", "-force", "-comp", "zstd", "-root-mode",
+				      mode, (char *)path, NULL }, 2, wfd);
+}
+
 int cmd_export(struct opts *o)
 {
 	struct pfile pf;
 	struct pstate st;
+	struct progress pr;
 	struct export x = { .err = { "" } };
 	struct osink s = { .fd = -1 };
-	const char *out = o->oci_layer, *comp = o->zstd ? "zstd" : o->gzip ? "gzip" : "none";
-	char tmp[4096 + 8];
+	const char *out = o->squashfs ? o->squashfs : o->oci_layer;
+	const char *comp = o->squashfs ? "squashfs" : o->zstd ? "zstd" : o->gzip ? "gzip" : "none";
+	char tmp[4096 + 8], layer[4096 + 16];
 	struct stat sf, so;
-	pid_t gz = -1;
-	int to_stdout = !strcmp(out, "-"), ofd = -1, r, status;
-	FILE *say = to_stdout ? stderr : stdout;
+	pid_t kid = -1;
+	int to_stdout, ofd = -1, r;
+	FILE *say;
 
 	need(o, o->file, "--file");
-	if (o->gzip && o->zstd) {
+	if (!o->oci_layer == !o->squashfs || ((o->gzip || o->zstd) && o->squashfs) || (o->gzip && o->zstd) ||
+	    (o->merge && !o->squashfs) || (o->squashfs && !strcmp(o->squashfs, "-"))) {
 		usage_line(o->cmd, stderr);
-		die_msg(EXIT_USAGE, 0, "unable to export: --gzip and --zstd exclude each other; give one");
+		die_msg(EXIT_USAGE, 0, "unable to export: give --oci-layer (maybe --gzip or --zstd) or --squashfs "
+			"FILE (maybe --merge)");
 	}
+	to_stdout = !strcmp(out, "-");
+	say = to_stdout ? stderr : stdout;
+	if (o->merge && !o->lower)
+		o->lower = o->merge;	/* the changes go over it: the save must have been made over it */
 	open_generation(o, &pf, &st, "export", "exporting", "exported");
 	if (to_stdout) {
 		if (isatty(1))
@@ -179,6 +207,7 @@ int cmd_export(struct opts *o)
 		if (strlen(out) > 4096)
 			die_msg(EXIT_USAGE, 0, "unable to export to %s: the name is too long", out);
 		snprintf(tmp, sizeof tmp, "%s.tmp", out);
+		snprintf(layer, sizeof layer, "%s.layer.tmp", out);
 		ofd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 		if (ofd < 0)
 			die_msg(EXIT_SYSTEM, -errno, "unable to create %s", tmp);
@@ -196,23 +225,45 @@ int cmd_export(struct opts *o)
 		    ZSTD_isError(ZSTD_CCtx_setParameter(s.z, ZSTD_c_checksumFlag, 1)))
 			r = -ENOMEM;
 	}
-	if (!r && o->gzip && (gz = gzip_start(ofd, &s.fd)) < 0)
+	if (!r && o->gzip && (kid = prog_start((char *[]){ "gzip", "-n", "-c", NULL }, ofd, &s.fd)) < 0)
+		r = -errno;
+	/* a squashfs: the tar in overlay form into sqfstar, which writes OUT.tmp (a merge's layer first) */
+	if (!r && o->squashfs && (kid = sqfstar_start(&st, o->merge ? layer : tmp, &s.fd)) < 0)
 		r = -errno;
 	x.t.out = sink_put;
 	x.t.ctx = &s;
+	x.overlay = o->squashfs != NULL;
+	progress_init(&pr, !o->quiet && !to_stdout, "exporting");
+	x.pr = &pr;
 	if (!r)
 		r = export_oci(&x, &pf, &st);
 	if (!r)
 		r = sink_flush(&s, ZSTD_e_end);
-	if (gz > 0) {
+	progress_done(&pr);
+	if (kid > 0) {
+		/* our failure is the reason, and the program is stopped; unless our write failed because
+		 * the program had gone (EPIPE): then its failure is */
+		if (r && r != -EPIPE)
+			(void)kill(kid, SIGKILL);
 		close(s.fd);
-		/* gzip's own failure is the reason (our write's EPIPE only follows from it) */
-		if (waitpid(gz, &status, 0) == gz && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-			r = perr_set(&x.err, -EIO, "%s", gzip_why(status));
+		if (!r || r == -EPIPE)
+			r = prog_wait(kid, o->gzip ? "gzip" : "sqfstar", &x.err);
+		else
+			(void)waitpid(kid, NULL, 0);
+	}
+	if (!r && o->merge)
+		r = merge_image(layer, o->merge, tmp, !o->quiet && isatty(2), &x.err);
+	if (o->merge)
+		(void)unlink(layer);
+	if (o->squashfs) {	/* sqfstar (mksquashfs) wrote it by name: the file to sync is the one there now */
+		close(ofd);
+		ofd = r ? -1 : open(tmp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (!r && ofd < 0)
+			r = -errno;
 	}
 	if (!r && !to_stdout && fsync(ofd) < 0)
 		r = -errno;
-	if (!to_stdout)
+	if (!to_stdout && ofd >= 0)
 		close(ofd);
 	if (!r && !to_stdout && rename(tmp, out) < 0)
 		r = -errno;
@@ -224,27 +275,18 @@ int cmd_export(struct opts *o)
 			to_stdout ? "what was written to standard output is not a whole layer"
 				  : "nothing was written under that name");
 	}
-	if (!to_stdout) {
-		char dir[4096 + 8], *sl;
-		int dfd;
-		snprintf(dir, sizeof dir, "%s", out);
-		sl = strrchr(dir, '/');
-		if (sl)
-			*(sl == dir ? sl + 1 : sl) = 0;
-		dfd = open(sl ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			(void)fsync(dfd);
-			close(dfd);
-		}
-	}
+	if (!to_stdout)
+		(void)sync_dir_of(out);	/* the file was synced before the rename */
 	if (x.sockets)
 		warn_msg(0, "%llu socket%s left out (a tar cannot hold one; a whiteout hides what the lower has "
 			 "there), the first %s", (unsigned long long)x.sockets, x.sockets > 1 ? "s" : "", x.socket1);
 	if (!o->quiet)
-		fprintf(say, "persist: exported generation %llu of %s as an OCI layer %s (%s): %llu entries, "
+		fprintf(say, "persist: exported generation %llu of %s %s %s (%s): %llu entries, "
 			"%llu whiteouts, %llu opaque directories, %llu hardlinks, %llu bytes of data\n",
-			(unsigned long long)(o->at ? o->at_gen : pf.hdr.gen), o->file, to_stdout ? "on standard output" : out,
-			comp, (unsigned long long)x.entries, (unsigned long long)x.whiteouts,
+			(unsigned long long)(o->at ? o->at_gen : pf.hdr.gen), o->file,
+			o->merge ? "merged into the root image" : o->squashfs ? "as the layer" : "as an OCI layer",
+			to_stdout ? "on standard output" : out, o->merge ? o->merge : comp,
+			(unsigned long long)x.entries, (unsigned long long)x.whiteouts,
 			(unsigned long long)x.opaque, (unsigned long long)x.links, (unsigned long long)x.bytes);
 	ZSTD_freeCCtx(s.z);
 	free(s.buf);

@@ -1,4 +1,4 @@
-/* export.c: a replayed generation as an OCI image-spec layer (a tar with .wh. whiteouts), through tarw. */
+/* export.c: a replayed generation as a layer tar through tarw: OCI form (.wh. whiteouts), or overlay form for sqfstar. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +23,17 @@ static const char *base_of(const char *path)
 /*
  * What of an entry's xattrs goes into the layer: what persist keeps (metatable.c) outside
  * trusted.overlay.*, which describes this upper's relation to its lower, not the file. Opaque
- * becomes the layer's opaque marker; a redirect, a metacopy or anything else of overlay's own
+ * becomes the OCI layer's opaque marker, or stays as it is in overlay form; a redirect, a metacopy or anything else of overlay's own
  * that the save holds cannot be said in a layer: refused.
  */
 struct xnames {			/* NUL-terminated copies of the kept names */
 	char name[PF_XATTR_COUNT_MAX][PF_NAME_MAX + 1];
 };
 
-static int xattrs_of(const struct pentry *e, struct tar_xattr *out, uint32_t *n, struct xnames *xn,
-		     struct perr *err)
+static int xattrs_of(struct export *x, const struct pentry *e, struct tar_xattr *out, uint32_t *n)
 {
+	struct xnames *xn = x->xn;
+	struct perr *err = &x->err;
 	static const char ovl[] = "trusted.overlay.";
 	uint32_t off = 0, i;
 
@@ -47,16 +48,16 @@ static int xattrs_of(const struct pentry *e, struct tar_xattr *out, uint32_t *n,
 		nbuf[nl] = 0;
 		off += 8 + nl + vl;
 		a = xattr_action(nbuf);
-		if (a == XA_OPAQUE || a == XA_DROP)
+		if (a == XA_DROP || (a == XA_OPAQUE && !x->overlay))
 			continue;
 		if (!strcmp(nbuf, "trusted.overlay.redirect"))
-			return perr_set(err, -EINVAL, "%s is a renamed lower directory (trusted.overlay.redirect): an "
-					"OCI layer cannot say that its contents come from another lower path; copy it "
+			return perr_set(err, -EINVAL, "%s is a renamed lower directory (trusted.overlay.redirect): a "
+					"layer cannot say that its contents come from another lower path; copy it "
 					"instead of renaming it (cp -a, then remove the old name), save, and export again",
 					e->path);
-		if (a != XA_KEEP || !strncmp(nbuf, ovl, sizeof ovl - 1))
-			return perr_set(err, -EINVAL, "%s has %s, which only overlayfs understands: an OCI layer "
-					"cannot carry it; export refuses what it cannot say", e->path, nbuf);
+		if ((a != XA_KEEP && a != XA_OPAQUE) || (a == XA_KEEP && !strncmp(nbuf, ovl, sizeof ovl - 1)))
+			return perr_set(err, -EINVAL, "%s has %s, which only this upper's overlay understands: a "
+					"layer cannot carry it; export refuses what it cannot say", e->path, nbuf);
 		out[*n].name = nbuf;
 		out[*n].value = e->xattrs + off - vl;
 		out[*n].vlen = vl;
@@ -95,7 +96,7 @@ static int put(struct export *x, struct pfile *pf, const struct pentry *e, const
 		t.devminor = minor((dev_t)e->rdev);
 	}
 	if (type != TAR_LINK && e->type != PT_WHITEOUT) {
-		r = xattrs_of(e, xa, &t.nxattr, x->xn, &x->err);
+		r = xattrs_of(x, e, xa, &t.nxattr);
 		if (r)
 			return r;
 	}
@@ -111,7 +112,11 @@ static int put(struct export *x, struct pfile *pf, const struct pentry *e, const
 			return r;
 		r = tarw_zeros(&x->t, d->size - x->pos);
 		x->bytes += d->size;
+		if (x->pr)
+			progress_bytes(x->pr, d->size);
 	}
+	if (x->pr)
+		progress_entry(x->pr);
 	x->entries++;
 	return r ? r : tarw_pad(&x->t);
 }
@@ -129,8 +134,10 @@ static int whiteout(struct export *x, const struct pentry *e)
 	const char *b = base_of(e->path);
 	char p[PF_PATH_MAX + 8];
 
-	snprintf(p, sizeof p, "%.*s" WH "%s", (int)(b - e->path), e->path, b);
 	x->whiteouts++;
+	if (x->overlay)		/* overlayfs's own: a character device 0/0 */
+		return put(x, NULL, e, e->path, TAR_CHR, NULL, NULL);
+	snprintf(p, sizeof p, "%.*s" WH "%s", (int)(b - e->path), e->path, b);
 	return marker(x, e, p);
 }
 
@@ -138,11 +145,13 @@ static int opaque_marker(struct export *x, const struct pentry *e)
 {
 	char p[PF_PATH_MAX + 16];
 
+	x->opaque++;
+	if (x->overlay)		/* its xattr is the marker (xattrs_of) */
+		return 0;
 	if (strcmp(e->path, "."))
 		snprintf(p, sizeof p, "%s/" OPQ, e->path);
 	else
 		snprintf(p, sizeof p, OPQ);
-	x->opaque++;
 	return marker(x, e, p);
 }
 
@@ -199,11 +208,17 @@ int export_oci(struct export *x, struct pfile *pf, const struct pstate *st)
 			const size_t *f = e->group ? u64map_get(&x->first, e->group) : NULL;
 			const size_t *d = e->group ? u64map_get(&x->data, e->group) : NULL;
 			if (pass == 0) {
-				if (!strncmp(base_of(e->path), WH, sizeof WH - 1))
+				if (x->overlay && (e->mtime_sec < 0 || e->mtime_sec > UINT32_MAX))
+					r = perr_set(&x->err, -EINVAL, "%s: its mtime is not in squashfs's 1970-2106: "
+						     "touch it, save, and export again", e->path);
+				else if (!x->overlay && !strncmp(base_of(e->path), WH, sizeof WH - 1))
 					r = perr_set(&x->err, -EINVAL, "%s: a name that begins with " WH " means a whiteout "
 						     "in an OCI layer; rename it, save, and export again", e->path);
 				else if (e->type != PT_WHITEOUT)
-					r = xattrs_of(e, xa, &nx, x->xn, &x->err);
+					r = xattrs_of(x, e, xa, &nx);
+				if (!r && x->overlay && !strcmp(e->path, ".") && nx)
+					r = perr_set(&x->err, -EINVAL, "sqfstar cannot give the root its xattr %s: remove "
+						     "it, save, and export again", xa[0].name);
 				if (!r && e->type == PT_FILE && e->group && !d)
 					r = perr_set(&x->err, -EINVAL, "%s: hardlink group without data", e->path);
 				continue;
@@ -218,6 +233,8 @@ int export_oci(struct export *x, struct pfile *pf, const struct pstate *st)
 			} else if (f && *f != (size_t)i) {
 				r = put(x, pf, e, e->path, TAR_LINK, v[*f]->path, NULL);
 				x->links++;
+			} else if (e->type == PT_DIR && x->overlay && !strcmp(e->path, ".")) {
+				continue;	/* the caller gives sqfstar the root's attributes */
 			} else if (e->type == PT_DIR) {
 				char p[PF_PATH_MAX + 2];
 				snprintf(p, sizeof p, "%s/", e->path);	/* the root is "./" */

@@ -10,7 +10,7 @@
 #include "io.h"
 #include "persist.h"
 
-static int sync_dir_of(const char *path)
+int sync_dir_of(const char *path)
 {
 	char *copy = strdup(path);
 	int fd, r = 0;

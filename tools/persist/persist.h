@@ -386,6 +386,9 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 int persist_compact(struct pfile *pf, struct save_result *res);
 int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res);
 int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_result *res);
+int sync_dir_of(const char *path);	/* fsync of path's directory (grow.c) */
+/* reset.c: the save file's state emptied, crash-safely, its lower identity lower (or none) */
+int persist_reset(struct pfile *pf, const struct lower_id *lower, struct save_result *res);
 
 /* dirfds.c: the restore target's directories by path (filled first, then only read, by any thread) */
 struct dirfds {

@@ -45,7 +45,7 @@ int main(void)
 {
 	/* the synopses docs/persist.md shows */
 	static const char *const synopsis[] = {
-		"init --file F --size SIZE [--compress C] [--quiet]",
+		"init --file F [--size SIZE] [--compress C] [--quiet] [--yes]",
 		"save [--upper DIR] [--file F] [--lower SQFS] [--quiet] [--skip-busy]",
 		"restore [--file F] --into DIR [--at GEN] [--lower SQFS] [--any-lower] [--quiet]",
 		"status [--upper DIR] [--file F] [--json]",
@@ -54,7 +54,8 @@ int main(void)
 		"rollback GEN [--file F] [--quiet]",
 		"verify [--file F]",
 		"grow [--file F] --size SIZE [--quiet]",
-		"export [--file F] [--at GEN] [--lower SQFS] [--any-lower] [--quiet] --oci-layer OUT [--gzip] [--zstd]",
+		"export [--file F] [--at GEN] [--lower SQFS] [--any-lower] [--quiet] [--oci-layer OUT] [--gzip] [--zstd] "
+		"[--squashfs OUT] [--merge SQFS]",
 		"compact [--file F] [--quiet]",
 	};
 	static const char *const every[] = { "--upper d", "--file f", "--into d", "--size 1M", "--at 1",
