@@ -28,11 +28,17 @@ PROG_powercut = tools/powercut
 # an image with its prober; it is not in the initramfs (whose size is bounded): the live system
 # has it from the root image (the recipes install it), a host from out/bin
 PROG_overlive-update = tools/update initramfs kmod
+# persist on a host and in the root image: the initramfs's persist and the commands a boot does
+# not need (tools/persist/full/: export, rebase and conflicts, run in the live system or on a
+# host), which the initramfs (whose size is bounded) does not carry; initramfs/ for its loop and
+# prober code
+PROG_persist  = tools/persist/full tools/persist initramfs kmod
 # a program's other names: hard links beside it, each running as its name says (argv[0]). The
 # init and persist are one program (initramfs/main.c): in the initramfs they share one C library
-# and lib/ (5 KB of it after xz), and /bin/persist is a link to /init.
-LINKS_overlive = init persist
-ALL_PROGS = overlive modpick mkcpio powercut overlive-update
+# and lib/ (5 KB of it after xz), and /bin/persist is a link to /init (out/bin/persist is the
+# program above: the same commands and export, rebase, conflicts).
+LINKS_overlive = init
+ALL_PROGS = overlive modpick mkcpio powercut overlive-update persist
 # extra link flags of a program (compression libraries and the like). persist's zstd: build.sh
 # gives the small musl build of Debian's libzstd source (initramfs/libzstd.sh) as ZSTD_LIB and
 # ZSTD_INC; a bare `make` takes that build too when build.sh left it in cache/zstd/build; without
@@ -43,6 +49,8 @@ ZSTD_LIB     ?= $(or $(wildcard $(ZSTD_SMALL)/libzstd.a),/usr/lib/x86_64-linux-g
 ZSTD_INC     ?= $(if $(wildcard $(ZSTD_SMALL)/libzstd.a),-I$(ZSTD_SMALL)/include)
 LIBS_overlive = $(ZSTD_LIB)
 INC_overlive  = $(ZSTD_INC)
+LIBS_persist  = $(ZSTD_LIB)
+INC_persist   = $(ZSTD_INC)
 LIBS_TEST_tools-persist = -lzstd
 # the pack's built-in xz decoder (kmod/xzdec.c): XZ Embedded's files in Debian's busybox source,
 # which build.sh fetches for the rescue shell and gives as XZ_SRC; without them the init has no
@@ -75,6 +83,8 @@ $(foreach p,$(PROGS),$(if $(LINKS_$(p)),$(eval $(call links,$(p)))))
 # where only D's main.c reaches a component: the init's tests need no persist)
 comp_name = $(subst /,-,$(1))
 TEST_USES_initramfs = initramfs kmod
+# persist's tests check every command of the full program (tools/persist/full/ and what it uses)
+TEST_USES_tools-persist = $(PROG_persist)
 uses_of   = $(or $(TEST_USES_$(call comp_name,$(1))),$(strip $(foreach p,$(ALL_PROGS),$(if $(filter $(1),$(firstword $(PROG_$(p)))),$(PROG_$(p))))),$(1))
 TEST_DIRS = initramfs kmod tools/modpick tools/mkcpio tools/persist tools/powercut tools/update lib
 TESTS    :=

@@ -38,7 +38,10 @@ ln -sf /lib/systemd/system/systemd-networkd.socket "$root/etc/systemd/system/soc
 # a new machine id at every boot that has no save (systemd writes it; a save keeps it)
 : > "$root/etc/machine-id"
 echo overlive-debian > "$root/etc/hostname"
-# the A/B updater (docs/updates.md); the init's unit runs its --mark-good after the default target
-[ -n "${TOOLS_DIR:-}" ] && [ -x "$TOOLS_DIR/overlive-update" ] && install -m 0755 "$TOOLS_DIR/overlive-update" "$root/usr/sbin/"
+# the A/B updater (docs/updates.md; the init's unit runs its --mark-good after the default
+# target) and the full persist (export, rebase, conflicts: docs/persist.md), when built
+for t in overlive-update persist; do
+	[ -n "${TOOLS_DIR:-}" ] && [ -x "$TOOLS_DIR/$t" ] && install -m 0755 "$TOOLS_DIR/$t" "$root/usr/sbin/"
+done
 rm -rf "$root/var/cache/apt/archives/"*.deb "$root/var/lib/apt/lists/"* 2>/dev/null || true
 exit 0

@@ -52,6 +52,16 @@ is "$(cpio -tv < "$tmp/i.cpio" 2>/dev/null | awk '$NF == "/init" && $(NF - 2) ==
 ok $(( $? != 0 )) "the initramfs's /init runs as persist by that name (persist --help exits 0)"
 grep -q '^usage: persist COMMAND' "$tmp/persist-help"
 ok $? "and says persist's usage"
+# The commands of the full persist (tools/persist/full/) are not in the initramfs's: it runs the
+# root's /usr/sbin/persist for them, or says where they are (docs/persist.md).
+if [ -e /usr/sbin/persist ] || [ -e /usr/local/sbin/persist ] || [ -e /usr/bin/persist ]; then
+	skip 2 "this host has a persist in /usr/sbin, /usr/local/sbin or /usr/bin (the initramfs's would run it)"
+else
+	"$tmp/persist" export --help > "$tmp/export-out" 2>&1
+	ok $(( $? != 100 )) "the initramfs's persist has no export: exit 100 (no root persist to run)"
+	grep -q "no such command in the initramfs's persist.*root image's /usr/sbin/persist" "$tmp/export-out"
+	ok $? "  and says where it is"
+fi
 "$tmp/init-prog" > "$tmp/init-out" 2>&1
 st=$?
 is "$st $(grep -c 'outside PID 1' "$tmp/init-out")" "100 1" "outside PID 1 the init refuses to boot this machine (exit 100, says why)"

@@ -49,6 +49,9 @@ static const struct cli_option options[OPT_COUNT] = {
 	[OPT_SQUASHFS] = { "squashfs", "OUT", "the squashfs layer to write (as --oci-layer's OUT)", OFF(squashfs) },
 	[OPT_MERGE] = { "merge", "SQFS", "--squashfs OUT is then SQFS with the changes applied", OFF(merge) },
 	[OPT_YES] = { "yes", NULL, "reset without asking", OFF(yes) },
+	[OPT_OLD] = { "old", "SQFS", "the image it was saved over", OFF(old_img) },
+	[OPT_NEW] = { "new", "SQFS", "the image to rebase it onto", OFF(new_img) },
+	[OPT_DRY_RUN] = { "dry-run", NULL, "write nothing: say what would be done", OFF(dry_run) },
 };
 #undef OFF
 
@@ -77,25 +80,29 @@ const struct command commands[] = {
 	{ "grow", cmd_grow, NULL, T(FILE) | T(SIZE) | T(QUIET), T(SIZE),
 	  "Make the save file larger, in place and crash-safely: the file is extended and synced first,\n"
 	  "then a header adopts the new size (the active half is compacted into the first half first)." },
-	{ "export", cmd_export, NULL,
-	  T(FILE) | T(AT) | T(LOWER) | T(ANY_LOWER) | T(QUIET) | T(OCI_LAYER) | T(GZIP) | T(ZSTD) | T(SQUASHFS) |
-	  T(MERGE), 0,
-	  "Write generation GEN (default: the newest) as an OCI image layer: a tar of the changes, with\n"
-	  "whiteouts as .wh.NAME and opaque directories as .wh..wh..opq; or as a squashfs layer (or root\n"
-	  "image) in overlay form. Never writes to the save file." },
 	{ "compact", cmd_compact, NULL, T(FILE) | T(QUIET), 0,
 	  "Rewrite the live state into the other half of the save file; older generations are dropped." },
 };
 #undef T
 const size_t ncommands = sizeof commands / sizeof commands[0];
 
+const struct command *command_at(size_t i)
+{
+	if (i < ncommands)
+		return &commands[i];
+	i -= ncommands;
+	return &nmore_commands && i < nmore_commands ? &more_commands[i] : NULL;
+}
+
 const struct command *command_find(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < ncommands; i++)
-		if (strcmp(name, commands[i].name) == 0)
-			return &commands[i];
+	const struct command *c;
+
+	for (i = 0; (c = command_at(i)); i++)
+		if (strcmp(name, c->name) == 0)
+			return c;
 	return NULL;
 }
 

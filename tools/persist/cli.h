@@ -12,7 +12,7 @@
 /* Every option of every command; a command's entry says which of them it takes. */
 enum cli_opt { OPT_UPPER, OPT_FILE, OPT_INTO, OPT_SIZE, OPT_COMPRESS, OPT_AT, OPT_LOWER, OPT_ANY_LOWER,
 	       OPT_JSON, OPT_QUIET, OPT_SKIP_BUSY, OPT_OCI_LAYER, OPT_GZIP, OPT_ZSTD, OPT_SQUASHFS, OPT_MERGE,
-	       OPT_YES, OPT_COUNT };
+	       OPT_YES, OPT_OLD, OPT_NEW, OPT_DRY_RUN, OPT_COUNT };
 #define TAKES(opt) (1u << (opt))
 
 struct command;
@@ -20,8 +20,9 @@ struct opts {
 	const char *file, *upper, *lower, *into, *size, *at; /* as given (or from persist.env) */
 	const char *compress;
 	const char *oci_layer, *squashfs, *merge;             /* export --oci-layer, --squashfs, --merge */
+	const char *old_img, *new_img;                        /* rebase --old, --new */
 	uint64_t size_bytes, at_gen, comp;                   /* --size, --at and --compress, parsed */
-	int json, any_lower, quiet, skip_busy, gzip, zstd, yes;
+	int json, any_lower, quiet, skip_busy, gzip, zstd, yes, dry_run;
 	const char *arg;                                      /* the positional argument */
 	const struct command *cmd;
 	struct live_env env;
@@ -41,7 +42,12 @@ int persist_main(int argc, char **argv);
 
 extern const struct command commands[];
 extern const size_t ncommands;
+/* The commands only out/bin/persist has (tools/persist/full/), weak: the initramfs's has none. */
+extern const struct command more_commands[] __attribute__((weak));
+extern const size_t nmore_commands __attribute__((weak));
 
+/* The i-th command: commands[], then more_commands[]; NULL past the last. */
+const struct command *command_at(size_t i);
 const struct command *command_find(const char *name);
 /* "rollback GEN [--file F] [--quiet]", from the tables. Returns the length it wanted. */
 size_t cli_synopsis(const struct command *c, char *buf, size_t cap);
@@ -67,11 +73,9 @@ int cmd_rollback(struct opts *o);
 int cmd_verify(struct opts *o);
 int cmd_compact(struct opts *o);
 int cmd_grow(struct opts *o);
-int cmd_export(struct opts *o);
-/* --lower against the lower pf records: a warning, or exit 100 unless --any-lower (verb: "restore") */
-void check_lower(const struct opts *o, const struct pfile *pf, const char *verb, const char *doing);
-/* pf_open, pf_load of --at's generation into st, check_lower: what restore and export start with */
-void open_generation(const struct opts *o, struct pfile *pf, struct pstate *st, const char *verb,
+/* pf_open, pf_load of --at's generation into st, --lower checked (a newest generation over another
+ * lower gives way to the newest over it: o->at_gen says which): what restore and export start with */
+void open_generation(struct opts *o, struct pfile *pf, struct pstate *st, const char *verb,
 		     const char *doing, const char *done);
 
 #endif

@@ -6,17 +6,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 #include "report.h"
 
 static void usage_all(FILE *f)
 {
+	const struct command *c;
 	char syn[256];
 	size_t i;
 
 	fprintf(f, "usage: persist COMMAND [OPTIONS]   (persist COMMAND --help for one command)\n\n");
-	for (i = 0; i < ncommands; i++) {
-		cli_synopsis(&commands[i], syn, sizeof syn);
+	for (i = 0; (c = command_at(i)); i++) {
+		cli_synopsis(c, syn, sizeof syn);
 		fprintf(f, "  persist %s\n", syn);
 	}
 	fprintf(f, "\nDefaults come from " PERSIST_ENV_DEFAULT " (PERSIST_FILE, PERSIST_UPPER, PERSIST_LOWER;\n"
@@ -48,6 +51,31 @@ static void env_defaults(struct opts *o)
 		o->lower = o->env.lower;
 }
 
+/*
+ * The initramfs's persist has not the commands of tools/persist/full/ (export, rebase, conflicts:
+ * cli.h, more_commands): for a command it does not know it runs the root image's persist, when
+ * there is one and it is another program; else it says where they are.
+ */
+static void run_full(char **argv)
+{
+	static const char *const paths[] = { "/usr/sbin/persist", "/usr/local/sbin/persist", "/usr/bin/persist" };
+	struct stat self, st;
+	size_t i;
+
+	if (&nmore_commands || stat("/proc/self/exe", &self))
+		return;
+	for (i = 0; i < sizeof paths / sizeof paths[0]; i++)
+		if (stat(paths[i], &st) == 0 && (st.st_dev != self.st_dev || st.st_ino != self.st_ino) &&
+		    access(paths[i], X_OK) == 0) {
+			execv(paths[i], argv);
+			warn_msg(errno, "unable to run %s", paths[i]);
+		}
+	usage_all(stderr);
+	die_msg(EXIT_USAGE, 0, "unable to run '%s': no such command in the initramfs's persist (export, rebase and "
+		"conflicts are commands of the root image's /usr/sbin/persist, or of out/bin/persist on a host, "
+		"which are not here)", argv[1]);
+}
+
 int persist_main(int argc, char **argv)
 {
 	const struct command *cmd;
@@ -61,6 +89,7 @@ int persist_main(int argc, char **argv)
 	}
 	cmd = command_find(argv[1]);
 	if (!cmd) {
+		run_full(argv);
 		usage_all(stderr);
 		die_msg(EXIT_USAGE, 0, "unable to run '%s': no such command", argv[1]);
 	}

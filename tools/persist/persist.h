@@ -25,6 +25,7 @@
 #define PF_PACK_DATA_MAX (256 * 1024)	/* a DATA record of at most this many bytes goes into a PACK */
 #define PF_PACK_RATIO 16	/* a PACK's raw bytes are at most this many times its payload's */
 #define PF_TXN_ALIGN 4096	/* transactions start on their own block */
+#define PF_CONFLICTS ".persist-conflicts"	/* a rebase's conflicts list: in the state, never restored */
 
 /* Limits: checked before allocating or looping on anything read from a file. */
 #define PF_PATH_MAX 4095

@@ -462,6 +462,9 @@ int persist_restore(struct pfile *pf, const struct pstate *st, int rootfd, unsig
 	n = state_sorted(st, &c.v);
 	if (n < 0)
 		return n;
+	for (i = 0; i < n; i++)	/* the save file's own, not the upper's (persist-format.md, "Rebase") */
+		if (!strcmp(c.v[i]->path, PF_CONFLICTS))
+			memmove(&c.v[i], &c.v[i + 1], (size_t)(--n - i) * sizeof *c.v);
 	w = calloc(nw, sizeof *w);
 	if (!w) {
 		free(c.v);

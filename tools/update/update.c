@@ -24,6 +24,7 @@
 #include "update.h"
 
 #define LIVE_MEDIUM "/run/live/medium"
+#define LIVE_PERSIST_ENV "/run/live/persist.env"   /* the init writes it when a save file is in use */
 #define CHUNK       (1u << 20)
 
 static const char usage[] =
@@ -329,6 +330,12 @@ static int cmd_update(struct upd *u)
 	printf("overlive-update: slot %c holds %s (sha256 %s), checked; the next boot tries it (%d tries); "
 	       "overlive-update --mark-good in it makes it the good slot\n", slot_letter(target), u->image,
 	       src_hex, SLOTREC_TRIES);
+	/* a save file in use (the init wrote persist.env): how its changes reach the new image */
+	if (access(LIVE_PERSIST_ENV, F_OK) == 0)
+		printf("overlive-update: the saved changes are over slot %c's image; to carry them onto slot %c's: "
+		       "persist save, then persist rebase --old %s/%s --new %s/%s, then reboot (docs/updates.md, "
+		       "\"Saved changes across an update\")\n", slot_letter(1 - target), slot_letter(target), u->dir,
+		       u->name[u->booted >= 0 ? u->booted : 1 - target], u->dir, u->name[target]);
 	return 0;
 }
 

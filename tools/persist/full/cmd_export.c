@@ -1,4 +1,5 @@
-/* cmd_export.c: the export command (a generation as an OCI layer tar, plain, gzip or zstd, written atomically) and the start it shares with restore. */
+/* cmd_export.c: the export command (a generation as an OCI layer tar, plain, gzip or zstd, or a squashfs
+ * layer, written atomically), in out/bin/persist only (tools/persist/full/). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -9,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zstd.h>
-#include "cli.h"
+#include "full.h"
 #include "export.h"
 #include "io.h"
 #include "report.h"
@@ -104,53 +105,6 @@ int prog_wait(pid_t pid, const char *name, struct perr *err)
 	return perr_set(err, -EIO, "%s %s %d (its message is above)", name,
 			WIFEXITED(status) ? "exited with" : "was killed by signal",
 			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-}
-
-/* --lower against the lower the save file records (restore and export): refused unless --any-lower. */
-void check_lower(const struct opts *o, const struct pfile *pf, const char *verb, const char *doing)
-{
-	struct lower_id lower;
-	int r;
-
-	if (!o->lower) {
-		if (pf->hdr.lower_size && !o->quiet)
-			warn_msg(0, "no --lower given: not checking the lower image");
-		return;
-	}
-	r = lower_identify(o->lower, &lower);
-	if (r)
-		die_msg(EXIT_SYSTEM, r, "unable to read the lower image %s", o->lower);
-	if (!pf->hdr.lower_size)
-		warn_msg(0, "%s records no lower image: cannot check it matches %s", o->file, o->lower);
-	else if (lower.size != pf->hdr.lower_size || lower.crc != pf->hdr.lower_crc) {
-		if (!o->any_lower)
-			die_msg(EXIT_USAGE, 0, "unable to %s %s: it was saved over a different lower image "
-				"than %s; use --any-lower to %s anyway", verb, o->file, o->lower, verb);
-		warn_msg(0, "%s was saved over a different lower image than %s; %s anyway",
-			 o->file, o->lower, doing);
-	}
-}
-
-/*
- * The save file opened read-only and the generation --at names (default: the newest) replayed
- * with every record checked, then the lower checked (restore and export): exits on failure.
- */
-void open_generation(const struct opts *o, struct pfile *pf, struct pstate *st, const char *verb,
-		     const char *doing, const char *done)
-{
-	int r = pf_open(pf, o->file, 0);
-
-	if (r)
-		die_msg(exit_code(r), 0, "unable to open %s: %s", o->file, perr_why(&pf->err, r));
-	/* read front to back twice (the check, then the data): a larger readahead */
-	(void)posix_fadvise(pf->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	r = pf_load(pf, o->at ? o->at_gen : UINT64_MAX, PCHECK_CRC, st, NULL);
-	if (r < 0)
-		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to read %s: %s; nothing %s",
-			o->file, pf->err.msg, done);
-	if (r == 1)
-		warn_msg(0, "%s", pf->err.msg);
-	check_lower(o, pf, verb, doing);
 }
 
 /*
