@@ -205,6 +205,11 @@ for f in "${layers[@]}"; do
 done
 printf '%s\n' "$sums" > "$work/SHA256SUMS"
 put "$work/SHA256SUMS" /live/SHA256SUMS
+# the slot record (docs/updates.md), all zeros: no record yet. Made here, with the medium, so that
+# the init (counting the boots that restore the save) and overlive-update only ever write it in
+# place; its size is SLOTREC_FILE_SIZE (lib/slotrec.h)
+head -c 8192 /dev/zero > "$work/slots"
+put "$work/slots" /live/slots
 for f in "${files[@]}"; do
 	put "${f%%:/*}" "/${f#*:/}" || fail "unable to copy ${f%%:/*} onto the medium as /${f#*:/}"
 done

@@ -44,17 +44,6 @@ static int copy_file(const char *from, const char *to, unsigned mode)
 	return r;
 }
 
-int write_text(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), r;
-
-	if (fd < 0)
-		return -errno;
-	r = write_all(fd, text, strlen(text));
-	close(fd);
-	return r;
-}
-
 /*
  * systemd: "systemctl start overlive-save" saves now; the timer (live.persist.autosave=) every
  * interval. Units in /run/systemd/system need nothing installed in the root.

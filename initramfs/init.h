@@ -3,6 +3,7 @@
 #define OVERLIVE_INIT_H
 #include "config.h"
 #include "probe.h"
+#include "slotrec.h"
 #include "sys.h"
 
 /* Where the init puts things inside the initramfs before moving them into the new root. */
@@ -68,6 +69,11 @@ struct init_ctx {
 	char slot_other[128];       /* the other slot's file name: never a layer */
 	char slot_log[1024];        /* what slot.c said, for /run/live/update.log */
 	char slot_image[CONFIG_STR + 128]; /* the booted slot's image on the medium (/live/root-b.sqfs), or "" */
+	char slot_dir[64];          /* the slot record's directory (slot_file: the record file is there) */
+	int slot_file, slot_newest; /* ... and slot_rec its newest copy, when slot_record */
+	struct slotrec slot_rec;
+	uint64_t save_gen;          /* the save file's generation restored (restore's --gen-file), or 0 */
+	int save_mark;              /* overlive-update --mark-good is to record this boot's save (slot.c) */
 
 	/* A stage that fails says what it was doing and what the user can try; main reports it. */
 	char what[320];
@@ -171,7 +177,6 @@ int run_persist(const char *bin, char *const argv[]);
 /* exitenv.c: /run/initramfs of the new root, for the save at shutdown */
 int exitenv_prepare(struct init_ctx *c);
 /* Writes text as the file path (0644, created or truncated); 0 or -errno. */
-int write_text(const char *path, const char *text);
 
 /* slot.c: the root image slot to boot (docs/updates.md): its file name beside base_a (live.root's
  * last part) in base; the pending slot's try counted down on the medium first. 0 or fail()'s. */
@@ -181,6 +186,13 @@ static inline const char *root_image(const struct init_ctx *c) { return c->slot_
 /* Once the new root's /run is there: /run/live/slot, /run/live/update.log, and in a boot that
  * tries a pending slot the systemd unit that marks it good. */
 void slot_write_run(struct init_ctx *c);
+/*
+ * live.persist beside a slot record: the boots since the last one marked good are counted on the
+ * medium before the restore (docs/updates.md, "A save that breaks the boot"). Returns the
+ * generation to restore (--at), 0 for the newest, or -1: a clean boot, the save file only read
+ * (why in c->persist_ro).
+ */
+long long save_try(struct init_ctx *c);
 /* shutdown.c: the same binary as /run/initramfs/shutdown; never returns as PID 1 */
 int shutdown_main(int argc, char **argv);
 

@@ -11,9 +11,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "init.h"
+#include "io.h"
+#include "number.h"
 #include "rmtree.h"
 
 #define RESTORE_TMP  UPPER_DIR "/restore"
+#define RESTORE_GEN  UPPER_DIR "/restore.gen"   /* the generation restored (restore's --gen-file) */
 
 /* Runs the persist at bin with argv on the console; its exit status, or -errno when it could not run. */
 int run_persist(const char *bin, char *const argv[])
@@ -130,7 +133,7 @@ static void remove_exfat_init_temp(struct init_ctx *c, const char *dir, const ch
 int restore_save_file(struct init_ctx *c)
 {
 	char dir[64], file[CONFIG_STR + 64], lower[sizeof MEDIUM_DIR + sizeof c->slot_image], at[24], ro_why[400] = "";
-	char *argv[12];
+	char *argv[16];
 	int n = 0, r, ro = 0;
 
 	if (!c->cfg.persist_path[0])
@@ -190,6 +193,11 @@ int restore_save_file(struct init_ctx *c)
 			file);
 		return 0;
 	}
+	long long try_at = save_try(c);
+	if (try_at < 0) {
+		c->persist_dir[0] = '\0';	/* the shutdown saves nothing: persist_ro says why */
+		return 0;
+	}
 	if (mkdirat(c->rootfd, at_root(RESTORE_TMP), 0755) < 0)
 		return fail(c, -errno, NULL, "create %s", RESTORE_TMP);
 	argv[n++] = "persist";
@@ -203,11 +211,13 @@ int restore_save_file(struct init_ctx *c)
 		argv[n++] = "--lower";
 		argv[n++] = lower;
 	}
-	if (c->cfg.persist_at >= 0) {
-		snprintf(at, sizeof at, "%ld", c->cfg.persist_at);
+	if (c->cfg.persist_at >= 0 || try_at > 0) {
+		snprintf(at, sizeof at, "%lld", c->cfg.persist_at >= 0 ? (long long)c->cfg.persist_at : try_at);
 		argv[n++] = "--at";
 		argv[n++] = at;
 	}
+	argv[n++] = "--gen-file";
+	argv[n++] = RESTORE_GEN;
 	argv[n] = NULL;
 	double t0 = uptime_seconds();
 	r = run_persist(PERSIST_BIN, argv);
@@ -224,5 +234,9 @@ int restore_save_file(struct init_ctx *c)
 	    renameat(c->rootfd, at_root(RESTORE_TMP), c->rootfd, at_root(UPPER_DIR "/upper")) < 0)
 		return fail(c, -errno, NULL, "put the restored tree in place as %s/upper", UPPER_DIR);
 	log_msg(c, LOG_NOTICE, "restored %s in %.3f s", file, uptime_seconds() - t0);
+	char gen[24];
+	if (read_small_file(c->rootfd, at_root(RESTORE_GEN), gen, sizeof gen) >= 0)
+		(void)parse_digits(gen, &(const char *){ NULL }, &c->save_gen);
+	(void)unlinkat(c->rootfd, at_root(RESTORE_GEN), 0);
 	return 0;
 }

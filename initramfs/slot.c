@@ -3,7 +3,9 @@
  * the good slot and a pending one with its tries; a pending slot's try is counted down on the
  * medium, durably, before the slot is used; a slot whose tries ran out gives way to the good one.
  * Why is said on the console and kept for /run/live/update.log; /run/live/slot tells the live
- * system (overlive-update --mark-good, from the root image) which slot it runs.
+ * system (overlive-update --mark-good, from the root image) which slot it runs. The same record
+ * counts the boots that restore the save file since one was marked good (save_try): the last
+ * good generation, then a clean boot, when they do not reach the system's goal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +49,7 @@ static int holds_squashfs(int dfd, const char *name)
 int slot_choose(struct init_ctx *c, const char *dir, const char *base_a, char *base, size_t cap)
 {
 	char name[2][128], what[96];
-	struct slotrec r, n;
+	struct slotrec r = { 0 }, n;
 	const char *why = NULL;
 	int newest = 0, dfd, e, boot = SLOT_A;
 
@@ -58,6 +60,10 @@ int slot_choose(struct init_ctx *c, const char *dir, const char *base_a, char *b
 	dfd = openat(c->rootfd, at_root(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	e = dfd < 0 ? -errno : slotio_load(dfd, SLOTREC_FILE, &r, &newest, &why);
 	c->slot_record = e == 0;
+	c->slot_file = dfd >= 0 && faccessat(dfd, SLOTREC_FILE, F_OK, 0) == 0;
+	snprintf(c->slot_dir, sizeof c->slot_dir, "%s", dir);
+	c->slot_rec = r;
+	c->slot_newest = newest;
 	if (c->cfg.slot >= 0) {
 		boot = c->cfg.slot;
 		note(c, LOG_NOTICE, "live.slot=%c: booting slot %c (%s); the slot record is left as it is",
@@ -89,6 +95,8 @@ int slot_choose(struct init_ctx *c, const char *dir, const char *base_a, char *b
 			} else {
 				boot = r.pending;
 				c->slot_trying = 1;
+				c->slot_rec = n;
+				c->slot_newest = 1 - newest;
 				note(c, LOG_NOTICE, "slot %c (%s) is pending: trying it, %u %s left after this boot; "
 				     "overlive-update --mark-good in the live system makes it the good slot",
 				     slot_letter(boot), name[boot], n.tries, n.tries == 1 ? "try" : "tries");
@@ -112,6 +120,55 @@ int slot_choose(struct init_ctx *c, const char *dir, const char *base_a, char *b
 	return 0;
 }
 
+long long save_try(struct init_ctx *c)
+{
+	struct slotrec n;
+	int dfd, e;
+
+	/* a boot that tries a slot is counted as the slot's; live.slot= and live.persist.at= choose */
+	if (!c->slot_active || !c->slot_file || c->slot_trying || c->cfg.slot >= 0 || c->cfg.persist_at >= 0)
+		return 0;
+	c->save_mark = 1;
+	if (!c->slot_record || !c->slot_rec.save_good)
+		return 0;	/* counted once a boot with this save file has been marked good */
+	n = c->slot_rec;
+	n.gen++;
+	n.save_boots += n.save_boots < 255;
+	/* counted on the medium before the restore: a boot that hangs from here on has used it */
+	dfd = openat(c->rootfd, at_root(c->slot_dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	e = dfd < 0 ? -errno : slotio_store(dfd, SLOTREC_FILE, c->medium_dev[0] ? c->medium_dev : NULL, &n,
+					       1 - c->slot_newest);
+	if (dfd >= 0)
+		close(dfd);
+	if (e < 0) {
+		note(c, LOG_WARN, "unable to count this boot of the save file in %s/%s on %s (%s): restoring its "
+		     "newest generation, uncounted", c->slot_dir, SLOTREC_FILE, c->medium_dev, strerror(-e));
+		return 0;
+	}
+	c->slot_rec = n;
+	c->slot_newest = 1 - c->slot_newest;
+	if (n.save_boots <= SLOTREC_SAVE_TRIES) {
+		if (n.save_boots > 1)
+			note(c, LOG_NOTICE, "the save file: boot %u of %u since one was marked good (generation %llu): "
+			     "restoring its newest generation", n.save_boots, SLOTREC_SAVE_TRIES,
+			     (unsigned long long)n.save_good);
+		return 0;
+	}
+	if (n.save_boots <= SLOTREC_SAVE_GIVEUP) {
+		note(c, LOG_WARN, "the save file's newest generation did not reach the system's goal in %u boots (no "
+		     "overlive-update --mark-good): restoring generation %llu, the last one a boot marked good; the "
+		     "newer ones stay in the save file (persist log; persist rollback GEN makes one the newest)",
+		     SLOTREC_SAVE_TRIES, (unsigned long long)n.save_good);
+		return (long long)n.save_good;
+	}
+	snprintf(c->persist_ro, sizeof c->persist_ro, "neither the save file's newest generation nor generation %llu "
+		 "(the last marked good) reached the system's goal in %u boots each", (unsigned long long)n.save_good,
+		 SLOTREC_SAVE_TRIES);
+	note(c, LOG_WARN, "%s: booting clean, the save file only read in this boot (nothing is saved at shutdown); "
+	     "after a boot marked good the newest is tried again", c->persist_ro);
+	return -1;
+}
+
 /* After /run of the new root is mounted: /run/live/slot, update.log, the mark-good unit. */
 void slot_write_run(struct init_ctx *c)
 {
@@ -120,22 +177,25 @@ void slot_write_run(struct init_ctx *c)
 
 	if (!c->slot_active)
 		return;
-	snprintf(line, sizeof line, "slot=%c root=%s dev=%s record=%s trying=%s\n", slot_letter(c->slot_booted),
-		 c->cfg.root, c->medium_dev, c->slot_record ? "yes" : "no", c->slot_trying ? "yes" : "no");
+	snprintf(line, sizeof line, "slot=%c root=%s dev=%s record=%s trying=%s save=%llu mark=%s\n",
+		 slot_letter(c->slot_booted), c->cfg.root, c->medium_dev, c->slot_record ? "yes" : "no",
+		 c->slot_trying ? "yes" : "no", (unsigned long long)c->save_gen,
+		 c->slot_trying || c->save_mark ? "yes" : "no");
 	if ((r = write_text(NEWROOT SLOT_RUN_FILE, line)) < 0)
 		log_msg(c, LOG_WARN, "unable to write %s (%s): overlive-update --mark-good will not know this boot's slot",
 			SLOT_RUN_FILE, strerror(-r));
 	if (c->slot_log[0] && (r = write_text(NEWROOT SLOT_RUN_LOG, c->slot_log)) < 0)
 		log_msg(c, LOG_WARN, "unable to write %s: %s", SLOT_RUN_LOG, strerror(-r));
-	if (!c->slot_trying)
+	if (!c->slot_trying && !c->save_mark)
 		return;
-	/* systemd: the try is good once the default target is reached (the busybox recipes' rc runs
-	 * the same command at its end); units in /run/systemd/system need nothing in the root */
+	/* systemd: the try (of a slot, or of the save's restored generation) is good once the
+	 * default target is reached (the busybox recipes' rc runs the same command at its end);
+	 * units in /run/systemd/system need nothing in the root */
 	if ((r = mkdir_p(c->rootfd, NEWROOT "/run/systemd/system/multi-user.target.wants", 0755)) < 0 ||
 	    (r = write_text(NEWROOT "/run/systemd/system/" MARK_GOOD_UNIT ".service",
-			    "# written by overlive's init at boot: this boot tries a new root image slot\n"
+			    "# written by overlive's init at boot: this boot tries a root image slot or a save\n"
 			    "[Unit]\n"
-			    "Description=Mark this boot's root image slot good (overlive-update --mark-good)\n"
+			    "Description=Mark this boot good: its root image slot and save (overlive-update --mark-good)\n"
 			    "Documentation=file:" SLOT_RUN_LOG "\n"
 			    "After=default.target\n"
 			    "ConditionPathExists=" SLOT_RUN_FILE "\n"

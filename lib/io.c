@@ -1,6 +1,7 @@
 /* io.c: read/write loops over EINTR and short transfers. */
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include "io.h"
 
@@ -98,4 +99,15 @@ int read_small_file(int dirfd, const char *path, char *buf, size_t cap)
 		return r;
 	buf[got] = '\0';
 	return 0;
+}
+
+int write_text(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), r;
+
+	if (fd < 0)
+		return -errno;
+	r = write_all(fd, text, strlen(text));
+	close(fd);
+	return r;
 }

@@ -12,5 +12,7 @@ int pwrite_all(int fd, const void *buf, size_t len, off_t off);
 int pread_all(int fd, void *buf, size_t len, off_t off, size_t *got);
 /* Reads a small file relative to dirfd into buf (NUL-terminated, at most cap-1 bytes). */
 int read_small_file(int dirfd, const char *path, char *buf, size_t cap);
+/* Creates or truncates path (mode 0644) and writes text into it (not synced). */
+int write_text(const char *path, const char *text);
 
 #endif

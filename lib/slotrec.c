@@ -7,34 +7,45 @@
 #include "slotrec.h"
 
 /*
- * One copy, little-endian (docs/updates.md): the magic, the version, the generation, the good
- * slot, the pending slot, its tries, a zero byte, then the CRC32C of the 28 bytes before it.
+ * One copy, little-endian (docs/updates.md): the magic, the version, the length, the generation,
+ * the good slot, the pending slot, its tries; version 1: a zero byte, then the CRC32C of the 28
+ * bytes before it; version 2: the save's boot count, the save's good generation, then the CRC32C
+ * of the 36 bytes before it. A record without the save part is written as version 1, which the
+ * inits before version 2 read.
  */
 enum {
 	SR_MAGIC = 0,       /* 8 bytes "OVLSLOTS" */
-	SR_VERSION = 8,     /* u32, 1 */
-	SR_LENGTH = 12,     /* u32, the bytes the CRC follows: 28 */
+	SR_VERSION = 8,     /* u32, 1 or 2 */
+	SR_LENGTH = 12,     /* u32, the bytes the CRC follows: 28 or 36 */
 	SR_GEN = 16,        /* u64, >= 1 */
 	SR_GOOD = 24,       /* u8 */
 	SR_PENDING = 25,    /* u8 */
 	SR_TRIES = 26,      /* u8 */
-	SR_ZERO = 27,       /* u8, 0 */
-	SR_CRC = 28,        /* u32 over bytes 0..27 */
-	SR_END = 32,
+	SR_SAVE_BOOTS = 27, /* u8; version 1: 0 */
+	SR_CRC1 = 28,       /* version 1: u32 over bytes 0..27 */
+	SR_SAVE_GOOD = 28,  /* version 2: u64 */
+	SR_CRC2 = 36,       /* version 2: u32 over bytes 0..35 */
 };
 static const char sr_magic[8] = { 'O', 'V', 'L', 'S', 'L', 'O', 'T', 'S' };
 
 void slotrec_encode(const struct slotrec *r, unsigned char out[SLOTREC_COPY_SIZE])
 {
+	int v2 = r->save_boots || r->save_good;
+	unsigned crc_at = v2 ? SR_CRC2 : SR_CRC1;
+
 	memset(out, 0, SLOTREC_COPY_SIZE);
 	memcpy(out + SR_MAGIC, sr_magic, sizeof sr_magic);
-	put_le32(out + SR_VERSION, 1);
-	put_le32(out + SR_LENGTH, SR_CRC);
+	put_le32(out + SR_VERSION, v2 ? 2 : 1);
+	put_le32(out + SR_LENGTH, crc_at);
 	put_le64(out + SR_GEN, r->gen);
 	out[SR_GOOD] = r->good;
 	out[SR_PENDING] = r->pending;
 	out[SR_TRIES] = r->tries;
-	put_le32(out + SR_CRC, crc32c(0, out, SR_CRC));
+	if (v2) {
+		out[SR_SAVE_BOOTS] = r->save_boots;
+		put_le64(out + SR_SAVE_GOOD, r->save_good);
+	}
+	put_le32(out + crc_at, crc32c(0, out, crc_at));
 }
 
 int slotrec_decode(const unsigned char *p, size_t len, struct slotrec *r, const char **why)
@@ -48,19 +59,23 @@ int slotrec_decode(const unsigned char *p, size_t len, struct slotrec *r, const 
 	*why = "the copy is cut short";
 	if (len < SLOTREC_COPY_SIZE)
 		return -EBADMSG;
+	uint32_t version = get_le32(p + SR_VERSION), crc_at = version == 2 ? SR_CRC2 : SR_CRC1;
+
 	*why = "no slot record magic";
 	if (memcmp(p + SR_MAGIC, sr_magic, sizeof sr_magic))
 		return -EBADMSG;
-	*why = "its checksum does not match (a torn or damaged write)";
-	if (get_le32(p + SR_CRC) != crc32c(0, p, SR_CRC))
-		return -EBADMSG;
 	*why = "a version or length this program does not know (a newer overlive wrote it)";
-	if (get_le32(p + SR_VERSION) != 1 || get_le32(p + SR_LENGTH) != SR_CRC)
+	if ((version != 1 && version != 2) || get_le32(p + SR_LENGTH) != crc_at)
+		return -EBADMSG;
+	*why = "its checksum does not match (a torn or damaged write)";
+	if (get_le32(p + crc_at) != crc32c(0, p, crc_at))
 		return -EBADMSG;
 	r->gen = get_le64(p + SR_GEN);
 	r->good = p[SR_GOOD];
 	r->pending = p[SR_PENDING];
 	r->tries = p[SR_TRIES];
+	r->save_boots = version == 2 ? p[SR_SAVE_BOOTS] : 0;
+	r->save_good = version == 2 ? get_le64(p + SR_SAVE_GOOD) : 0;
 	*why = "generation 0";
 	if (!r->gen)
 		return -EBADMSG;
@@ -74,7 +89,10 @@ int slotrec_decode(const unsigned char *p, size_t len, struct slotrec *r, const 
 	if (r->tries > SLOTREC_MAX_TRIES || (r->pending == SLOT_NONE && r->tries))
 		return -EBADMSG;
 	*why = "a reserved byte is not zero";
-	if (p[SR_ZERO])
+	if (version == 1 && p[SR_SAVE_BOOTS])
+		return -EBADMSG;
+	*why = "a save boot count without a good save generation";
+	if (r->save_boots && !r->save_good)
 		return -EBADMSG;
 	*why = NULL;
 	return 0;
@@ -102,7 +120,8 @@ int slotrec_choose(const unsigned char *file, size_t len, struct slotrec *r, int
 	}
 	int other = 1 - best;
 	if (e[other] == 0 && c[other].gen == c[best].gen && (c[other].good != c[best].good ||
-	    c[other].pending != c[best].pending || c[other].tries != c[best].tries)) {
+	    c[other].pending != c[best].pending || c[other].tries != c[best].tries ||
+	    c[other].save_boots != c[best].save_boots || c[other].save_good != c[best].save_good)) {
 		*why = "its two copies hold one generation with different contents";
 		return -EBADMSG;
 	}

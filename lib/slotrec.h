@@ -25,7 +25,15 @@ struct slotrec {
 	uint8_t good;       /* SLOT_A or SLOT_B: the slot that reached its goal last */
 	uint8_t pending;    /* the slot being tried, or SLOT_NONE */
 	uint8_t tries;      /* boots the pending slot has left (0 with SLOT_NONE) */
+	/* The save file's generations (docs/updates.md, "A save that breaks the boot"); both 0 in a
+	 * version 1 record: generations not counted yet. */
+	uint8_t save_boots; /* boots since the last one marked good that restored a newer generation */
+	uint64_t save_good; /* the save file's generation the last boot marked good restored; 0: none */
 };
+/* A save generation newer than save_good is restored this many boots without a mark; then save_good's. */
+#define SLOTREC_SAVE_TRIES  3
+/* save_boots past this: neither reached the goal: a clean boot, the save file only read. */
+#define SLOTREC_SAVE_GIVEUP (2 * SLOTREC_SAVE_TRIES)
 
 /* The record as one copy's bytes (the sector; its unused tail is zero). */
 void slotrec_encode(const struct slotrec *r, unsigned char out[SLOTREC_COPY_SIZE]);
@@ -39,7 +47,7 @@ int slotrec_decode(const unsigned char *copy, size_t len, struct slotrec *r, con
 int slotrec_choose(const unsigned char *file, size_t len, struct slotrec *r, int *newest, const char **why);
 /* Where a copy lies in the file. */
 static inline long slotrec_copy_off(int i) { return (long)i * SLOTREC_COPY_STRIDE; }
-/* The record as it is, as "good A, pending B with 2 tries" (for messages). */
+/* The record as it is, as "good A, pending B with 2 tries" (for messages; the save part is not said). */
 void slotrec_describe(const struct slotrec *r, char *out, size_t cap);
 /* 'A' or 'B'; '-' for SLOT_NONE. */
 static inline char slot_letter(int s) { return s == SLOT_A ? 'A' : s == SLOT_B ? 'B' : '-'; }

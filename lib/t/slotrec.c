@@ -62,8 +62,10 @@ int main(void)
 	tap_ok(refused(m, "checksum"), "refused: a flipped bit of the generation (checksum)");
 	memcpy(m, c, sizeof m); m[29] ^= 0x80;
 	tap_ok(refused(m, "checksum"), "refused: a flipped bit of the checksum");
+	memcpy(m, c, sizeof m); m[8] = 3; recrc(m);
+	tap_ok(refused(m, "version"), "refused: version 3");
 	memcpy(m, c, sizeof m); m[8] = 2; recrc(m);
-	tap_ok(refused(m, "version"), "refused: version 2");
+	tap_ok(refused(m, "length"), "refused: version 2 with version 1's length");
 	memcpy(m, c, sizeof m); m[12] = 40; recrc(m);
 	tap_ok(refused(m, "length"), "refused: another length");
 	memcpy(m, c, sizeof m); memset(m + 16, 0, 8); recrc(m);
@@ -81,6 +83,26 @@ int main(void)
 	memcpy(m, c, sizeof m); m[27] = 1; recrc(m);
 	tap_ok(refused(m, "reserved"), "refused: the reserved byte set");
 	tap_ok(slotrec_decode(c, 100, &got, &why) == -EBADMSG && strstr(why, "short"), "refused: a copy cut short");
+
+	/* version 2: the save's part (docs/updates.md's second table), by hand */
+	static const unsigned char want2[36] = { 'O', 'V', 'L', 'S', 'L', 'O', 'T', 'S', 2, 0, 0, 0, 36, 0, 0, 0,
+						 9, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0, 2,
+						 0x2a, 0x01, 0, 0, 0, 0, 0, 0 };
+	unsigned char c2[SLOTREC_COPY_SIZE];
+	struct slotrec r2 = { .gen = 9, .good = SLOT_B, .pending = SLOT_NONE, .save_boots = 2, .save_good = 298 };
+	slotrec_encode(&r2, c2);
+	tap_ok(!memcmp(c2, want2, sizeof want2) && get_le32(c2 + 36) == crc32c_tables(0, want2, 36),
+	       "with a save part: version 2's 36 bytes, then their CRC32C");
+	tap_ok(slotrec_decode(c2, sizeof c2, &got, &why) == 0 && got.gen == 9 && got.good == SLOT_B &&
+	       got.pending == SLOT_NONE && got.save_boots == 2 && got.save_good == 298, "it decodes to the record written");
+	tap_ok(slotrec_decode(c, sizeof c, &got, &why) == 0 && got.save_boots == 0 && got.save_good == 0,
+	       "a version 1 copy has no save part");
+	memcpy(m, c2, sizeof m); memset(m + 28, 0, 8); put_le32(m + 36, crc32c_tables(0, m, 36));
+	tap_ok(refused(m, "without a good save"), "refused: save boots counted without a good generation");
+	memcpy(m, c2, sizeof m); m[12] = 28; put_le32(m + 36, crc32c_tables(0, m, 36));
+	tap_ok(refused(m, "length"), "refused: version 2 with another length");
+	memcpy(m, c2, sizeof m); m[30] ^= 4;
+	tap_ok(refused(m, "checksum"), "refused: a flipped bit of the save's good generation (checksum)");
 
 	/* the choice between the copies */
 	memset(file, 0, sizeof file);
@@ -109,6 +131,14 @@ int main(void)
 	put_copy(1, 7, SLOT_B, SLOT_NONE, 0);
 	tap_ok(slotrec_choose(file, sizeof file, &got, &newest, &why) == 0 && got.good == SLOT_B,
 	       "two equal copies of one generation: taken");
+	r2.gen = 7;
+	slotrec_encode(&r2, file + slotrec_copy_off(1));
+	tap_ok(slotrec_choose(file, sizeof file, &got, &newest, &why) == -EBADMSG && strstr(why, "one generation"),
+	       "two copies of one generation, one with a save part: refused");
+	r2.gen = 8;
+	slotrec_encode(&r2, file + slotrec_copy_off(1));
+	tap_ok(slotrec_choose(file, sizeof file, &got, &newest, &why) == 0 && newest == 1 && got.save_good == 298,
+	       "a version 2 copy newer than a version 1 copy: taken");
 
 	tap_ok(slot_file_name("root.sqfs", SLOT_B, name, sizeof name) == 0 && !strcmp(name, "root-b.sqfs"),
 	       "slot B of root.sqfs is root-b.sqfs");

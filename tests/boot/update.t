@@ -12,6 +12,7 @@
 # minimal root, /etc/version A, and the new images in /opt), then live/root-b.sqfs and live/slots.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/lib/qemu.sh"
+. "$TOP/tests/lib/slotrec-od.sh"
 need qemu-system-x86_64 mksquashfs mcopy mtype fsck.fat -- "qemu-system-x86 squashfs-tools mtools dosfstools"
 [ -x "$O/root-minimal/usr/sbin/overlive-update" ] || skip_all "build first: ./build.sh (no overlive-update in $O/root-minimal)"
 export MTOOLS_SKIP_CHECK=1
@@ -40,14 +41,7 @@ boot() {
 # record: the record's newest copy as "generation good pending tries", read with od (not our decoder)
 record() {
 	mcopy -o -i "$medium" ::live/slots "$QDIR/slots" 2>/dev/null || { echo none; return; }
-	local best='' bg=0 i f
-	for i in 0 1; do
-		f=($(od -v -An -tu1 -j $((i * 4096)) -N 32 "$QDIR/slots"))
-		[ "$(printf '%02x' "${f[@]:0:8}")" = 4f564c534c4f5453 ] || continue
-		local g=$((f[16] + f[17] * 256))
-		[ "$g" -gt "$bg" ] && bg=$g best="$g ${f[24]} ${f[25]} ${f[26]}"
-	done
-	echo "${best:-none}"
+	slotrec_od "$QDIR/slots" | cut -d' ' -f1-4
 }
 fat_clean() { fsck.fat -n "$medium" > "$QDIR/fsck.out" 2>&1; }
 # version: the live system's /etc/version in V (no subshell: the harness keeps its place in the log)

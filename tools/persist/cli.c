@@ -52,6 +52,8 @@ static const struct cli_option options[OPT_COUNT] = {
 	[OPT_OLD] = { "old", "SQFS", "the image it was saved over", OFF(old_img) },
 	[OPT_NEW] = { "new", "SQFS", "the image to rebase it onto", OFF(new_img) },
 	[OPT_DRY_RUN] = { "dry-run", NULL, "write nothing: say what would be done", OFF(dry_run) },
+	[OPT_GEN_FILE] = { "gen-file", "G", "then write the generation restored to G (a number and a newline)",
+			   OFF(gen_file) },
 };
 #undef OFF
 
@@ -64,7 +66,8 @@ const struct command commands[] = {
 	{ "save", cmd_save, NULL, T(UPPER) | T(FILE) | T(LOWER) | T(QUIET) | T(SKIP_BUSY), 0,
 	  "Append what changed in the upper DIR since the last save as a new generation, durable before\n"
 	  "the command returns. Include/exclude patterns come from F.conf or persist.conf beside F." },
-	{ "restore", cmd_restore, NULL, T(FILE) | T(INTO) | T(AT) | T(LOWER) | T(ANY_LOWER) | T(QUIET), T(INTO),
+	{ "restore", cmd_restore, NULL, T(FILE) | T(INTO) | T(AT) | T(LOWER) | T(ANY_LOWER) | T(QUIET) | T(GEN_FILE),
+	  T(INTO),
 	  "Verify the save file, then recreate generation GEN (default: the newest) in the empty DIR." },
 	{ "status", cmd_status, NULL, T(UPPER) | T(FILE) | T(JSON), 0,
 	  "What changed in the upper since the last save: A added, M modified, D deleted (a new\n"

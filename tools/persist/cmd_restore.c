@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include "cli.h"
+#include "io.h"
 #include "report.h"
 
 /*
@@ -137,10 +138,17 @@ int cmd_restore(struct opts *o)
 	progress_done(&pr);
 	if (r)
 		die_msg(exit_code(r), 0, "unable to restore into %s: %s", o->into, perr_why(&err, r));
+	uint64_t gen = o->at ? o->at_gen : pf.hdr.gen;
 	if (!o->quiet)
 		printf("persist: restored generation %llu: %zu entries, %llu bytes of data, %.2f s\n",
-		       (unsigned long long)(o->at ? o->at_gen : pf.hdr.gen), st.count,
-		       (unsigned long long)st.bytes, (double)(mono_ms() - t0) / 1000);
+		       (unsigned long long)gen, st.count, (unsigned long long)st.bytes, (double)(mono_ms() - t0) / 1000);
+	/* for the init's boot counting (docs/updates.md) and scripts; the restore stands either way */
+	if (o->gen_file) {
+		char num[24];
+		snprintf(num, sizeof num, "%llu\n", (unsigned long long)gen);
+		if ((r = write_text(o->gen_file, num)) < 0)
+			warn_msg(-r, "restored, but unable to write the generation to %s", o->gen_file);
+	}
 	close(fd);
 	state_free(&st);
 	pf_close(&pf);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include "cmdline.h"
 #include "io.h"
+#include "number.h"
 #include "probe.h"
 #include "report.h"
 #include "sha256.h"
@@ -53,6 +54,8 @@ struct upd {
 	const char *image, *sha256, *medium, *root;
 	int mark_good, status;
 	int booted;                 /* this boot's slot (from SLOT_RUN_FILE), or -1 */
+	int save_said;              /* SLOT_RUN_FILE names the save's generation restored (save=) */
+	uint64_t save_gen;          /* ... it: 0 when this boot restored none */
 	char dev[64];               /* the medium's device, from SLOT_RUN_FILE, or "" */
 	char dir[512];              /* the slots' directory */
 	char name[2][128];          /* the slots' file names */
@@ -81,6 +84,8 @@ static void read_run_file(struct upd *u, char *root, size_t cap)
 			snprintf(root, cap, "%s", v);
 		else if (!strcmp(k, "dev"))
 			snprintf(u->dev, sizeof u->dev, "%s", v);
+		else if (!strcmp(k, "save"))
+			u->save_said = parse_u64(v, &u->save_gen) == 0;
 	}
 }
 
@@ -188,26 +193,54 @@ static int cmd_status(struct upd *u)
 	return 0;
 }
 
+/*
+ * This boot is good: its slot, when it was the pending one, becomes the good one; the save's
+ * generation it restored becomes the last good one and the boots counted since are forgotten
+ * (docs/updates.md, "A save that breaks the boot").
+ */
 static int cmd_mark_good(struct upd *u)
 {
 	struct slotrec n;
-	int e;
+	char done[160] = "";
+	int e, slot, save;
 
 	open_medium(u);
 	if (u->booted < 0)
 		die_msg(EXIT_USAGE, 0, "unable to mark this boot good: %s does not say which slot booted (run it in "
 			"the live system that overlive's init started)", SLOT_RUN_FILE);
-	if (!u->have || u->rec.pending != u->booted) {
+	n = u->rec;
+	if (!u->have)
+		n = (struct slotrec){ .good = (uint8_t)u->booted, .pending = SLOT_NONE };
+	slot = u->have && u->rec.pending == u->booted;
+	if (slot) {
+		n.good = (uint8_t)u->booted;
+		n.pending = SLOT_NONE;
+		n.tries = 0;
+	}
+	if (u->save_said && (u->save_gen || n.save_good)) {
+		n.save_good = u->save_gen ? u->save_gen : n.save_good;
+		n.save_boots = 0;
+	}
+	save = n.save_good != u->rec.save_good || n.save_boots != u->rec.save_boots;
+	if (!slot && !save) {
 		printf("overlive-update: slot %c is running; nothing to mark (%s)\n", slot_letter(u->booted),
-		       !u->have ? "no slot record" : u->booted == u->rec.good ? "it is the good slot" :
-		       "it is not the pending slot");
+		       !u->have && !u->save_said ? "no slot record" : u->booted == u->rec.good || !u->have ?
+		       "it is the good slot" : "it is not the pending slot");
 		return 0;
 	}
-	n = (struct slotrec){ .good = (uint8_t)u->booted, .pending = SLOT_NONE, .tries = 0 };
+	if (faccessat(u->dfd, SLOTREC_FILE, F_OK, 0) < 0) {
+		printf("overlive-update: slot %c is running; no slot record file %s/%s, so this boot's save is not "
+		       "recorded (an image made by ./build.sh image has one; overlive-update NEW.sqfs makes one)\n",
+		       slot_letter(u->booted), u->dir, SLOTREC_FILE);
+		return 0;
+	}
 	/* through the device when the init said which: the medium stays read-only */
-	if (u->dev[0]) {
+	if (u->dev[0] && u->have) {
 		n.gen = u->rec.gen + 1;
 		e = slotio_store(u->dfd, SLOTREC_FILE, u->dev, &n, 1 - u->newest);
+	} else if (u->dev[0]) {
+		n.gen = 1;
+		e = slotio_store(u->dfd, SLOTREC_FILE, u->dev, &n, 0);
 	} else {
 		e = -EXDEV;
 	}
@@ -217,9 +250,15 @@ static int cmd_mark_good(struct upd *u)
 		read_only_again(u);
 	}
 	if (e < 0)
-		die_msg(EXIT_SYSTEM, e, "unable to mark slot %c good in %s/%s (the record is as it was: the init "
-			"counts its tries down)", slot_letter(u->booted), u->dir, SLOTREC_FILE);
-	printf("overlive-update: slot %c (%s) is the good slot now\n", slot_letter(u->booted), u->name[u->booted]);
+		die_msg(EXIT_SYSTEM, e, "unable to mark this boot good in %s/%s (the record is as it was: the init "
+			"counts its tries down)", u->dir, SLOTREC_FILE);
+	if (slot)
+		snprintf(done, sizeof done, "slot %c (%s) is the good slot now", slot_letter(u->booted),
+			 u->name[u->booted]);
+	if (save)
+		snprintf(done + strlen(done), sizeof done - strlen(done), "%sthe save's generation %llu is the last "
+			 "good one", slot ? "; " : "", (unsigned long long)n.save_good);
+	printf("overlive-update: %s\n", done);
 	return 0;
 }
 
@@ -295,7 +334,9 @@ static int cmd_update(struct upd *u)
 	writable(u);
 	/* a slot being written is never pending: a boot during the copy takes the good one */
 	if (u->have && u->rec.pending == target) {
-		n = (struct slotrec){ .good = u->rec.good, .pending = SLOT_NONE };
+		n = u->rec;
+		n.pending = SLOT_NONE;
+		n.tries = 0;
 		if ((e = store(u, &n)) < 0)
 			die_msg(EXIT_SYSTEM, e, "unable to set the slot record %s/%s before writing slot %c", u->dir,
 				SLOTREC_FILE, slot_letter(target));
@@ -321,8 +362,10 @@ static int cmd_update(struct upd *u)
 			"the image written (check the medium; the good slot %c still boots)", slot_letter(target),
 			u->dir, u->name[target], slot_letter(1 - target));
 	close(out);
-	n = (struct slotrec){ .good = u->have ? u->rec.good : SLOT_A, .pending = (uint8_t)target,
-			      .tries = SLOTREC_TRIES };
+	n = u->rec;	/* the save's part as it is (none without a record) */
+	n.good = u->have ? u->rec.good : SLOT_A;
+	n.pending = (uint8_t)target;
+	n.tries = SLOTREC_TRIES;
 	if ((e = store(u, &n)) < 0)
 		die_msg(EXIT_SYSTEM, e, "unable to set slot %c pending in %s/%s (the image is written; run the "
 			"update again)", slot_letter(target), u->dir, SLOTREC_FILE);

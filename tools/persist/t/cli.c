@@ -47,7 +47,7 @@ int main(void)
 	static const char *const synopsis[] = {
 		"init --file F [--size SIZE] [--compress C] [--quiet] [--yes]",
 		"save [--upper DIR] [--file F] [--lower SQFS] [--quiet] [--skip-busy]",
-		"restore [--file F] --into DIR [--at GEN] [--lower SQFS] [--any-lower] [--quiet]",
+		"restore [--file F] --into DIR [--at GEN] [--lower SQFS] [--any-lower] [--quiet] [--gen-file G]",
 		"status [--upper DIR] [--file F] [--json]",
 		"diff [--upper DIR] [--file F] [--json]",
 		"log [--file F] [--json]",

@@ -4,7 +4,7 @@
 
 static char dir[] = "/tmp/persist-config-XXXXXX";
 
-static void write_text(const char *name, const char *text, char *path, size_t cap)
+static void put_text(const char *name, const char *text, char *path, size_t cap)
 {
 	snprintf(path, cap, "%s/%s", dir, name);
 	put_file(path, text, strlen(text));
@@ -33,7 +33,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		return tap_done(0);
 
-	write_text("good.env", "# written by the init\nPERSIST_FILE=/run/live/medium/persist.dat\n"
+	put_text("good.env", "# written by the init\nPERSIST_FILE=/run/live/medium/persist.dat\n"
 		   "PERSIST_UPPER='/run/live/upper/upper'\r\nPERSIST_LOWER=\"/live/root.sqfs\"\n"
 		   "PERSIST_SIZE=64M\nnot a setting\n\nOTHER=x", path, sizeof path);
 	is_int(live_env_load(path, &env, &pe), 0, "a good persist.env");
@@ -54,7 +54,7 @@ int main(void)
 	memcpy(s + 4199, "PERSIST_FILE=/evil", 18);
 	memset(s + 4199 + 18, '/', 5000 - 4199 - 18);
 	strcpy(s + 5000, "\n");
-	write_text("long.env", text, path, sizeof path);
+	put_text("long.env", text, path, sizeof path);
 	pe.msg[0] = 0;
 	is_int(live_env_load(path, &env, &pe), -EINVAL, "a 5000-byte line is an error");
 	ok(strstr(pe.msg, path) && strstr(pe.msg, ":2:") && strstr(pe.msg, "longer than"), "  naming the file and line: %s", pe.msg);
@@ -63,12 +63,12 @@ int main(void)
 
 	/* a value that fits the line but not its field: an error, not a shorter value */
 	s = long_line("PERSIST_LOWER=/", 4100, "");
-	write_text("value.env", s, path, sizeof path);
+	put_text("value.env", s, path, sizeof path);
 	is_int(live_env_load(path, &env, &pe), -EINVAL, "a 4101-byte value is an error");
 	ok(strstr(pe.msg, ":1:") && strstr(pe.msg, "PERSIST_LOWER is longer than 4095"), "  %s", pe.msg);
 	free(s);
 	s = long_line("PERSIST_UPPER=/", 4094, "");
-	write_text("max.env", s, path, sizeof path);
+	put_text("max.env", s, path, sizeof path);
 	is_int(live_env_load(path, &env, &pe), 0, "a 4095-byte value fits");
 	is_int(strlen(env.upper), 4095, "  whole");
 	free(s);
@@ -80,12 +80,12 @@ int main(void)
 	snprintf(file, sizeof file, "%s/p.dat", dir);
 	s = long_line("exclude ", 5000, "\ninclude etc");
 	s[8 + 5000] = 'x';	/* one line */
-	write_text("p.dat.conf", s, path, sizeof path);
+	put_text("p.dat.conf", s, path, sizeof path);
 	is_int(patterns_load(file, &pat, &pe), -EINVAL, "a 5000-byte pattern line is an error");
 	ok(strstr(pe.msg, "p.dat.conf:1:") && strstr(pe.msg, "longer than"), "  naming the file and line: %s", pe.msg);
 	ok(pat.ninc == 0 && pat.nexc == 0, "  and no patterns are kept");
 	free(s);
-	write_text("p.dat.conf", "# ok\r\ninclude etc\r\n\nexclude *.cache", path, sizeof path);
+	put_text("p.dat.conf", "# ok\r\ninclude etc\r\n\nexclude *.cache", path, sizeof path);
 	is_int(patterns_load(file, &pat, &pe), 0, "CRLF lines, no final newline");
 	ok(pat.ninc == 1 && pat.nexc == 1 && !strcmp(pat.inc[0], "etc") && !strcmp(pat.exc[0], "*.cache"),
 	   "  include etc, exclude *.cache");
