@@ -81,11 +81,12 @@ seeds_initramfs-probe() {
 	rm -rf "$t"
 }
 
-# persist save files: v1 (uncompressed) and v3 (zstd: PACK records, and a ZDATA one for a file
-# larger than a PACK takes), two generations, of an upper with a hardlink, symlinks and a
-# directory l/ beside a symlink m -> ../../trap (the harness's trap: a one-byte mutation of l/x
-# into m/x asks the restore to follow it); and the v2 file (zstd, ZDATA only) of persist before
-# PACK, tools/persist/t/old/. Trimmed of their trailing zeros.
+# persist save files: v1 (uncompressed) and v4 (zstd: small files' bytes in BLOBs, REFs and
+# entries in PACKs, and ZDATA for a file larger than a BLOB takes), two generations, of an upper
+# with a hardlink, symlinks and a directory l/ beside a symlink m -> ../../trap (the harness's
+# trap: a one-byte mutation of l/x into m/x asks the restore to follow it); and the v2 file (zstd,
+# ZDATA only) of persist before PACK and the v3 one (PACKs of entries and small data) of persist
+# before BLOB, tools/persist/t/old/. Trimmed of their trailing zeros.
 seeds_tools-persist-save() {
 	local d=$1 t p=$O/bin/persist c
 	t=$(mktemp -d)
@@ -93,6 +94,7 @@ seeds_tools-persist-save() {
 	echo data > "$t/up/d/f"; ln -s f "$t/up/d/s"; ln "$t/up/d/f" "$t/up/h"
 	echo x > "$t/up/l/x"; ln -s ../../trap "$t/up/m"; seq 1 400 > "$t/up/z"; mkfifo "$t/up/p"
 	cp tools/persist/t/old/v2-two-generations.bin "$d/zstd-v2"
+	cp tools/persist/t/old/v3-two-generations.bin "$d/zstd-v3"
 	for c in none zstd; do
 		[ $c = zstd ] && yes 'a line of text' | head -c 300000 > "$t/up/big"
 		"$p" init --file "$t/$c" --size 136K --compress $c --quiet
@@ -175,7 +177,9 @@ seeds_tools-powercut-nbd() {
 mkdir -p "$F/seeds" "$F/corpus" "$F/crash"
 for h in "${HARNESSES[@]}"; do
 	read -r name _ _ <<< "$h"
-	if [ ! -d "$F/seeds/$name" ]; then
+	# made again after a build of persist: its seeds are save files in the format it writes
+	if [ ! -d "$F/seeds/$name" ] || [ "$F/seeds/$name" -ot "$O/bin/persist" ]; then
+		rm -rf "$F/seeds/$name" "$F/seeds/$name.new"
 		mkdir -p "$F/seeds/$name.new"
 		"seeds_$name" "$F/seeds/$name.new" || die "unable to make the seeds of $name"
 		mv "$F/seeds/$name.new" "$F/seeds/$name"

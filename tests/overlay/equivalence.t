@@ -10,7 +10,7 @@
 # Half of its file contents compress; now and then a round makes a directory of 20-120 small
 # files, a quarter of them the same as the one before (persist's PACKs). Seeds 6-11, 18-23, ...
 # save into an uncompressed file (persist init --compress none), the others into a zstd one
-# (the default, version 3: small files and entries in PACKs).
+# (the default, version 4: small files in BLOBs, entries in PACKs).
 #
 # Each seed is one case. A third of them are single-generation (one round of operations, one save,
 # one restore); the others are multi-generation: 2-6 rounds with a save after each and the merged
@@ -170,8 +170,8 @@ run_case() {
 	fresh "$d" || return 1
 	overlay "$d/up" "$d/wk" "$d/mnt" || { fail_case "$s" "mount"; return 1; }
 	"$P" init --file "$d/save.dat" --size "$size" --compress "$comp" --quiet || return 1
-	# the header's version says the format: 1 uncompressed (what persist before zstd reads), 3 zstd
-	[ "$(od -A n -t u4 -j 8 -N 4 "$d/save.dat" | tr -d ' ')" = "$([ "$comp" = zstd ] && echo 3 || echo 1)" ] ||
+	# the header's version says the format: 1 uncompressed (what persist before zstd reads), 4 zstd
+	[ "$(od -A n -t u4 -j 8 -N 4 "$d/save.dat" | tr -d ' ')" = "$([ "$comp" = zstd ] && echo 4 || echo 1)" ] ||
 		{ fail_case "$s" "init --compress $comp: the header's version"; return 1; }
 	NCOMP[$comp]=$((${NCOMP[$comp]:-0} + 1))
 	declare -A view=()

@@ -15,8 +15,8 @@ void hdr_encode(const struct phdr *h, unsigned char b[PF_HDR_LEN])
 	memset(b, 0, PF_HDR_LEN);
 	memcpy(b, PF_MAGIC, 8);
 	/* an uncompressed file stays version 1, which a persist from before compression reads; a zstd
-	 * file is 2 or 3, as it was made (every header copies the one before) */
-	put_le32(b + 8, h->comp == PC_NONE ? PF_VERSION_PLAIN : h->version == PF_VERSION_ZDATA ? PF_VERSION_ZDATA : PF_VERSION);
+	 * file is 2, 3 or 4, as it was made (every header copies the one before) */
+	put_le32(b + 8, h->comp == PC_NONE ? PF_VERSION_PLAIN : h->version >= PF_VERSION_ZDATA ? h->version : PF_VERSION);
 	put_le32(b + 12, PF_HDR_LEN);
 	put_le64(b + 16, h->seq);
 	put_le64(b + 24, h->gen);
@@ -90,7 +90,7 @@ int hdr_decode(const unsigned char *b, struct phdr *h)
 	uint32_t version = get_le32(b + 8);
 	if (version < PF_VERSION_PLAIN || version > PF_VERSION || get_le32(b + 12) != PF_HDR_LEN)
 		return -EPROTONOSUPPORT;
-	/* version 1 has no compression field (its bytes are reserved); 2 and 3 name one */
+	/* version 1 has no compression field (its bytes are reserved); 2, 3 and 4 name one */
 	h->version = version;
 	h->comp = version == PF_VERSION_PLAIN ? PC_NONE : get_le32(b + 104);
 	if (version != PF_VERSION_PLAIN && (h->comp == PC_NONE || h->comp >= PC_KINDS))

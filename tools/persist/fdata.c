@@ -21,6 +21,36 @@ static int data_rec(struct pfile *pf, uint64_t off, uint32_t *type, uint64_t *at
 	return r;
 }
 
+/*
+ * A small file's n bytes in a BLOB (version 4): the BLOB at the location's area offset read,
+ * checked and expanded (kept for the next file: a BLOB holds many), then n bytes at its place.
+ */
+int pf_blob_bytes(struct pfile *pf, int64_t data_off, uint64_t n, const unsigned char **p)
+{
+	uint64_t blob = ((uint64_t)data_off & ((1ull << 40) - 1)) * 8, next;
+	uint64_t at = pf_area_base(&pf->hdr, pf->hdr.area) + blob + 1;
+	uint32_t in = (uint32_t)(((uint64_t)data_off >> 40) & ((1u << 21) - 1)) * 8, type, len;
+	int r;
+
+	if (pf->z.blob_at != at) {
+		if ((r = pf_read_rec(pf, &pf->hdr, blob, pf->hdr.end, 1, &type, &len, &next)))
+			return r;
+		if (type != REC_BLOB)
+			return perr_set(&pf->err, -EBADMSG, "no BLOB at area offset %llu", (unsigned long long)blob);
+		if ((r = pz_unpack(&pf->z, pf->rbuf + PF_REC_HDR, len, "BLOB", &pf->err))) {
+			struct perr why = pf->err;
+			if (r == -EBADMSG)
+				perr_set(&pf->err, r, "%.200s at area offset %llu", why.msg, (unsigned long long)blob);
+			return r;
+		}
+		pf->z.blob_at = at;
+	}
+	if (in > pf->z.pk_len || n > pf->z.pk_len - in)
+		return perr_set(&pf->err, -EBADMSG, "data beyond the BLOB at area offset %llu", (unsigned long long)blob);
+	*p = pf->z.pk + in;
+	return 0;
+}
+
 int pf_entry_data(struct pfile *pf, const struct pentry *e,
 		  int (*fn)(void *ctx, uint64_t off, const void *p, size_t n), void *ctx)
 {
@@ -30,7 +60,13 @@ int pf_entry_data(struct pfile *pf, const struct pentry *e,
 	size_t n;
 	int r;
 
-	if (e->data_off >= 0) {
+	if (e->data_off >= 0 && (e->data_off & PF_OFF_BLOB)) {
+		if ((r = pf_blob_bytes(pf, e->data_off, e->size, &p)))
+			return r;
+		crc = content_crc_step(0, 0, p, (size_t)e->size);
+		if ((r = fn(ctx, 0, p, (size_t)e->size)))
+			return r;
+	} else if (e->data_off >= 0) {
 		while (pf_off_in(off, pf->hdr.end)) {
 			r = data_rec(pf, off, &type, &o, &p, &n, &next);
 			if (r)

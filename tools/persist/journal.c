@@ -101,7 +101,7 @@ int pf_pick_alt(struct pfile *pf)
 	pf->hdr = pf->alt;
 	pf->alt = t;
 	pf->slot = !pf->slot;
-	pf->z.pk_at = 0;
+	pf->z.pk_at = pf->z.blob_at = 0;
 	return 0;
 }
 
@@ -201,7 +201,7 @@ void pf_fix_checksums(unsigned char *img, size_t size)
 			rec_head(r, &type, &len);
 			if (type == 0 || len > PF_REC_MAX || rec_size(len) > size - base - off)
 				break;
-			if (type == REC_PACK)
+			if (type == REC_PACK || type == REC_BLOB)	/* one layout */
 				fix_pack(r, len);
 			put_le32(r, rec_crc(h.epoch, r, len));
 			off += rec_size(len);
@@ -215,10 +215,11 @@ void pf_fix_checksums(unsigned char *img, size_t size)
  * The record at offset in of the PACK at area offset pack, expanded in pf->z: into pf->rbuf as
  * pf_read_rec puts an outer one. A record inside a PACK has no CRC of its own (its field is 0):
  * the PACK's record CRC covers the stored frame, its CRC32C the raw bytes. Only ENTRY, DATA,
- * DELETE and ROLLBACK are packed: BEGIN and COMMIT frame the transaction outside.
+ * DELETE and ROLLBACK are packed, and REF in version 4 (v4): BEGIN and COMMIT frame the
+ * transaction outside, and a PACK or BLOB is never in a PACK.
  */
-static int inner_rec(struct pfile *pf, uint64_t pack, uint32_t in, int want_data, uint32_t *type, uint32_t *len,
-		     uint64_t *next)
+static int inner_rec(struct pfile *pf, uint64_t pack, uint32_t in, int want_data, int v4, uint32_t *type,
+		     uint32_t *len, uint64_t *next)
 {
 	const struct pzstd *z = &pf->z;
 	const unsigned char *b = z->pk + in;
@@ -230,7 +231,8 @@ static int inner_rec(struct pfile *pf, uint64_t pack, uint32_t in, int want_data
 				(unsigned long long)pack);
 	rec_head(b, type, len);
 	if (get_le32(b) != 0 || get_le32(b + 12) != 0 || *len > PF_REC_MAX || rec_size(*len) > z->pk_len - in ||
-	    (*type != REC_ENTRY && *type != REC_DATA && *type != REC_DELETE && *type != REC_ROLLBACK))
+	    (*type != REC_ENTRY && *type != REC_DATA && *type != REC_DELETE && *type != REC_ROLLBACK &&
+	     (*type != REC_REF || !v4)))
 		return perr_set(&pf->err, -EBADMSG, "bad record header at offset %u of the PACK at area offset %llu",
 				in, (unsigned long long)pack);
 	want = *type == REC_DATA && !want_data && *len > 8 ? 8 : *len;
@@ -247,8 +249,9 @@ static int inner_rec(struct pfile *pf, uint64_t pack, uint32_t in, int want_data
 /*
  * Reads the record at area offset off (below end) into pf->rbuf and checks it. Without
  * want_data a DATA record's payload is not read (only its offset and lengths): the catalogue does
- * not need it, and a save must not cost a read of every byte ever saved. A PACK (version 3) is
- * read whole, checked and expanded; its offset stands for its first record, and each record in
+ * not need it, and a save must not cost a read of every byte ever saved; nor a BLOB's (version 4:
+ * only its raw length; fdata.c expands it). A PACK (version 3) is read whole, checked and
+ * expanded; its offset stands for its first record, and each record in
  * it has an offset of its own (pf_off_inner): the callers see the records, never the PACK.
  */
 int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t end, int want_data,
@@ -268,7 +271,7 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	}
 	/* the PACK expanded last (the next record of a replay, or of a file's data run) */
 	if (pf->z.pk_at == base + pack + 1 && pack < end)
-		return inner_rec(pf, pack, in, want_data, type, len, next);
+		return inner_rec(pf, pack, in, want_data, h->version >= PF_VERSION, type, len, next);
 	if ((r = pf_rbuf_need(pf, PF_REC_HDR)))
 		return r;
 	b = pf->rbuf;
@@ -283,12 +286,14 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	rec_head(b, type, len);
 	if (*type == 0 || *type >= REC_TYPES || get_le32(b + 12) != 0 || *len > PF_REC_MAX ||
 	    rec_size(*len) > end - pack || (*type == REC_ZDATA && h->comp != PC_ZSTD) ||
-	    (*type == REC_PACK && h->version < PF_VERSION) || (in && *type != REC_PACK))
+	    (*type == REC_PACK && h->version < PF_VERSION_PACK) || (in && *type != REC_PACK) ||
+	    ((*type == REC_BLOB || *type == REC_REF) && h->version < PF_VERSION))
 		return perr_set(&pf->err, -EBADMSG, "bad record header at area offset %llu", (unsigned long long)pack);
 	size_t want = *len;
-	/* without want_data, a data record's head only: its offset (and a ZDATA's raw length) */
-	if (rec_is_data(*type) && !want_data) {
-		size_t head = *type == REC_DATA ? 8 : PF_ZDATA_HDR;
+	/* without want_data, a data record's head only: its offset (and a ZDATA's raw length), a BLOB's
+	 * raw length */
+	if ((rec_is_data(*type) || *type == REC_BLOB) && !want_data) {
+		size_t head = *type == REC_DATA ? 8 : *type == REC_BLOB ? PF_PACK_HDR : PF_ZDATA_HDR;
 		want = *len < head ? *len : head;
 	}
 	if ((r = pf_rbuf_need(pf, PF_REC_HDR + want + 8)))
@@ -308,7 +313,7 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 		pf->in_pack = 0;
 		return 0;
 	}
-	if ((r = pz_unpack(&pf->z, b + PF_REC_HDR, *len, &pf->err))) {
+	if ((r = pz_unpack(&pf->z, b + PF_REC_HDR, *len, "PACK", &pf->err))) {
 		struct perr why = pf->err;
 		if (r == -EBADMSG)
 			perr_set(&pf->err, r, "%.200s at area offset %llu", why.msg, (unsigned long long)pack);
@@ -316,5 +321,5 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 	}
 	pf->z.pk_at = base + pack + 1;
 	pf->z.pk_next = *next;
-	return inner_rec(pf, pack, in, want_data, type, len, next);
+	return inner_rec(pf, pack, in, want_data, h->version >= PF_VERSION, type, len, next);
 }

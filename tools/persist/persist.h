@@ -8,9 +8,10 @@
 
 /* On-disk constants (docs/persist-format.md). */
 #define PF_MAGIC "OVLPERS1"
-#define PF_VERSION 3		/* the newest this persist reads and writes (zstd, with PACK records) */
+#define PF_VERSION 4		/* the newest this persist reads and writes (zstd, PACKs of entries, BLOBs) */
 #define PF_VERSION_PLAIN 1	/* no compression field: what persist before zstd wrote and reads */
 #define PF_VERSION_ZDATA 2	/* zstd, ZDATA records only: what persist before PACK wrote */
+#define PF_VERSION_PACK 3	/* zstd, PACKs of entries and small data: what persist before BLOB wrote */
 #define PF_SLOT_SIZE 4096
 #define PF_HDR_LEN 160
 #define PF_HDR_CRC 156		/* the header's CRC32C (of the bytes before it) */
@@ -22,7 +23,9 @@
 #define PF_COMMIT_LEN 24
 #define PF_ZDATA_HDR 16		/* ZDATA payload: u64 offset, u32 raw length, u32 zero, then the frame */
 #define PF_PACK_HDR 8		/* PACK payload: u32 raw length, u32 CRC32C of the raw bytes, then the frame */
-#define PF_PACK_DATA_MAX (256 * 1024)	/* a DATA record of at most this many bytes goes into a PACK */
+#define PF_PACK_DATA_MAX (256 * 1024)	/* a DATA record of at most this many bytes goes into a PACK (v3); a
+					 * file of at most this many bytes into a BLOB (v4) */
+#define PF_REF_LEN 16		/* REF payload: u64 a BLOB's area offset, u32 offset in its raw bytes, u32 zero */
 #define PF_PACK_RATIO 16	/* a PACK's raw bytes are at most this many times its payload's */
 #define PF_TXN_ALIGN 4096	/* transactions start on their own block */
 #define PF_CONFLICTS ".persist-conflicts"	/* a rebase's conflicts list: in the state, never restored */
@@ -41,7 +44,8 @@
 #define PF_MAX_SIZE (1ull << 44)
 #define PF_SAVE_RETRIES 5
 
-enum rec_type { REC_BEGIN = 1, REC_ENTRY, REC_DATA, REC_DELETE, REC_COMMIT, REC_ROLLBACK, REC_ZDATA, REC_PACK, REC_TYPES };
+enum rec_type { REC_BEGIN = 1, REC_ENTRY, REC_DATA, REC_DELETE, REC_COMMIT, REC_ROLLBACK, REC_ZDATA, REC_PACK,
+		REC_BLOB, REC_REF, REC_TYPES };
 /* A save file's compression of its DATA (header field, persist init --compress). */
 enum pcomp { PC_NONE, PC_ZSTD, PC_KINDS };
 #define PF_ZSTD_LEVEL 1		/* docs/persist-format.md, "Compression": why 1 */
@@ -108,6 +112,7 @@ struct pzstd {
 	unsigned char *buf;	/* PF_DATA_CHUNK: a decompressed record, or a compressed one */
 	unsigned char *pk;	/* the last PACK read, expanded (journal.c): PF_DATA_CHUNK */
 	uint64_t pk_at;		/* its absolute file offset + 1 (0: none) */
+	uint64_t blob_at;	/* or: the BLOB it holds, expanded (fdata.c), its absolute offset + 1 */
 	uint64_t pk_next;	/* the area offset of the record after it */
 	uint32_t pk_len;	/* its raw length */
 	int content_crc;	/* set before the first use: the caller checks the raw bytes by the entry's
@@ -123,6 +128,13 @@ struct pzstd {
 static inline uint64_t pf_off_inner(uint64_t pack, uint32_t in)
 {
 	return in ? PF_OFF_INNER | (uint64_t)(in / 8) << 40 | pack / 8 : pack;
+}
+/* A file's data in a BLOB (version 4): the BLOB's area offset / 8 in bits 0-39, the offset in its
+ * raw bytes / 8 in bits 40-60, bit 61 set (a state's data location, never a record's offset). */
+#define PF_OFF_BLOB (1ull << 61)
+static inline uint64_t pf_off_blob(uint64_t blob, uint32_t in)
+{
+	return PF_OFF_BLOB | (uint64_t)(in / 8) << 40 | blob / 8;
 }
 static inline int pf_off_in(uint64_t off, uint64_t end)
 {
@@ -193,8 +205,10 @@ int pz_compress(struct pzstd *z, const void *p, size_t n, size_t max, size_t *zn
 /* A PACK's raw bytes (at most PF_DATA_CHUNK) as one frame into out (cap bytes: pz_pack_bound) */
 size_t pz_pack_bound(void);
 int pz_pack(struct pzstd *z, const void *p, size_t n, void *out, size_t cap, size_t *zn);
-/* A PACK's payload expanded into z->pk (bounded by PF_DATA_CHUNK, checked against its CRC32C); -EBADMSG, err says why */
-int pz_unpack(struct pzstd *z, const unsigned char *payload, uint32_t len, struct perr *err);
+/* A PACK's or BLOB's payload expanded into z->pk (bounded by PF_DATA_CHUNK, checked against its CRC32C);
+ * -EBADMSG, err says why (what: "PACK" or "BLOB"). _head: its raw length, bounded, from its first 8 bytes. */
+int pz_unpack(struct pzstd *z, const unsigned char *payload, uint32_t len, const char *what, struct perr *err);
+int pz_unpack_head(const unsigned char *payload, uint32_t len, const char *what, uint32_t *n, struct perr *err);
 /* One data record's payload as read: its offset in the file and raw length (no decompression),
  * at most PF_DATA_CHUNK (checked here, for both types: the one place). */
 int data_rec_head(uint32_t type, const unsigned char *payload, uint32_t len, uint64_t *off, uint32_t *n);
@@ -272,6 +286,10 @@ struct pwriter {
 	unsigned flushes;	/* PACKs flushed so far */
 	unsigned marked;	/* flushes at the last w_mark: pack[1] keeps the first PACK flushed after it */
 	unsigned char *pz;	/* a PACK's frame */
+	unsigned char *blob;	/* version 4: the BLOB being filled (small files' bytes) */
+	size_t bllen;
+	size_t *refs, nrefs, refcap;	/* where in pack[0] its REFs wait for its area offset */
+	int run;		/* the last record written was outer data: its ENTRY goes outside too */
 };
 struct wmark {
 	uint64_t pos;
@@ -280,18 +298,19 @@ struct wmark {
 	size_t plen;
 	unsigned flushes;
 };
-struct wmark w_mark(struct pwriter *w);
+int w_mark(struct pwriter *w, struct wmark *m);
 void w_rewind(struct pwriter *w, struct wmark m);
 int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 	    const struct lower_id *lower);
 int w_entry(struct pwriter *w, const struct pentry *e);
 int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n);	/* ZDATA when it compresses */
+int w_small(struct pwriter *w, const void *p, size_t n, const struct pentry *e);	/* v4: bytes, REF, ENTRY */
 int w_copy(struct pwriter *w, uint32_t type, const void *payload, size_t len);	/* a record as read */
 int w_delete(struct pwriter *w, const char *path);
 int w_rollback(struct pwriter *w, uint64_t gen);
 int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes);
 void w_abort(struct pwriter *w);
-int pf_create(const char *path, uint64_t size, uint32_t comp);	/* version 3 for zstd, 1 for none */
+int pf_create(const char *path, uint64_t size, uint32_t comp);	/* version 4 for zstd, 1 for none */
 int pf_create_version(const char *path, uint64_t size, uint32_t comp, uint32_t version);
 
 /* publish.c: every header write (init, commit, grow) goes through pf_publish */
@@ -352,6 +371,7 @@ int file_content_crc(int fd, uint64_t size, uint32_t *crc);
  * checked again and handed to fn in the order saved; then the content CRC. 0, fn's error, or
  * -errno with pf->err saying why.
  */
+int pf_blob_bytes(struct pfile *pf, int64_t data_off, uint64_t n, const unsigned char **p);
 int pf_entry_data(struct pfile *pf, const struct pentry *e,
 		  int (*fn)(void *ctx, uint64_t off, const void *p, size_t n), void *ctx);
 

@@ -76,13 +76,37 @@ static int node_add(struct gtree *t, const struct gnode *g)
 }
 
 struct data_run {
-	int active;
-	uint64_t start, min_off;
+	int active;		/* data records met, their ENTRY not yet */
+	int ref;		/* a REF met, its ENTRY not yet: the file's size is at most avail */
+	uint64_t start, min_off, avail;
 };
+
+/* The BLOBs of the transaction being read (version 4): area offset, raw length; in file order. */
+struct blobs {
+	struct { uint64_t off; uint32_t n; } *v;
+	size_t n, cap;
+};
+
+/* The raw length of the BLOB at off in b, 0 when there is none */
+static uint32_t blob_len(const struct blobs *b, uint64_t off)
+{
+	size_t lo = 0, hi = b->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->v[mid].off == off)
+			return b->v[mid].n;
+		if (b->v[mid].off < off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
 
 /* Pass 1: every record up to stop_gen's COMMIT (or the end), checked on its own; the tree. */
 static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, enum pcheck check,
-		     struct gtree *t, struct pgenlist *log)
+		     struct gtree *t, struct pgenlist *log, struct blobs *bl)
 {
 	uint64_t off = 0, next, last_gen = 0, last_end = 0;
 	int in_txn = 0, found = 0, r;
@@ -102,7 +126,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 		if ((type == REC_BEGIN) == in_txn)
 			return perr_set(&pf->err, -EBADMSG, "record outside a transaction at area offset %llu",
 					(unsigned long long)off);
-		if (dr.active && !rec_is_data(type) && type != REC_ENTRY)
+		if ((dr.active && !rec_is_data(type) && type != REC_ENTRY) || (dr.ref && type != REC_ENTRY))
 			return perr_set(&pf->err, -EBADMSG, "data without an owner at area offset %llu",
 					(unsigned long long)off);
 		cur.nrec++;
@@ -129,6 +153,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			g.from = next;
 			g.parent = t->n ? t->n - 1 : NONE;
 			in_txn = 1;
+			bl->n = 0;
 			break;
 		case REC_ENTRY: {
 			struct pentry e;
@@ -144,10 +169,42 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			else if (dr.active && dr.min_off > e.size)
 				r = perr_set(&pf->err, -EBADMSG, "data beyond the file size at area offset %llu",
 					     (unsigned long long)off);
+			else if (dr.ref && (!(e.flags & EF_DATA) || e.type != PT_FILE || e.size == 0 || e.size > dr.avail))
+				r = perr_set(&pf->err, -EBADMSG, "a REF that is not its file's data at area offset %llu",
+					     (unsigned long long)off);
 			entry_free(&e);
 			if (r)
 				return r;
-			dr.active = 0;
+			dr.active = dr.ref = 0;
+			break;
+		}
+		case REC_BLOB: {
+			/* its raw length (all the catalogue reads of it); checking all, its bytes too */
+			uint32_t n;
+			if ((r = pz_unpack_head(p, len, "BLOB", &n, &pf->err)) ||
+			    (check == PCHECK_ALL && (r = pz_unpack(&pf->z, p, len, "BLOB", &pf->err)))) {
+				struct perr why = pf->err;
+				if (r == -EBADMSG)
+					perr_set(&pf->err, r, "%.200s at area offset %llu", why.msg, (unsigned long long)off);
+				return r;
+			}
+			if ((r = vec_reserve((void **)&bl->v, &bl->cap, bl->n, sizeof *bl->v, 16)))
+				return r;
+			bl->v[bl->n].off = off;
+			bl->v[bl->n++].n = n;
+			break;
+		}
+		case REC_REF: {
+			/* a small file's bytes in a BLOB of this transaction, before it: its data run */
+			uint64_t at = len == PF_REF_LEN ? get_le64(p) : 0;
+			uint32_t in = len == PF_REF_LEN ? get_le32(p + 8) : 1, n = blob_len(bl, at);
+			if (len != PF_REF_LEN || get_le32(p + 12) || in % 8 || in >= n)
+				return perr_set(&pf->err, -EBADMSG, "a REF to no BLOB of its transaction at area offset %llu",
+						(unsigned long long)off);
+			dr.ref = 1;
+			dr.avail = n - in;
+			pf->ndata++;
+			pf->npacked++;
 			break;
 		}
 		case REC_DATA:
@@ -308,6 +365,11 @@ static int apply(struct pfile *pf, const struct phdr *h, const struct gtree *t, 
 			if (run < 0)
 				run = (int64_t)off;
 			break;
+		case REC_REF:	/* checked by pass 1: a BLOB of this transaction, a place inside it */
+			run = (int64_t)pf_off_blob(get_le64(p), get_le32(p + 8));
+			break;
+		case REC_BLOB:
+			break;
 		case REC_ENTRY: {
 			struct pentry e;
 			r = entry_decode(p, len, &e);
@@ -404,12 +466,14 @@ int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, enum pc
 	      struct pstate *st, struct pgenlist *log)
 {
 	struct gtree t = { 0 };
+	struct blobs bl = { 0 };
 	int r;
 
 	if ((r = pf_rbuf_need(pf, 4096)))
 		return r;
 	pf->ndata = pf->nzdata = pf->npacked = 0;
-	r = scan_area(pf, h, stop_gen, check, &t, log);
+	r = scan_area(pf, h, stop_gen, check, &t, log, &bl);
+	free(bl.v);
 	if (!r)
 		r = walk_tree(pf, h, &t, st);
 	free(t.v);

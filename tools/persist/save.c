@@ -10,19 +10,28 @@
 #include "persist.h"
 
 struct data_ctx {
-	struct pwriter *w;
+	struct pwriter *w;	/* NULL: a small file's bytes are held (in the read buffer) for w_small */
 	uint32_t crc;
 	uint64_t bytes;
 	struct progress *pr;
+	const void *held;
 };
+
+#define HOLE 1	/* data_fn: a small file's data is not one piece from offset 0 */
 
 static int data_fn(void *ctx, uint64_t off, const void *p, size_t n)
 {
 	struct data_ctx *c = ctx;
 
+	if (!c->w && (off || c->held))
+		return HOLE;
 	c->crc = content_crc_step(c->crc, off, p, n);
 	c->bytes += n;
 	progress_bytes(c->pr, n);
+	if (!c->w) {
+		c->held = p;
+		return 0;
+	}
 	return w_data(c->w, off, p, n);
 }
 
@@ -47,19 +56,24 @@ static int same_file(const struct stat *a, const struct stat *b)
 /*
  * Appends DATA records then the ENTRY of a regular file. The file is fstat'ed before and after
  * reading; when it changed, what was appended is rewound and the file read again (bounded), so a
- * file modified during the save is stored whole, never torn.
+ * file modified during the save is stored whole, never torn. In version 4 a small file (1 ..
+ * PF_PACK_DATA_MAX bytes, no hole) is read whole first and only then handed to w_small: nothing
+ * to rewind.
  */
 static int save_file(struct pwriter *w, const char *upper, struct pentry *e, void *buf,
 		     struct progress *pr, struct save_result *res)
 {
-	struct wmark m = w_mark(w);
+	int small = w->blob && e->size && e->size <= PF_PACK_DATA_MAX;
+	struct wmark m;
 	char abs[8192];
 	int attempt, r = 0;
 
+	if (!small && (r = w_mark(w, &m)))
+		return r;
 	snprintf(abs, sizeof abs, "%s/%s", upper, e->path);
 	for (attempt = 0; attempt < PF_SAVE_RETRIES; attempt++) {
 		struct stat a, b;
-		struct data_ctx c = { w, 0, 0, pr };
+		struct data_ctx c = { small ? NULL : w, 0, 0, pr, NULL };
 		int fd = open(abs, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
 		if (fd < 0)
@@ -90,7 +104,17 @@ static int save_file(struct pwriter *w, const char *upper, struct pentry *e, voi
 			}
 			e->size = (uint64_t)a.st_size;
 		}
-		r = walk_data(fd, e->size, buf, data_fn, &c);
+		r = small && e->size > PF_PACK_DATA_MAX ? HOLE : walk_data(fd, e->size, buf, data_fn, &c);
+		if (r == 0 && c.held && c.bytes != e->size)
+			r = HOLE;
+		if (r == HOLE) {	/* not small after all: as a large file, from the start */
+			close(fd);
+			small = 0;
+			if ((r = w_mark(w, &m)))
+				return r;
+			attempt--;
+			continue;
+		}
 		if (r == 0 && fstat(fd, &b) < 0)
 			r = -errno;
 		if (r == 0 && same_file(&a, &b) && recent(&b)) {
@@ -111,11 +135,12 @@ static int save_file(struct pwriter *w, const char *upper, struct pentry *e, voi
 			e->crc = c.crc;
 			e->flags = EF_DATA;
 			res->bytes += c.bytes;
-			return w_entry(w, e);
+			return c.held ? w_small(w, c.held, c.bytes, e) : w_entry(w, e);
 		}
 		if (r && r != -EAGAIN)
 			return r;
-		w_rewind(w, m);
+		if (!small)
+			w_rewind(w, m);
 		nanosleep(&(struct timespec){ 0, 20000000 * (attempt + 1) }, NULL);	/* let a burst finish */
 	}
 	return perr_set(&res->err, -EBUSY, "%.300s kept changing while it was read (%d tries); stop its writer and "
@@ -342,16 +367,21 @@ out:
 	return r;
 }
 
-/* Copies the data run at data_off of the old area into w, each record as it is (ZDATA stays compressed). */
-static int copy_data(struct pfile *pf, const struct phdr *old, int64_t data_off, struct pwriter *w,
+/*
+ * Copies the data run at data_off of the old area into w, each record as it is (ZDATA stays
+ * compressed); 1 for a small file's bytes in a BLOB (the caller copies them with the entry).
+ */
+static int copy_data(struct pfile *pf, const struct phdr *old, const struct pentry *e, struct pwriter *w,
 		     uint64_t *bytes)
 {
-	uint64_t off = (uint64_t)data_off, next;
+	uint64_t off = (uint64_t)e->data_off, next;
 	uint32_t type, len;
 	int r;
 
-	if (data_off < 0)
+	if (e->data_off < 0)
 		return 0;
+	if (e->data_off & PF_OFF_BLOB)
+		return 1;	/* the caller's w_small */
 	while (pf_off_in(off, old->end)) {
 		uint64_t o;
 		uint32_t n;
@@ -397,12 +427,18 @@ int persist_compact(struct pfile *pf, struct save_result *res)
 	r = w_begin(&w, pf, 1, TXN_COMPACT, old.lower_size ? &lower : NULL);
 	for (i = 0; i < n && !r; i++) {
 		struct pentry *e = v[i];
+		const unsigned char *p;
 		if (e->type == PT_FILE && (e->flags & (EF_DATA | EF_KEEP))) {
-			r = copy_data(pf, &old, e->data_off, &w, &res->bytes);
+			r = copy_data(pf, &old, e, &w, &res->bytes);
 			e->flags = EF_DATA;
 		}
-		if (!r)
+		if (r == 1) {	/* a small file's bytes in a BLOB: into the BLOB w fills, with the entry */
+			r = pf_blob_bytes(pf, e->data_off, e->size, &p);
+			if (!r && !(r = w_small(&w, p, (size_t)e->size, e)))
+				res->bytes += e->size;
+		} else if (!r) {
 			r = w_entry(&w, e);
+		}
 		res->entries_written++;
 	}
 	if (!r)

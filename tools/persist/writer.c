@@ -16,6 +16,7 @@
 #include "crc32c.h"
 #include "io.h"
 #include "persist.h"
+#include "vec.h"
 
 #define WBUF_SIZE (4u * 1024 * 1024)
 
@@ -34,7 +35,7 @@ static int w_flush(struct pwriter *w)
 	if (!w->blen)
 		return 0;
 	w->pf->win_len = 0;	/* the reader's window and PACK may hold what we overwrite */
-	w->pf->z.pk_at = 0;
+	w->pf->z.pk_at = w->pf->z.blob_at = 0;
 	r = pwrite_all(w->pf->fd, w->buf, w->blen, (off_t)(w->base + w->bstart));
 	if (r)
 		return r;
@@ -73,10 +74,38 @@ static int w_out(struct pwriter *w, uint32_t type, const void *a, size_t na, con
 	return 0;
 }
 
+/* The BLOB being filled: the small files' bytes, one frame; its REFs in pack[0] get its offset. */
+static int blob_flush(struct pwriter *w)
+{
+	unsigned char h[PF_PACK_HDR];
+	uint64_t at = w->pos;
+	size_t zn, i;
+	int r;
+
+	if (!w->bllen)
+		return 0;
+	if (w->bllen < PF_REC_HDR) {	/* a BLOB's raw length is at least 16, as a PACK's */
+		memset(w->blob + w->bllen, 0, PF_REC_HDR - w->bllen);
+		w->bllen = PF_REC_HDR;
+	}
+	if ((r = pz_pack(&w->z, w->blob, w->bllen, w->pz, pz_pack_bound(), &zn)))
+		return r;
+	put_le32(h, (uint32_t)w->bllen);
+	put_le32(h + 4, crc32c(0, w->blob, w->bllen));
+	if ((r = w_out(w, REC_BLOB, h, sizeof h, w->pz, zn)))
+		return r;
+	for (i = 0; i < w->nrefs; i++)
+		put_le64(w->pack[0] + w->refs[i], at);
+	w->nrefs = 0;
+	w->bllen = 0;
+	return 0;
+}
+
 /*
  * The PACK being filled, compressed into one PACK record (u32 raw length, u32 CRC32C of the raw
- * bytes, the frame). The first PACK flushed after a mark is kept in pack[1], so that a rewind to
- * the mark can take back the records it held from before the mark.
+ * bytes, the frame), after the BLOB its REFs point into. The first PACK flushed after a mark is
+ * kept in pack[1], so that a rewind to the mark can take back the records it held from before the
+ * mark (version 3; version 4 flushes everything at a mark).
  */
 static int pack_flush(struct pwriter *w)
 {
@@ -85,6 +114,8 @@ static int pack_flush(struct pwriter *w)
 	size_t zn;
 	int r;
 
+	if ((r = blob_flush(w)))
+		return r;
 	if (!w->plen[0])
 		return 0;
 	if ((r = pz_pack(&w->z, w->pack[0], w->plen[0], w->pz, pz_pack_bound(), &zn)))
@@ -104,18 +135,24 @@ static int pack_flush(struct pwriter *w)
 	return 0;
 }
 
-/* Records a PACK holds: the entries and the small data (persist-format.md, version 3). */
+/*
+ * Records a PACK holds (persist-format.md): in version 3 the entries and the small data; in
+ * version 4 the entries and REFs, never data, and not the ENTRY that owns a run of outer data
+ * records (it stands right after them).
+ */
 static int packed(const struct pwriter *w, uint32_t type, size_t len)
 {
 	if (!w->pack[0])
 		return 0;
+	if (w->blob)
+		return (type == REC_ENTRY && !w->run) || type == REC_DELETE || type == REC_ROLLBACK || type == REC_REF;
 	return type == REC_ENTRY || type == REC_DELETE || type == REC_ROLLBACK ||
 	       (type == REC_DATA && len <= 8 + PF_PACK_DATA_MAX);
 }
 
 /*
- * One record: into the PACK being filled (version 3, the records packed() names; no CRC of its
- * own) or into the area, after the PACK before it, so that the records stay in their order.
+ * One record: into the PACK being filled (the records packed() names; no CRC of its own) or into
+ * the area, after the PACK before it, so that the records stay in their order.
  */
 static int w_rec(struct pwriter *w, uint32_t type, const void *a, size_t na, const void *b, size_t nb)
 {
@@ -123,8 +160,13 @@ static int w_rec(struct pwriter *w, uint32_t type, const void *a, size_t na, con
 	unsigned char *p;
 	int r;
 
-	if (!packed(w, type, na + nb))
-		return (r = pack_flush(w)) ? r : w_out(w, type, a, na, b, nb);
+	if (!packed(w, type, na + nb)) {
+		if ((r = pack_flush(w)) || (r = w_out(w, type, a, na, b, nb)))
+			return r;
+		w->run = rec_is_data(type);
+		return 0;
+	}
+	w->run = 0;
 	if (w->plen[0] + sz > PF_DATA_CHUNK && (r = pack_flush(w)))
 		return r;
 	p = w->pack[0] + w->plen[0];
@@ -171,11 +213,13 @@ int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 	w->buf = malloc(WBUF_SIZE);
 	if (!w->buf)
 		return -ENOMEM;
-	if (w->next.comp == PC_ZSTD && w->next.version >= PF_VERSION) {
+	if (w->next.comp == PC_ZSTD && w->next.version >= PF_VERSION_PACK) {
 		w->pack[0] = malloc(PF_DATA_CHUNK);
 		w->pack[1] = malloc(PF_DATA_CHUNK);
 		w->pz = malloc(pz_pack_bound());
 		if (!w->pack[0] || !w->pack[1] || !w->pz)
+			return -ENOMEM;
+		if (w->next.version >= PF_VERSION && !(w->blob = malloc(PF_DATA_CHUNK)))
 			return -ENOMEM;
 	}
 	rb = (struct rec_begin){ .gen = w->next.gen, .time_ns = w->next.time_ns, .kind = kind,
@@ -205,7 +249,7 @@ int w_entry(struct pwriter *w, const struct pentry *e)
  * n raw bytes at file offset off. In a zstd file they are a ZDATA record when the frame makes the
  * payload smaller than a DATA record's, else (they do not compress) a DATA record, as they are;
  * in version 3 a chunk of at most PF_PACK_DATA_MAX bytes is a DATA record in a PACK (compressed
- * with the records beside it).
+ * with the records beside it); in version 4 data records are never packed (w_small is).
  */
 int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n)
 {
@@ -223,6 +267,38 @@ int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n)
 		return w_rec(w, REC_DATA, o, 8, p, n);
 	put_le32(o + 8, (uint32_t)n);
 	return w_rec(w, REC_ZDATA, o, PF_ZDATA_HDR, w->z.buf, zn);
+}
+
+/*
+ * Version 4: a small file's n bytes (1 .. PF_PACK_DATA_MAX), whole, into the BLOB being filled at
+ * a multiple of 8, then a REF to them and its ENTRY e into the PACK, the two together: the REF
+ * stands for the file's data run, and a BLOB is never written between them. The REF gets the
+ * BLOB's area offset when the BLOB is written (blob_flush, before the PACK).
+ */
+int w_small(struct pwriter *w, const void *p, size_t n, const struct pentry *e)
+{
+	unsigned char ref[PF_REF_LEN] = { 0 };
+	size_t at, en = entry_encoded_len(e);
+	int r;
+
+	if (!w->blob || n == 0 || n > PF_PACK_DATA_MAX || en > PF_ENTRY_PAYLOAD_MAX)
+		return -EINVAL;
+	/* room first, so that the REF's place in pack[0] is known (a PACK's flush writes its BLOB) */
+	if (w->bllen + n > PF_DATA_CHUNK && (r = blob_flush(w)))
+		return r;
+	if (w->plen[0] + rec_size(PF_REF_LEN) + rec_size((uint32_t)en) > PF_DATA_CHUNK && (r = pack_flush(w)))
+		return r;
+	if ((r = vec_reserve((void **)&w->refs, &w->refcap, w->nrefs, sizeof *w->refs, 256)))
+		return r;
+	put_le32(ref + 8, (uint32_t)w->bllen);
+	at = w->plen[0] + PF_REC_HDR;
+	memcpy(w->blob + w->bllen, p, n);
+	memset(w->blob + w->bllen + n, 0, (8 - n % 8) % 8);
+	if ((r = w_rec(w, REC_REF, ref, sizeof ref, NULL, 0)))
+		return r;
+	w->refs[w->nrefs++] = at;
+	w->bllen += (n + 7) & ~(size_t)7;
+	return w_entry(w, e);
 }
 
 /* A record read from this file, copied as it is (compaction: no second compression). */
@@ -244,12 +320,17 @@ int w_rollback(struct pwriter *w, uint64_t gen)
 	return w_rec(w, REC_ROLLBACK, b, 8, NULL, 0);
 }
 
-struct wmark w_mark(struct pwriter *w)
+/*
+ * Version 4 writes what it holds first (the BLOB, then the PACK): only outer data records follow
+ * a mark until its file's ENTRY, so a rewind has nothing in memory to take back.
+ */
+int w_mark(struct pwriter *w, struct wmark *m)
 {
-	struct wmark m = { w->pos, w->nrec, w->written, w->plen[0], w->flushes };
+	int r = w->blob ? pack_flush(w) : 0;
 
+	*m = (struct wmark){ w->pos, w->nrec, w->written, w->plen[0], w->flushes };
 	w->marked = w->flushes;
-	return m;
+	return r;
 }
 
 /* Forgets what was appended since the mark: nothing points at it, a later record overwrites it. */
@@ -271,6 +352,7 @@ void w_rewind(struct pwriter *w, struct wmark m)
 	w->pos = m.pos;
 	w->nrec = m.nrec;
 	w->written = m.written;
+	w->run = 0;
 }
 
 /*
@@ -279,11 +361,15 @@ void w_rewind(struct pwriter *w, struct wmark m)
  */
 int w_commit(struct pwriter *w, uint32_t entries, uint64_t bytes)
 {
-	struct rec_commit c = { .gen = w->next.gen, .nrec = w->nrec + 1, .entries = entries, .bytes = bytes };
+	struct rec_commit c = { .gen = w->next.gen, .entries = entries, .bytes = bytes };
 	unsigned char b[PF_COMMIT_LEN];
 	struct pfile *pf = w->pf;
 	int r;
 
+	/* what is held first: a BLOB written is a record of the transaction, counted */
+	if ((r = pack_flush(w)))
+		return r;
+	c.nrec = w->nrec + 1;
 	commit_encode(&c, b);
 	r = w_rec(w, REC_COMMIT, b, sizeof b, NULL, 0);
 	if (!r)
@@ -307,7 +393,11 @@ void w_abort(struct pwriter *w)
 	free(w->pack[0]);
 	free(w->pack[1]);
 	free(w->pz);
-	w->buf = w->pz = w->pack[0] = w->pack[1] = NULL;
+	free(w->blob);
+	free(w->refs);
+	w->buf = w->pz = w->pack[0] = w->pack[1] = w->blob = NULL;
+	w->refs = NULL;
+	w->nrefs = w->refcap = 0;
 	pz_free(&w->z);
 }
 

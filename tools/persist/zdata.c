@@ -16,7 +16,7 @@ void pz_free(struct pzstd *z)
 	free(z->pk);
 	z->cctx = z->dctx = NULL;
 	z->buf = z->pk = NULL;
-	z->pk_at = 0;
+	z->pk_at = z->blob_at = 0;
 }
 
 static int pz_buf(struct pzstd *z)
@@ -177,24 +177,37 @@ int pz_pack(struct pzstd *z, const void *p, size_t n, void *out, size_t cap, siz
 	return 0;
 }
 
-/* u32 raw length (1 .. PF_DATA_CHUNK, checked before anything is decompressed), u32 CRC32C, a frame */
-int pz_unpack(struct pzstd *z, const unsigned char *payload, uint32_t len, struct perr *err)
+/*
+ * A PACK's or a BLOB's head (what: its name, for the message): u32 raw length, 16 .. PF_DATA_CHUNK
+ * in 8s and at most PF_PACK_RATIO times the payload's len, checked before anything is allocated
+ * or decompressed (what a file expands to is bounded by its size: no bomb of tiny PACKs).
+ */
+int pz_unpack_head(const unsigned char *payload, uint32_t len, const char *what, uint32_t *n, struct perr *err)
+{
+	if (len <= PF_PACK_HDR)
+		return perr_set(err, -EBADMSG, "bad %s record", what);
+	*n = get_le32(payload);
+	if (*n < PF_REC_HDR || *n > PF_DATA_CHUNK || *n % 8)
+		return perr_set(err, -EBADMSG, "a %s whose raw length (%u) is not 16 .. %d bytes in 8s", what, *n,
+				PF_DATA_CHUNK);
+	if (*n / PF_PACK_RATIO > len)
+		return perr_set(err, -EBADMSG, "a %s of %u bytes that says it holds %u (at most %d times as many)", what,
+				len, *n, PF_PACK_RATIO);
+	return 0;
+}
+
+/* The whole payload: u32 raw length (pz_unpack_head), u32 CRC32C, a frame; expanded into z->pk */
+int pz_unpack(struct pzstd *z, const unsigned char *payload, uint32_t len, const char *what, struct perr *err)
 {
 	uint32_t n;
 	size_t r;
+	int e;
 
-	z->pk_at = 0;
-	if (len <= PF_PACK_HDR)
-		return perr_set(err, -EBADMSG, "bad PACK record");
-	n = get_le32(payload);
-	if (n < PF_REC_HDR || n > PF_DATA_CHUNK || n % 8)
-		return perr_set(err, -EBADMSG, "a PACK whose raw length (%u) is not 16 .. %d bytes in 8s", n, PF_DATA_CHUNK);
-	/* what a file can expand to is bounded by its size: no bomb of tiny PACKs */
-	if (n / PF_PACK_RATIO > len)
-		return perr_set(err, -EBADMSG, "a PACK of %u bytes that says it holds %u (at most %d times as many)", len,
-				n, PF_PACK_RATIO);
+	z->pk_at = z->blob_at = 0;
+	if ((e = pz_unpack_head(payload, len, what, &n, err)))
+		return e;
 	if (ZSTD_getFrameContentSize(payload + PF_PACK_HDR, len - PF_PACK_HDR) != n)
-		return perr_set(err, -EBADMSG, "a PACK whose frame does not say its %u bytes", n);
+		return perr_set(err, -EBADMSG, "a %s whose frame does not say its %u bytes", what, n);
 	if (!z->pk && !(z->pk = malloc(PF_DATA_CHUNK)))
 		return -ENOMEM;
 	if (!z->dctx && !(z->dctx = ZSTD_createDCtx()))
@@ -202,9 +215,9 @@ int pz_unpack(struct pzstd *z, const unsigned char *payload, uint32_t len, struc
 	/* into a buffer of exactly n bytes: a frame that would give more fails, it cannot grow */
 	r = ZSTD_decompressDCtx(z->dctx, z->pk, n, payload + PF_PACK_HDR, len - PF_PACK_HDR);
 	if (ZSTD_isError(r) || r != n)
-		return perr_set(err, -EBADMSG, "a PACK that does not decompress to its %u bytes", n);
+		return perr_set(err, -EBADMSG, "a %s that does not decompress to its %u bytes", what, n);
 	if (crc32c(0, z->pk, n) != get_le32(payload + 4))
-		return perr_set(err, -EBADMSG, "a PACK whose %u bytes do not match their checksum", n);
+		return perr_set(err, -EBADMSG, "a %s whose %u bytes do not match their checksum", what, n);
 	z->pk_len = n;
 	return 0;
 }

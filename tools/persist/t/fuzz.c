@@ -108,7 +108,8 @@ int main(void)
 	snprintf(p, sizeof p, "%s/d/l", up); (void)symlink("f", p);
 	snprintf(p, sizeof p, "%s/h", up); { char a[256]; snprintf(a, sizeof a, "%s/d/f", up); (void)link(a, p); }
 	snprintf(p, sizeof p, "%s/x", up); put_file(p, "x", 1);
-	/* a zstd file (version 3): a file larger than a PACK takes (ZDATA records), the small ones in PACKs */
+	/* a zstd file (version 4): a file larger than a BLOB takes (ZDATA records), the small ones in
+	 * BLOBs, the entries in PACKs */
 	{
 		static char text[PF_PACK_DATA_MAX + 3000];
 		for (size_t i = 0; i < sizeof text; i++)
@@ -134,13 +135,14 @@ int main(void)
 	close(fd);
 	ok(used == size, "seed save file built (%zu bytes)", used);
 	{
-		/* the mutations must reach the compressed path: the seed holds ZDATA and PACK records */
+		/* the mutations must reach the compressed path: the seed holds ZDATA, PACK and BLOB records */
 		struct pfile pf;
 		unsigned cnt[REC_TYPES];
 		count_stored(file, cnt, NULL);
 		pf_open(&pf, file, 0);
-		ok(pf.hdr.comp == PC_ZSTD && pf.hdr.version == PF_VERSION && cnt[REC_ZDATA] > 0 && cnt[REC_PACK] > 0,
-		   "the seed is a version 3 file with %u ZDATA and %u PACK records", cnt[REC_ZDATA], cnt[REC_PACK]);
+		ok(pf.hdr.comp == PC_ZSTD && pf.hdr.version == PF_VERSION && cnt[REC_ZDATA] > 0 && cnt[REC_PACK] > 0 &&
+		   cnt[REC_BLOB] > 0, "the seed is a version 4 file with %u ZDATA, %u PACK and %u BLOB records",
+		   cnt[REC_ZDATA], cnt[REC_PACK], cnt[REC_BLOB]);
 		pf_close(&pf);
 	}
 	{

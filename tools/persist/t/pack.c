@@ -235,7 +235,7 @@ int main(void)
 	make_tree();
 
 	/* a round trip: the small files and the entries in PACKs, the large file's chunks as ZDATA */
-	is_int(pf_create(file, 64 << 20, PC_ZSTD), 0, "init: a zstd file");
+	is_int(pf_create_version(file, 64 << 20, PC_ZSTD, PF_VERSION_PACK), 0, "init: a zstd file");
 	{
 		struct pfile pf;
 		ok(pf_open(&pf, file, 0) == 0 && pf.hdr.version == 3, "  of version 3");
@@ -296,7 +296,7 @@ int main(void)
 		static unsigned char blob[PF_PACK_DATA_MAX];
 		struct wmark m;
 		snprintf(f2, sizeof f2, "%s/w%d.dat", dir, flush);
-		pf_create(f2, 16 << 20, PC_ZSTD);
+		pf_create_version(f2, 16 << 20, PC_ZSTD, PF_VERSION_PACK);
 		pf_open(&pf, f2, 1);
 		r = w_begin(&w, &pf, 0, TXN_SAVE, NULL);
 		e.path = ".";
@@ -318,7 +318,7 @@ int main(void)
 			r = w_data(&w, 0, blob, sizeof blob);
 			r = r ? r : w_entry(&w, &e);
 		}
-		m = w_mark(&w);
+		w_mark(&w, &m);
 		/* after it: a file whose data fills the PACK (flush 1) or not, then taken back */
 		e.path = "gone";
 		e.size = flush ? sizeof blob : 10;
@@ -357,7 +357,7 @@ int main(void)
 		char one[300], small[300];
 		snprintf(one, sizeof one, "%s/one.dat", dir);
 		snprintf(small, sizeof small, "%s/small", dir);
-		pf_create(one, 1 << 20, PC_ZSTD);
+		pf_create_version(one, 1 << 20, PC_ZSTD, PF_VERSION_PACK);
 		is_int(persist_save(one, small, NULL, NULL, 0, &res), 0, "a file of one save of 3 entries");
 		is_int(craft(one, bad, NULL, NULL), 0, "  rebuilt unchanged by the crafting");
 		ok(replay_verdict(bad, msg, sizeof msg) == 3, "  that loads (%s)", msg);
@@ -426,7 +426,7 @@ int main(void)
 			put_file(p, zeros, sizeof zeros);
 		}
 		snprintf(zf, sizeof zf, "%s/z.dat", dir);
-		pf_create(zf, 16 << 20, PC_ZSTD);
+		pf_create_version(zf, 16 << 20, PC_ZSTD, PF_VERSION_PACK);
 		is_int(persist_save(zf, zd, NULL, NULL, 0, &res), 0, "save 40 files of 60,000 zeros");
 		count_stored(zf, cnt, first);
 		{

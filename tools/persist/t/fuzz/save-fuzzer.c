@@ -24,7 +24,7 @@ size_t __sanitizer_get_allocated_size(const volatile void *p);
  * buffer, a 1 MiB expanded PACK and zstd's context, the 64 KiB read window, a record buffer) plus a
  * few times the file: the replayed state and the restore's lists. */
 #define FUZZ_ALLOC_FIXED (6u << 20)
-/* (version 3: a PACK holds up to PF_PACK_RATIO (16) times its bytes of records, an entry's state some
+/* (versions 3 and 4: a PACK or a BLOB holds up to PF_PACK_RATIO (16) times its bytes of records, an entry's state some
  * 2 times its record: 40, where versions 1 and 2 needed 8) */
 #define FUZZ_ALLOC_PER_BYTE 40
 
