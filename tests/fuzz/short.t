@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/fuzz/short.t: every libFuzzer harness for 10 s (its modes share them): a harness that no
+# tests/fuzz/short.t: every libFuzzer harness for 5 s (its modes share them): a harness that no
 # longer builds, or that crashes or breaks one of its properties at once, fails here. The long
 # runs and their table: ./build.sh fuzz, docs/fuzzing.md.
 set -uo pipefail
@@ -12,7 +12,7 @@ if [ -z "$cc" ] || ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { r
 	"$cc" -x c -fsanitize=fuzzer -o /dev/null - 2>/dev/null; then
 	skip_all "no clang with libFuzzer (Debian: clang-14 libclang-rt-14-dev)"
 fi
-out=$(O=$O FUZZ_SPLIT=1 FUZZ_CC=$cc "$TOP/tests/fuzz/run.sh" "${FUZZ_SHORT_SECONDS:-10}" 2>&1)
+out=$(O=$O FUZZ_SPLIT=1 FUZZ_CC=$cc "$TOP/tests/fuzz/run.sh" "${FUZZ_SHORT_SECONDS:-5}" 2>&1)
 rc=$?
 rows=$(printf '%s\n' "$out" | awk '/^parser +execs/ { t = 1; next } t && NF == 6')
 if [ -z "$rows" ]; then

@@ -26,13 +26,13 @@
 #
 # Disk layout: everything on tmpfs mounts under a temporary directory; the lower is a squashfs
 # image mounted with -o loop when mksquashfs and loop devices work, else a plain directory.
-# EQUIV_SEEDS=N (or SEEDS=N; default 200) cases, OPS=N operations per round (default 30),
+# EQUIV_SEEDS=N (or SEEDS=N; default 100) cases, OPS=N operations per round (default 30),
 # SEED=N: one case. LONG=1: 1000 cases of 100 operations a round.
 . "$(dirname "$0")/../lib/tap.sh"
 
 
 : "${SEEDS:=${EQUIV_SEEDS:-}}"
-if [ "${LONG:-0}" = 1 ]; then : "${SEEDS:=1000}" "${OPS:=100}"; else : "${SEEDS:=200}" "${OPS:=30}"; fi
+if [ "${LONG:-0}" = 1 ]; then : "${SEEDS:=1000}" "${OPS:=100}"; else : "${SEEDS:=100}" "${OPS:=30}"; fi
 . "$TOP/tests/lib/mounts.sh"
 overlay_test opgen treesum census
 CP_OK=1
