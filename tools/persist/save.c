@@ -268,8 +268,15 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 			r = 0;
 		}
 	}
-	if (!r && !fresh) {
-		/* Catalogue entries gone from the upper (or now excluded): delete them. */
+	/*
+	 * Catalogue entries gone from the upper (or now excluded): delete them. When every entry of
+	 * the catalogue is a path the scan still holds (a save's paths are unique, so counting them
+	 * tells), there is none: no sort of either list (most of an unchanged upper's save).
+	 */
+	size_t present = 0;
+	for (i = 0; !r && !fresh && i < sc->n; i++)
+		present += sc->v[i].type != 0 && state_get(st, sc->v[i].path) != NULL;
+	if (!r && !fresh && present != st->count) {
 		struct pentry **v;
 		int n = state_sorted(st, &v);
 		if (n < 0) {
