@@ -80,6 +80,23 @@ int commit_decode(const unsigned char *p, uint32_t len, struct rec_commit *c)
 	return 0;
 }
 
+/* REF: u64 a BLOB's area offset, u32 an offset in its raw bytes, u32 zero */
+void ref_encode(uint64_t blob, uint32_t in, unsigned char p[PF_REF_LEN])
+{
+	put_le64(p, blob);
+	put_le32(p + 8, in);
+	put_le32(p + 12, 0);
+}
+
+int ref_decode(const unsigned char *p, uint32_t len, uint64_t *blob, uint32_t *in)
+{
+	if (len != PF_REF_LEN || get_le32(p + 12) != 0)
+		return -EBADMSG;
+	*blob = get_le64(p);
+	*in = get_le32(p + 8);
+	return 0;
+}
+
 /* Checks magic, version, CRC and geometry against itself; the caller checks the real file size. */
 int hdr_decode(const unsigned char *b, struct phdr *h)
 {

@@ -27,22 +27,19 @@ static int data_rec(struct pfile *pf, uint64_t off, uint32_t *type, uint64_t *at
  */
 int pf_blob_bytes(struct pfile *pf, int64_t data_off, uint64_t n, const unsigned char **p)
 {
-	uint64_t blob = ((uint64_t)data_off & ((1ull << 40) - 1)) * 8, next;
-	uint64_t at = pf_area_base(&pf->hdr, pf->hdr.area) + blob + 1;
-	uint32_t in = (uint32_t)(((uint64_t)data_off >> 40) & ((1u << 21) - 1)) * 8, type, len;
+	uint64_t blob, at, next;
+	uint32_t in, type, len;
 	int r;
 
+	pf_off_blob_split((uint64_t)data_off, &blob, &in);
+	at = pf_area_base(&pf->hdr, pf->hdr.area) + blob + 1;
 	if (pf->z.blob_at != at) {
 		if ((r = pf_read_rec(pf, &pf->hdr, blob, pf->hdr.end, 1, &type, &len, &next)))
 			return r;
 		if (type != REC_BLOB)
 			return perr_set(&pf->err, -EBADMSG, "no BLOB at area offset %llu", (unsigned long long)blob);
-		if ((r = pz_unpack(&pf->z, pf->rbuf + PF_REC_HDR, len, "BLOB", &pf->err))) {
-			struct perr why = pf->err;
-			if (r == -EBADMSG)
-				perr_set(&pf->err, r, "%.200s at area offset %llu", why.msg, (unsigned long long)blob);
-			return r;
-		}
+		if ((r = pz_unpack(&pf->z, pf->rbuf + PF_REC_HDR, len, "BLOB", &pf->err)))
+			return perr_at(&pf->err, r, blob);
 		pf->z.blob_at = at;
 	}
 	if (in > pf->z.pk_len || n > pf->z.pk_len - in)

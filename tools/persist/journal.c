@@ -313,12 +313,8 @@ int pf_read_rec(struct pfile *pf, const struct phdr *h, uint64_t off, uint64_t e
 		pf->in_pack = 0;
 		return 0;
 	}
-	if ((r = pz_unpack(&pf->z, b + PF_REC_HDR, *len, "PACK", &pf->err))) {
-		struct perr why = pf->err;
-		if (r == -EBADMSG)
-			perr_set(&pf->err, r, "%.200s at area offset %llu", why.msg, (unsigned long long)pack);
-		return r;
-	}
+	if ((r = pz_unpack(&pf->z, b + PF_REC_HDR, *len, "PACK", &pf->err)))
+		return perr_at(&pf->err, r, pack);
 	pf->z.pk_at = base + pack + 1;
 	pf->z.pk_next = *next;
 	return inner_rec(pf, pack, in, want_data, h->version >= PF_VERSION, type, len, next);

@@ -104,7 +104,8 @@ struct perr {
 	char msg[512];
 };
 int perr_set(struct perr *e, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-const char *perr_why(const struct perr *e, int r);	/* the message, else strerror(r) */
+const char *perr_why(const struct perr *e, int r);
+int perr_at(struct perr *e, int r, uint64_t off);	/* -EBADMSG's message + " at area offset OFF" */	/* the message, else strerror(r) */
 
 /* The compression state of one thread (zdata.c); zeroed is empty. */
 struct pzstd {
@@ -135,6 +136,11 @@ static inline uint64_t pf_off_inner(uint64_t pack, uint32_t in)
 static inline uint64_t pf_off_blob(uint64_t blob, uint32_t in)
 {
 	return PF_OFF_BLOB | (uint64_t)(in / 8) << 40 | blob / 8;
+}
+static inline void pf_off_blob_split(uint64_t loc, uint64_t *blob, uint32_t *in)
+{
+	*blob = (loc & ((1ull << 40) - 1)) * 8;
+	*in = (uint32_t)((loc >> 40) & ((1u << 21) - 1)) * 8;
 }
 static inline int pf_off_in(uint64_t off, uint64_t end)
 {
@@ -182,6 +188,8 @@ void begin_encode(const struct rec_begin *b, unsigned char buf[PF_BEGIN_LEN]);
 int begin_decode(const unsigned char *buf, uint32_t len, struct rec_begin *b);
 void commit_encode(const struct rec_commit *c, unsigned char buf[PF_COMMIT_LEN]);
 int commit_decode(const unsigned char *buf, uint32_t len, struct rec_commit *c);
+void ref_encode(uint64_t blob, uint32_t in, unsigned char buf[PF_REF_LEN]);
+int ref_decode(const unsigned char *buf, uint32_t len, uint64_t *blob, uint32_t *in);	/* -EBADMSG */
 void hdr_encode(const struct phdr *h, unsigned char buf[PF_HDR_LEN]);
 int hdr_decode(const unsigned char *buf, struct phdr *h);
 int path_check(const char *p, size_t len);

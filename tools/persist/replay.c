@@ -182,12 +182,8 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			/* its raw length (all the catalogue reads of it); checking all, its bytes too */
 			uint32_t n;
 			if ((r = pz_unpack_head(p, len, "BLOB", &n, &pf->err)) ||
-			    (check == PCHECK_ALL && (r = pz_unpack(&pf->z, p, len, "BLOB", &pf->err)))) {
-				struct perr why = pf->err;
-				if (r == -EBADMSG)
-					perr_set(&pf->err, r, "%.200s at area offset %llu", why.msg, (unsigned long long)off);
-				return r;
-			}
+			    (check == PCHECK_ALL && (r = pz_unpack(&pf->z, p, len, "BLOB", &pf->err))))
+				return perr_at(&pf->err, r, off);
 			if ((r = vec_reserve((void **)&bl->v, &bl->cap, bl->n, sizeof *bl->v, 16)))
 				return r;
 			bl->v[bl->n].off = off;
@@ -196,9 +192,9 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 		}
 		case REC_REF: {
 			/* a small file's bytes in a BLOB of this transaction, before it: its data run */
-			uint64_t at = len == PF_REF_LEN ? get_le64(p) : 0;
-			uint32_t in = len == PF_REF_LEN ? get_le32(p + 8) : 1, n = blob_len(bl, at);
-			if (len != PF_REF_LEN || get_le32(p + 12) || in % 8 || in >= n)
+			uint64_t at;
+			uint32_t in, n = 0;
+			if (ref_decode(p, len, &at, &in) || in % 8 || in >= (n = blob_len(bl, at)))
 				return perr_set(&pf->err, -EBADMSG, "a REF to no BLOB of its transaction at area offset %llu",
 						(unsigned long long)off);
 			dr.ref = 1;
@@ -222,12 +218,8 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 						(unsigned long long)off);
 			/* checking all (verify, grow): a ZDATA record must decompress to its length */
 			if (check == PCHECK_ALL && type == REC_ZDATA &&
-			    (r = data_rec_decode(&pf->z, type, p, len, &o, &bytes, &n, &pf->err))) {
-				struct perr why = pf->err;
-				if (r == -EBADMSG)
-					perr_set(&pf->err, r, "%.200s at area offset %llu", why.msg, (unsigned long long)off);
-				return r;
-			}
+			    (r = data_rec_decode(&pf->z, type, p, len, &o, &bytes, &n, &pf->err)))
+				return perr_at(&pf->err, r, off);
 			dr.min_off = o + n;
 			pf->ndata++;
 			pf->nzdata += type == REC_ZDATA;
@@ -365,9 +357,15 @@ static int apply(struct pfile *pf, const struct phdr *h, const struct gtree *t, 
 			if (run < 0)
 				run = (int64_t)off;
 			break;
-		case REC_REF:	/* checked by pass 1: a BLOB of this transaction, a place inside it */
-			run = (int64_t)pf_off_blob(get_le64(p), get_le32(p + 8));
+		case REC_REF: {	/* checked by pass 1: a BLOB of this transaction, a place inside it */
+			uint64_t at;
+			uint32_t in;
+			if (ref_decode(p, len, &at, &in))
+				return perr_set(&pf->err, -EBADMSG, "the save file changed while it was read (area offset %llu)",
+						(unsigned long long)off);
+			run = (int64_t)pf_off_blob(at, in);
 			break;
+		}
 		case REC_BLOB:
 			break;
 		case REC_ENTRY: {

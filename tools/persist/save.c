@@ -374,21 +374,16 @@ out:
 	return r;
 }
 
-/*
- * Copies the data run at data_off of the old area into w, each record as it is (ZDATA stays
- * compressed); 1 for a small file's bytes in a BLOB (the caller copies them with the entry).
- */
-static int copy_data(struct pfile *pf, const struct phdr *old, const struct pentry *e, struct pwriter *w,
+/* Copies the data run at data_off of the old area into w, each record as it is (ZDATA stays compressed). */
+static int copy_data(struct pfile *pf, const struct phdr *old, int64_t data_off, struct pwriter *w,
 		     uint64_t *bytes)
 {
-	uint64_t off = (uint64_t)e->data_off, next;
+	uint64_t off = (uint64_t)data_off, next;
 	uint32_t type, len;
 	int r;
 
-	if (e->data_off < 0)
+	if (data_off < 0)
 		return 0;
-	if (e->data_off & PF_OFF_BLOB)
-		return 1;	/* the caller's w_small */
 	while (pf_off_in(off, old->end)) {
 		uint64_t o;
 		uint32_t n;
@@ -435,16 +430,19 @@ int persist_compact(struct pfile *pf, struct save_result *res)
 	for (i = 0; i < n && !r; i++) {
 		struct pentry *e = v[i];
 		const unsigned char *p;
-		if (e->type == PT_FILE && (e->flags & (EF_DATA | EF_KEEP))) {
-			r = copy_data(pf, &old, e, &w, &res->bytes);
+		int data = e->type == PT_FILE && (e->flags & (EF_DATA | EF_KEEP));
+		if (data)
 			e->flags = EF_DATA;
-		}
-		if (r == 1) {	/* a small file's bytes in a BLOB: into the BLOB w fills, with the entry */
+		if (data && e->data_off >= 0 && (e->data_off & PF_OFF_BLOB)) {
+			/* a small file's bytes in a BLOB: into the BLOB w fills, with its entry */
 			r = pf_blob_bytes(pf, e->data_off, e->size, &p);
 			if (!r && !(r = w_small(&w, p, (size_t)e->size, e)))
 				res->bytes += e->size;
-		} else if (!r) {
-			r = w_entry(&w, e);
+		} else {
+			if (data)
+				r = copy_data(pf, &old, e->data_off, &w, &res->bytes);
+			if (!r)
+				r = w_entry(&w, e);
 		}
 		res->entries_written++;
 	}

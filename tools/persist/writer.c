@@ -277,7 +277,7 @@ int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n)
  */
 int w_small(struct pwriter *w, const void *p, size_t n, const struct pentry *e)
 {
-	unsigned char ref[PF_REF_LEN] = { 0 };
+	unsigned char ref[PF_REF_LEN];
 	size_t at, en = entry_encoded_len(e);
 	int r;
 
@@ -290,7 +290,7 @@ int w_small(struct pwriter *w, const void *p, size_t n, const struct pentry *e)
 		return r;
 	if ((r = vec_reserve((void **)&w->refs, &w->refcap, w->nrefs, sizeof *w->refs, 256)))
 		return r;
-	put_le32(ref + 8, (uint32_t)w->bllen);
+	ref_encode(0, (uint32_t)w->bllen, ref);	/* the BLOB's offset: when it is written */
 	at = w->plen[0] + PF_REC_HDR;
 	memcpy(w->blob + w->bllen, p, n);
 	memset(w->blob + w->bllen + n, 0, (8 - n % 8) % 8);
