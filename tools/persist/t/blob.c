@@ -138,6 +138,21 @@ static int replay_as(const char *file, enum pcheck check, char *msg, size_t cap,
 	return r;
 }
 
+/* The same bytes under a version 3 header (both slots; the checksums made right again) */
+static void as_version3(const char *file)
+{
+	size_t size;
+	unsigned char *img = slurp(file, &size);
+
+	for (int slot = 0; img && slot < 2; slot++)
+		put_le32(img + slot * PF_SLOT_SIZE + 8, PF_VERSION_PACK);
+	if (img) {
+		pf_fix_checksums(img, size);
+		spill(file, img, size);
+	}
+	free(img);
+}
+
 static int empty_dir(const char *d)
 {
 	return count_entries(d) == 0;
@@ -431,17 +446,8 @@ int main(void)
 
 	/* BLOB and REF belong to version 4: the same bytes under a version 3 header are refused */
 	{
-		size_t size;
-		unsigned char *img;
 		craft(bad, OFF_PLUS8);	/* for the REF: a transaction whose first record after BEGIN is a BLOB */
-		img = slurp(bad, &size);
-		for (int slot = 0; img && slot < 2; slot++)
-			put_le32(img + slot * PF_SLOT_SIZE + 8, PF_VERSION_PACK);
-		if (img) {
-			pf_fix_checksums(img, size);
-			spill(bad, img, size);
-		}
-		free(img);
+		as_version3(bad);
 		r = replay_as(bad, PCHECK_META, msg, sizeof msg, NULL);
 		ok(r == -EBADMSG && strstr(msg, "bad record header at area offset"), "a BLOB in a version 3 file: %s", msg);
 	}
@@ -449,10 +455,9 @@ int main(void)
 		/* a REF in a PACK with no BLOB before it (the PACK is the first record after BEGIN), under
 		 * a version 3 header */
 		struct pentry b = file_entry("b", abytes, sizeof abytes, EF_DATA);
-		unsigned char ref[PF_REF_LEN], *img;
+		unsigned char ref[PF_REF_LEN];
 		struct pfile pf;
 		struct pwriter w;
-		size_t size;
 		unlink(bad);
 		pf_create(bad, 4 << 20, PC_ZSTD);
 		pf_open(&pf, bad, 1);
@@ -465,14 +470,7 @@ int main(void)
 		pf_close(&pf);
 		r = replay_as(bad, PCHECK_META, msg, sizeof msg, NULL);
 		ok(r == -EBADMSG && strstr(msg, "a REF to no BLOB"), "a REF with no BLOB before it: %s", msg);
-		img = slurp(bad, &size);
-		for (int slot = 0; img && slot < 2; slot++)
-			put_le32(img + slot * PF_SLOT_SIZE + 8, PF_VERSION_PACK);
-		if (img) {
-			pf_fix_checksums(img, size);
-			spill(bad, img, size);
-		}
-		free(img);
+		as_version3(bad);
 		r = replay_as(bad, PCHECK_META, msg, sizeof msg, NULL);
 		ok(r == -EBADMSG && strstr(msg, "of the PACK"), "  the same in a version 3 file: %s", msg);
 	}
