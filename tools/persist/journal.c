@@ -122,13 +122,18 @@ int pf_rbuf_need(struct pfile *pf, size_t n)
 }
 
 /*
- * Reads n bytes at absolute offset off. Small reads go through a 64 KiB window (a journal of many
- * small records costs few syscalls); large ones go straight to dst, so that a metadata-only replay
- * that skips DATA payloads does not read them.
+ * Reads n bytes at absolute offset off. Small reads go through a window: 64 KiB while the reads
+ * run on from the last window (a journal of many small records costs few syscalls), to the next
+ * 4 KiB boundary and 4 KiB more after a jump (a metadata-only replay skipping a DATA or BLOB
+ * payload needs only the next record's head: a cold catalogue read of a large save was most of
+ * its time in reading 64 KiB for each). Large reads go straight to dst, so that a metadata-only
+ * replay that skips DATA payloads does not read them.
  */
 #define PF_WINDOW (64 * 1024)
+#define PF_WINDOW_JUMP 4096
 static int pf_pread(struct pfile *pf, void *dst, size_t n, uint64_t off, size_t *got)
 {
+	size_t want = PF_WINDOW;
 	int r;
 
 	if (off >= pf->win_off && off + n <= pf->win_off + pf->win_len) {
@@ -140,9 +145,14 @@ static int pf_pread(struct pfile *pf, void *dst, size_t n, uint64_t off, size_t 
 		return pread_all(pf->fd, dst, n, (off_t)off, got);
 	if (!pf->win && !(pf->win = malloc(PF_WINDOW)))
 		return -ENOMEM;
+	if (off < pf->win_off || off > pf->win_off + pf->win_len + PF_WINDOW_JUMP) {
+		want = 2 * PF_WINDOW_JUMP - (size_t)(off % PF_WINDOW_JUMP);
+		if (want < n)
+			want = n;
+	}
 	pf->win_len = 0;
 	pf->win_off = off;
-	r = pread_all(pf->fd, pf->win, PF_WINDOW, (off_t)off, &pf->win_len);
+	r = pread_all(pf->fd, pf->win, want, (off_t)off, &pf->win_len);
 	if (r)
 		return r;
 	*got = n < pf->win_len ? n : pf->win_len;
