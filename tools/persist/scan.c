@@ -129,62 +129,73 @@ out:
 	return r;
 }
 
-/* Fills e from one path of the upper: stat, symlink target, xattrs. -ENOENT when it vanished. */
-int scan_path(const char *upper, const char *rel, struct pentry *e, struct perr *err)
+/*
+ * Fills e from st, the lstat of one entry of the upper at rel, and for a symlink its target, read
+ * at name under the directory dfd. No xattrs yet. -ENOENT when it vanished.
+ */
+static int fill_entry(int dfd, const char *name, const struct stat *st, const char *rel, struct pentry *e)
 {
-	char abs[8192], tgt[PF_TARGET_MAX + 2];
-	struct stat st;
+	char tgt[PF_TARGET_MAX + 2];
 	ssize_t n;
-	int r;
 
 	memset(e, 0, sizeof *e);
 	e->data_off = -1;
-	abs_path(abs, sizeof abs, upper, rel);
-	if (lstat(abs, &st) < 0)
-		return -errno;
-	switch (st.st_mode & S_IFMT) {
-	case S_IFREG: e->type = PT_FILE; e->size = (uint64_t)st.st_size; break;
+	switch (st->st_mode & S_IFMT) {
+	case S_IFREG: e->type = PT_FILE; e->size = (uint64_t)st->st_size; break;
 	case S_IFDIR: e->type = PT_DIR; break;
 	case S_IFLNK: e->type = PT_SYMLINK; break;
-	case S_IFCHR: e->type = st.st_rdev == makedev(0, 0) ? PT_WHITEOUT : PT_CHR; break;
+	case S_IFCHR: e->type = st->st_rdev == makedev(0, 0) ? PT_WHITEOUT : PT_CHR; break;
 	case S_IFBLK: e->type = PT_BLK; break;
 	case S_IFIFO: e->type = PT_FIFO; break;
 	case S_IFSOCK: e->type = PT_SOCK; break;
 	default: return -EINVAL;
 	}
 	if (e->type == PT_CHR || e->type == PT_BLK)
-		e->rdev = (uint64_t)st.st_rdev;
-	e->mode = st.st_mode & 07777;
-	e->uid = st.st_uid;
-	e->gid = st.st_gid;
-	e->mtime_sec = st.st_mtim.tv_sec;
-	e->mtime_nsec = (uint32_t)st.st_mtim.tv_nsec;
-	e->ctime_sec = st.st_ctim.tv_sec;
-	e->ctime_nsec = (uint32_t)st.st_ctim.tv_nsec;
-	e->ino = st.st_ino;
-	e->nlink = st.st_nlink;
+		e->rdev = (uint64_t)st->st_rdev;
+	e->mode = st->st_mode & 07777;
+	e->uid = st->st_uid;
+	e->gid = st->st_gid;
+	e->mtime_sec = st->st_mtim.tv_sec;
+	e->mtime_nsec = (uint32_t)st->st_mtim.tv_nsec;
+	e->ctime_sec = st->st_ctim.tv_sec;
+	e->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
+	e->ino = st->st_ino;
+	e->nlink = st->st_nlink;
 	e->path = strdup(rel);
 	if (!e->path)
 		return -ENOMEM;
 	if (e->type == PT_SYMLINK) {
-		n = readlink(abs, tgt, sizeof tgt);
+		n = readlinkat(dfd, name, tgt, sizeof tgt);
 		if (n < 0 || n > PF_TARGET_MAX || n == 0) {
-			r = n < 0 ? -errno : -ENAMETOOLONG;
-			goto fail;
+			int r = n < 0 ? -errno : -ENAMETOOLONG;
+			entry_free(e);
+			return r;
 		}
 		e->target = strndup(tgt, (size_t)n);
 		if (!e->target) {
-			r = -ENOMEM;
-			goto fail;
+			entry_free(e);
+			return -ENOMEM;
 		}
 		e->size = (uint64_t)n;
 	}
-	r = read_xattrs(abs, e, err);
-	if (r)
-		goto fail;
 	return 0;
-fail:
-	entry_free(e);
+}
+
+/* Fills e from one path of the upper: stat, symlink target, xattrs. -ENOENT when it vanished. */
+int scan_path(const char *upper, const char *rel, struct pentry *e, struct perr *err)
+{
+	char abs[8192];
+	struct stat st;
+	int r;
+
+	memset(e, 0, sizeof *e);
+	abs_path(abs, sizeof abs, upper, rel);
+	if (lstat(abs, &st) < 0)
+		return -errno;
+	if ((r = fill_entry(AT_FDCWD, abs, &st, rel, e)))
+		return r;
+	if ((r = read_xattrs(abs, e, err)))
+		entry_free(e);
 	return r;
 }
 
@@ -205,75 +216,130 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Visits rel (already known to be a directory entry) and, for a directory, its children. */
-static int walk(const char *upper, const char *rel, dev_t dev, const struct patterns *pat,
-		struct scan *sc, int depth)
+/*
+ * The children of the directory at rel, stat'ed by name under its open descriptor (a lookup of
+ * one name, not of the whole path: most of a scan's time was walking the paths): *kids, sorted by
+ * name, each with its path and stat (type 0: vanished since the listing), no xattrs yet.
+ */
+static int list_dir(const char *upper, const char *rel, struct pentry **kids, size_t *nkids, struct perr *err)
 {
-	struct pentry e;
-	size_t idx = sc->n, nn = 0, cap = 0, i;
-	char **names = NULL, abs[8192];
-	int r, wanted = strcmp(rel, ".") == 0 || patterns_want(pat, rel);
-	DIR *d;
+	size_t nn = 0, cap = 0, i;
+	char **names = NULL, abs[8192], *path = NULL;
+	struct pentry *k = NULL;
 	struct dirent *de;
+	DIR *d;
+	int fd, r = 0;
 
-	if (depth > 2048)
-		return -ELOOP;
-	r = scan_path(upper, rel, &e, &sc->err);
-	if (r == -ENOENT)
-		return 0;	/* vanished during the scan: as if deleted */
-	if (r) {
-		if (!sc->err.msg[0])
-			perr_set(&sc->err, r, "%s/%s", upper, rel);
-		return r;
-	}
-	r = sc_push(sc, &e);
-	if (r) {
-		entry_free(&e);
-		return r;
-	}
-	if (sc->v[idx].type != PT_DIR)
-		goto done;
+	*kids = NULL;
+	*nkids = 0;
 	abs_path(abs, sizeof abs, upper, rel);
-	d = opendir(abs);
-	if (!d) {
-		if (errno == ENOENT)
-			goto done;
-		return perr_set(&sc->err, -errno, "%.500s", abs);
-	}
-	if (depth == 0) {
-		struct stat st;
-		if (fstat(dirfd(d), &st) == 0)
-			dev = st.st_dev;
+	fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : perr_set(err, -errno, "%.500s", abs);
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -ENOMEM;
 	}
 	while ((de = readdir(d))) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if ((r = vec_reserve((void **)&names, &cap, nn, sizeof *names, 32)))
 			break;
-		names[nn] = malloc(strlen(rel) + strlen(de->d_name) + 2);
-		if (!names[nn]) {
+		if (!(names[nn] = strdup(de->d_name))) {
+			r = -ENOMEM;
+			break;
+		}
+		nn++;
+	}
+	if (!r && nn) {
+		qsort(names, nn, sizeof *names, name_cmp);
+		if (!(k = calloc(nn, sizeof *k)))
+			r = -ENOMEM;
+	}
+	for (i = 0; i < nn && !r; i++) {
+		struct stat st;
+		size_t len = strlen(rel) + strlen(names[i]) + 2;
+		free(path);
+		if (!(path = malloc(len))) {
 			r = -ENOMEM;
 			break;
 		}
 		if (strcmp(rel, ".") == 0)
-			strcpy(names[nn], de->d_name);
+			strcpy(path, names[i]);
 		else
-			sprintf(names[nn], "%s/%s", rel, de->d_name);
-		nn++;
-	}
-	closedir(d);
-	if (!r && nn)
-		qsort(names, nn, sizeof *names, name_cmp);
-	for (i = 0; i < nn && !r; i++) {
-		if (path_check(names[i], strlen(names[i]))) {
-			r = perr_set(&sc->err, -ENAMETOOLONG, "%s/%s: path too long to save", upper, names[i]);
+			sprintf(path, "%s/%s", rel, names[i]);
+		if (path_check(path, strlen(path))) {
+			r = perr_set(err, -ENAMETOOLONG, "%s/%s: path too long to save", upper, path);
 			break;
 		}
-		r = walk(upper, names[i], dev, pat, sc, depth + 1);
+		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+			r = -errno;
+		else
+			r = fill_entry(dirfd(d), names[i], &st, path, &k[i]);
+		if (r == -ENOENT) {
+			k[i].type = 0;	/* vanished during the scan: as if deleted */
+			r = 0;
+		} else if (r && !err->msg[0]) {
+			perr_set(err, r, "%s/%s", upper, path);
+		}
 	}
+	free(path);
+	closedir(d);
 	for (i = 0; i < nn; i++)
 		free(names[i]);
 	free(names);
+	if (r) {
+		for (i = 0; k && i < nn; i++)
+			entry_free(&k[i]);
+		free(k);
+		return r;
+	}
+	*kids = k;
+	*nkids = nn;
+	return 0;
+}
+
+/* Visits the scanned entry e at e->path (stat and target known) and, for a directory, its children. */
+static int walk(const char *upper, struct pentry *e, const struct patterns *pat, struct scan *sc, int depth)
+{
+	size_t idx = sc->n, nk = 0, i;
+	struct pentry *kids = NULL;
+	char abs[8192];
+	int r, wanted = strcmp(e->path, ".") == 0 || patterns_want(pat, e->path);
+
+	if (depth > 2048) {
+		entry_free(e);
+		return -ELOOP;
+	}
+	abs_path(abs, sizeof abs, upper, e->path);
+	r = read_xattrs(abs, e, &sc->err);
+	if (r == -ENOENT) {
+		entry_free(e);
+		return 0;	/* vanished during the scan: as if deleted */
+	}
+	if (r) {
+		if (!sc->err.msg[0])
+			perr_set(&sc->err, r, "%s", abs);
+		entry_free(e);
+		return r;
+	}
+	if ((r = sc_push(sc, e))) {
+		entry_free(e);
+		return r;
+	}
+	if (sc->v[idx].type != PT_DIR)
+		goto done;
+	if ((r = list_dir(upper, sc->v[idx].path, &kids, &nk, &sc->err)))
+		return r;
+	for (i = 0; i < nk; i++) {
+		if (!kids[i].type)
+			continue;
+		if (!r)
+			r = walk(upper, &kids[i], pat, sc, depth + 1);
+		else
+			entry_free(&kids[i]);
+	}
+	free(kids);
 	if (r)
 		return r;
 done:
@@ -365,8 +431,17 @@ int scan_upper(const char *upper, const struct patterns *pat, struct scan *sc)
 {
 	int r;
 
+	char abs[8192];
+	struct pentry root;
+	struct stat st;
+
 	memset(sc, 0, sizeof *sc);
-	r = walk(upper, ".", 0, pat, sc, 0);
+	abs_path(abs, sizeof abs, upper, ".");
+	if (lstat(abs, &st) < 0)
+		return -errno;	/* never an empty scan: a save of it would delete every saved path */
+	if ((r = fill_entry(AT_FDCWD, abs, &st, ".", &root)))
+		return r;
+	r = walk(upper, &root, pat, sc, 0);
 	return r ? r : find_groups(sc);
 }
 

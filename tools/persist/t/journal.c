@@ -569,6 +569,32 @@ static void test_grow(void)
 	free(X);
 }
 
+/* A save of an upper that is not there (a mistyped --upper, a mount that failed) is refused and
+ * writes nothing: it was once an empty scan, saved as the deletion of every path. */
+static void test_missing_upper(void)
+{
+	char file[256], up[256], p[300];
+	struct save_result res;
+	struct pfile pf;
+	uint64_t gen;
+
+	path(file, sizeof file, "mu.dat");
+	path(up, sizeof up, "mu-upper");
+	mkdir(up, 0755);
+	snprintf(p, sizeof p, "%s/f", up);
+	put_file(p, "kept", 4);
+	is_int(pf_create(file, 1 << 20, PC_NONE), 0, "missing upper: init");
+	is_int(persist_save(file, up, NULL, NULL, 0, &res), 0, "missing upper: the first save");
+	gen = res.gen;
+	path(p, sizeof p, "mu-no-such-upper");
+	ok(persist_save(file, p, NULL, NULL, 0, &res) == -ENOENT, "a save of a missing upper fails with ENOENT");
+	ok(strstr(res.err.msg, "mu-no-such-upper") && strstr(res.err.msg, strerror(ENOENT)),
+	   "and says which upper and why: %s", res.err.msg);
+	is_int(pf_open(&pf, file, 0), 0, "missing upper: the save file opens");
+	ok(pf.hdr.gen == gen, "no generation was written");
+	pf_close(&pf);
+}
+
 /* init: written under PATH.init and renamed, so a cut leaves no file or a whole one; the next init
  * replaces a temporary a cut left behind. */
 static void test_init(void)
@@ -610,6 +636,7 @@ int main(void)
 	test_metatable();
 	test_round_trip();
 	test_init();
+	test_missing_upper();
 	test_patterns();
 	test_damage();
 	test_cuts();
