@@ -61,14 +61,17 @@ int cmd_save(struct opts *o)
 			perr_why(&res.err, r));
 	if (o->quiet)
 		return 0;
+	char again[96] = "";
+	if (res.rechecked)	/* changed just before the last save: checked, the same, written again */
+		snprintf(again, sizeof again, " (and %llu unchanged, written again)", (unsigned long long)res.rechecked);
 	if (r == 1)
 		printf("persist: nothing changed since generation %llu (%llu entries)\n",
 		       (unsigned long long)res.gen, (unsigned long long)res.state_entries);
 	else
-		printf("persist: saved generation %llu%s: %llu entries written, %llu deleted, %llu bytes of data, "
+		printf("persist: saved generation %llu%s: %llu entries written%s, %llu deleted, %llu bytes of data, "
 		       "%.2f s (%llu entries in the save)\n",
 		       (unsigned long long)res.gen, res.full ? " (full, into the other half)" : "",
-		       (unsigned long long)res.entries_written, (unsigned long long)res.deletes,
+		       (unsigned long long)res.entries_written, again, (unsigned long long)res.deletes,
 		       (unsigned long long)res.bytes, (double)(mono_ms() - t0) / 1000,
 		       (unsigned long long)res.state_entries);
 	return 0;
@@ -114,7 +117,7 @@ int cmd_status(struct opts *o)
 	if (r)
 		die_msg(exit_code(r), 0, "unable to read the include/exclude list: %s",
 			perr_why(&err, r));
-	r = scan_upper(o->upper, &pat, &sc);
+	r = scan_upper(o->upper, &pat, pf_has_recent(&pf.hdr) ? &st : NULL, &sc);
 	if (r)
 		die_msg(exit_code(r), 0, "unable to scan %s: %s", o->upper, perr_why(&sc.err, r));
 	chg = malloc((sc.n + 1) * sizeof *chg);
@@ -127,7 +130,7 @@ int cmd_status(struct opts *o)
 		struct pentry *e = &sc.v[i];
 		const struct pentry *was = state_get(&st, e->path);
 		int ch = chg[i];
-		if (ch == CH_NONE || ch == CH_TOUCH)
+		if (ch == CH_NONE || ch == CH_TOUCH || ch == CH_RECHECK)
 			continue;
 		if (e->type == PT_WHITEOUT)
 			report_change(o, &first, 'D', e, "whiteout: deleted from the lower");

@@ -278,10 +278,10 @@ int entry_decode(const unsigned char *b, size_t len, struct pentry *e)
 	e->nxattr = get_le32(b + 88);
 	e->xattr_len = get_le32(b + 92);
 	if (e->type == 0 || e->type >= PT_TYPES || e->mode > 07777 || e->mtime_nsec >= 1000000000 ||
-	    e->ctime_nsec >= 1000000000 || (e->flags & ~(uint32_t)(EF_DATA | EF_KEEP)) ||
-	    e->flags == (EF_DATA | EF_KEEP))
+	    e->ctime_nsec >= 1000000000 || (e->flags & ~(uint32_t)(EF_DATA | EF_KEEP | EF_RECENT)) ||
+	    (e->flags & (EF_DATA | EF_KEEP)) == (EF_DATA | EF_KEEP))
 		return -EINVAL;
-	if ((e->flags && e->type != PT_FILE) || (e->type != PT_FILE && e->size != 0 && e->type != PT_SYMLINK))
+	if (((e->flags & (EF_DATA | EF_KEEP)) && e->type != PT_FILE) || (e->type != PT_FILE && e->size != 0 && e->type != PT_SYMLINK))
 		return -EINVAL;
 	if (e->size > (1ull << 50) || (e->group && (e->type == PT_DIR || e->type == PT_WHITEOUT)))
 		return -EINVAL;

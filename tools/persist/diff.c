@@ -42,7 +42,8 @@ static int upper_crc(const char *upper, struct pentry *e)
 }
 
 /*
- * CH_NONE: same inode, same ctime (nothing can have changed without changing ctime).
+ * CH_NONE: same inode, same ctime (nothing can have changed without changing ctime), unless the
+ *   catalogue entry has EF_RECENT: then CH_RECHECK, compared as for CH_TOUCH.
  * CH_TOUCH: a new inode or ctime but the same view, e.g. the first save after a restore; for a
  *   regular file this reads its data to compare the content CRC. CH_MOD: anything else.
  * A member of a hardlink group (in_group) is only compared by its metadata here: its content is
@@ -52,11 +53,14 @@ int entry_compare(const char *upper, struct pentry *now, const struct pentry *wa
 {
 	if (!same_view(now, was) || (in_group != 0) != (was->group != 0))
 		return CH_MOD;
-	if (now->ino == was->ino && now->ctime_sec == was->ctime_sec && now->ctime_nsec == was->ctime_nsec)
+	int same = now->ino == was->ino && now->ctime_sec == was->ctime_sec && now->ctime_nsec == was->ctime_nsec;
+	int touch = same ? CH_RECHECK : CH_TOUCH;
+
+	if (same && !(was->flags & EF_RECENT))	/* (never set in a file before version 4) */
 		return CH_NONE;
 	if (now->type != PT_FILE || in_group)
-		return CH_TOUCH;
-	return upper_crc(upper, now) == 0 && now->crc == was->crc ? CH_TOUCH : CH_MOD;
+		return touch;
+	return upper_crc(upper, now) == 0 && now->crc == was->crc ? touch : CH_MOD;
 }
 
 /* How many catalogue entries each hardlink group id has. */
@@ -97,13 +101,13 @@ static int group_verdict(const char *upper, const struct pstate *st, struct scan
 	for (m = 0; m < g->n; m++) {
 		size_t i = g->member[m];
 		const struct pentry *e = &sc->v[i], *was;
-		if (chg[i] != CH_NONE && chg[i] != CH_TOUCH)
+		if (chg[i] != CH_NONE && chg[i] != CH_TOUCH && chg[i] != CH_RECHECK)
 			return CH_MOD;
 		was = state_get(st, e->path);
 		if (!was || !was->group || (id && was->group != id))
 			return CH_MOD;
 		id = was->group;
-		touched |= chg[i] == CH_TOUCH;
+		touched |= chg[i] != CH_NONE;
 		if (was->type != e->type)
 			return CH_MOD;
 		if (was->flags & (EF_DATA | EF_KEEP)) {
@@ -119,13 +123,16 @@ static int group_verdict(const char *upper, const struct pstate *st, struct scan
 	g->was = id;
 	if (!touched)
 		return CH_NONE;
+	int recheck = 1;	/* every member that is not CH_NONE is CH_RECHECK */
+	for (m = 0; m < g->n; m++)
+		recheck &= chg[g->member[m]] == CH_NONE || chg[g->member[m]] == CH_RECHECK;
 	if (sc->v[g->lead].type != PT_FILE)
-		return CH_TOUCH;	/* a symlink, fifo, socket or device: its metadata is all there is */
+		return recheck ? CH_RECHECK : CH_TOUCH;	/* a symlink, fifo, socket or device: its metadata is all there is */
 	/* new inodes or ctime, the same metadata: the same content? (read once, for the group) */
 	struct pentry *k = &sc->v[g->keeper];
 	if (upper_crc(upper, k) || k->crc != keeper->crc || k->size != keeper->size)
 		return CH_MOD;
-	return CH_TOUCH;
+	return recheck ? CH_RECHECK : CH_TOUCH;
 }
 
 /*

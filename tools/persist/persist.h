@@ -51,7 +51,17 @@ enum pcomp { PC_NONE, PC_ZSTD, PC_KINDS };
 #define PF_ZSTD_LEVEL 1		/* docs/persist-format.md, "Compression": why 1 */
 enum txn_kind { TXN_SAVE = 1, TXN_FULL, TXN_COMPACT, TXN_ROLLBACK, TXN_KINDS };
 enum ptype { PT_FILE = 1, PT_DIR, PT_SYMLINK, PT_CHR, PT_BLK, PT_FIFO, PT_SOCK, PT_WHITEOUT, PT_TYPES };
-enum { EF_DATA = 1, EF_KEEP = 2 };
+/*
+ * ENTRY flags. EF_RECENT: the entry's ctime was less than PF_RECENT_NS before the save that wrote
+ * it began, so a change in the same timestamp tick as its last one, after the save read it, may
+ * have left its ctime as it was: the next save compares it rather than take "same inode, same
+ * ctime" for "unchanged".
+ */
+enum { EF_DATA = 1, EF_KEEP = 2, EF_RECENT = 4 };
+#define PF_RECENT_NS 2000000000LL	/* 2 s: above any timestamp tick (FAT's 2 s included) */
+/* Only a version 4 file has EF_RECENT (a reader of an older version refuses it): in the others an
+ * entry without it may still be recent, so "same inode, same ctime" is trusted as before. */
+#define pf_has_recent(h) ((h)->version >= PF_VERSION)
 
 /* One entry of the upper, as scanned or as held in the journal's state (the catalogue). */
 struct pentry {
@@ -298,6 +308,8 @@ struct pwriter {
 	size_t bllen;
 	size_t *refs, nrefs, refcap;	/* where in pack[0] its REFs wait for its area offset */
 	int run;		/* the last record written was outer data: its ENTRY goes outside too */
+	int64_t recent_since;	/* a save's start (ns, CLOCK_REALTIME): entries whose ctime is less
+				 * than PF_RECENT_NS before it get EF_RECENT; 0: flags as they are */
 };
 struct wmark {
 	uint64_t pos;
@@ -362,8 +374,9 @@ struct scan {
 	struct sgroup *groups;
 	size_t ngroups, *members;
 	struct perr err;
+	const struct pstate *was;	/* the catalogue, or NULL: an unchanged entry's xattrs come from it */
 };
-int scan_upper(const char *upper, const struct patterns *pat, struct scan *sc);
+int scan_upper(const char *upper, const struct patterns *pat, const struct pstate *was, struct scan *sc);
 void scan_free(struct scan *sc);
 int scan_has(struct scan *sc, const char *path);
 int scan_path(const char *upper, const char *rel, struct pentry *e, struct perr *err);
@@ -384,7 +397,9 @@ int pf_entry_data(struct pfile *pf, const struct pentry *e,
 		  int (*fn)(void *ctx, uint64_t off, const void *p, size_t n), void *ctx);
 
 /* diff.c */
-enum change { CH_NONE, CH_TOUCH, CH_ADD, CH_MOD, CH_DEL, CH_REPLACE };
+/* CH_RECHECK: as CH_TOUCH, but only because its catalogue entry has EF_RECENT (same inode and
+ * ctime, same view, same content): written again, but alone it is no reason for a generation. */
+enum change { CH_NONE, CH_TOUCH, CH_ADD, CH_MOD, CH_DEL, CH_REPLACE, CH_RECHECK };
 int entry_compare(const char *upper, struct pentry *now, const struct pentry *was, int in_group);
 int scan_changes(const char *upper, const struct pstate *st, struct scan *sc, int *chg);
 int is_opaque(const struct pentry *e);
@@ -405,6 +420,7 @@ uint64_t mono_ms(void);
 /* save.c */
 struct save_result {
 	uint64_t gen, entries_written, deletes, bytes, state_entries, busy;
+	uint64_t rechecked;	/* entries written again only because of EF_RECENT (not in entries_written) */
 	int full;
 	struct perr err, warn;	/* why it failed; what the caller should warn about */
 };

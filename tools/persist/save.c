@@ -196,8 +196,8 @@ static void keep_busy(const struct pentry *e, const struct pentry *was, uint64_t
 }
 
 static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc, const char *upper,
-		      const struct lower_id *lower, int fresh, unsigned flags, void *buf, struct progress *pr,
-		      struct save_result *res)
+		      const struct lower_id *lower, int fresh, unsigned flags, int64_t since, void *buf,
+		      struct progress *pr, struct save_result *res)
 {
 	struct pwriter w = { 0 };
 	uint64_t gen = pf->hdr.gen + 1, bytes = 0, nchanged = 0, ngroup = 0, ngone = 0;
@@ -208,7 +208,9 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 	r = w_begin(&w, pf, fresh, fresh ? TXN_FULL : TXN_SAVE, lower);
 	if (r)
 		goto out;
-	res->entries_written = res->deletes = res->bytes = 0;
+	if (pf_has_recent(&pf->hdr))
+		w.recent_since = since;
+	res->entries_written = res->deletes = res->bytes = res->rechecked = 0;
 	res->full = fresh;
 	/* Pass 1: how each entry changed (diff.c); a hardlink group changes as a whole. */
 	chg = malloc((sc->n + 1) * sizeof *chg);
@@ -236,8 +238,9 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 			keep_busy(e, was, &bytes, &ngone, res);
 			continue;
 		}
-		nchanged++;
-		if (g && g->chg == CH_TOUCH) {
+		int counted = chg[i] != CH_RECHECK;	/* a recheck alone writes no generation */
+		nchanged += counted;
+		if (g && (g->chg == CH_TOUCH || g->chg == CH_RECHECK)) {
 			e->group = g->was;
 			r = save_entry(&w, upper, e, i == g->keeper, 0, buf, pr, res);
 		} else if (g) {
@@ -246,11 +249,16 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 			e->group = g->id;
 			r = save_entry(&w, upper, e, 0, i == g->lead, buf, pr, res);
 		} else {
-			r = save_entry(&w, upper, e, chg[i] == CH_TOUCH && e->type == PT_FILE, 0, buf, pr, res);
+			r = save_entry(&w, upper, e, (chg[i] == CH_TOUCH || chg[i] == CH_RECHECK) && e->type == PT_FILE,
+				       0, buf, pr, res);
 		}
 		if (r == 0) {
 			/* the size as written: a file read again (it changed since the scan) has its new one */
 			bytes += e->type == PT_FILE ? e->size : 0;
+			if (!counted) {
+				res->entries_written--;
+				res->rechecked++;
+			}
 		} else if ((r == -ENOENT || r == -EAGAIN) && !g) {
 			/* Removed (or replaced by another type) since the scan: as if deleted before it. */
 			e->type = 0;
@@ -262,7 +270,7 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 			keep_busy(e, was, &bytes, &ngone, res);
 			if (g)
 				g->skip = 1;
-			nchanged--;
+			nchanged -= counted;
 			res->entries_written--;
 			res->err.msg[0] = '\0';
 			r = 0;
@@ -318,6 +326,8 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 	struct scan sc = { 0 };
 	struct progress pr;
 	struct lower_id kept;
+	struct timespec t0;
+	int64_t since;
 	void *buf = NULL;
 	int r, loaded = 0;
 
@@ -342,7 +352,10 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 		kept.crc = pf.hdr.lower_crc;
 		lower = &kept;
 	}
-	r = scan_upper(upper, pat, &sc);
+	/* before the scan: every read of the upper by this save comes after it (EF_RECENT) */
+	clock_gettime(CLOCK_REALTIME, &t0);
+	since = (int64_t)t0.tv_sec * 1000000000LL + t0.tv_nsec;
+	r = scan_upper(upper, pat, pf_has_recent(&pf.hdr) ? &st : NULL, &sc);
 	if (r) {
 		perr_set(&res->err, r, "scan %.200s: %.290s", upper, perr_why(&sc.err, r));
 		goto out;
@@ -353,13 +366,13 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 		r = -ENOMEM;
 		goto out;
 	}
-	r = write_save(&pf, &st, &sc, upper, lower, 0, flags, buf, &pr, res);
+	r = write_save(&pf, &st, &sc, upper, lower, 0, flags, since, buf, &pr, res);
 	if (r == -ENOSPC) {
 		/* The active area is full: a full save into the other one (the old one stays intact). */
 		scan_free(&sc);
-		r = scan_upper(upper, pat, &sc);
+		r = scan_upper(upper, pat, pf_has_recent(&pf.hdr) ? &st : NULL, &sc);
 		if (!r)
-			r = write_save(&pf, &st, &sc, upper, lower, 1, flags, buf, &pr, res);
+			r = write_save(&pf, &st, &sc, upper, lower, 1, flags, since, buf, &pr, res);
 		if (r == -ENOSPC)
 			perr_set(&res->err, r, "%s is too small for the upper's %zu entries: make it larger with "
 				 "persist grow", file, sc.n);
@@ -432,7 +445,7 @@ int persist_compact(struct pfile *pf, struct save_result *res)
 		const unsigned char *p;
 		int data = e->type == PT_FILE && (e->flags & (EF_DATA | EF_KEEP));
 		if (data)
-			e->flags = EF_DATA;
+			e->flags = EF_DATA | (e->flags & EF_RECENT);
 		if (data && e->data_off >= 0 && (e->data_off & PF_OFF_BLOB)) {
 			/* a small file's bytes in a BLOB: into the BLOB w fills, with its entry */
 			r = pf_blob_bytes(pf, e->data_off, e->size, &p);

@@ -299,6 +299,35 @@ static int list_dir(const char *upper, const char *rel, struct pentry **kids, si
 	return 0;
 }
 
+/*
+ * An entry with the inode and ctime of its catalogue entry has its xattrs (ctime changes with
+ * them), unless that entry has EF_RECENT: then they are read. 1 when e has them from the
+ * catalogue (an xattr whiteout's type included), 0 when they must be read.
+ */
+static int xattrs_kept(const struct pstate *st, struct pentry *e)
+{
+	const struct pentry *w = st ? state_get(st, e->path) : NULL;
+
+	if (!w || (w->flags & EF_RECENT) || w->ino != e->ino || w->ctime_sec != e->ctime_sec ||
+	    w->ctime_nsec != e->ctime_nsec)
+		return 0;
+	if (w->type == PT_WHITEOUT && e->type == PT_FILE && e->size == 0) {
+		e->type = PT_WHITEOUT;	/* the xattr form, as read_xattrs converts it */
+		e->rdev = 0;
+		return 1;
+	}
+	if (w->type != e->type)
+		return 0;
+	if (w->xattr_len) {
+		if (!(e->xattrs = malloc(w->xattr_len)))
+			return 0;
+		memcpy(e->xattrs, w->xattrs, w->xattr_len);
+		e->nxattr = w->nxattr;
+		e->xattr_len = w->xattr_len;
+	}
+	return 1;
+}
+
 /* Visits the scanned entry e at e->path (stat and target known) and, for a directory, its children. */
 static int walk(const char *upper, struct pentry *e, const struct patterns *pat, struct scan *sc, int depth)
 {
@@ -312,7 +341,7 @@ static int walk(const char *upper, struct pentry *e, const struct patterns *pat,
 		return -ELOOP;
 	}
 	abs_path(abs, sizeof abs, upper, e->path);
-	r = read_xattrs(abs, e, &sc->err);
+	r = xattrs_kept(sc->was, e) ? 0 : read_xattrs(abs, e, &sc->err);
 	if (r == -ENOENT) {
 		entry_free(e);
 		return 0;	/* vanished during the scan: as if deleted */
@@ -427,7 +456,7 @@ static int find_groups(struct scan *sc)
 }
 
 /* Scans the whole upper, then finds its hardlink groups. */
-int scan_upper(const char *upper, const struct patterns *pat, struct scan *sc)
+int scan_upper(const char *upper, const struct patterns *pat, const struct pstate *was, struct scan *sc)
 {
 	int r;
 
@@ -436,6 +465,7 @@ int scan_upper(const char *upper, const struct patterns *pat, struct scan *sc)
 	struct stat st;
 
 	memset(sc, 0, sizeof *sc);
+	sc->was = was;
 	abs_path(abs, sizeof abs, upper, ".");
 	if (lstat(abs, &st) < 0)
 		return -errno;	/* never an empty scan: a save of it would delete every saved path */

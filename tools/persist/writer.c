@@ -228,6 +228,16 @@ int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 	return w_rec(w, REC_BEGIN, b, sizeof b, NULL, 0);
 }
 
+/* e as the writer encodes it: with EF_RECENT when its ctime is recent for this save (recent_since) */
+static void w_encode(const struct pwriter *w, const struct pentry *e, unsigned char *b)
+{
+	struct pentry c = *e;
+
+	if (w->recent_since && c.ctime_sec * 1000000000LL + c.ctime_nsec > w->recent_since - PF_RECENT_NS)
+		c.flags |= EF_RECENT;
+	entry_encode(&c, b);
+}
+
 int w_entry(struct pwriter *w, const struct pentry *e)
 {
 	size_t n = entry_encoded_len(e);
@@ -239,7 +249,7 @@ int w_entry(struct pwriter *w, const struct pentry *e)
 	b = malloc(n);
 	if (!b)
 		return -ENOMEM;
-	entry_encode(e, b);
+	w_encode(w, e, b);
 	r = w_rec(w, REC_ENTRY, b, n, NULL, 0);
 	free(b);
 	return r;

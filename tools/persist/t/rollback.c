@@ -53,7 +53,7 @@ static char *upper_listing(const char *up)
 	char *s = NULL;
 	size_t i;
 
-	if (scan_upper(up, NULL, &sc) == 0 && (v = malloc((sc.n + 1) * sizeof *v))) {
+	if (scan_upper(up, NULL, NULL, &sc) == 0 && (v = malloc((sc.n + 1) * sizeof *v))) {
 		for (i = 0; i < sc.n; i++)
 			v[i] = &sc.v[i];
 		qsort(v, sc.n, sizeof *v, path_cmp);
