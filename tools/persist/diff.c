@@ -103,7 +103,7 @@ static int group_verdict(const char *upper, const struct pstate *st, struct scan
 		const struct pentry *e = &sc->v[i], *was;
 		if (chg[i] != CH_NONE && chg[i] != CH_TOUCH && chg[i] != CH_RECHECK)
 			return CH_MOD;
-		was = state_get(st, e->path);
+		was = scan_cat(st, &sc->v[i]);
 		if (!was || !was->group || (id && was->group != id))
 			return CH_MOD;
 		id = was->group;
@@ -147,7 +147,7 @@ int scan_changes(const char *upper, const struct pstate *st, struct scan *sc, in
 
 	for (i = 0; i < sc->n; i++) {
 		struct pentry *e = &sc->v[i];
-		const struct pentry *was = st ? state_get(st, e->path) : NULL;
+		const struct pentry *was = scan_cat(st, e);
 		chg[i] = was ? entry_compare(upper, e, was, e->sgroup != 0) : CH_ADD;
 	}
 	if (!sc->ngroups)

@@ -76,6 +76,8 @@ struct pentry {
 	uint64_t nlink;		/* scan only */
 	int crc_known;		/* scan only: crc holds the content CRC */
 	size_t sgroup;		/* scan only: 1 + its hardlink group's index in scan.groups, 0 = none */
+	const struct pentry *cat;	/* scan only: its catalogue entry (NULL: none), when cat_known */
+	int cat_known;
 };
 
 /* The state replayed from the journal: path -> entry. */
@@ -367,6 +369,12 @@ struct sgroup {
 	uint64_t id;		/* the id this save writes it under */
 	int skip;		/* --skip-busy: its first member kept changing, so it keeps its state */
 };
+/* The scan's scratch for one depth of the walk: a directory's names and children (scan.c). */
+struct scan_lvl {
+	char *names, **sorted;
+	size_t *off, namecap, offcap, sortcap, kidcap;
+	struct pentry *kids;
+};
 struct scan {
 	struct pentry *v;
 	struct pentry **sorted;
@@ -375,11 +383,14 @@ struct scan {
 	size_t ngroups, *members;
 	struct perr err;
 	const struct pstate *was;	/* the catalogue, or NULL: an unchanged entry's xattrs come from it */
+	struct scan_lvl *lvl;
+	size_t nlvl, lvlcap;
 };
 int scan_upper(const char *upper, const struct patterns *pat, const struct pstate *was, struct scan *sc);
 void scan_free(struct scan *sc);
 int scan_has(struct scan *sc, const char *path);
 int scan_path(const char *upper, const char *rel, struct pentry *e, struct perr *err);
+const struct pentry *scan_cat(const struct pstate *st, struct pentry *e);	/* e's catalogue entry, looked up once */
 
 /* data.c */
 int walk_data(int fd, uint64_t size, void *buf, int (*fn)(void *ctx, uint64_t off, const void *p, size_t n),

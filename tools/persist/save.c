@@ -227,7 +227,7 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 	for (i = 0; i < sc->n && !r; i++) {
 		struct pentry *e = &sc->v[i];
 		struct sgroup *g = e->sgroup ? &sc->groups[e->sgroup - 1] : NULL;
-		const struct pentry *was = fresh ? NULL : state_get(st, e->path);
+		const struct pentry *was = fresh ? NULL : scan_cat(st, e);
 
 		progress_entry(pr);
 		if (chg[i] == CH_NONE) {
@@ -283,7 +283,7 @@ static int write_save(struct pfile *pf, const struct pstate *st, struct scan *sc
 	 */
 	size_t present = 0;
 	for (i = 0; !r && !fresh && i < sc->n; i++)
-		present += sc->v[i].type != 0 && state_get(st, sc->v[i].path) != NULL;
+		present += sc->v[i].type != 0 && scan_cat(st, &sc->v[i]) != NULL;
 	if (!r && !fresh && present != st->count) {
 		struct pentry **v;
 		int n = state_sorted(st, &v);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "persist.h"
@@ -130,16 +131,18 @@ out:
 }
 
 /*
- * Fills e from st, the lstat of one entry of the upper at rel, and for a symlink its target, read
- * at name under the directory dfd. No xattrs yet. -ENOENT when it vanished.
+ * Fills e from st, the lstat of one entry of the upper at path (e takes it over, even on failure),
+ * and for a symlink its target, read at name under the directory dfd. No xattrs yet. -ENOENT when
+ * it vanished.
  */
-static int fill_entry(int dfd, const char *name, const struct stat *st, const char *rel, struct pentry *e)
+static int fill_entry(int dfd, const char *name, const struct stat *st, char *path, struct pentry *e)
 {
 	char tgt[PF_TARGET_MAX + 2];
 	ssize_t n;
 
 	memset(e, 0, sizeof *e);
 	e->data_off = -1;
+	e->path = path;
 	switch (st->st_mode & S_IFMT) {
 	case S_IFREG: e->type = PT_FILE; e->size = (uint64_t)st->st_size; break;
 	case S_IFDIR: e->type = PT_DIR; break;
@@ -148,7 +151,7 @@ static int fill_entry(int dfd, const char *name, const struct stat *st, const ch
 	case S_IFBLK: e->type = PT_BLK; break;
 	case S_IFIFO: e->type = PT_FIFO; break;
 	case S_IFSOCK: e->type = PT_SOCK; break;
-	default: return -EINVAL;
+	default: entry_free(e); return -EINVAL;
 	}
 	if (e->type == PT_CHR || e->type == PT_BLK)
 		e->rdev = (uint64_t)st->st_rdev;
@@ -161,7 +164,6 @@ static int fill_entry(int dfd, const char *name, const struct stat *st, const ch
 	e->ctime_nsec = (uint32_t)st->st_ctim.tv_nsec;
 	e->ino = st->st_ino;
 	e->nlink = st->st_nlink;
-	e->path = strdup(rel);
 	if (!e->path)
 		return -ENOMEM;
 	if (e->type == PT_SYMLINK) {
@@ -192,7 +194,7 @@ int scan_path(const char *upper, const char *rel, struct pentry *e, struct perr 
 	abs_path(abs, sizeof abs, upper, rel);
 	if (lstat(abs, &st) < 0)
 		return -errno;
-	if ((r = fill_entry(AT_FDCWD, abs, &st, rel, e)))
+	if ((r = fill_entry(AT_FDCWD, abs, &st, strdup(rel), e)))
 		return r;
 	if ((r = read_xattrs(abs, e, err)))
 		entry_free(e);
@@ -218,85 +220,119 @@ static int name_cmp(const void *a, const void *b)
 
 /*
  * The children of the directory at rel, stat'ed by name under its open descriptor (a lookup of
- * one name, not of the whole path: most of a scan's time was walking the paths): *kids, sorted by
- * name, each with its path and stat (type 0: vanished since the listing), no xattrs yet.
+ * one name, not of the whole path: most of a scan's time was walking the paths): lv->kids[0 ..
+ * *nkids), sorted by name, each with its path and stat (type 0: vanished since the listing), no
+ * xattrs yet. lv is the scratch of this depth, kept from one directory to the next (no
+ * allocation and release of the lists for every directory).
  */
-static int list_dir(const char *upper, const char *rel, struct pentry **kids, size_t *nkids, struct perr *err)
+/* room for index n of a growable array (vec_reserve doubles once a call) */
+static int room(void **v, size_t *cap, size_t n, size_t elem)
 {
-	size_t nn = 0, cap = 0, i;
-	char **names = NULL, abs[8192], *path = NULL;
-	struct pentry *k = NULL;
-	struct dirent *de;
-	DIR *d;
+	int r = 0;
+
+	while (!r && n >= *cap)
+		r = vec_reserve(v, cap, *cap, elem, 64);
+	return r;
+}
+
+static int list_dir(const char *upper, const char *rel, struct scan_lvl *lv, size_t *nkids, struct perr *err)
+{
+	size_t nn = 0, len = 0, i, inited = 0, rl = strcmp(rel, ".") == 0 ? 0 : strlen(rel) + 1;
+	char abs[8192], dbuf[16384];
+	long got;
 	int fd, r = 0;
 
-	*kids = NULL;
 	*nkids = 0;
 	abs_path(abs, sizeof abs, upper, rel);
 	fd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : perr_set(err, -errno, "%.500s", abs);
-	if (!(d = fdopendir(fd))) {
-		close(fd);
-		return -ENOMEM;
-	}
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if ((r = vec_reserve((void **)&names, &cap, nn, sizeof *names, 32)))
-			break;
-		if (!(names[nn] = strdup(de->d_name))) {
-			r = -ENOMEM;
-			break;
+	/*
+	 * The names, one after the other in lv->names (offsets in lv->off: the buffer may move),
+	 * read with getdents64 into a buffer on the stack: readdir's DIR is allocated and freed
+	 * with every directory, which musl's allocator turns into an mmap and a munmap each.
+	 */
+	while (!r && (got = syscall(SYS_getdents64, fd, dbuf, sizeof dbuf)) > 0) {
+		for (long at = 0; at < got && !r;) {
+			const struct dirent64_raw { uint64_t ino; int64_t off; unsigned short reclen;
+						    unsigned char type; char name[]; } *de = (const void *)(dbuf + at);
+			size_t n = strlen(de->name) + 1;
+			at += de->reclen;
+			if (strcmp(de->name, ".") == 0 || strcmp(de->name, "..") == 0)
+				continue;
+			if ((r = room((void **)&lv->off, &lv->offcap, nn, sizeof *lv->off)) ||
+			    (r = room((void **)&lv->names, &lv->namecap, len + n, 1)))
+				break;
+			memcpy(lv->names + len, de->name, n);
+			lv->off[nn++] = len;
+			len += n;
 		}
-		nn++;
 	}
+	if (!r && got < 0)
+		r = perr_set(err, -errno, "%.500s", abs);
+	if (!r && nn)
+		r = room((void **)&lv->sorted, &lv->sortcap, nn, sizeof *lv->sorted);
+	if (!r && nn)
+		r = room((void **)&lv->kids, &lv->kidcap, nn, sizeof *lv->kids);
 	if (!r && nn) {
-		qsort(names, nn, sizeof *names, name_cmp);
-		if (!(k = calloc(nn, sizeof *k)))
-			r = -ENOMEM;
+		for (i = 0; i < nn; i++)
+			lv->sorted[i] = lv->names + lv->off[i];
+		qsort(lv->sorted, nn, sizeof *lv->sorted, name_cmp);
+		memset(lv->kids, 0, nn * sizeof *lv->kids);
+		inited = nn;	/* (what the level held before are copies now owned by the scan) */
 	}
 	for (i = 0; i < nn && !r; i++) {
+		const char *name = lv->sorted[i];
+		struct pentry *k = &lv->kids[i];
+		size_t nl = strlen(name);
+		char *path = malloc(rl + nl + 1);
 		struct stat st;
-		size_t len = strlen(rel) + strlen(names[i]) + 2;
-		free(path);
-		if (!(path = malloc(len))) {
+		if (!path) {
 			r = -ENOMEM;
 			break;
 		}
-		if (strcmp(rel, ".") == 0)
-			strcpy(path, names[i]);
-		else
-			sprintf(path, "%s/%s", rel, names[i]);
-		if (path_check(path, strlen(path))) {
+		if (rl) {
+			memcpy(path, rel, rl - 1);
+			path[rl - 1] = '/';
+		}
+		memcpy(path + rl, name, nl + 1);
+		if (path_check(path, rl + nl)) {
 			r = perr_set(err, -ENAMETOOLONG, "%s/%s: path too long to save", upper, path);
+			free(path);
 			break;
 		}
-		if (fstatat(dirfd(d), names[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
+		if (fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = -errno;
-		else
-			r = fill_entry(dirfd(d), names[i], &st, path, &k[i]);
+			free(path);
+		} else {
+			r = fill_entry(fd, name, &st, path, k);
+		}
 		if (r == -ENOENT) {
-			k[i].type = 0;	/* vanished during the scan: as if deleted */
+			memset(k, 0, sizeof *k);	/* vanished during the scan: as if deleted */
 			r = 0;
 		} else if (r && !err->msg[0]) {
-			perr_set(err, r, "%s/%s", upper, path);
+			perr_set(err, r, "%s/%.*s", upper, (int)nl, name);
 		}
 	}
-	free(path);
-	closedir(d);
-	for (i = 0; i < nn; i++)
-		free(names[i]);
-	free(names);
+	close(fd);
 	if (r) {
-		for (i = 0; k && i < nn; i++)
-			entry_free(&k[i]);
-		free(k);
+		for (i = 0; i < inited; i++)
+			entry_free(&lv->kids[i]);
 		return r;
 	}
-	*kids = k;
 	*nkids = nn;
 	return 0;
+}
+
+const struct pentry *scan_cat(const struct pstate *st, struct pentry *e)
+{
+	if (!st)
+		return NULL;
+	if (!e->cat_known) {
+		e->cat = state_get(st, e->path);
+		e->cat_known = 1;
+	}
+	return e->cat;
 }
 
 /*
@@ -306,7 +342,7 @@ static int list_dir(const char *upper, const char *rel, struct pentry **kids, si
  */
 static int xattrs_kept(const struct pstate *st, struct pentry *e)
 {
-	const struct pentry *w = st ? state_get(st, e->path) : NULL;
+	const struct pentry *w = scan_cat(st, e);
 
 	if (!w || (w->flags & EF_RECENT) || w->ino != e->ino || w->ctime_sec != e->ctime_sec ||
 	    w->ctime_nsec != e->ctime_nsec)
@@ -328,27 +364,38 @@ static int xattrs_kept(const struct pstate *st, struct pentry *e)
 	return 1;
 }
 
+/* e's xattrs, from the catalogue or read (its path's buffer on this frame, not the walk's) */
+static int entry_xattrs(const char *upper, struct scan *sc, struct pentry *e)
+{
+	char abs[8192];
+	int r;
+
+	if (xattrs_kept(sc->was, e))
+		return 0;
+	abs_path(abs, sizeof abs, upper, e->path);
+	r = read_xattrs(abs, e, &sc->err);
+	if (r && r != -ENOENT && !sc->err.msg[0])
+		perr_set(&sc->err, r, "%s", abs);
+	return r;
+}
+
 /* Visits the scanned entry e at e->path (stat and target known) and, for a directory, its children. */
 static int walk(const char *upper, struct pentry *e, const struct patterns *pat, struct scan *sc, int depth)
 {
 	size_t idx = sc->n, nk = 0, i;
-	struct pentry *kids = NULL;
-	char abs[8192];
+	struct scan_lvl *lv;
 	int r, wanted = strcmp(e->path, ".") == 0 || patterns_want(pat, e->path);
 
 	if (depth > 2048) {
 		entry_free(e);
 		return -ELOOP;
 	}
-	abs_path(abs, sizeof abs, upper, e->path);
-	r = xattrs_kept(sc->was, e) ? 0 : read_xattrs(abs, e, &sc->err);
+	r = entry_xattrs(upper, sc, e);
 	if (r == -ENOENT) {
 		entry_free(e);
 		return 0;	/* vanished during the scan: as if deleted */
 	}
 	if (r) {
-		if (!sc->err.msg[0])
-			perr_set(&sc->err, r, "%s", abs);
 		entry_free(e);
 		return r;
 	}
@@ -358,17 +405,24 @@ static int walk(const char *upper, struct pentry *e, const struct patterns *pat,
 	}
 	if (sc->v[idx].type != PT_DIR)
 		goto done;
-	if ((r = list_dir(upper, sc->v[idx].path, &kids, &nk, &sc->err)))
+	if ((size_t)depth >= sc->nlvl) {
+		if ((r = vec_reserve((void **)&sc->lvl, &sc->lvlcap, (size_t)depth + 1, sizeof *sc->lvl, 16)))
+			return r;
+		memset(sc->lvl + sc->nlvl, 0, ((size_t)depth + 1 - sc->nlvl) * sizeof *sc->lvl);
+		sc->nlvl = (size_t)depth + 1;
+	}
+	lv = &sc->lvl[depth];
+	if ((r = list_dir(upper, sc->v[idx].path, lv, &nk, &sc->err)))
 		return r;
 	for (i = 0; i < nk; i++) {
-		if (!kids[i].type)
+		struct pentry k = sc->lvl[depth].kids[i];	/* (the levels may move as they grow) */
+		if (!k.type)
 			continue;
 		if (!r)
-			r = walk(upper, &kids[i], pat, sc, depth + 1);
+			r = walk(upper, &k, pat, sc, depth + 1);
 		else
-			entry_free(&kids[i]);
+			entry_free(&k);
 	}
-	free(kids);
 	if (r)
 		return r;
 done:
@@ -469,7 +523,7 @@ int scan_upper(const char *upper, const struct patterns *pat, const struct pstat
 	abs_path(abs, sizeof abs, upper, ".");
 	if (lstat(abs, &st) < 0)
 		return -errno;	/* never an empty scan: a save of it would delete every saved path */
-	if ((r = fill_entry(AT_FDCWD, abs, &st, ".", &root)))
+	if ((r = fill_entry(AT_FDCWD, abs, &st, strdup("."), &root)))
 		return r;
 	r = walk(upper, &root, pat, sc, 0);
 	return r ? r : find_groups(sc);
@@ -504,5 +558,12 @@ void scan_free(struct scan *sc)
 	free(sc->sorted);
 	free(sc->groups);
 	free(sc->members);
+	for (i = 0; i < sc->nlvl; i++) {
+		free(sc->lvl[i].names);
+		free(sc->lvl[i].off);
+		free(sc->lvl[i].sorted);
+		free(sc->lvl[i].kids);
+	}
+	free(sc->lvl);
 	memset(sc, 0, sizeof *sc);
 }
