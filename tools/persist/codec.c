@@ -250,8 +250,11 @@ static char *dup_bytes(const unsigned char *p, size_t n)
 	return s;
 }
 
-/* Decodes and checks one ENTRY payload; e owns new allocations on success. */
-int entry_decode(const unsigned char *b, size_t len, struct pentry *e)
+/*
+ * Checks one ENTRY payload and decodes its fixed part into e (path, target and xattrs NULL: no
+ * allocation, for a replay's first pass, which needs only the flags, type and size).
+ */
+int entry_check(const unsigned char *b, size_t len, struct pentry *e)
 {
 	uint32_t pl, tl;
 
@@ -300,6 +303,19 @@ int entry_decode(const unsigned char *b, size_t len, struct pentry *e)
 		return -EINVAL;
 	if (pl == 1 && b[PF_ENTRY_FIXED] == '.' && e->type != PT_DIR)
 		return -EINVAL;
+	return 0;
+}
+
+/* Decodes and checks one ENTRY payload; e owns new allocations on success. */
+int entry_decode(const unsigned char *b, size_t len, struct pentry *e)
+{
+	uint32_t pl, tl;
+	int r = entry_check(b, len, e);
+
+	if (r)
+		return r;
+	pl = get_le32(b + 80);
+	tl = get_le32(b + 84);
 	e->path = dup_bytes(b + PF_ENTRY_FIXED, pl);
 	e->target = tl ? dup_bytes(b + PF_ENTRY_FIXED + pl, tl) : NULL;
 	e->xattrs = e->xattr_len ? (unsigned char *)dup_bytes(b + PF_ENTRY_FIXED + pl + tl, e->xattr_len) : NULL;

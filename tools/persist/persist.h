@@ -208,6 +208,7 @@ int path_check(const char *p, size_t len);
 size_t entry_encoded_len(const struct pentry *e);
 void entry_encode(const struct pentry *e, unsigned char *buf);
 int entry_decode(const unsigned char *p, size_t len, struct pentry *e);
+int entry_check(const unsigned char *p, size_t len, struct pentry *e);	/* no path, target, xattrs: no allocation */
 int xattrs_check(const unsigned char *x, uint32_t n, uint32_t len);
 const unsigned char *xattr_find(const struct pentry *e, const char *name, uint32_t *vlen);
 void entry_free(struct pentry *e);

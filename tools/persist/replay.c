@@ -157,10 +157,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			break;
 		case REC_ENTRY: {
 			struct pentry e;
-			r = entry_decode(p, len, &e);
-			if (r == -ENOMEM)
-				return r;
-			if (r)
+			if (entry_check(p, len, &e))
 				return perr_set(&pf->err, -EBADMSG, "bad entry at area offset %llu", (unsigned long long)off);
 			/* DATA records precede their ENTRY, so it can carry the content CRC. */
 			if (dr.active && !(e.flags & EF_DATA))
@@ -172,7 +169,6 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			else if (dr.ref && (!(e.flags & EF_DATA) || e.type != PT_FILE || e.size == 0 || e.size > dr.avail))
 				r = perr_set(&pf->err, -EBADMSG, "a REF that is not its file's data at area offset %llu",
 					     (unsigned long long)off);
-			entry_free(&e);
 			if (r)
 				return r;
 			dr.active = dr.ref = 0;
