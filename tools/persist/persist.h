@@ -89,6 +89,9 @@ struct pstate {
 	struct pnode **bucket;
 	size_t nbucket, count;
 	uint64_t bytes;		/* sum of regular file sizes */
+	struct pslab *slabs;	/* the nodes, allocated PF_SLAB_NODES at a time (state.c) */
+	size_t slab_left;
+	struct pnode *spare;	/* nodes taken out, for the next ones put in */
 };
 
 struct phdr {

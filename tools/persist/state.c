@@ -13,6 +13,44 @@ static size_t hash(const char *s)
 	return h;
 }
 
+/*
+ * The nodes come from slabs of PF_SLAB_NODES (a catalogue of 100,000 entries was 100,000 mallocs
+ * and frees, most of a metadata-only replay's time in musl's allocator); a node taken out goes to
+ * s->spare for the next one put in. Slabs are freed with the state.
+ */
+#define PF_SLAB_NODES 1024
+struct pslab {
+	struct pslab *next;
+	struct pnode v[PF_SLAB_NODES];
+};
+
+static struct pnode *node_new(struct pstate *s)
+{
+	struct pnode *n = s->spare;
+
+	if (n) {
+		s->spare = n->next;
+	} else {
+		if (!s->slab_left) {
+			struct pslab *b = malloc(sizeof *b);
+			if (!b)
+				return NULL;
+			b->next = s->slabs;
+			s->slabs = b;
+			s->slab_left = PF_SLAB_NODES;
+		}
+		n = &s->slabs->v[--s->slab_left];
+	}
+	memset(n, 0, sizeof *n);
+	return n;
+}
+
+static void node_put(struct pstate *s, struct pnode *n)
+{
+	n->next = s->spare;
+	s->spare = n;
+}
+
 int state_init(struct pstate *s)
 {
 	memset(s, 0, sizeof *s);
@@ -32,8 +70,12 @@ void state_free(struct pstate *s)
 		for (; n; n = next) {
 			next = n->next;
 			entry_free(&n->e);
-			free(n);
 		}
+	}
+	while (s->slabs) {
+		struct pslab *b = s->slabs;
+		s->slabs = b->next;
+		free(b);
 	}
 	free(s->bucket);
 	memset(s, 0, sizeof *s);
@@ -99,7 +141,7 @@ int state_swap(struct pstate *s, struct pentry *e, struct pentry *old)
 			return -E2BIG;
 		if (s->count >= s->nbucket && grow(s) == 0)
 			pp = slot_of(s, e->path);
-		n = calloc(1, sizeof *n);
+		n = node_new(s);
 		if (!n)
 			return -ENOMEM;
 		*pp = n;
@@ -131,7 +173,7 @@ int state_take(struct pstate *s, const char *path, struct pentry *out)
 		*out = n->e;
 	else
 		entry_free(&n->e);
-	free(n);
+	node_put(s, n);
 	s->count--;
 	return 0;
 }
