@@ -218,13 +218,6 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/*
- * The children of the directory at rel, stat'ed by name under its open descriptor (a lookup of
- * one name, not of the whole path: most of a scan's time was walking the paths): lv->kids[0 ..
- * *nkids), sorted by name, each with its path and stat (type 0: vanished since the listing), no
- * xattrs yet. lv is the scratch of this depth, kept from one directory to the next (no
- * allocation and release of the lists for every directory).
- */
 /* room for index n of a growable array (vec_reserve doubles once a call) */
 static int room(void **v, size_t *cap, size_t n, size_t elem)
 {
@@ -235,6 +228,13 @@ static int room(void **v, size_t *cap, size_t n, size_t elem)
 	return r;
 }
 
+/*
+ * The children of the directory at rel, stat'ed by name under its open descriptor (a lookup of
+ * one name, not of the whole path: most of a scan's time was walking the paths): lv->kids[0 ..
+ * *nkids), sorted by name, each with its path and stat (type 0: vanished since the listing), no
+ * xattrs yet. lv is the scratch of this depth, kept from one directory to the next (no
+ * allocation and release of the lists for every directory).
+ */
 static int list_dir(const char *upper, const char *rel, struct scan_lvl *lv, size_t *nkids, struct perr *err)
 {
 	size_t nn = 0, len = 0, i, inited = 0, rl = strcmp(rel, ".") == 0 ? 0 : strlen(rel) + 1;
