@@ -117,7 +117,7 @@ int cmd_status(struct opts *o)
 	if (r)
 		die_msg(exit_code(r), 0, "unable to read the include/exclude list: %s",
 			perr_why(&err, r));
-	r = scan_upper(o->upper, &pat, pf_has_recent(&pf.hdr) ? &st : NULL, &sc);
+	r = scan_upper(o->upper, &pat, pf_scan_catalogue(&pf.hdr, &st), &sc);
 	if (r)
 		die_msg(exit_code(r), 0, "unable to scan %s: %s", o->upper, perr_why(&sc.err, r));
 	chg = malloc((sc.n + 1) * sizeof *chg);

@@ -95,7 +95,7 @@ static int group_verdict(const char *upper, const struct pstate *st, struct scan
 	const struct pentry *keeper = NULL;
 	const size_t *count;
 	uint64_t id = 0;
-	int touched = 0;
+	int touched = 0, recheck = 1;	/* recheck: every member not CH_NONE is CH_RECHECK */
 	size_t m;
 
 	for (m = 0; m < g->n; m++) {
@@ -108,6 +108,7 @@ static int group_verdict(const char *upper, const struct pstate *st, struct scan
 			return CH_MOD;
 		id = was->group;
 		touched |= chg[i] != CH_NONE;
+		recheck &= chg[i] != CH_TOUCH;
 		if (was->type != e->type)
 			return CH_MOD;
 		if (was->flags & (EF_DATA | EF_KEEP)) {
@@ -123,16 +124,14 @@ static int group_verdict(const char *upper, const struct pstate *st, struct scan
 	g->was = id;
 	if (!touched)
 		return CH_NONE;
-	int recheck = 1;	/* every member that is not CH_NONE is CH_RECHECK */
-	for (m = 0; m < g->n; m++)
-		recheck &= chg[g->member[m]] == CH_NONE || chg[g->member[m]] == CH_RECHECK;
+	int touch = recheck ? CH_RECHECK : CH_TOUCH;
 	if (sc->v[g->lead].type != PT_FILE)
-		return recheck ? CH_RECHECK : CH_TOUCH;	/* a symlink, fifo, socket or device: its metadata is all there is */
+		return touch;	/* a symlink, fifo, socket or device: its metadata is all there is */
 	/* new inodes or ctime, the same metadata: the same content? (read once, for the group) */
 	struct pentry *k = &sc->v[g->keeper];
 	if (upper_crc(upper, k) || k->crc != keeper->crc || k->size != keeper->size)
 		return CH_MOD;
-	return recheck ? CH_RECHECK : CH_TOUCH;
+	return touch;
 }
 
 /*

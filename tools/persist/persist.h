@@ -62,6 +62,8 @@ enum { EF_DATA = 1, EF_KEEP = 2, EF_RECENT = 4 };
 /* Only a version 4 file has EF_RECENT (a reader of an older version refuses it): in the others an
  * entry without it may still be recent, so "same inode, same ctime" is trusted as before. */
 #define pf_has_recent(h) ((h)->version >= PF_VERSION)
+/* The catalogue a scan of a save into a file with header h may take xattrs from (scan_upper) */
+#define pf_scan_catalogue(h, st) (pf_has_recent(h) ? (st) : NULL)
 
 /* One entry of the upper, as scanned or as held in the journal's state (the catalogue). */
 struct pentry {

@@ -355,7 +355,7 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 	/* before the scan: every read of the upper by this save comes after it (EF_RECENT) */
 	clock_gettime(CLOCK_REALTIME, &t0);
 	since = (int64_t)t0.tv_sec * 1000000000LL + t0.tv_nsec;
-	r = scan_upper(upper, pat, pf_has_recent(&pf.hdr) ? &st : NULL, &sc);
+	r = scan_upper(upper, pat, pf_scan_catalogue(&pf.hdr, &st), &sc);
 	if (r) {
 		perr_set(&res->err, r, "scan %.200s: %.290s", upper, perr_why(&sc.err, r));
 		goto out;
@@ -370,7 +370,7 @@ int persist_save(const char *file, const char *upper, const struct patterns *pat
 	if (r == -ENOSPC) {
 		/* The active area is full: a full save into the other one (the old one stays intact). */
 		scan_free(&sc);
-		r = scan_upper(upper, pat, pf_has_recent(&pf.hdr) ? &st : NULL, &sc);
+		r = scan_upper(upper, pat, pf_scan_catalogue(&pf.hdr, &st), &sc);
 		if (!r)
 			r = write_save(&pf, &st, &sc, upper, lower, 1, flags, since, buf, &pr, res);
 		if (r == -ENOSPC)
