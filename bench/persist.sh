@@ -85,9 +85,11 @@ else
 	fi
 	[ -n "$zcmd" ] || note "persist: tar | zstd not measured in QEMU: no zstd (or ldd) on the host"
 	"$TOP/images/mkmedium.sh" vfat "$O/minimal.sqfs" "$W/medium.img"
-	steps="COLD=1 ZSTD='$zcmd' sh /mnt/b/steps.sh /tmp/upper"
+	# the upper and the restore targets on a tmpfs of their own, as the live system's upper is (a
+	# save reads it directly, not through the overlay, whose dentries drop_caches would drop)
+	steps="COLD=1 ZSTD='$zcmd' sh /mnt/b/steps.sh /tmp/up/upper"
 	if QEMU_MEM=$((vkb * 7 / 1024 + 768)) "$TOP/bench/guest-run.sh" "$W/guest.out" \
-		"mkdir -p /mnt/b /mnt/s && mount -t vfat /dev/vdb /mnt/b && mount -t vfat /dev/vdc /mnt/s && cp -r /mnt/b/z /tmp/z && chmod +x /tmp/z/* && rm -r /mnt/b/z && tar -xf /mnt/b/tree.tar -C /tmp && rm /mnt/b/tree.tar && mkdir -p /tmp/dst && $steps /mnt/b /tmp/dst/x $BENCH_REPS | sed 's/^/vfat /' && $steps /mnt/s /tmp/dst/x $BENCH_REPS | sed 's/^/stick /'" \
+		"mkdir -p /mnt/b /mnt/s && mount -t vfat /dev/vdb /mnt/b && mount -t vfat /dev/vdc /mnt/s && cp -r /mnt/b/z /tmp/z && chmod +x /tmp/z/* && rm -r /mnt/b/z && mkdir -p /tmp/up && mount -t tmpfs -o size=80% tmpfs /tmp/up && tar -xf /mnt/b/tree.tar -C /tmp/up && rm /mnt/b/tree.tar && mkdir -p /tmp/up/dst && $steps /mnt/b /tmp/up/dst/x $BENCH_REPS | sed 's/^/vfat /' && $steps /mnt/s /tmp/up/dst/x $BENCH_REPS | sed 's/^/stick /'" \
 		-drive "file=$W/medium.img,format=raw,if=virtio" -drive "file=$W/vfat.img,format=raw,if=virtio" \
 		-drive "file=$W/stick.img,format=raw,if=virtio,$BENCH_STICK"; then
 		for d in vfat stick; do
@@ -115,7 +117,7 @@ if "$O/bin/persist" --help 2>&1 | grep -q -- '--compress'; then comp="zstd, \`pe
 	echo "configuration, a browser profile, apt lists, incompressible .deb files), $BENCH_LIVE_FILES files + $BENCH_LIVE_MB MB; upper and restore"
 	echo "target on tmpfs, the save file, tar.gz, tar.zst and cp -a copy on a loop-mounted ext4 image; GNU tar, coreutils, zstd;"
 	echo "page caches warm. On vfat: the live upper, $BENCH_VFAT_FILES files + $BENCH_VFAT_MB MB, inside the live system (QEMU $ACCEL, busybox"
-	echo "tar/cp, the host's zstd, the upper in the overlay's tmpfs) on a virtio disk as fast as QEMU goes (**vfat**) and on one"
+	echo "tar/cp, the host's zstd, the upper and the restore targets on a tmpfs of their own, as the live system's upper is) on a virtio disk as fast as QEMU goes (**vfat**) and on one"
 	echo "throttled to a USB stick's speed (**stick**: \`$BENCH_STICK\`, bytes a second), in the same boot; the guest drops"
 	echo "its page cache before each restore (as after a boot). Every write step ends with a sync of the medium (persist syncs"
 	echo "itself). Median of $BENCH_REPS repetition(s). Ratio = baseline time / persist time (above 1: persist is faster); sizes:"
