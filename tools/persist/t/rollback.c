@@ -113,8 +113,11 @@ static int rollback(const char *file, uint64_t gen)
 	return r;
 }
 
-/* A rollback record naming the current generation itself, as only a crafted file has it. */
-static int rollback_to_current(const char *file)
+/*
+ * A transaction only a crafted file has: a ROLLBACK naming the current generation itself (roll),
+ * or a save of no records; its COMMIT claims de more entries and db more bytes than the state has.
+ */
+static int crafted(const char *file, int roll, uint32_t de, uint64_t db)
 {
 	struct pfile pf;
 	struct pwriter w = { 0 };
@@ -123,11 +126,11 @@ static int rollback_to_current(const char *file)
 	uint64_t bytes = pf.hdr.bytes;
 
 	if (!r)
-		r = w_begin(&w, &pf, 0, TXN_ROLLBACK, NULL);
-	if (!r)
+		r = w_begin(&w, &pf, 0, roll ? TXN_ROLLBACK : TXN_SAVE, NULL);
+	if (!r && roll)
 		r = w_rollback(&w, pf.hdr.gen);
 	if (!r)
-		r = w_commit(&w, entries, bytes);
+		r = w_commit(&w, entries + de, bytes + db);
 	w_abort(&w);
 	pf_close(&pf);
 	return r;
@@ -164,7 +167,7 @@ static double best_load(const char *file, uint64_t *reads, char **list)
 
 static void test_chains(void)
 {
-	char up[256], chain[256], plain[256], crafted[256], f[300], err[512];
+	char up[256], chain[256], plain[256], cfile[256], f[300], err[512];
 	char *l1 = NULL, *l2 = NULL, *got = NULL;
 	uint64_t rc = 0, rp = 0, rx = 0, g;
 	int bad = 0, i;
@@ -173,7 +176,7 @@ static void test_chains(void)
 	snprintf(up, sizeof up, "%s/up", base);
 	snprintf(chain, sizeof chain, "%s/chain.dat", base);
 	snprintf(plain, sizeof plain, "%s/plain.dat", base);
-	snprintf(crafted, sizeof crafted, "%s/crafted.dat", base);
+	snprintf(cfile, sizeof cfile, "%s/crafted.dat", base);
 	mkdir(up, 0755);
 	snprintf(f, sizeof f, "%s/a", up);
 	put_file(f, "1", 1);
@@ -200,10 +203,10 @@ static void test_chains(void)
 	ok(!bad, "%d plain saves", CHAIN + 2);
 
 	/* crafted: every rollback names the current generation (the old reader doubled its work each time) */
-	is_int(pf_create(crafted, 16 << 20, PC_NONE), 0, "crafted file created");
-	save(crafted, up);
+	is_int(pf_create(cfile, 16 << 20, PC_NONE), 0, "crafted file created");
+	save(cfile, up);
 	for (i = 0, bad = 0; i < CHAIN && !bad; i++)
-		bad = rollback_to_current(crafted) != 0;
+		bad = crafted(cfile, 1, 0, 0) != 0;
 	ok(!bad, "%d rollbacks to the current generation", CHAIN);
 
 	tc = best_load(chain, &rc, &got);
@@ -211,11 +214,11 @@ static void test_chains(void)
 	   (CHAIN + 2) % 2 ? 1 : 2);
 	tp = best_load(plain, &rp, &got);
 	ok(got != NULL, "the plain file loads");
-	tx = best_load(crafted, &rx, &got);
+	tx = best_load(cfile, &rx, &got);
 	ok(got != NULL, "the crafted file loads");
 	tap_diag("records read: chain %llu, plain %llu, crafted %llu; CPU: chain %.4f s, plain %.4f s, crafted %.4f s",
 		 (unsigned long long)rc, (unsigned long long)rp, (unsigned long long)rx, tc, tp, tx);
-	/* pass 1 reads each record once, pass 2 the state records again: never more than twice */
+	/* a file without rollbacks is read once; one with them up to its first ROLLBACK, then twice */
 	ok(rc <= 2 * 3 * (CHAIN + 2) && rc <= 2 * rp, "the chain reads at most twice its records and no more than "
 	   "twice the plain file's (%llu, %llu)", (unsigned long long)rc, (unsigned long long)rp);
 	ok(rx <= 2 * rp, "the crafted chain reads no more than twice the plain file's records (%llu)",
@@ -298,6 +301,59 @@ static void test_random_tree(void)
 	rm_rf(up);
 }
 
+/*
+ * A COMMIT whose entry count or byte total is not what its generation's records make is refused,
+ * in a file without rollbacks (read in one pass) and in one with (the tree's two passes): the
+ * load falls back to the generation before it, whose state it gives.
+ */
+static void test_bad_commit(void)
+{
+	static const struct { uint32_t de; uint64_t db; int roll; const char *what; } c[] = {
+		{ 1, 0, 0, "one entry more, no rollback" },
+		{ 0, 1, 0, "one byte more, no rollback" },
+		{ 1, 0, 1, "one entry more, after a rollback" },
+		{ 0, 7, 1, "seven bytes more, after a rollback" },
+	};
+	char up[256], file[256], f[300], err[512], *got, *want;
+	struct pfile pf;
+	struct pstate st;
+	size_t i;
+	int r;
+
+	snprintf(up, sizeof up, "%s/bup", base);
+	snprintf(file, sizeof file, "%s/bad.dat", base);
+	mkdir(up, 0755);
+	snprintf(f, sizeof f, "%s/a", up);
+	put_file(f, "1", 1);
+	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
+		uint64_t g;
+		pf_create(file, 4 << 20, PC_NONE);
+		save(file, up);
+		snprintf(f, sizeof f, "%s/b%zu", up, i);
+		put_file(f, "22", 2);
+		save(file, up);
+		if (c[i].roll)
+			rollback(file, 1);
+		g = newest(file);
+		ok(crafted(file, 0, c[i].de, c[i].db) == 0, "%s: the crafted save written", c[i].what);
+		want = load(file, g, NULL, NULL, err, sizeof err);
+		got = NULL;
+		r = pf_open(&pf, file, 0);
+		if (!r && (r = pf_load(&pf, UINT64_MAX, PCHECK_ALL, &st, NULL)) >= 0) {
+			got = state_listing(&st);
+			state_free(&st);
+		}
+		ok(r == 1 && strstr(pf.err.msg, "bad COMMIT"), "%s: refused (%d: %s)", c[i].what, r, pf.err.msg);
+		ok(want && got && !strcmp(got, want), "%s: generation %llu before it loaded instead", c[i].what,
+		   (unsigned long long)g);
+		pf_close(&pf);
+		free(got);
+		free(want);
+		unlink(file);
+	}
+	rm_rf(up);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof base, "%s/persist-rb.XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
@@ -305,6 +361,7 @@ int main(void)
 		return 1;
 	test_chains();
 	test_random_tree();
+	test_bad_commit();
 	rm_rf(base);
 	return tap_done(0);
 }
