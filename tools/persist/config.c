@@ -140,34 +140,56 @@ void patterns_free(struct patterns *p)
 	memset(p, 0, sizeof *p);
 }
 
-/* Does a pattern match path or one of its ancestors? */
-static int match_any(char **v, size_t n, const char *path)
+/* Does one of the n patterns v match path itself? */
+static int match_one(char **v, size_t n, const char *path)
 {
-	char buf[PF_PATH_MAX + 1];
-	size_t i, len = strlen(path);
+	size_t i;
 
-	if (len > PF_PATH_MAX)
+	for (i = 0; i < n; i++)
+		if (fnmatch(v[i], path, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * What the patterns say of path given what they said of its parent (0 for a top-level path):
+ * PAT_INC when an include pattern matches it or an ancestor, PAT_EXC the same for exclude. Only
+ * path itself is matched: a walk of the tree pays for each entry once, not for every ancestor.
+ */
+unsigned patterns_step(const struct patterns *p, const char *path, unsigned parent)
+{
+	if (!p)
 		return 0;
-	memcpy(buf, path, len + 1);
-	for (;;) {
-		for (i = 0; i < n; i++)
-			if (fnmatch(v[i], buf, 0) == 0)
-				return 1;
-		char *s = strrchr(buf, '/');
-		if (!s)
-			return 0;
-		*s = 0;
-	}
+	if (!(parent & PAT_INC) && match_one(p->inc, p->ninc, path))
+		parent |= PAT_INC;
+	if (!(parent & PAT_EXC) && match_one(p->exc, p->nexc, path))
+		parent |= PAT_EXC;
+	return parent;
 }
 
 /* Saved when no include list or it (or an ancestor) is included, and nothing excludes it. */
+int patterns_wanted(const struct patterns *p, unsigned v)
+{
+	return !p || ((!p->ninc || (v & PAT_INC)) && !(v & PAT_EXC));
+}
+
+/* patterns_wanted of path, its ancestors stepped through from the top. */
 int patterns_want(const struct patterns *p, const char *path)
 {
-	if (!p)
-		return 1;
-	if (p->ninc && !match_any(p->inc, p->ninc, path))
-		return 0;
-	return !match_any(p->exc, p->nexc, path);
+	char buf[PF_PATH_MAX + 1];
+	size_t len = strlen(path), i;
+	unsigned v = 0;
+
+	if (len > PF_PATH_MAX)
+		return patterns_wanted(p, 0);	/* (longer than a saved path can be: matched by nothing) */
+	memcpy(buf, path, len + 1);
+	for (i = 1; i < len; i++)
+		if (buf[i] == '/') {
+			buf[i] = 0;
+			v = patterns_step(p, buf, v);
+			buf[i] = '/';
+		}
+	return patterns_wanted(p, patterns_step(p, buf, v));
 }
 
 /* The lower image's identity: its size and the CRC32C of its first 64 KiB. */

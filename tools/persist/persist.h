@@ -85,6 +85,7 @@ struct pentry {
 /* The state replayed from the journal: path -> entry. */
 struct pnode {
 	struct pnode *next;
+	size_t h;		/* hash of e.path (state.c) */
 	struct pentry e;
 };
 struct pstate {
@@ -484,6 +485,9 @@ struct patterns {
 };
 int patterns_load(const char *savefile, struct patterns *p, struct perr *err);
 void patterns_free(struct patterns *p);
+enum { PAT_INC = 1, PAT_EXC = 2 };
+unsigned patterns_step(const struct patterns *p, const char *path, unsigned parent);
+int patterns_wanted(const struct patterns *p, unsigned v);
 int patterns_want(const struct patterns *p, const char *path);
 int lower_identify(const char *path, struct lower_id *id);
 struct live_env {

@@ -28,6 +28,33 @@ static void test_paths(void)
 	for (i = 0; i < 4096; i++)
 		longpath[i] = i % 100 == 99 ? '/' : 'p';
 	ok(path_check(longpath, 4096) == -EINVAL, "4096-byte path refused");
+	/* every string of up to 7 of 'a', '.' and '/' against the rule spelled out another way */
+	{
+		char s[8];
+		int bad_n = 0, len, k;
+		for (len = 1; len <= 7; len++) {
+			int total = 1;
+			for (k = 0; k < len; k++)
+				total *= 3;
+			for (int c = 0; c < total; c++) {
+				int x = c, want = 1;
+				for (k = 0; k < len; k++, x /= 3)
+					s[k] = "a./"[x % 3];
+				s[len] = 0;
+				if (strcmp(s, ".") != 0) {
+					char copy[8], *save, *comp;
+					strcpy(copy, s);
+					want = s[0] != '/' && s[len - 1] != '/' && !strstr(s, "//");
+					for (comp = strtok_r(copy, "/", &save); want && comp; comp = strtok_r(NULL, "/", &save))
+						want = strcmp(comp, ".") && strcmp(comp, "..");
+				}
+				if ((path_check(s, (size_t)len) == 0) != want && bad_n++ < 3)
+					tap_diag("path_check('%s') is %d, the rule says %s", s, path_check(s, (size_t)len),
+						 want ? "good" : "bad");
+			}
+		}
+		ok(bad_n == 0, "path_check agrees with the rule on all 3,279 strings of up to 7 of 'a', '.', '/'");
+	}
 }
 
 static void test_codec(void)
@@ -595,6 +622,74 @@ static void test_missing_upper(void)
 	pf_close(&pf);
 }
 
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * The scan's order: directories of 0 to 300 random names (and one of 2,000), each directory's
+ * children in the scan in strcmp order, every name once: checked against libc's qsort of the
+ * names the test made.
+ */
+static void test_scan_order(void)
+{
+	static const unsigned sizes[] = { 0, 1, 2, 3, 7, 8, 9, 31, 64, 300, 2000 };
+	char up[256], p[400], *want[2000], *got[2000];
+	uint64_t x = 88172645463325252ull;
+	size_t d, i, k;
+	int bad = 0;
+
+	path(up, sizeof up, "order");
+	mkdir(up, 0755);
+	for (d = 0; d < sizeof sizes / sizeof *sizes; d++) {
+		snprintf(p, sizeof p, "%s/d%zu", up, d);
+		mkdir(p, 0755);
+	}
+	for (d = 0; d < sizeof sizes / sizeof *sizes && !bad; d++) {
+		struct scan sc;
+		size_t n = 0, prefix;
+		char dir[32];
+		for (i = 0; i < sizes[d]; i++) {
+			char name[24];
+			unsigned len = 1 + (unsigned)(x % 12);
+			for (k = 0; k < len; k++) {
+				x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+				name[k] = "ab.-_Zz09~"[x % 10];
+			}
+			name[len] = 0;
+			if (!strcmp(name, ".") || !strcmp(name, ".."))
+				continue;
+			snprintf(p, sizeof p, "%s/d%zu/%s", up, d, name);
+			if (access(p, F_OK) == 0)
+				continue;
+			put_file(p, "", 0);
+			want[n++] = strdup(name);
+		}
+		qsort(want, n, sizeof *want, str_cmp);
+		snprintf(dir, sizeof dir, "d%zu/", d);
+		prefix = strlen(dir);
+		if (scan_upper(up, NULL, NULL, &sc)) {
+			bad = 1;
+			break;
+		}
+		for (i = 0, k = 0; i < sc.n; i++)
+			if (!strncmp(sc.v[i].path, dir, prefix) && k < 2000)
+				got[k++] = sc.v[i].path + prefix;
+		if (k != n)
+			bad = 1;
+		for (i = 0; i < n && !bad; i++)
+			bad = strcmp(got[i], want[i]) != 0;
+		if (bad)
+			tap_diag("directory of %u names: the scan's order differs (%zu names seen, %zu made)", sizes[d], k, n);
+		scan_free(&sc);
+		for (i = 0; i < n; i++)
+			free(want[i]);
+	}
+	ok(!bad, "the scan lists each directory's children in strcmp order, each once (0 to 2,000 names)");
+	rm_rf(up);
+}
+
 /* init: written under PATH.init and renamed, so a cut leaves no file or a whole one; the next init
  * replaces a temporary a cut left behind. */
 static void test_init(void)
@@ -637,6 +732,7 @@ int main(void)
 	test_round_trip();
 	test_init();
 	test_missing_upper();
+	test_scan_order();
 	test_patterns();
 	test_damage();
 	test_cuts();
