@@ -260,6 +260,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 	struct rec_commit rc;
 	unsigned char *p;
 
+	pf->ndata = pf->nzdata = pf->npacked = 0;	/* what this pass counts */
 	while (pf_off_in(off, h->end) && !found) {
 		r = pf_read_rec(pf, h, off, h->end, check != PCHECK_META, &type, &len, &next);
 		if (r)
@@ -517,7 +518,6 @@ int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, enum pc
 
 	if ((r = pf_rbuf_need(pf, 4096)))
 		return r;
-	pf->ndata = pf->nzdata = pf->npacked = 0;
 	r = scan_area(pf, h, stop_gen, check, &t, log, &bl, st);
 	if (r == REPLAY_TREE) {
 		/* a ROLLBACK: again from the start, in two passes */
@@ -526,7 +526,6 @@ int pf_replay(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, enum pc
 		t.n = bl.n = 0;
 		if (log)
 			log->n = 0;
-		pf->ndata = pf->nzdata = pf->npacked = 0;
 		if (!r)
 			r = scan_area(pf, h, stop_gen, check, &t, log, &bl, NULL);
 		if (!r)

@@ -97,9 +97,11 @@ static void test_scan_patterns(void)
 			char p[300], *pp = parent < 0 ? "" : paths[parent];
 			struct stat st;
 			snprintf(paths[np], sizeof paths[np], "%s%s%s", pp, *pp ? "/" : "", names[rnd(&x) % 6]);
-			snprintf(p, sizeof p, "%s/%s", up, paths[np]);
-			if (parent >= 0 && (snprintf(p, sizeof p, "%s/%s", up, pp), stat(p, &st) || !S_ISDIR(st.st_mode)))
-				continue;
+			if (parent >= 0) {	/* only under a directory */
+				snprintf(p, sizeof p, "%s/%s", up, pp);
+				if (stat(p, &st) || !S_ISDIR(st.st_mode))
+					continue;
+			}
 			snprintf(p, sizeof p, "%s/%s", up, paths[np]);
 			if (lstat(p, &st) == 0)
 				continue;
