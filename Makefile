@@ -43,14 +43,20 @@ ALL_PROGS = overlive modpick mkcpio powercut overlive-update persist
 # gives the small musl build of Debian's libzstd source (initramfs/libzstd.sh) as ZSTD_LIB and
 # ZSTD_INC; a bare `make` takes that build too when build.sh left it in cache/zstd/build; without
 # it, Debian's own libzstd.a (libzstd-dev; about 220 KB more in the initramfs, over its size bar).
+# out/bin/persist (the root image's and a host's), which no size bounds, links the fast build of
+# the same source (libzstd.sh's fast profile: ZSTD_FAST_LIB, ZSTD_FAST_INC, in cache/zstd/build-fast),
+# which expands a save file's PACKs in half the instructions; without it, the small one.
 # The unit tests (gcc, ASan) link Debian's shared libzstd: the same library, built for glibc.
 ZSTD_SMALL   := cache/zstd/build
 ZSTD_LIB     ?= $(or $(wildcard $(ZSTD_SMALL)/libzstd.a),/usr/lib/x86_64-linux-gnu/libzstd.a)
 ZSTD_INC     ?= $(if $(wildcard $(ZSTD_SMALL)/libzstd.a),-I$(ZSTD_SMALL)/include)
+ZSTD_FAST    := cache/zstd/build-fast
+ZSTD_FAST_LIB ?= $(or $(wildcard $(ZSTD_FAST)/libzstd.a),$(ZSTD_LIB))
+ZSTD_FAST_INC ?= $(if $(wildcard $(ZSTD_FAST)/libzstd.a),-I$(ZSTD_FAST)/include,$(ZSTD_INC))
 LIBS_overlive = $(ZSTD_LIB)
 INC_overlive  = $(ZSTD_INC)
-LIBS_persist  = $(ZSTD_LIB)
-INC_persist   = $(ZSTD_INC)
+LIBS_persist  = $(ZSTD_FAST_LIB)
+INC_persist   = $(ZSTD_FAST_INC)
 LIBS_TEST_tools-persist = -lzstd
 # the pack's built-in xz decoder (kmod/xzdec.c): XZ Embedded's files in Debian's busybox source,
 # which build.sh fetches for the rescue shell and gives as XZ_SRC; without them the init has no

@@ -224,23 +224,28 @@ stage_compile() {
 	make -s -j"$JOBS" O="$O" "${ZSTD_MAKE[@]}" XZ_SRC="$BUSYBOX_SRC/archival/libarchive/unxz" all
 }
 
-# stage_libzstd: sets ZSTD_MAKE, the make variables that give persist the small libzstd built from
-# the cached Debian source (initramfs/libzstd.sh, incremental); empty (the Makefile then links
-# Debian's libzstd.a) when there is no source or the build failed.
+# stage_libzstd: sets ZSTD_MAKE, the make variables that give persist the libzstd builds of the
+# cached Debian source (initramfs/libzstd.sh, incremental): the small one for the initramfs's
+# persist, the fast one for out/bin/persist (the root image's). Empty (the Makefile then links
+# Debian's libzstd.a) when there is no source or the small build failed; without the fast build,
+# out/bin/persist takes the small one.
 stage_libzstd() {
-	local build=$CACHE/zstd/build dir st=0
+	local build=$CACHE/zstd/build fast=$CACHE/zstd/build-fast dir fdir st=0
 	ZSTD_MAKE=()
 	if [ -e "$ZSTD_SRC/.unpacked" ] && [ -f "$build/libzstd.a" ] && [ ! -w "$build" ]; then
-		dir=$build    # the cache was filled by another user: use its build as it is
+		dir=$build    # the cache was filled by another user: use its builds as they are
+		fdir=$fast; [ -f "$fast/libzstd.a" ] || fdir=$build
 	elif [ -e "$ZSTD_SRC/.unpacked" ]; then
 		dir=$("$TOP/initramfs/libzstd.sh" "$ZSTD_SRC" "$build") || st=$?
 		[ "$st" -eq 0 ] || { say "libzstd: the build failed (see $build/build.log): persist links Debian's libzstd.a (about 220 KB more in the initramfs)"; return; }
+		fdir=$("$TOP/initramfs/libzstd.sh" "$ZSTD_SRC" "$fast" fast) ||
+			{ say "libzstd: the fast build failed (see $fast/build.log): out/bin/persist links the small one"; fdir=$dir; }
 	else
 		say "libzstd: no source in $CACHE/zstd (see the deps stage): persist links Debian's libzstd.a (about 220 KB more in the initramfs)"
 		return
 	fi
-	ZSTD_MAKE=(ZSTD_LIB="$dir/libzstd.a" ZSTD_INC="-I$dir/include")
-	say "libzstd: $(stat -c %s "$dir/libzstd.a") bytes (musl, small configuration, $(cat "$ZSTD_SRC/.unpacked"))"
+	ZSTD_MAKE=(ZSTD_LIB="$dir/libzstd.a" ZSTD_INC="-I$dir/include" ZSTD_FAST_LIB="$fdir/libzstd.a" ZSTD_FAST_INC="-I$fdir/include")
+	say "libzstd: $(stat -c %s "$dir/libzstd.a") bytes (musl, small configuration, $(cat "$ZSTD_SRC/.unpacked")); the root's persist: $(stat -c %s "$fdir/libzstd.a") bytes ($([ "$fdir" = "$dir" ] && echo small || echo fast))"
 }
 
 # ---------------------------------------------------------------- modules

@@ -133,26 +133,30 @@ int hdr_decode(const unsigned char *b, struct phdr *h)
 	return 0;
 }
 
-/* A relative path without empty, "." or ".." components and without NUL; "." alone is the root. */
+/*
+ * A relative path without empty, "." or ".." components and without NUL; "." alone is the root.
+ * Component by component with memchr (a word at a time): every catalogue entry's path is checked
+ * at each load, and a byte loop was a tenth of a one-file save.
+ */
 int path_check(const char *p, size_t len)
 {
-	size_t i, start = 0;
+	const char *s = p, *end = p + len;
 
 	if (len == 1 && p[0] == '.')
 		return 0;
 	if (len == 0 || len > PF_PATH_MAX || memchr(p, 0, len))
 		return -EINVAL;
-	for (i = 0; i <= len; i++) {
-		if (i < len && p[i] != '/')
-			continue;
-		size_t n = i - start;
+	for (;;) {
+		const char *slash = memchr(s, '/', (size_t)(end - s));
+		size_t n = (size_t)((slash ? slash : end) - s);
 		if (n == 0 || n > PF_NAME_MAX)
 			return -EINVAL;
-		if ((n == 1 && p[start] == '.') || (n == 2 && p[start] == '.' && p[start + 1] == '.'))
+		if (s[0] == '.' && (n == 1 || (n == 2 && s[1] == '.')))
 			return -EINVAL;
-		start = i + 1;
+		if (!slash)
+			return 0;
+		s = slash + 1;
 	}
-	return 0;
 }
 
 size_t entry_encoded_len(const struct pentry *e)
