@@ -81,8 +81,13 @@ static void fmt_time(uint64_t ns, char *buf, size_t cap)
 	time_t t = (time_t)(ns / 1000000000);
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* printf, not strftime: the initramfs carries no strftime, nor the time zone code it pulls in
+	 * (4 KB of the init); a time gmtime cannot express (a crafted file) is printed as seconds */
+	if (!gmtime_r(&t, &tm))
+		snprintf(buf, cap, "@%llu", (unsigned long long)(ns / 1000000000));
+	else
+		snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+			 tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 int cmd_log(struct opts *o)
@@ -109,7 +114,7 @@ int cmd_log(struct opts *o)
 		       "journal");
 	for (i = 0; i < log.n; i++) {
 		const struct pgen *g = &log.v[i];
-		char when[32];
+		char when[80];
 		fmt_time(g->time_ns, when, sizeof when);
 		if (o->json)
 			printf("%s\n  {\"gen\":%llu,\"time\":\"%s\",\"kind\":\"%s\",\"entries\":%u,\"bytes\":%llu,"
