@@ -73,6 +73,25 @@ printf 'X' | dd of="$M/live/slots" bs=1 seek=3 conv=notrunc status=none
 printf 'X' | dd of="$M/live/slots" bs=1 seek=4099 conv=notrunc status=none
 before=$(medium_sum)
 refused "it is damaged" "$W/new.sqfs" --medium "$M"
+# no record (all-zero live/slots) and a slot B file left by a first update a power cut stopped (on a
+# stick it may be half made: its clusters not in the FAT or exFAT bitmap): it is made anew, not
+# written in place; with a record, slot B's file is written in place (never truncated)
+M2=$W/m2
+mkdir -p "$M2/live" && cp "$M/live/root.sqfs" "$M2/live/"
+head -c 700000 /dev/urandom > "$M2/live/root-b.sqfs"
+head -c 8192 /dev/zero > "$M2/live/slots"
+"$U" "$W/new.sqfs" --medium "$M2" > "$W/out" 2>&1
+ok $? "an update over a leftover slot B file and no record exits 0"
+cmp -s "$W/new.sqfs" "$M2/live/root-b.sqfs"
+ok $? "  slot B's file is the new image and nothing after it (a new file: the leftover's tail is gone)"
+"$U" --status --medium "$M2" | grep -q "good A, pending B with 3 tries left"
+ok $? "  the record says slot B pending"
+head -c 4096 /dev/urandom >> "$M2/live/root-b.sqfs"
+"$U" "$W/new.sqfs" --medium "$M2" > "$W/out" 2>&1 &&
+	[ "$(stat -c %s "$M2/live/root-b.sqfs")" = $(($(stat -c %s "$W/new.sqfs") + 4096)) ] &&
+	cmp -s -n "$(stat -c %s "$W/new.sqfs")" "$W/new.sqfs" "$M2/live/root-b.sqfs"
+ok $? "  with a record, the next update writes slot B's file in place (the tail past the image stays)"
+
 "$U" --help | grep -q "^usage: overlive-update NEW.sqfs"
 ok $? "--help prints the usage"
 done_testing

@@ -332,6 +332,21 @@ static int cmd_update(struct upd *u)
 			"after its tries), then update again; nothing was written", slot_letter(target),
 			slot_letter(1 - target));
 	writable(u);
+	/*
+	 * No record: no boot relies on the record's file or on slot B's, and either may be left half
+	 * made by a first update that a power cut stopped (its directory entry on the medium, its
+	 * clusters not yet in the FAT or the exFAT bitmap: fsck finds it broken, and a write in place
+	 * would go to clusters the file system may give another file). Both are made anew.
+	 */
+	if (!u->have) {
+		const char *stale[] = { SLOTREC_FILE, u->name[target] };
+		for (size_t i = 0; i < 2; i++)
+			if (unlinkat(u->dfd, stale[i], 0) < 0 && errno != ENOENT)
+				die_msg(EXIT_SYSTEM, errno, "unable to remove %s/%s, left by an update that did not finish "
+					"(nothing else was changed; check the medium with fsck)", u->dir, stale[i]);
+		if (fsync(u->dfd) < 0)
+			die_msg(EXIT_SYSTEM, errno, "unable to sync the medium's directory %s", u->dir);
+	}
 	/* a slot being written is never pending: a boot during the copy takes the good one */
 	if (u->have && u->rec.pending == target) {
 		n = u->rec;

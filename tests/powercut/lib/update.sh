@@ -1,10 +1,11 @@
-# update.sh: the A/B update campaign (tests/powercut/update-vfat.t) and its control
-# (naive-update.t), sourced after campaign.sh. The disk behind powercut is the boot medium itself.
+# update.sh: the A/B update campaign (tests/powercut/update-vfat.t, update-exfat.t) and its
+# control (naive-update.t), sourced after campaign.sh. The disk behind powercut is the boot medium
+# itself, a vfat one or, with PCUFS=exfat, an exFAT one (read on the host through exfat-fuse).
 #   pc_update_prepare            after pc_prepare: slot A's image old.sqfs (the campaign's root,
 #                                /etc/slot-marker A, the new images in /opt/new.sqfs and
 #                                /opt/new2.sqfs with their sha256), the new images new.sqfs and
 #                                new2.sqfs (markers B and B2), a save file made on
-#                                the host over slot A (persist.dat), and the vfat boot medium
+#                                the host over slot A (persist.dat), and the boot medium ($PCUFS)
 #                                $PCD/medium.img holding them, one spare MiB after it for marks
 #   pc_update_record NAME FROM MODE STEPS IMG [BIMG]  one recording in $PCD/NAME (its own PCD), the
 #                                medium FROM as its base (the previous recording's final image,
@@ -20,16 +21,18 @@
 #                                predicted, its /etc/slot-marker saying so
 #   pc_update_fat_boots N        boots N distinct crash images whose host check spared what fsck
 #                                said of the slot files of an update under way (verdict
-#                                fat=repair): the init must repair the medium's FAT before it
+#                                fat=repair): on vfat the init must repair the medium's FAT before it
 #                                mounts it (the save file is on it), slot A must boot, the update
 #                                run again must succeed, fsck.fat -n then find only the dirty bit,
-#                                and the record say slot B pending
-#   pc_update_campaign           update-vfat.t: the recordings, sweeps and boots
+#                                and the record say slot B pending (exfat: no repair at boot,
+#                                slot A boots; the update again makes the slot files anew)
+#   pc_update_campaign           update-vfat.t, update-exfat.t: the recordings, sweeps and boots
 #   pc_naive_update_campaign     naive-update.t: the peers' cp over live/root.sqfs, recorded and
 #                                swept the same way; it must show violations "neither"
 # The rc of the campaign's images does not mark a boot good by itself (the minimal recipe's does):
 # the workload's mark-good step does it, between its marks.
 . "$PCLIB/slotrec.sh"
+: "${PCUFS:=vfat}"
 
 pc_update_prepare() {
 	local r=$PCD/root
@@ -59,7 +62,7 @@ pc_update_prepare() {
 	"$O/bin/persist" init --file "$PCD/persist.dat" --size 256K --quiet &&
 		"$O/bin/persist" save --quiet --upper "$PCD/save-upper" --file "$PCD/persist.dat" --lower "$PCD/old.sqfs" ||
 		bail "unable to make the save file"
-	EXTRA="$PCD/persist.dat:persist.dat" "$TOP/images/mkmedium.sh" vfat "$PCD/old.sqfs" "$PCD/medium.img" OVERLIVE ||
+	EXTRA="$PCD/persist.dat:persist.dat" "$TOP/images/mkmedium.sh" "$PCUFS" "$PCD/old.sqfs" "$PCD/medium.img" OVERLIVE ||
 		bail "unable to make the medium"
 	truncate -s $(($(stat -c %s "$PCD/medium.img") + 1048576)) "$PCD/medium.img"
 	diag "update: slot A $(stat -c %s "$PCD/old.sqfs") bytes, the new image $(stat -c %s "$PCD/new.sqfs") bytes, medium $(($(stat -c %s "$PCD/medium.img") / 1048576)) MiB"
@@ -67,9 +70,19 @@ pc_update_prepare() {
 
 # pc_update_base_record IMAGE: the record a medium image holds, as pc-check reads it (slotrec.sh)
 pc_update_base_record() {
-	local d=$PC_TMPFS/base-rec
+	local d=$PC_TMPFS/base-rec loop
 	rm -rf "$d" && mkdir -p "$d"
-	MTOOLS_SKIP_CHECK=1 mcopy -s -n -i "$1" ::live "$d/" 2>/dev/null
+	if [ "$PCUFS" = exfat ]; then
+		mkdir "$d/x"
+		loop=$(losetup -f --show "$1") &&
+			if mount.exfat-fuse -o ro "$loop" "$d/x" >/dev/null 2>&1; then
+				cp -r "$d/x/live" "$d/"
+				umount "$d/x"
+			fi
+		[ -z "$loop" ] || losetup -d "$loop"
+	else
+		MTOOLS_SKIP_CHECK=1 mcopy -s -n -i "$1" ::live "$d/" 2>/dev/null
+	fi
 	"$O/bin/overlive-update" --status --medium "$d" 2>&1 | slotrec_canon
 	rm -rf "$d"
 }
@@ -82,7 +95,7 @@ pc_update_record() {
 	ln -s ../old.sqfs "$dir/root.sqfs" || bail "unable to link the images into $dir"
 	for f in new.sqfs new2.sqfs persist.dat; do ln -s "../$f" "$dir/$f"; done
 	r=$(pc_update_base_record "$from")
-	PCD=$dir pc_record vfat "$mode" "$steps" "$img"
+	PCD=$dir pc_record "$PCUFS" "$mode" "$steps" "$img"
 	img=$bimg
 	{
 		echo "mark 0 ACK op=base rec=$r img=$img"
@@ -113,7 +126,7 @@ pc_update_cuts() {
 
 UCUTS=0 USTATES=0 UVIOL=0 UKINDS=
 pc_update_sweep() {
-	PCD=$PCUPD/$1 PC_CUTS=${PC_CUTS:-pc_update_cuts} pc_sweep vfat "$2"
+	PCD=$PCUPD/$1 PC_CUTS=${PC_CUTS:-pc_update_cuts} pc_sweep "$PCUFS" "$2"
 	UCUTS=$((UCUTS + CUTS)) USTATES=$((USTATES + STATES)) UVIOL=$((UVIOL + VIOLATIONS)) UKINDS="$UKINDS $VKINDS"
 	diag "update/$1: $CUTS cuts, $STATES states, $VIOLATIONS violations"
 }
@@ -139,7 +152,7 @@ pc_update_boots() {
 		# the marker of the image the host found in that slot: A, B (new), B2 (new2)
 		case $want in "A old") want=A/A ;; "B new") want=B/B ;; "B new2") want=B/B2 ;; *) want="? $want" ;; esac
 		PCD=$PCUPD/$name pc_replay_to "$PCUPD/boot.img" "$e" "$w" $args
-		qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg update vfat)" -drive "file=$PCUPD/boot.img,format=raw,if=virtio"
+		qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg update "$PCUFS")" -drive "file=$PCUPD/boot.img,format=raw,if=virtio"
 		slot= marker=
 		if qemu_expect 'overlive# ' 180 >/dev/null &&
 			qemu_run 'echo "booted=$(sed -n "s/^slot=\([AB]\) .*/\1/p" /run/live/slot)/$(cat /etc/slot-marker)"'; then
@@ -166,21 +179,31 @@ pc_update_fat_boots() {
 		sum=$(md5sum < "$PCUPD/fat.img" | cut -c1-32)
 		[ -z "${seen[$sum]:-}" ] || continue
 		seen[$sum]=1 k=$((k + 1))
-		what="update: after the cut $name epoch $e ($args), slot files for fsck to repair"
-		qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg update vfat)" -drive "file=$PCUPD/fat.img,format=raw,if=virtio"
+		what="update: after the cut $name epoch $e ($args), slot files fsck finds broken"
+		qemu_start "live.media=LABEL=OVERLIVE $(pc_live_arg update "$PCUFS")" -drive "file=$PCUPD/fat.img,format=raw,if=virtio"
 		r=1
-		qemu_expect 'overlive# ' 180 >/dev/null && grep -aq 'repaired the FAT of the medium' "$QLOG" &&
-			qemu_run 'grep -q "^slot=A " /run/live/slot' && r=0
-		ok $r "$what: the init repaired the medium's FAT and booted slot A"
+		if [ "$PCUFS" = vfat ]; then
+			qemu_expect 'overlive# ' 180 >/dev/null && grep -aq 'repaired the FAT of the medium' "$QLOG" &&
+				qemu_run 'grep -q "^slot=A " /run/live/slot' && r=0
+			ok $r "$what: the init repaired the medium's FAT and booted slot A"
+		else
+			# no repair at boot for exFAT: the medium is mounted read-only, nothing reads the files
+			qemu_expect 'overlive# ' 180 >/dev/null && qemu_run 'grep -q "^slot=A " /run/live/slot' && r=0
+			ok $r "$what: slot A boots"
+		fi
 		[ $r = 0 ] || qemu_show 15
 		qemu_run 'overlive-update /opt/new.sqfs --sha256 $(cat /opt/new.sqfs.sha256) && sync' 300
 		ok $? "$what: the update run again in that boot succeeds"
-		grep -aq 'FAT-fs.*error' "$QLOG" && { diag "a FAT error in that boot:"; grep -a 'FAT-fs' "$QLOG" | head -n 3 | sed 's/^/# | /'; }
+		grep -aq 'FAT-fs.*error\|exFAT-fs.*error' "$QLOG" && { diag "a file system error in that boot:"; grep -a 'FAT-fs' "$QLOG" | head -n 3 | sed 's/^/# | /'; }
 		qemu_send 'poweroff -f'
 		qemu_stop
-		out=$(fsck.fat -n "$PCUPD/fat.img" 2>&1 | grep -v -e '^fsck.fat ' -e '^Dirty bit is set' -e 'Automatically removing dirty bit' \
-			-e '^Leaving filesystem unchanged' -e '^$' -e ': [0-9]* files, [0-9]*/[0-9]* clusters$')
-		is "$out" "" "$what: then fsck.fat -n finds only the dirty bit"
+		if [ "$PCUFS" = vfat ]; then
+			out=$(fsck.fat -n "$PCUPD/fat.img" 2>&1 | grep -v -e '^fsck.fat ' -e '^Dirty bit is set' -e 'Automatically removing dirty bit' \
+				-e '^Leaving filesystem unchanged' -e '^$' -e ': [0-9]* files, [0-9]*/[0-9]* clusters$')
+		else
+			out=$(PATH=$PATH:/sbin:/usr/sbin fsck.exfat -n "$PCUPD/fat.img" 2>&1 | grep -v -e '^exfatprogs version' -e '^$' -e ': clean\. directories [0-9]*, files [0-9]*$')
+		fi
+		is "$out" "" "$what: then fsck -n finds the medium clean (but for vfat's dirty bit)"
 		is "$(pc_update_base_record "$PCUPD/fat.img" | cut -d/ -f2-)" "A/B/3" "$what: and the record says slot B pending, 3 tries"
 	done < "$PCUPD/fat-candidates"
 }
@@ -209,8 +232,8 @@ pc_update_campaign() {
 		done
 	fi
 	CUTS=$UCUTS STATES=$USTATES VIOLATIONS=$UVIOL
-	ok $([ "$CUTS" -ge 15 ]; echo $?) "vfat/update: $CUTS cuts swept over every flush epoch of every recording"
-	is "$VIOLATIONS" 0 "vfat/update: no violation in $STATES distinct crash images"
+	ok $([ "$CUTS" -ge 15 ]; echo $?) "$PCUFS/update: $CUTS cuts swept over every flush epoch of every recording"
+	is "$VIOLATIONS" 0 "$PCUFS/update: no violation in $STATES distinct crash images"
 	PCD=$PCUPD pc_table_row "$PCNAME" $((SECONDS - t0))
 	pc_update_boots "$(pc_count 2/4)"
 	pc_update_fat_boots "$(pc_count 1/2)"
