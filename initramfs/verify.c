@@ -7,6 +7,7 @@
 #include "lower.h"
 #include "io.h"
 #include "sha256.h"
+#include "slotrec.h"
 
 #define MANIFEST       "SHA256SUMS"
 #define MANIFEST_MAX   (64 * 1024)
@@ -27,18 +28,27 @@ int manifest_find(char *text, const char *name, char hex[65])
 	return -ENOENT;
 }
 
-/* The expected hash of name from dir/SHA256SUMS. */
+/*
+ * The expected hash of name: from its own dir/NAME.sha256 (one sha256sum line, which
+ * overlive-update writes beside the image of the slot it writes, before the record names it), else
+ * from dir/SHA256SUMS (the build's, for the images it made).
+ */
 static int manifest_lookup(int rootfd, const char *dir, const char *name, char hex[65])
 {
 	char path[CONFIG_STR + 96], *text = malloc(MANIFEST_MAX);
-	int r;
+	int r = -ENOENT;
 
 	if (!text)
 		return -ENOMEM;
-	snprintf(path, sizeof path, "%s/%s", dir, MANIFEST);
-	r = read_small_file(rootfd, at_root(path), text, MANIFEST_MAX);
-	if (r == 0)
-		r = manifest_find(text, name, hex);
+	for (int k = 0; k < 2 && r == -ENOENT; k++) {
+		if (k == 0)
+			snprintf(path, sizeof path, "%s/%s" SLOT_SUM_SUFFIX, dir, name);
+		else
+			snprintf(path, sizeof path, "%s/%s", dir, MANIFEST);
+		r = read_small_file(rootfd, at_root(path), text, MANIFEST_MAX);
+		if (r == 0)
+			r = manifest_find(text, name, hex);
+	}
 	free(text);
 	return r;
 }

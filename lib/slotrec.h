@@ -17,6 +17,9 @@
 #define SLOTREC_TRIES       3        /* the boots a new image gets to be marked good */
 #define SLOTREC_MAX_TRIES   15
 #define SLOT_NONE           0xff
+/* a slot's own checksum beside its image (NAME.sha256: one sha256sum line), written by
+ * overlive-update before the record names the slot; live.verify reads it before SHA256SUMS */
+#define SLOT_SUM_SUFFIX     ".sha256"
 
 enum { SLOT_A = 0, SLOT_B = 1 };
 

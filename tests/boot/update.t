@@ -83,6 +83,22 @@ version; is "$V" B "good: the boot after stays on slot B"
 ok $? "good: and tries nothing"
 qemu_stop
 is "$(record)" "3 1 255 0" "good: the record is unchanged by a boot of the good slot"
+# live.verify per slot: slot B's own checksum beside it (the build's SHA256SUMS names slot A only)
+is "$(mtype -i "$medium" ::live/root-b.sqfs.sha256 2>/dev/null)" "$sum  root-b.sqfs" \
+	"good: live/root-b.sqfs.sha256 is the image's sha256sum line (the updater wrote it)"
+APPEND=live.verify boot
+grep -aq "verify root-b.sqfs: SHA-256 $sum ok" "$QLOG"
+ok $? "good: live.verify checks slot B against its own checksum"
+version; is "$V" B "  and slot B boots"
+qemu_stop
+mcopy -o -i "$medium" ::live/root-b.sqfs "$QDIR/b-damaged.sqfs" && printf 'X' |
+	dd of="$QDIR/b-damaged.sqfs" bs=1 seek=70000 conv=notrunc status=none &&
+	mcopy -o -i "$medium" "$QDIR/b-damaged.sqfs" ::live/root-b.sqfs
+qemu_start "live.verify" -drive "file=$medium,format=raw,if=virtio"
+qemu_expect "unable to verify root-b.sqfs: SHA-256 mismatch: expected $sum" 180 >/dev/null
+ok $? "good: a damaged slot B is refused by live.verify, naming the checksum the updater wrote"
+qemu_stop
+APPEND=
 
 # ---- 2. an image whose init fails
 "$TOP/images/mkmedium.sh" vfat "$QDIR/a.sqfs" "$medium" OVERLIVE

@@ -32,6 +32,8 @@ ok $? "  and says: no record, slot B absent"
 ok $? "an update with the right --sha256 exits 0"
 cmp -s "$W/new.sqfs" "$M/live/root-b.sqfs"
 ok $? "  slot B's file is the new image, byte for byte (cmp)"
+(cd "$M/live" && sha256sum -c --status root-b.sqfs.sha256) && [ "$(cat "$M/live/root-b.sqfs.sha256")" = "$sum  root-b.sqfs" ]
+ok $? "  its checksum beside it, root-b.sqfs.sha256, is sha256sum's line for it (sha256sum -c)"
 [ "$(stat -c %s "$M/live/slots")" = 8192 ]
 ok $? "  live/slots is 8192 bytes"
 c0=$(copy 0)
@@ -80,10 +82,13 @@ M2=$W/m2
 mkdir -p "$M2/live" && cp "$M/live/root.sqfs" "$M2/live/"
 head -c 700000 /dev/urandom > "$M2/live/root-b.sqfs"
 head -c 8192 /dev/zero > "$M2/live/slots"
+echo "left over" > "$M2/live/root-b.sqfs.sha256"
 "$U" "$W/new.sqfs" --medium "$M2" > "$W/out" 2>&1
 ok $? "an update over a leftover slot B file and no record exits 0"
 cmp -s "$W/new.sqfs" "$M2/live/root-b.sqfs"
 ok $? "  slot B's file is the new image and nothing after it (a new file: the leftover's tail is gone)"
+[ "$(cat "$M2/live/root-b.sqfs.sha256")" = "$sum  root-b.sqfs" ]
+ok $? "  and its checksum file is new too"
 "$U" --status --medium "$M2" | grep -q "good A, pending B with 3 tries left"
 ok $? "  the record says slot B pending"
 head -c 4096 /dev/urandom >> "$M2/live/root-b.sqfs"

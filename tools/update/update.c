@@ -292,6 +292,25 @@ static int copy_hash(int in, int out, unsigned long long n, char hex[65])
 	return e;
 }
 
+/* SLOT's own checksum file beside its image (NAME.sha256, a sha256sum line: live.verify's), made
+ * durable; written in place (the line's length is the same for every image of a slot) */
+static int write_sum(struct upd *u, int slot, const char *hex)
+{
+	char name[sizeof u->name[0] + sizeof SLOT_SUM_SUFFIX], line[64 + 3 + sizeof u->name[0]];
+	int n = snprintf(line, sizeof line, "%s  %s\n", hex, u->name[slot]), fd, e = 0;
+
+	snprintf(name, sizeof name, "%s" SLOT_SUM_SUFFIX, u->name[slot]);
+	fd = openat(u->dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	if ((e = pwrite_all(fd, line, (size_t)n, 0)) == 0 && (ftruncate(fd, n) < 0 || fsync(fd) < 0))
+		e = -errno;
+	close(fd);
+	if (!e && fsync(u->dfd) < 0)
+		e = -errno;
+	return e;
+}
+
 static int cmd_update(struct upd *u)
 {
 	struct probe_result pr;
@@ -336,11 +355,14 @@ static int cmd_update(struct upd *u)
 	 * No record: no boot relies on the record's file or on slot B's, and either may be left half
 	 * made by a first update that a power cut stopped (its directory entry on the medium, its
 	 * clusters not yet in the FAT or the exFAT bitmap: fsck finds it broken, and a write in place
-	 * would go to clusters the file system may give another file). Both are made anew.
+	 * would go to clusters the file system may give another file). They are made anew, and the
+	 * slot's checksum file with them.
 	 */
 	if (!u->have) {
-		const char *stale[] = { SLOTREC_FILE, u->name[target] };
-		for (size_t i = 0; i < 2; i++)
+		char sum[sizeof u->name[0] + sizeof SLOT_SUM_SUFFIX];
+		snprintf(sum, sizeof sum, "%s" SLOT_SUM_SUFFIX, u->name[target]);
+		const char *stale[] = { SLOTREC_FILE, u->name[target], sum };
+		for (size_t i = 0; i < 3; i++)
 			if (unlinkat(u->dfd, stale[i], 0) < 0 && errno != ENOENT)
 				die_msg(EXIT_SYSTEM, errno, "unable to remove %s/%s, left by an update that did not finish "
 					"(nothing else was changed; check the medium with fsck)", u->dir, stale[i]);
@@ -377,6 +399,10 @@ static int cmd_update(struct upd *u)
 			"the image written (check the medium; the good slot %c still boots)", slot_letter(target),
 			u->dir, u->name[target], slot_letter(1 - target));
 	close(out);
+	if ((e = write_sum(u, target, src_hex)) < 0)
+		die_msg(EXIT_SYSTEM, e, "unable to write slot %c's checksum %s/%s" SLOT_SUM_SUFFIX " (the good slot %c "
+			"still boots; run the update again)", slot_letter(target), u->dir, u->name[target],
+			slot_letter(1 - target));
 	n = u->rec;	/* the save's part as it is (none without a record) */
 	n.good = u->have ? u->rec.good : SLOT_A;
 	n.pending = (uint8_t)target;
