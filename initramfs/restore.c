@@ -198,6 +198,19 @@ int restore_save_file(struct init_ctx *c)
 		c->persist_dir[0] = '\0';	/* the shutdown saves nothing: persist_ro says why */
 		return 0;
 	}
+	/*
+	 * The first boot that goes back to the last good generation writes that into the save file
+	 * (persist rollback): persist log shows the generations skipped, and the boot after a mark
+	 * restores the good state, not again the newest that failed. Without it (a read-only save
+	 * device, a full file) the restore below still takes the good generation.
+	 */
+	if (try_at > 0 && c->slot_rec.save_boots == SLOTREC_SAVE_TRIES + 1 && c->persist_dir[0]) {
+		char g[24], *rb[] = { "persist", "rollback", "--quiet", "--file", file, g, NULL };
+		snprintf(g, sizeof g, "%lld", try_at);
+		if ((r = run_persist(PERSIST_BIN, rb)) != 0)
+			log_msg(c, LOG_WARN, "unable to record the rollback to generation %lld in %s (%s %d): this "
+				"boot restores it all the same", try_at, file, r < 0 ? "error" : "persist exit", r < 0 ? -r : r);
+	}
 	if (mkdirat(c->rootfd, at_root(RESTORE_TMP), 0755) < 0)
 		return fail(c, -errno, NULL, "create %s", RESTORE_TMP);
 	argv[n++] = "persist";

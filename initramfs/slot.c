@@ -157,7 +157,8 @@ long long save_try(struct init_ctx *c)
 	if (n.save_boots <= SLOTREC_SAVE_GIVEUP) {
 		note(c, LOG_WARN, "the save file's newest generation did not reach the system's goal in %u boots (no "
 		     "overlive-update --mark-good): restoring generation %llu, the last one a boot marked good; the "
-		     "newer ones stay in the save file (persist log; persist rollback GEN makes one the newest)",
+		     "newer ones stay in the save file (persist log shows them, then the rollback the first such "
+		     "boot records; persist rollback GEN makes one the newest again)",
 		     SLOTREC_SAVE_TRIES, (unsigned long long)n.save_good);
 		return (long long)n.save_good;
 	}

@@ -95,7 +95,14 @@ is "$(record)" "6 0 $g1" "boot 5: the mark set the count back to 0"
 mcopy -o -i "$medium" ::persist.dat "$QDIR/back.dat"
 "$P" log --file "$QDIR/back.dat" > "$QDIR/log" && [ "$(grep -c '^[0-9]' "$QDIR/log")" -ge 3 ]
 ok $? "the save file keeps the broken generation too (persist log: $(grep -c '^[0-9]' "$QDIR/log") generations)"
-g3=$("$P" log --file "$QDIR/back.dat" --json | grep -o '"gen":[0-9]*' | tail -n 1 | cut -d: -f2)
+"$P" log --file "$QDIR/back.dat" --json > "$QDIR/log.json"
+# boot 5 recorded its going back (persist rollback, written by the init before the restore): the
+# generation after the broken one is a rollback to the last good one, then boot 5's save
+kinds=$(grep -o '"kind":"[a-z ]*"' "$QDIR/log.json" | cut -d'"' -f4 | tr '\n' ' ')
+rb=$(grep '"kind":"rollback"' "$QDIR/log.json" | grep -o '"rollback_to":[0-9]*' | cut -d: -f2)
+is "$rb" "$g1" "persist log: boot 5 recorded a rollback to generation $g1 in the save file (kinds: $kinds)"
+is "$(echo $kinds | awk '{ print $(NF - 1), $NF }')" "rollback save" "  the rollback, then boot 5's save, are the newest two generations"
+g3=$(grep -o '"gen":[0-9]*' "$QDIR/log.json" | tail -n 1 | cut -d: -f2)
 
 boot
 qemu_run 'test "$(cat /root/two)" = "after the rollback" && test "$(cat /root/one)" = "saved before" && grep -q "mark=yes" /etc/rc'
