@@ -205,8 +205,9 @@ int restore_save_file(struct init_ctx *c)
 	 * device, a full file) the restore below still takes the good generation.
 	 */
 	if (try_at > 0 && c->slot_rec.save_boots == SLOTREC_SAVE_TRIES + 1 && c->persist_dir[0]) {
-		char g[24], *rb[] = { "persist", "rollback", "--quiet", "--file", file, g, NULL };
+		char g[24], nb[8], *rb[] = { "persist", "rollback", "--quiet", "--failed-boots", nb, "--file", file, g, NULL };
 		snprintf(g, sizeof g, "%lld", try_at);
+		snprintf(nb, sizeof nb, "%d", SLOTREC_SAVE_TRIES);
 		if ((r = run_persist(PERSIST_BIN, rb)) != 0)
 			log_msg(c, LOG_WARN, "unable to record the rollback to generation %lld in %s (%s %d): this "
 				"boot restores it all the same", try_at, file, r < 0 ? "error" : "persist exit", r < 0 ? -r : r);

@@ -102,6 +102,10 @@ kinds=$(grep -o '"kind":"[a-z ]*"' "$QDIR/log.json" | cut -d'"' -f4 | tr '\n' ' 
 rb=$(grep '"kind":"rollback"' "$QDIR/log.json" | grep -o '"rollback_to":[0-9]*' | cut -d: -f2)
 is "$rb" "$g1" "persist log: boot 5 recorded a rollback to generation $g1 in the save file (kinds: $kinds)"
 is "$(echo $kinds | awk '{ print $(NF - 1), $NF }')" "rollback save" "  the rollback, then boot 5's save, are the newest two generations"
+grep '"kind":"rollback"' "$QDIR/log.json" | grep -q '"failed_boots":3,'
+ok $? "  and it says why: 3 boots without a mark (failed_boots)"
+"$P" log --file "$QDIR/back.dat" | grep -q "rollback .* to $g1: by the init, the newer generations did not reach the system's goal in 3 boots"
+ok $? "  persist log's text says so on the rollback's line"
 g3=$(grep -o '"gen":[0-9]*' "$QDIR/log.json" | tail -n 1 | cut -d: -f2)
 
 boot

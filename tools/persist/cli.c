@@ -54,6 +54,8 @@ static const struct cli_option options[OPT_COUNT] = {
 	[OPT_DRY_RUN] = { "dry-run", NULL, "write nothing: say what would be done", OFF(dry_run) },
 	[OPT_GEN_FILE] = { "gen-file", "G", "then write the generation restored to G (a number and a newline)",
 			   OFF(gen_file) },
+	[OPT_FAILED_BOOTS] = { "failed-boots", "N", "the init's: N boots without a mark made it go back (persist log "
+			       "says so)", OFF(failed_boots), parse_u64, number_why, OFF(nfailed) },
 };
 #undef OFF
 
@@ -76,7 +78,7 @@ const struct command commands[] = {
 	  "Like status, with each entry's type." },
 	{ "log", cmd_log, NULL, T(FILE) | T(JSON), 0,
 	  "The generations in the save file: number, time, kind, entries, data bytes, journal bytes." },
-	{ "rollback", cmd_rollback, "GEN", T(FILE) | T(QUIET), 0,
+	{ "rollback", cmd_rollback, "GEN", T(FILE) | T(QUIET) | T(FAILED_BOOTS), 0,
 	  "Make GEN's state the newest generation: the next restore (boot) gets it." },
 	{ "verify", cmd_verify, NULL, T(FILE), 0,
 	  "Read every record of the save file and check its checksums and structure." },

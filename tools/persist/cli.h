@@ -12,7 +12,7 @@
 /* Every option of every command; a command's entry says which of them it takes. */
 enum cli_opt { OPT_UPPER, OPT_FILE, OPT_INTO, OPT_SIZE, OPT_COMPRESS, OPT_AT, OPT_LOWER, OPT_ANY_LOWER,
 	       OPT_JSON, OPT_QUIET, OPT_SKIP_BUSY, OPT_OCI_LAYER, OPT_GZIP, OPT_ZSTD, OPT_SQUASHFS, OPT_MERGE,
-	       OPT_YES, OPT_OLD, OPT_NEW, OPT_DRY_RUN, OPT_GEN_FILE, OPT_COUNT };
+	       OPT_YES, OPT_OLD, OPT_NEW, OPT_DRY_RUN, OPT_GEN_FILE, OPT_FAILED_BOOTS, OPT_COUNT };
 #define TAKES(opt) (1u << (opt))
 
 struct command;
@@ -22,7 +22,9 @@ struct opts {
 	const char *oci_layer, *squashfs, *merge;             /* export --oci-layer, --squashfs, --merge */
 	const char *old_img, *new_img;                        /* rebase --old, --new */
 	const char *gen_file;                                 /* restore --gen-file */
+	const char *failed_boots;                             /* rollback --failed-boots */
 	uint64_t size_bytes, at_gen, comp;                   /* --size, --at and --compress, parsed */
+	uint64_t nfailed;                                     /* --failed-boots, parsed */
 	int json, any_lower, quiet, skip_busy, gzip, zstd, yes, dry_run;
 	const char *arg;                                      /* the positional argument */
 	const struct command *cmd;

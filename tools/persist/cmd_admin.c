@@ -118,15 +118,23 @@ int cmd_log(struct opts *o)
 		fmt_time(g->time_ns, when, sizeof when);
 		if (o->json)
 			printf("%s\n  {\"gen\":%llu,\"time\":\"%s\",\"kind\":\"%s\",\"entries\":%u,\"bytes\":%llu,"
-			       "\"journal_bytes\":%llu,\"rollback_to\":%llu,\"current\":%s}", i ? "," : "",
-			       (unsigned long long)g->gen, when, txn_kind_name(g->kind), g->entries,
+			       "\"journal_bytes\":%llu,\"rollback_to\":%llu,\"failed_boots\":%u,\"current\":%s}",
+			       i ? "," : "", (unsigned long long)g->gen, when, txn_kind_name(g->kind), g->entries,
 			       (unsigned long long)g->bytes, (unsigned long long)(g->end - g->start),
-			       (unsigned long long)g->target, g->gen == pf.hdr.gen ? "true" : "false");
-		else
-			printf("%-6llu %-20s %-8s %8u %12llu %12llu%s\n", (unsigned long long)g->gen, when,
+			       (unsigned long long)g->target, g->kind == TXN_ROLLBACK ? g->why : 0,
+			       g->gen == pf.hdr.gen ? "true" : "false");
+		else {
+			printf("%-6llu %-20s %-8s %8u %12llu %12llu%s", (unsigned long long)g->gen, when,
 			       txn_kind_name(g->kind), g->entries, (unsigned long long)g->bytes,
 			       (unsigned long long)(g->end - g->start),
 			       g->gen == pf.hdr.gen ? "  (current)" : "");
+			if (g->kind == TXN_ROLLBACK)
+				printf("  to %llu", (unsigned long long)g->target);
+			if (g->kind == TXN_ROLLBACK && g->why)
+				printf(": by the init, the newer generations did not reach the system's goal in %u boots",
+				       g->why);
+			printf("\n");
+		}
 	}
 	if (o->json)
 		printf("%s]\n", log.n ? "\n" : "");
@@ -160,7 +168,11 @@ int cmd_rollback(struct opts *o)
 		die_msg(EXIT_USAGE, 0, "unable to use GEN %s: %s", o->arg, number_why(r));
 	}
 	open_rw(o, &pf);
-	r = persist_rollback(&pf, gen, &res);
+	if (o->failed_boots && (o->nfailed == 0 || o->nfailed > 255)) {
+		usage_line(o->cmd, stderr);
+		die_msg(EXIT_USAGE, 0, "unable to use --failed-boots %s: give the boots, 1 to 255", o->failed_boots);
+	}
+	r = persist_rollback(&pf, gen, (uint32_t)o->nfailed, &res);
 	if (r)
 		die_msg(r == -ENOENT ? EXIT_USAGE : exit_code(r), 0, "unable to roll %s back to %llu: %s",
 			o->file, (unsigned long long)gen, perr_why(&res.err, r));

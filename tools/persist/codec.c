@@ -36,13 +36,15 @@ void hdr_encode(const struct phdr *h, unsigned char b[PF_HDR_LEN])
 	put_le32(b + PF_HDR_CRC, crc32c(0, b, PF_HDR_CRC));
 }
 
-/* BEGIN: u64 gen, u64 time_ns, u32 kind, u32 0, u64 lower size, u32 lower crc, u32 0. */
+/* BEGIN: u64 gen, u64 time_ns, u32 kind, u32 why (0 but in a rollback the init wrote; readers
+ * before it ignore it), u64 lower size, u32 lower crc, u32 0. */
 void begin_encode(const struct rec_begin *b, unsigned char p[PF_BEGIN_LEN])
 {
 	memset(p, 0, PF_BEGIN_LEN);
 	put_le64(p, b->gen);
 	put_le64(p + 8, b->time_ns);
 	put_le32(p + 16, b->kind);
+	put_le32(p + 20, b->why);
 	put_le64(p + 24, b->lower_size);
 	put_le32(p + 32, b->lower_crc);
 }
@@ -55,6 +57,7 @@ int begin_decode(const unsigned char *p, uint32_t len, struct rec_begin *b)
 	b->gen = get_le64(p);
 	b->time_ns = get_le64(p + 8);
 	b->kind = get_le32(p + 16);
+	b->why = get_le32(p + 20);
 	b->lower_size = get_le64(p + 24);
 	b->lower_crc = get_le32(p + 32);
 	return 0;

@@ -107,7 +107,7 @@ struct phdr {
 /* One committed generation, as listed by log. */
 struct pgen {
 	uint64_t gen, time_ns, start, end, lower_size, bytes, target;
-	uint32_t kind, nrec, entries, lower_crc;
+	uint32_t kind, nrec, entries, lower_crc, why;	/* why: BEGIN's (struct rec_begin) */
 };
 struct pgenlist {
 	struct pgen *v;
@@ -195,6 +195,7 @@ struct lower_id {
 struct rec_begin {
 	uint64_t gen, time_ns, lower_size;
 	uint32_t kind, lower_crc;
+	uint32_t why;	/* a rollback the init wrote: the boots without a mark before it; else 0 */
 };
 struct rec_commit {
 	uint64_t gen, bytes;	/* bytes: data bytes in the state */
@@ -331,6 +332,9 @@ int w_mark(struct pwriter *w, struct wmark *m);
 void w_rewind(struct pwriter *w, struct wmark m);
 int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 	    const struct lower_id *lower);
+/* w_begin with the BEGIN's why (struct rec_begin) */
+int w_begin_why(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind, uint32_t why,
+		const struct lower_id *lower);
 int w_entry(struct pwriter *w, const struct pentry *e);
 int w_data(struct pwriter *w, uint64_t off, const void *p, size_t n);	/* ZDATA when it compresses */
 int w_small(struct pwriter *w, const void *p, size_t n, const struct pentry *e);	/* v4: bytes, REF, ENTRY */
@@ -447,7 +451,7 @@ enum { SAVE_PROGRESS = 1, SAVE_SKIP_BUSY = 2 };
 int persist_save(const char *file, const char *upper, const struct patterns *pat,
 		 const struct lower_id *lower, unsigned flags, struct save_result *res);
 int persist_compact(struct pfile *pf, struct save_result *res);
-int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res);
+int persist_rollback(struct pfile *pf, uint64_t gen, uint32_t why, struct save_result *res);
 int persist_grow(struct pfile *pf, const char *path, uint64_t size, struct save_result *res);
 int sync_dir_of(const char *path);	/* fsync of path's directory (grow.c) */
 /* reset.c: the save file's state emptied, crash-safely, its lower identity lower (or none) */

@@ -281,6 +281,7 @@ static int scan_area(struct pfile *pf, const struct phdr *h, uint64_t stop_gen, 
 			cur.gen = rb.gen;
 			cur.time_ns = rb.time_ns;
 			cur.kind = rb.kind;
+			cur.why = rb.why;
 			cur.lower_size = rb.lower_size;
 			cur.lower_crc = rb.lower_crc;
 			cur.start = off;

@@ -474,8 +474,9 @@ out:
 	return r;
 }
 
-/* Appends a generation whose state is that of gen: the next restore (boot) gets it. */
-int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res)
+/* Appends a generation whose state is that of gen: the next restore (boot) gets it. why: the
+ * boots without a mark that made the init go back (0: the user's rollback). */
+int persist_rollback(struct pfile *pf, uint64_t gen, uint32_t why, struct save_result *res)
 {
 	struct pstate st;
 	struct pwriter w = { 0 };
@@ -494,7 +495,7 @@ int persist_rollback(struct pfile *pf, uint64_t gen, struct save_result *res)
 	}
 	lower.size = pf->hdr.lower_size;
 	lower.crc = pf->hdr.lower_crc;
-	r = w_begin(&w, pf, 0, TXN_ROLLBACK, lower.size ? &lower : NULL);
+	r = w_begin_why(&w, pf, 0, TXN_ROLLBACK, why, lower.size ? &lower : NULL);
 	if (!r)
 		r = w_rollback(&w, gen);
 	if (!r)

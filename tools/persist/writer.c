@@ -185,6 +185,12 @@ static int w_rec(struct pwriter *w, uint32_t type, const void *a, size_t na, con
 int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 	    const struct lower_id *lower)
 {
+	return w_begin_why(w, pf, fresh_area, kind, 0, lower);
+}
+
+int w_begin_why(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind, uint32_t why,
+		const struct lower_id *lower)
+{
 	unsigned char b[PF_BEGIN_LEN];
 	struct rec_begin rb;
 
@@ -222,7 +228,7 @@ int w_begin(struct pwriter *w, struct pfile *pf, int fresh_area, uint32_t kind,
 		if (w->next.version >= PF_VERSION && !(w->blob = malloc(PF_DATA_CHUNK)))
 			return -ENOMEM;
 	}
-	rb = (struct rec_begin){ .gen = w->next.gen, .time_ns = w->next.time_ns, .kind = kind,
+	rb = (struct rec_begin){ .gen = w->next.gen, .time_ns = w->next.time_ns, .kind = kind, .why = why,
 				 .lower_size = w->next.lower_size, .lower_crc = w->next.lower_crc };
 	begin_encode(&rb, b);
 	return w_rec(w, REC_BEGIN, b, sizeof b, NULL, 0);

@@ -51,7 +51,7 @@ int main(void)
 		"status [--upper DIR] [--file F] [--json]",
 		"diff [--upper DIR] [--file F] [--json]",
 		"log [--file F] [--json]",
-		"rollback GEN [--file F] [--quiet]",
+		"rollback GEN [--file F] [--quiet] [--failed-boots N]",
 		"verify [--file F]",
 		"grow [--file F] --size SIZE [--quiet]",
 		"compact [--file F] [--quiet]",

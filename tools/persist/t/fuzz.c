@@ -125,7 +125,7 @@ int main(void)
 	{
 		struct pfile pf;
 		pf_open(&pf, file, 1);
-		persist_rollback(&pf, 1, &res);
+		persist_rollback(&pf, 1, 0, &res);
 		pf_close(&pf);
 	}
 	img = malloc(size);

@@ -108,14 +108,16 @@ static void test_codec(void)
 
 	/* BEGIN and COMMIT: the layout of persist-format.md, byte for byte, and back */
 	struct rec_begin rb = { .gen = 9, .time_ns = 123456789, .kind = TXN_ROLLBACK, .lower_size = 1 << 30,
-				.lower_crc = 0xdeadbeef }, rb2;
+				.lower_crc = 0xdeadbeef, .why = 3 }, rb2;
 	struct rec_commit rc = { .gen = 9, .nrec = 3, .entries = 70000, .bytes = 5ull << 33 }, rc2;
 	memset(buf, 0xa5, PF_BEGIN_LEN);
 	begin_encode(&rb, buf);
 	ok(get_le64(buf) == 9 && get_le64(buf + 8) == 123456789 && get_le32(buf + 16) == TXN_ROLLBACK &&
-	   get_le32(buf + 20) == 0 && get_le64(buf + 24) == 1 << 30 && get_le32(buf + 32) == 0xdeadbeef &&
-	   get_le32(buf + 36) == 0, "BEGIN: gen, time, kind, 0, lower size, lower crc, 0");
-	ok(begin_decode(buf, PF_BEGIN_LEN, &rb2) == 0 && !memcmp(&rb, &rb2, sizeof rb), "BEGIN round trip");
+	   get_le32(buf + 20) == 3 && get_le64(buf + 24) == 1 << 30 && get_le32(buf + 32) == 0xdeadbeef &&
+	   get_le32(buf + 36) == 0, "BEGIN: gen, time, kind, why, lower size, lower crc, 0");
+	ok(begin_decode(buf, PF_BEGIN_LEN, &rb2) == 0 && rb2.gen == rb.gen && rb2.time_ns == rb.time_ns &&
+	   rb2.kind == rb.kind && rb2.why == rb.why && rb2.lower_size == rb.lower_size && rb2.lower_crc == rb.lower_crc,
+	   "BEGIN round trip");
 	ok(begin_decode(buf, PF_BEGIN_LEN - 8, &rb2) == -EBADMSG, "BEGIN of another length refused");
 	commit_encode(&rc, buf);
 	ok(get_le64(buf) == 9 && get_le32(buf + 8) == 3 && get_le32(buf + 12) == 70000 &&

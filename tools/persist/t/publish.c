@@ -122,7 +122,7 @@ int main(void)
 	}
 	pf_open(&pf, file, 1);
 	arm(file, &pf);
-	check("rollback", file, &pf, persist_rollback(&pf, pf.hdr.gen - 1, &res), 1);
+	check("rollback", file, &pf, persist_rollback(&pf, pf.hdr.gen - 1, 0, &res), 1);
 	arm(file, &pf);
 	check("compact", file, &pf, persist_compact(&pf, &res), 1);
 	ok(pf.hdr.area == 1, "compact moved the state to area 1");
@@ -138,7 +138,7 @@ int main(void)
 	fail_sync = 1;
 	was = pf.hdr;
 	arm(file, &pf);
-	r = persist_rollback(&pf, pf.hdr.gen - 1, &res);
+	r = persist_rollback(&pf, pf.hdr.gen - 1, 0, &res);
 	ok(r == -EIO && syncs == 1, "rollback whose header sync fails reports it");
 	ok(pf.hdr.seq == was.seq && pf.hdr.gen == was.gen, "  and its open file keeps the old header");
 	fail_sync = 0;

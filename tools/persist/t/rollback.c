@@ -108,7 +108,7 @@ static int rollback(const char *file, uint64_t gen)
 	int r = pf_open(&pf, file, 1);
 
 	if (!r)
-		r = persist_rollback(&pf, gen, &res);
+		r = persist_rollback(&pf, gen, 0, &res);
 	pf_close(&pf);
 	return r;
 }
@@ -354,6 +354,50 @@ static void test_bad_commit(void)
 	rm_rf(up);
 }
 
+/* A rollback's why (the init's --failed-boots) is in its generation of the log; a user's is 0, as
+ * every other generation's. */
+static void test_why(void)
+{
+	char up[256], file[256], f[300];
+	struct pgenlist log = { 0 };
+	struct save_result res;
+	struct pstate st;
+	struct pfile pf;
+	int r;
+
+	snprintf(up, sizeof up, "%s/wup", base);
+	snprintf(file, sizeof file, "%s/why.dat", base);
+	mkdir(up, 0755);
+	snprintf(f, sizeof f, "%s/a", up);
+	put_file(f, "1", 1);
+	pf_create(file, 4 << 20, PC_ZSTD);
+	save(file, up);
+	snprintf(f, sizeof f, "%s/b", up);
+	put_file(f, "22", 2);
+	save(file, up);
+	r = pf_open(&pf, file, 1);
+	if (!r)
+		r = persist_rollback(&pf, 1, 3, &res);
+	pf_close(&pf);
+	ok(r == 0, "a rollback with why 3 written");
+	rollback(file, 2);
+	r = pf_open(&pf, file, 0);
+	if (!r)
+		r = pf_load(&pf, UINT64_MAX, PCHECK_META, &st, &log);
+	ok(r == 0 && log.n == 4, "its file loads: 4 generations (%d, %zu)", r, log.n);
+	if (r == 0 && log.n == 4) {
+		ok(log.v[2].kind == TXN_ROLLBACK && log.v[2].target == 1 && log.v[2].why == 3,
+		   "generation 3: the rollback to 1, why 3 (%u)", log.v[2].why);
+		ok(log.v[3].kind == TXN_ROLLBACK && log.v[3].why == 0 && log.v[0].why == 0 && log.v[1].why == 0,
+		   "the user's rollback and the saves: why 0");
+		state_free(&st);
+	}
+	genlist_free(&log);
+	pf_close(&pf);
+	unlink(file);
+	rm_rf(up);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof base, "%s/persist-rb.XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
@@ -362,6 +406,7 @@ int main(void)
 	test_chains();
 	test_random_tree();
 	test_bad_commit();
+	test_why();
 	rm_rf(base);
 	return tap_done(0);
 }
