@@ -34,9 +34,13 @@ static int add_layer(struct layer *L, int *n, const char *dir, const char *name)
 	return 0;
 }
 
-/* The layers, bottom first: live.layers as given, else live.root then the other *.sqfs by name. */
+/*
+ * The layers, bottom first: live.layers as given, else live.root then the other *.sqfs by name.
+ * live.root's name among the layers given stands for the slot booted (base).
+ */
 static int list_layers(struct init_ctx *c, const char *dir, const char *base, struct layer *L, int *n)
 {
+	const char *root = strrchr(c->cfg.root, '/') + 1;
 	int r;
 
 	*n = 0;
@@ -44,7 +48,7 @@ static int list_layers(struct init_ctx *c, const char *dir, const char *base, st
 		char names[CONFIG_STR], *save = NULL;
 		memcpy(names, c->cfg.layers, sizeof names);
 		for (char *t = strtok_r(names, ",", &save); t; t = strtok_r(NULL, ",", &save))
-			if ((r = add_layer(L, n, dir, t)) < 0)
+			if ((r = add_layer(L, n, dir, strcmp(t, root) ? t : base)) < 0)
 				return failx(c, r, "list each file once, at most 8 (live.layers=root.sqfs,apps.sqfs)",
 					     "use live.layers=%s: %s", c->cfg.layers,
 					     r == -EEXIST ? "a file is named twice" : "too many or too long names");
@@ -200,10 +204,14 @@ int mount_lower(struct init_ctx *c)
 	snprintf(dir, sizeof dir, "%s%s", img, c->cfg.root);
 	slash = strrchr(dir, '/');
 	*slash = '\0';
-	/* two root image slots (docs/updates.md): not inside an ISO file, nor with layers named */
-	char base[128];
+	/* two root image slots (docs/updates.md): not inside an ISO file; with layers named, when
+	 * live.root is one of them (a try is counted only for a slot that is used) */
+	char base[128], named[CONFIG_STR + 2], me[sizeof base + 2];
 	snprintf(base, sizeof base, "%s", slash + 1);
-	if (!c->cfg.iso[0] && !c->cfg.layers[0] && (r = slot_choose(c, dir, slash + 1, base, sizeof base)) < 0)
+	snprintf(named, sizeof named, ",%s,", c->cfg.layers);
+	snprintf(me, sizeof me, ",%s,", base);
+	if (!c->cfg.iso[0] && (!c->cfg.layers[0] || strstr(named, me)) &&
+	    (r = slot_choose(c, dir, slash + 1, base, sizeof base)) < 0)
 		return r;
 	if ((r = list_layers(c, dir, base, L, &n)) < 0)
 		return r;

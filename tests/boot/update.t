@@ -31,6 +31,9 @@ echo A > "$QDIR/a/etc/version"
 mkdir -p "$QDIR/a/opt"
 cp "$QDIR/good.sqfs" "$QDIR/bad.sqfs" "$QDIR/a/opt/"
 sqfs "$QDIR/a" "$QDIR/a.sqfs"
+# an add-on layer beside the slots, stacked on whichever slot boots
+mkdir -p "$QDIR/extra/etc" && echo X > "$QDIR/extra/etc/extra-layer"
+sqfs "$QDIR/extra" "$QDIR/extra.sqfs"
 medium=$QDIR/medium.img
 
 APPEND=
@@ -51,7 +54,7 @@ version() {
 }
 
 # ---- 1. a good image
-"$TOP/images/mkmedium.sh" vfat "$QDIR/a.sqfs" "$medium" OVERLIVE
+LAYERS="$QDIR/extra.sqfs" "$TOP/images/mkmedium.sh" vfat "$QDIR/a.sqfs" "$medium" OVERLIVE
 boot
 version; is "$V" A "good: slot A boots first (no record)"
 sum=$(sha256sum "$QDIR/good.sqfs" | cut -c1-64)
@@ -64,9 +67,13 @@ is "$(record)" "1 0 1 3" "good: the record says generation 1, good A, pending B,
 fat_clean
 ok $? "good: fsck.fat -n finds the medium clean after the update"
 
-boot
+# the layers named (live.layers): live.root's name among them stands for the slot booted
+APPEND=live.layers=root.sqfs,extra.sqfs boot
+APPEND=
 grep -aq 'slot B (root-b.sqfs) is pending: trying it, 2 tries left after this boot' "$QLOG"
-ok $? "good: the next boot tries slot B and says so on the console"
+ok $? "good: the next boot tries slot B and says so on the console (live.layers=root.sqfs,extra.sqfs)"
+qemu_run 'test "$(cat /etc/extra-layer)" = X'
+ok $? "good: the layer named after it is stacked on slot B"
 grep -aq 'slot B (root-b.sqfs) is the good slot now' "$QLOG"
 ok $? "good: the rc marked it good (overlive-update --mark-good)"
 version; is "$V" B "good: the live system is the new image"
