@@ -191,14 +191,19 @@ void slot_write_run(struct init_ctx *c)
 		return;
 	/* systemd: the try (of a slot, or of the save's restored generation) is good once the
 	 * default target is reached (the busybox recipes' rc runs the same command at its end);
-	 * units in /run/systemd/system need nothing in the root */
+	 * units in /run/systemd/system need nothing in the root. DefaultDependencies=no: else the
+	 * target that wants it is ordered after it, and it after the default target, a cycle that
+	 * systemd breaks by not starting it (seen under Debian's systemd 252) */
 	if ((r = mkdir_p(c->rootfd, NEWROOT "/run/systemd/system/multi-user.target.wants", 0755)) < 0 ||
 	    (r = write_text(NEWROOT "/run/systemd/system/" MARK_GOOD_UNIT ".service",
 			    "# written by overlive's init at boot: this boot tries a root image slot or a save\n"
 			    "[Unit]\n"
 			    "Description=Mark this boot good: its root image slot and save (overlive-update --mark-good)\n"
 			    "Documentation=file:" SLOT_RUN_LOG "\n"
+			    "DefaultDependencies=no\n"
 			    "After=default.target\n"
+			    "Conflicts=shutdown.target\n"
+			    "Before=shutdown.target\n"
 			    "ConditionPathExists=" SLOT_RUN_FILE "\n"
 			    "\n[Service]\n"
 			    "Type=oneshot\n"

@@ -172,6 +172,12 @@ qemu_disk_start bios virtio "$img"
 login
 qemu_run 'test "$(cat /root/recipe)" = recipe && ! persist status | grep -q root/recipe' 120
 ok $? "the recipe saved at poweroff and restored it"
+# a boot that restored the save file is marked good under systemd by the unit the init writes
+# (overlive-mark-good, after the default target): the slot record then holds its generation
+qemu_run 'for i in $(seq 1 120); do journalctl -b -u overlive-mark-good --no-pager 2>/dev/null | grep -q "is the last good one" && break; sleep 1; done
+journalctl -b -u overlive-mark-good --no-pager | grep -q "is the last good one" && grep -q " mark=yes" /run/live/slot' 180
+ok $? "systemd: overlive-mark-good, the init's unit, marked the boot that restored the save good" ||
+	{ qemu_run 'cat /run/live/slot /run/live/update.log; ls /run/systemd/system; systemctl status overlive-mark-good --no-pager -l | tail -n 12' 60; qemu_show 30; }
 qemu_stop
 rm -f "$img" "$O/debian.sqfs"
 
