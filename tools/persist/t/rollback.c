@@ -301,6 +301,16 @@ static void test_random_tree(void)
 	rm_rf(up);
 }
 
+/* An upper base/NAME holding the file a ("1"), and the save file's path base/FILE (f: a scratch path) */
+static void small_upper(char up[256], char file[256], char f[300], const char *name, const char *fname)
+{
+	snprintf(up, 256, "%s/%s", base, name);
+	snprintf(file, 256, "%s/%s", base, fname);
+	mkdir(up, 0755);
+	snprintf(f, 300, "%s/a", up);
+	put_file(f, "1", 1);
+}
+
 /*
  * A COMMIT whose entry count or byte total is not what its generation's records make is refused,
  * in a file without rollbacks (read in one pass) and in one with (the tree's two passes): the
@@ -320,11 +330,7 @@ static void test_bad_commit(void)
 	size_t i;
 	int r;
 
-	snprintf(up, sizeof up, "%s/bup", base);
-	snprintf(file, sizeof file, "%s/bad.dat", base);
-	mkdir(up, 0755);
-	snprintf(f, sizeof f, "%s/a", up);
-	put_file(f, "1", 1);
+	small_upper(up, file, f, "bup", "bad.dat");
 	for (i = 0; i < sizeof c / sizeof c[0]; i++) {
 		uint64_t g;
 		pf_create(file, 4 << 20, PC_NONE);
@@ -365,11 +371,7 @@ static void test_why(void)
 	struct pfile pf;
 	int r;
 
-	snprintf(up, sizeof up, "%s/wup", base);
-	snprintf(file, sizeof file, "%s/why.dat", base);
-	mkdir(up, 0755);
-	snprintf(f, sizeof f, "%s/a", up);
-	put_file(f, "1", 1);
+	small_upper(up, file, f, "wup", "why.dat");
 	pf_create(file, 4 << 20, PC_ZSTD);
 	save(file, up);
 	snprintf(f, sizeof f, "%s/b", up);
