@@ -292,15 +292,22 @@ static int copy_hash(int in, int out, unsigned long long n, char hex[65])
 	return e;
 }
 
-/* SLOT's own checksum file beside its image (NAME.sha256, a sha256sum line: live.verify's), made
- * durable; written in place (the line's length is the same for every image of a slot) */
+#define SUM_NAME_MAX (sizeof ((struct upd *)0)->name[0] + sizeof SLOT_SUM_SUFFIX)
+/* the name of SLOT's own checksum file beside its image: NAME.sha256 */
+static const char *sum_name(const struct upd *u, int slot, char buf[SUM_NAME_MAX])
+{
+	snprintf(buf, SUM_NAME_MAX, "%s" SLOT_SUM_SUFFIX, u->name[slot]);
+	return buf;
+}
+
+/* SLOT's own checksum file (a sha256sum line: live.verify's), made durable; written in place (the
+ * line's length is the same for every image of a slot) */
 static int write_sum(struct upd *u, int slot, const char *hex)
 {
-	char name[sizeof u->name[0] + sizeof SLOT_SUM_SUFFIX], line[64 + 3 + sizeof u->name[0]];
+	char name[SUM_NAME_MAX], line[64 + 3 + sizeof u->name[0]];
 	int n = snprintf(line, sizeof line, "%s  %s\n", hex, u->name[slot]), fd, e = 0;
 
-	snprintf(name, sizeof name, "%s" SLOT_SUM_SUFFIX, u->name[slot]);
-	fd = openat(u->dfd, name, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	fd = openat(u->dfd, sum_name(u, slot, name), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	if ((e = pwrite_all(fd, line, (size_t)n, 0)) == 0 && (ftruncate(fd, n) < 0 || fsync(fd) < 0))
@@ -359,9 +366,8 @@ static int cmd_update(struct upd *u)
 	 * slot's checksum file with them.
 	 */
 	if (!u->have) {
-		char sum[sizeof u->name[0] + sizeof SLOT_SUM_SUFFIX];
-		snprintf(sum, sizeof sum, "%s" SLOT_SUM_SUFFIX, u->name[target]);
-		const char *stale[] = { SLOTREC_FILE, u->name[target], sum };
+		char sum[SUM_NAME_MAX];
+		const char *stale[] = { SLOTREC_FILE, u->name[target], sum_name(u, target, sum) };
 		for (size_t i = 0; i < 3; i++)
 			if (unlinkat(u->dfd, stale[i], 0) < 0 && errno != ENOENT)
 				die_msg(EXIT_SYSTEM, errno, "unable to remove %s/%s, left by an update that did not finish "
